@@ -1,0 +1,259 @@
+"""Instrumented recurrent cells, laid out exactly as torch lays them out.
+
+Each cell is a step function ``step(x, state, params, clamp) -> (state, gates, pre)``:
+
+- ``x`` (B, D) the input at step t; ``state`` is ``h`` (B, H) or ``(h, c)`` for LSTMs;
+- ``params`` the layer's tensors under torch's names: ``weight_ih`` (G*H, D), ``weight_hh``
+  (G*H, H), ``bias_ih`` (G*H,), ``bias_hh`` (G*H,) with the gate rows in torch's order
+  (LSTM ``i, f, g, o``; GRU ``r, z, n``), plus ``weight_ch`` (3*H,) for peepholes;
+- ``gates`` maps each gate name to its value after the nonlinearity, ``pre`` to its value before;
+- ``clamp`` optionally overrides gate values: ``{"f": (value, unit_mask)}`` sets ``f`` to
+  ``value`` on the units where ``unit_mask`` (H,) is True (an intervention, see ``trace``).
+
+Torch's fused kernels (nn.RNN, nn.LSTM, nn.GRU) compute the same numbers; ``tests/test_cells.py``
+proves it in float64. ``CellModule`` wraps a step function as an ``nn.Module`` shaped like
+``nn.LSTMCell`` and friends, so weights copy both ways with no reshuffling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+Clamp = dict[str, tuple[float, Tensor]]
+
+
+def _apply_clamp(name: str, value: Tensor, clamp: Clamp | None) -> Tensor:
+    if clamp and name in clamp:
+        fixed, mask = clamp[name]
+        return torch.where(mask, torch.full_like(value, fixed), value)
+    return value
+
+
+def _affine(x: Tensor, h: Tensor, p: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+    # W_ih x_t + b_ih and W_hh h_{t-1} + b_hh, each (B, G*H)
+    return x @ p["weight_ih"].T + p["bias_ih"], h @ p["weight_hh"].T + p["bias_hh"]
+
+
+def rnn_step(x, h, p, clamp=None, nonlinearity=torch.tanh):
+    """Elman: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)."""
+    a, b = _affine(x, h, p)
+    h_pre = a + b
+    h_new = _apply_clamp("h", nonlinearity(h_pre), clamp)
+    return h_new, {"h": h_new}, {"h": h_pre}
+
+
+def rnn_relu_step(x, h, p, clamp=None):
+    """Elman with ReLU: h_t = relu(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)."""
+    return rnn_step(x, h, p, clamp, nonlinearity=torch.relu)
+
+
+def lstm_step(x, state, p, clamp=None):
+    """LSTM (torch's nn.LSTM):
+
+    i_t = sigma(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)     input gate
+    f_t = sigma(W_if x_t + b_if + W_hf h_{t-1} + b_hf)     forget gate
+    g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)      candidate
+    o_t = sigma(W_io x_t + b_io + W_ho h_{t-1} + b_ho)     output gate
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * tanh(c_t)
+    """
+    h, c_prev = state
+    a, b = _affine(x, h, p)
+    i_pre, f_pre, g_pre, o_pre = (a + b).chunk(4, dim=-1)
+    i = _apply_clamp("i", torch.sigmoid(i_pre), clamp)
+    f = _apply_clamp("f", torch.sigmoid(f_pre), clamp)
+    g = _apply_clamp("g", torch.tanh(g_pre), clamp)
+    o = _apply_clamp("o", torch.sigmoid(o_pre), clamp)
+    # c_t = f_t * c_{t-1} + i_t * g_t
+    c = f * c_prev + i * g
+    # h_t = o_t * tanh(c_t)
+    h_new = o * torch.tanh(c)
+    gates = {"i": i, "f": f, "g": g, "o": o, "c": c, "h": h_new}
+    return (h_new, c), gates, {"i": i_pre, "f": f_pre, "g": g_pre, "o": o_pre}
+
+
+def peephole_lstm_step(x, state, p, clamp=None):
+    """LSTM with peephole connections (Gers & Schmidhuber 2000): the gates also read the cell.
+
+    i_t = sigma(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi + w_ci * c_{t-1})
+    f_t = sigma(W_if x_t + b_if + W_hf h_{t-1} + b_hf + w_cf * c_{t-1})
+    g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)
+    c_t = f_t * c_{t-1} + i_t * g_t
+    o_t = sigma(W_io x_t + b_io + W_ho h_{t-1} + b_ho + w_co * c_t)      reads the new cell
+    h_t = o_t * tanh(c_t)
+
+    ``weight_ch`` (3*H,) holds the diagonal peephole weights in the order w_ci, w_cf, w_co.
+    """
+    h, c_prev = state
+    a, b = _affine(x, h, p)
+    i_pre, f_pre, g_pre, o_pre = (a + b).chunk(4, dim=-1)
+    w_ci, w_cf, w_co = p["weight_ch"].chunk(3)
+    i_pre = i_pre + w_ci * c_prev
+    f_pre = f_pre + w_cf * c_prev
+    i = _apply_clamp("i", torch.sigmoid(i_pre), clamp)
+    f = _apply_clamp("f", torch.sigmoid(f_pre), clamp)
+    g = _apply_clamp("g", torch.tanh(g_pre), clamp)
+    # c_t = f_t * c_{t-1} + i_t * g_t
+    c = f * c_prev + i * g
+    o_pre = o_pre + w_co * c
+    o = _apply_clamp("o", torch.sigmoid(o_pre), clamp)
+    h_new = o * torch.tanh(c)
+    gates = {"i": i, "f": f, "g": g, "o": o, "c": c, "h": h_new}
+    return (h_new, c), gates, {"i": i_pre, "f": f_pre, "g": g_pre, "o": o_pre}
+
+
+def coupled_lstm_step(x, state, p, clamp=None):
+    """LSTM with coupled input and forget gates: forget exactly as much as you write.
+
+    i_t = sigma(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)
+    f_t = 1 - i_t                                         no forget-gate weights of its own
+    g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)
+    o_t = sigma(W_io x_t + b_io + W_ho h_{t-1} + b_ho)
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * tanh(c_t)
+
+    Rows of the weights: i, g, o (3*H), torch's LSTM order with the f rows taken out.
+    """
+    h, c_prev = state
+    a, b = _affine(x, h, p)
+    i_pre, g_pre, o_pre = (a + b).chunk(3, dim=-1)
+    i = _apply_clamp("i", torch.sigmoid(i_pre), clamp)
+    # f_t = 1 - i_t
+    f = _apply_clamp("f", 1.0 - i, clamp)
+    g = _apply_clamp("g", torch.tanh(g_pre), clamp)
+    o = _apply_clamp("o", torch.sigmoid(o_pre), clamp)
+    c = f * c_prev + i * g
+    h_new = o * torch.tanh(c)
+    gates = {"i": i, "f": f, "g": g, "o": o, "c": c, "h": h_new}
+    return (h_new, c), gates, {"i": i_pre, "f": -i_pre, "g": g_pre, "o": o_pre}
+
+
+def gru_step(x, h, p, clamp=None):
+    """GRU as torch computes it (nn.GRU): the reset gate multiplies W_hn h + b_hn.
+
+    r_t = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)    reset gate
+    z_t = sigma(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)    update gate (share of the old state kept)
+    n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
+    h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+    """
+    a, b = _affine(x, h, p)
+    a_r, a_z, a_n = a.chunk(3, dim=-1)
+    b_r, b_z, b_n = b.chunk(3, dim=-1)
+    r_pre, z_pre = a_r + b_r, a_z + b_z
+    r = _apply_clamp("r", torch.sigmoid(r_pre), clamp)
+    z = _apply_clamp("z", torch.sigmoid(z_pre), clamp)
+    # n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
+    n_pre = a_n + r * b_n
+    n = _apply_clamp("n", torch.tanh(n_pre), clamp)
+    # h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+    h_new = (1 - z) * n + z * h
+    return h_new, {"r": r, "z": z, "n": n, "h": h_new}, {"r": r_pre, "z": z_pre, "n": n_pre}
+
+
+def paper_gru_step(x, h, p, clamp=None):
+    """GRU as Cho et al. (2014) wrote it: the reset gate multiplies h before W_hn.
+
+    n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)       (torch: r_t * (W_hn h + b_hn))
+    r_t, z_t and h_t as in ``gru_step``.
+    """
+    w_hr, w_hz, w_hn = p["weight_hh"].chunk(3)
+    b_hr, b_hz, b_hn = p["bias_hh"].chunk(3)
+    a_r, a_z, a_n = (x @ p["weight_ih"].T + p["bias_ih"]).chunk(3, dim=-1)
+    r_pre = a_r + h @ w_hr.T + b_hr
+    z_pre = a_z + h @ w_hz.T + b_hz
+    r = _apply_clamp("r", torch.sigmoid(r_pre), clamp)
+    z = _apply_clamp("z", torch.sigmoid(z_pre), clamp)
+    # n_t = tanh(W_in x_t + b_in + W_hn (r_t * h_{t-1}) + b_hn)
+    n_pre = a_n + (r * h) @ w_hn.T + b_hn
+    n = _apply_clamp("n", torch.tanh(n_pre), clamp)
+    h_new = (1 - z) * n + z * h
+    return h_new, {"r": r, "z": z, "n": n, "h": h_new}, {"r": r_pre, "z": z_pre, "n": n_pre}
+
+
+def minimal_gru_step(x, h, p, clamp=None):
+    """The simplified GRU without a reset gate (rows z, n):
+
+    z_t = sigma(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+    n_t = tanh(W_in x_t + b_in + W_hn h_{t-1} + b_hn)
+    h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+    """
+    a, b = _affine(x, h, p)
+    z_pre, n_pre = (a + b).chunk(2, dim=-1)
+    z = _apply_clamp("z", torch.sigmoid(z_pre), clamp)
+    n = _apply_clamp("n", torch.tanh(n_pre), clamp)
+    h_new = (1 - z) * n + z * h
+    return h_new, {"z": z, "n": n, "h": h_new}, {"z": z_pre, "n": n_pre}
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    step: Callable  # the step function
+    rows: int  # gate blocks stacked in weight_ih / weight_hh (G)
+    gates: tuple[str, ...]  # names in `gates`, in row order, then states
+    has_cell_state: bool  # state is (h, c)
+    peephole: bool = False  # has weight_ch (3*H,)
+    fused: str | None = None  # torch module computing the same thing: "RNN_TANH", "LSTM", ...
+    title: str = ""
+
+
+CELLS: dict[str, CellSpec] = {
+    "rnn_tanh": CellSpec(rnn_step, 1, ("h",), False, fused="RNN_TANH", title="Elman RNN (tanh)"),
+    "rnn_relu": CellSpec(rnn_relu_step, 1, ("h",), False, fused="RNN_RELU", title="Elman RNN (ReLU)"),
+    "lstm": CellSpec(lstm_step, 4, ("i", "f", "g", "o", "c", "h"), True, fused="LSTM", title="LSTM"),
+    "lstm_peephole": CellSpec(
+        peephole_lstm_step, 4, ("i", "f", "g", "o", "c", "h"), True, peephole=True, title="LSTM, peepholes"
+    ),
+    "lstm_coupled": CellSpec(
+        coupled_lstm_step, 3, ("i", "f", "g", "o", "c", "h"), True, title="LSTM, coupled i/f gates"
+    ),
+    "gru": CellSpec(gru_step, 3, ("r", "z", "n", "h"), False, fused="GRU", title="GRU (torch form)"),
+    "gru_paper": CellSpec(paper_gru_step, 3, ("r", "z", "n", "h"), False, title="GRU (paper form)"),
+    "gru_minimal": CellSpec(minimal_gru_step, 2, ("z", "n", "h"), False, title="GRU without reset gate"),
+}
+
+
+def init_params(spec: CellSpec, input_size: int, hidden_size: int, generator: torch.Generator) -> dict:
+    """torch's initialisation: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))."""
+    k = 1.0 / math.sqrt(hidden_size)
+    shapes = {
+        "weight_ih": (spec.rows * hidden_size, input_size),
+        "weight_hh": (spec.rows * hidden_size, hidden_size),
+        "bias_ih": (spec.rows * hidden_size,),
+        "bias_hh": (spec.rows * hidden_size,),
+    }
+    if spec.peephole:
+        shapes["weight_ch"] = (3 * hidden_size,)
+    return {name: (torch.rand(shape, generator=generator) * 2 - 1) * k for name, shape in shapes.items()}
+
+
+class CellModule(nn.Module):
+    """One instrumented cell as an nn.Module, shaped like ``nn.RNNCell``/``nn.LSTMCell``/``nn.GRUCell``.
+
+    ``forward(x, state)`` returns the new state exactly as torch's cell does; ``step`` also
+    returns the gates.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, seed: int = 0):
+        super().__init__()
+        self.cell, self.spec = cell, CELLS[cell]
+        self.input_size, self.hidden_size = input_size, hidden_size
+        params = init_params(self.spec, input_size, hidden_size, torch.Generator().manual_seed(seed))
+        for name, value in params.items():
+            setattr(self, name, nn.Parameter(value))
+
+    def params(self) -> dict[str, Tensor]:
+        return {name: p for name, p in self.named_parameters()}
+
+    def step(self, x: Tensor, state, clamp: Clamp | None = None):
+        return self.spec.step(x, state, self.params(), clamp)
+
+    def forward(self, x: Tensor, state=None):
+        if state is None:
+            h = x.new_zeros(x.shape[0], self.hidden_size)
+            state = (h, h) if self.spec.has_cell_state else h
+        return self.step(x, state)[0]
