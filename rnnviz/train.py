@@ -153,7 +153,7 @@ class Trainer:
             # ||g|| over all parameters; clip_grad_norm_ returns the norm before clipping
             max_norm = cfg.clip if cfg.clip is not None else float("inf")
             grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
-            loss_value = float(loss)
+            loss_value = loss.item()
             taken += 1
             self.step += 1
             if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):

@@ -1,0 +1,109 @@
+"""The trainer learns, stops on budget, reports divergence, continues and checkpoints."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from rnnviz.errors import InputError
+from rnnviz.model import ModelConfig, SeqModel
+from rnnviz.tasks.adding import Adding
+from rnnviz.train import TrainConfig, Trainer
+
+
+def _trainer(cell="lstm", lag=10, seed=0, **train):
+    task = Adding(lag=lag)
+    model = SeqModel(ModelConfig.for_task(task, cell=cell, hidden_size=32, forget_bias=1.0, seed=seed))
+    cfg = TrainConfig(**{"lr": 1e-2, "batch_size": 64, "seed": seed, "log_every": 50, **train})
+    return Trainer(model, task, cfg)
+
+
+def test_lstm_learns_the_adding_problem_at_lag_10():
+    """Always answering 1.0 scores MSE 1/6 = 0.167; 400 Adam steps get the LSTM below 0.01."""
+    trainer = _trainer(eval_batches=4)
+    result = trainer.run(max_steps=400, max_seconds=120)
+    assert result.status == "done" and trainer.step == 400
+    assert trainer.history[-1].metrics["val_loss"] < 0.01 < Adding.baseline_mse
+
+
+def test_same_seed_same_numbers_and_continuing_equals_one_long_run():
+    a, b, c = _trainer(log_every=5), _trainer(log_every=5), _trainer(log_every=5)
+    a.run(30, 60)
+    b.run(30, 60)
+    c.run(15, 60)
+    c.run(15, 60)
+    losses = [[r.loss for r in t.history] for t in (a, b, c)]
+    assert losses[0] == losses[1] == losses[2]
+    other = _trainer(seed=1, log_every=5)
+    other.run(30, 60)
+    assert [r.loss for r in other.history] != losses[0]
+
+
+def test_time_budget_stops_the_run_and_training_continues():
+    trainer = _trainer()
+    result = trainer.run(max_steps=10**6, max_seconds=0.3)
+    assert result.status == "budget" and 0 < result.steps < 10**6
+    again = trainer.run(max_steps=3, max_seconds=60)
+    assert again.status == "done" and trainer.step == result.steps + 3
+
+
+def test_divergence_is_reported_not_raised_and_clipping_prevents_it():
+    task = Adding(lag=20)
+    cfg = ModelConfig.for_task(task, cell="rnn_relu", hidden_size=32, seed=0)
+
+    def run(clip):
+        model = SeqModel(cfg)
+        with torch.no_grad():  # an exploding recurrence: W_hh with spectral radius 3
+            for layer in model.layers:
+                w = layer.params()["weight_hh"]
+                w.mul_(3.0 / torch.linalg.eigvals(w).abs().max())
+        trainer = Trainer(model, task, TrainConfig(optimizer="sgd", lr=0.5, clip=clip, log_every=1))
+        return trainer, trainer.run(200, 60)
+
+    raw, result = run(clip=None)
+    assert result.status == "diverged"
+    assert result.message.startswith(f"diverged at step {raw.step}: gradient norm")
+    assert raw.run(5, 5).status == "diverged"  # stays stopped until reset, no exception
+    clipped, result = run(clip=1.0)
+    assert result.status == "done"
+    assert all(r.grad_norm_clipped <= 1.0 + 1e-6 for r in clipped.history)
+    assert max(r.grad_norm for r in clipped.history) > 1.0  # clipping did something
+
+
+def test_checkpoints_restore_earlier_weights():
+    trainer = _trainer(checkpoint_every=10)
+    first = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run(30, 60)
+    assert [s for s, _ in trainer.checkpoints] == [0, 10, 20, 30]
+    assert trainer.load_checkpoint(0) == 0
+    for k, v in trainer.model.state_dict().items():
+        torch.testing.assert_close(v, first[k])
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("lr", float("nan"), "learning rate"),
+        ("lr", -0.1, "learning rate"),
+        ("lr", 1e6, "far too large"),
+        ("batch_size", 0, "batch size"),
+        ("clip", 0.0, "clipping"),
+        ("optimizer", "rmsprop", "optimizer"),
+    ],
+)
+def test_bad_training_settings_say_what_is_wrong(field, value, message):
+    with pytest.raises(InputError, match=message):
+        dataclasses.replace(TrainConfig(), **{field: value})
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("hidden_size", 0, "hidden size"),
+        ("hidden_size", 10**6, "hidden size"),
+        ("cell", "tcn", "unknown cell"),
+    ],
+)
+def test_bad_model_settings_say_what_is_wrong(field, value, message):
+    with pytest.raises(InputError, match=message):
+        ModelConfig(**{field: value})
