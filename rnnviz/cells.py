@@ -36,7 +36,11 @@ def _apply_clamp(name: str, value: Tensor, clamp: Clamp | None) -> Tensor:
 
 def _affine(x: Tensor, h: Tensor, p: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
     # W_ih x_t + b_ih and W_hh h_{t-1} + b_hh, each (B, G*H)
-    return x @ p["weight_ih"].T + p["bias_ih"], h @ p["weight_hh"].T + p["bias_hh"]
+    # A caller may pass either term precomputed: ``p["ih"]`` (trace projects a whole sequence in
+    # one matmul) or ``p["hh"]`` (trace's Jacobians differentiate with respect to it).
+    ih = p["ih"] if "ih" in p else x @ p["weight_ih"].T + p["bias_ih"]
+    hh = p["hh"] if "hh" in p else h @ p["weight_hh"].T + p["bias_hh"]
+    return ih, hh
 
 
 def rnn_step(x, h, p, clamp=None, nonlinearity=torch.tanh):
@@ -163,7 +167,7 @@ def paper_gru_step(x, h, p, clamp=None):
     """
     w_hr, w_hz, w_hn = p["weight_hh"].chunk(3)
     b_hr, b_hz, b_hn = p["bias_hh"].chunk(3)
-    a_r, a_z, a_n = (x @ p["weight_ih"].T + p["bias_ih"]).chunk(3, dim=-1)
+    a_r, a_z, a_n = (p["ih"] if "ih" in p else x @ p["weight_ih"].T + p["bias_ih"]).chunk(3, dim=-1)
     r_pre = a_r + h @ w_hr.T + b_hr
     z_pre = a_z + h @ w_hz.T + b_hz
     r = _apply_clamp("r", torch.sigmoid(r_pre), clamp)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnviz.cells import CELLS
+from rnnviz.cells import CELLS, paper_gru_step
 from rnnviz.errors import InputError
 from rnnviz.model import SeqModel, halve_time
 
@@ -97,22 +97,39 @@ def _check(model: SeqModel, x: Tensor, clamps) -> None:
 
 
 def _jacobian_norms(spec, p, xs: Tensor, h_prev: Tensor, c_prev: Tensor | None, clamped) -> np.ndarray:
-    """||dh_t/dh_{t-1}||_2 for every t at once: vmap over steps of the one-step Jacobian.
+    """||dh_t/dh_{t-1}||_2 for every step t at once, with x_t and c_{t-1} held fixed.
 
+    Every cell but the paper GRU reads h_{t-1} through u = W_hh h_{t-1} + b_hh and, at most,
+    elementwise (the GRU's z * h). Unit j of h_t then depends only on u's unit j in each gate
+    block k, so one backward pass gives the diagonals and the Jacobian is
+        dh_t/dh_{t-1} = sum_k diag(dh_t/du_k) W_hh,k + diag(dh_t/dh_{t-1} |_u fixed).
+    The paper GRU (r * h inside W_hn) takes the general route: vmap of jacrev.
     ``clamped`` lists (gate, value, masks (T, H)): a clamped gate has no derivative.
     """
     params = {k: v.detach() for k, v in p.items()}
-    names, values = [g for g, _, _ in clamped], [v for _, v, _ in clamped]
-
-    def h_next(h, x, c, masks):
-        clamp = {g: (v, m) for g, v, m in zip(names, values, masks, strict=True)} or None
-        state = (h[None], c[None]) if spec.has_cell_state else h[None]
-        new = spec.step(x[None], state, params, clamp)[0]
-        return (new[0] if spec.has_cell_state else new)[0]
-
+    clamp = {g: (v, m) for g, v, m in clamped} or None
     c_in = c_prev if c_prev is not None else torch.zeros_like(h_prev)
-    masks = tuple(m for _, _, m in clamped)
-    J = torch.func.vmap(torch.func.jacrev(h_next))(h_prev, xs, c_in, masks)  # (T, H, H)
+    if spec.step is not paper_gru_step:
+        W = params["weight_hh"]  # (G*H, H)
+        h = h_prev.clone().requires_grad_()
+        u = (h_prev @ W.T + params["bias_hh"]).requires_grad_()  # (T, G*H)
+        state = (h, c_in) if spec.has_cell_state else h
+        new = spec.step(xs, state, {**params, "hh": u}, clamp)[0]
+        h_new = new[0] if spec.has_cell_state else new
+        d_u, d_h = torch.autograd.grad(h_new.sum(), (u, h), allow_unused=True)
+        T, H = h_prev.shape
+        J = (d_u.reshape(T, -1, H, 1) * W.reshape(1, -1, H, H)).sum(1)  # sum_k diag(d_k) W_k
+        if d_h is not None:
+            J = J + torch.diag_embed(d_h)
+    else:
+        names, values = [g for g, _, _ in clamped], [v for _, v, _ in clamped]
+
+        def h_next(h, x, c, masks):
+            one = {g: (v, m) for g, v, m in zip(names, values, masks, strict=True)} or None
+            return spec.step(x[None], h[None], params, one)[0][0]
+
+        masks = tuple(m for _, _, m in clamped)
+        J = torch.func.vmap(torch.func.jacrev(h_next))(h_prev, xs, c_in, masks)  # (T, H, H)
     return torch.linalg.matrix_norm(J, ord=2).numpy()
 
 
@@ -147,6 +164,7 @@ def trace(
             outs = []
             for d in range(cfg.directions):
                 p = layer.params(d)
+                ih = inp[0] @ p["weight_ih"].T + p["bias_ih"]  # W_ih x_t + b_ih for every t at once: (T, G*H)
                 h0 = inp.new_zeros(1, cfg.hidden_size)
                 state = (h0, h0) if spec.has_cell_state else h0
                 hs, cs = [None] * T, [None] * T
@@ -159,7 +177,7 @@ def trace(
                     clamp = _clamps_at(clamps, k, d, t, cfg.hidden_size, h0)
                     for g, (_, mk) in (clamp or {}).items():
                         step_masks.setdefault(g, [torch.zeros(cfg.hidden_size, dtype=torch.bool)] * T)[t] = mk
-                    state, g_t, pre_t = spec.step(inp[:, t], state, p, clamp)
+                    state, g_t, pre_t = spec.step(inp[:, t], state, {**p, "ih": ih[t : t + 1]}, clamp)
                     h = state[0] if spec.has_cell_state else state
                     h.retain_grad()
                     hs[t] = h

@@ -76,19 +76,30 @@ def test_trace_gradients_equal_autograd_through_fused(cell, grad_of):
         np.testing.assert_allclose(np.nansum(tr.loss_steps), per.sum().item(), atol=1e-12)
 
 
-def test_jacobian_norm_is_the_spectral_norm_of_the_step_jacobian():
-    model = _model("gru", hidden_size=4)
-    x = torch.randint(0, 5, (5,))
-    tr = trace(model, x)
-    lt, p = tr.layer(0), model.layers[0].params()
-    t = 3
-    xt = model.embed(x[None])[0, t]
+@pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize("clamped", [False, True])
+def test_jacobian_norm_is_the_spectral_norm_of_the_step_jacobian(cell, clamped):
+    model = _model(cell, hidden_size=4, num_layers=2)
+    x = torch.randint(0, 5, (6,))
+    spec = CELLS[cell]
+    gate = spec.gates[min(1, len(spec.gates) - 1)] if clamped else None
+    clamps = (GateClamp(gate, 0.3, start=2, stop=4, units=(1, 2), layer=1),) if clamped else ()
+    tr = trace(model, x, clamps=clamps)
+    for k in (0, 1):
+        lt, p = tr.layer(k), model.layers[k].params()
+        for t in (1, 3, 5):
+            xt = torch.tensor(lt.x[t])
+            mask = torch.tensor([False, True, True, False])
+            clamp = {gate: (0.3, mask)} if clamped and k == 1 and 2 <= t < 4 else None
 
-    def step(h):
-        return CELLS["gru"].step(xt[None], h[None], p)[0][0]
+            def step(h, xt=xt, t=t, lt=lt, p=p, clamp=clamp):
+                state = (h[None], torch.tensor(lt.c[t - 1])[None]) if spec.has_cell_state else h[None]
+                new = spec.step(xt[None], state, p, clamp)[0]
+                return (new[0] if spec.has_cell_state else new)[0]
 
-    J = torch.autograd.functional.jacobian(step, torch.tensor(lt.h[t - 1]))
-    assert lt.jac_norm[t] == pytest.approx(float(torch.linalg.matrix_norm(J, ord=2)), rel=1e-10)
+            J = torch.autograd.functional.jacobian(step, torch.tensor(lt.h[t - 1]))
+            want = float(torch.linalg.matrix_norm(J, ord=2))
+            assert lt.jac_norm[t] == pytest.approx(want, rel=1e-10), (k, t)
 
 
 def test_elman_jacobian_is_diag_times_w_hh():
