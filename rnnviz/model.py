@@ -60,7 +60,11 @@ class ModelConfig:
         ):
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
                 raise InputError(f"{name} must be a whole number from 1 to {top}, not {value!r}")
-        if not 0 <= self.embed_dim <= MAX_HIDDEN:
+        if (
+            not isinstance(self.embed_dim, int)
+            or isinstance(self.embed_dim, bool)
+            or not 0 <= self.embed_dim <= MAX_HIDDEN
+        ):
             raise InputError(f"embedding size must be from 0 (one-hot) to {MAX_HIDDEN}, not {self.embed_dim}")
         if self.pyramid and self.head != "many_to_one":
             raise InputError(
