@@ -1,0 +1,416 @@
+"""Lesson 8: word embeddings. One-hot vs dense, GloVe, cosine similarity, analogies, transfer."""
+
+import time
+from dataclasses import asdict
+
+import pandas as pd
+import streamlit as st
+
+from rnnviz.charts import embeddings as charts
+from rnnviz.embeddings import (
+    DEFAULT_WORDS,
+    PRESETS,
+    analogy,
+    cosine_breakdown,
+    glove_table,
+    load_glove,
+    neighbours,
+    one_hot_demo,
+    parse_words,
+    plot_pairs,
+    random_table,
+)
+from rnnviz.embeddings.projection import project_pairs
+from rnnviz.embeddings.transfer import SEEN_WORDS as TSEEN
+from rnnviz.embeddings.transfer import TITLES, VARIANTS, TransferConfig, TransferExperiment, nearest_seen
+from rnnviz.embeddings.transfer import UNSEEN_WORDS as TUNSEEN
+from rnnviz.errors import InputError
+
+P = "l8_"  # prefix of every widget and session key on this page
+seed = int(st.session_state.get("seed", 0))
+
+
+@st.cache_resource(show_spinner="Loading the GloVe word vectors (once for every visitor)...")
+def glove(n_words: int = DEFAULT_WORDS):
+    """One read-only copy shared by all sessions: never modify what this returns."""
+    return load_glove(n_words)
+
+
+def show_error(err: InputError, hint: str = "") -> None:
+    st.error(str(err) + (f"  \n{hint}" if hint else ""))
+
+
+st.title("Word embeddings")
+st.markdown(
+    "**What you will learn**\n"
+    "- why one-hot codes cannot say that *cat* is like *dog*, and how an embedding matrix $E$ turns a "
+    "word id into a dense vector $e_w$ by a row lookup;\n"
+    "- how cosine similarity measures how alike two word vectors are, on real pretrained GloVe vectors;\n"
+    "- how analogies such as *man : woman :: king : ?* become vector arithmetic;\n"
+    "- what pretrained vectors buy a small RNN that has to learn from very little data."
+)
+wv = glove()
+
+# --- 1. one-hot versus dense ------------------------------------------------------------------
+st.header("1. One-hot codes versus dense vectors")
+st.markdown(
+    "A network cannot read a word, only numbers. The simplest code gives every word of a vocabulary of "
+    "$V$ words its own position: the **one-hot** vector $o_w$ has length $V$, a 1 at the position of $w$ "
+    "and 0 elsewhere. Any two different one-hot vectors are at right angles, so their cosine similarity "
+    "is 0: to a one-hot code, *cat* is as far from *dog* as from *truck*, and with $V = 400{,}000$ words "
+    "each vector is 400,000 numbers long. An **embedding matrix** $E$ (one row of $d$ numbers per word, "
+    "$d \\ll V$) replaces $o_w$ with a short dense vector $e_w$. Multiplying by a one-hot vector just "
+    "selects a row, which is why `nn.Embedding` is implemented as a lookup rather than a product."
+)
+st.latex(
+    r"o_w \in \{0,1\}^V,\qquad e_w = o_w^\top E \;=\; \text{row } w \text{ of } E,"
+    r"\qquad E \in \mathbb{R}^{V\times d}"
+)
+st.latex(r"\cos(o_u, o_v) = \frac{o_u \cdot o_v}{\lVert o_u\rVert\,\lVert o_v\rVert} = 0 \quad (u \neq v)")
+c1, c2, c3 = st.columns([3, 2, 2])
+vocab_text = c1.text_input(
+    "A small vocabulary (2 to 12 words)", "cat dog king queen car truck", key=P + "vocab",
+    help="Words separated by spaces or commas; capital letters and repeats are ignored.",
+)  # fmt: skip
+table_kind = c2.radio(
+    "Rows of E", ["random (as nn.Embedding starts)", "pretrained GloVe"], key=P + "table",
+    help="A fresh nn.Embedding draws every entry from N(0, 1); GloVe rows were learned from 6 billion words.",
+)  # fmt: skip
+dim = c3.slider(
+    "d for the random E", 2, 8, 4, key=P + "dim", disabled=table_kind != "random (as nn.Embedding starts)"
+)
+try:
+    words = parse_words(vocab_text)
+    pretrained = table_kind == "pretrained GloVe"
+    table = glove_table(wv, words) if pretrained else random_table(len(words), dim, seed)
+    chosen = st.radio("Look up the word w =", words, horizontal=True, key=P + "lookup_" + "_".join(words))
+    demo = one_hot_demo(words, table, chosen)
+except InputError as err:
+    show_error(err, "Example: cat dog king queen car truck")
+else:
+    st.plotly_chart(charts.lookup_figure(demo.words, demo.onehot, demo.table, demo.product), width="stretch")
+    st.caption(
+        f"The 1 in o_w sits in row {demo.chosen} ('{demo.word}'), so o_w^T E adds up exactly that row of E: "
+        f"e_{demo.word} = ({', '.join(f'{x:.2f}' for x in demo.product[:6])}"
+        f"{', ...' if len(demo.product) > 6 else ''})."
+        + (" Hover over a cell for its exact value." if len(demo.product) > 16 else "")
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.cosine_matrix_figure(demo.words, demo.cos_onehot, "cos(o_u, o_v): one-hot"), width="stretch"
+    )
+    right.plotly_chart(
+        charts.cosine_matrix_figure(
+            demo.words,
+            demo.cos_dense,
+            "cos(e_u, e_v): " + ("GloVe rows" if pretrained else "random rows of E"),
+        ),
+        width="stretch",
+    )
+    if pretrained:
+        st.markdown(
+            "With GloVe rows, related words get high cosines (cat and dog, king and queen, car and truck). "
+            "The similarity was *learned*: nothing in the spelling says that cats resemble dogs."
+        )
+    else:
+        st.markdown(
+            "A freshly initialised $E$ has random cosines: similar and unrelated words score alike. Training "
+            "(or pretraining, below) is what moves related words together. Switch to **pretrained GloVe**."
+        )
+
+# --- 2. GloVe and cosine similarity -----------------------------------------------------------
+st.header("2. Pretrained vectors and cosine similarity")
+st.markdown(
+    f"**GloVe** (Pennington, Socher and Manning, 2014) learned a $d = {wv.dim}$ vector for each of "
+    f"400,000 words from how often words occur near each other in 6 billion words of Wikipedia and news. "
+    f"This page keeps the {len(wv):,} most frequent words. Words used in similar contexts get vectors "
+    "pointing in similar directions; **cosine similarity** measures the angle and ignores the length:"
+)
+st.latex(
+    r"\cos(e_u, e_v) = \frac{e_u \cdot e_v}{\lVert e_u\rVert\,\lVert e_v\rVert}"
+    r" = \frac{\sum_i e_{u,i}\, e_{v,i}}{\sqrt{\sum_i e_{u,i}^2}\,\sqrt{\sum_i e_{v,i}^2}}"
+)
+c1, c2 = st.columns(2)
+word_u = c1.text_input("Word u", "cat", key=P + "u")
+word_v = c2.text_input("Word v", "dog", key=P + "v")
+try:
+    b = cosine_breakdown(wv, word_u, word_v)
+except InputError as err:
+    show_error(err, "GloVe 6B is lower-case English; try a common word.")
+else:
+    st.latex(
+        rf"\cos(e_{{\text{{{b.word_u}}}}}, e_{{\text{{{b.word_v}}}}}) = \frac{{{b.dot:.3f}}}"
+        rf"{{{b.norm_u:.3f} \times {b.norm_v:.3f}}} = {b.cos:.3f}"
+    )
+    st.plotly_chart(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), width="stretch")
+    st.caption(
+        "Green bars are dimensions where both vectors agree in sign and push the dot product up; "
+        "red bars are where they disagree. No single dimension means 'animal': the meaning is spread out."
+    )
+
+st.subheader("Nearest neighbours")
+c1, c2 = st.columns([3, 2])
+query = c1.text_input("Neighbours of", "frog", key=P + "word")
+k_nb = c2.slider("How many", 3, 20, 10, key=P + "k_nb")
+try:
+    nb = neighbours(wv, query, k=k_nb)
+except InputError as err:
+    show_error(err)
+else:
+    st.plotly_chart(
+        charts.ranked_words_figure(
+            [w for w, _ in nb], [s for _, s in nb], f"the {k_nb} words closest to '{query.strip().lower()}'"
+        ),
+        width="stretch",
+    )
+    st.caption(
+        f"Each score is cos(e_query, e_w), computed against all {len(wv):,} words at once as one "
+        "matrix-vector product with the unit-length vectors."
+    )
+
+# --- 3. analogies -----------------------------------------------------------------------------
+st.header("3. Analogies as vector arithmetic")
+st.markdown(
+    "If the step from *man* to *woman* is roughly the same vector as the step from *king* to *queen*, "
+    "then *queen* should sit near $e_\\text{king} + (e_\\text{woman} - e_\\text{man})$. For "
+    "**a : b :: c : ?** we add the offset $b - a$ to $c$ "
+    "(using unit vectors $\\hat e_w = e_w / \\lVert e_w\\rVert$, "
+    "so frequent words with long vectors do not dominate) and look for the closest word, leaving out the "
+    "three query words themselves (otherwise the answer is nearly always $c$)."
+)
+st.latex(r"t = \hat e_b - \hat e_a + \hat e_c,\qquad d = \arg\max_{w \notin \{a, b, c\}} \cos(t, e_w)")
+CUSTOM = "your own words"
+preset_names = [p.name for p in PRESETS]
+
+
+def _apply_preset() -> None:
+    name = st.session_state[P + "preset"]
+    for p in PRESETS:
+        if p.name == name:
+            st.session_state[P + "a"], st.session_state[P + "b"], st.session_state[P + "c"] = p.a, p.b, p.c
+
+
+def _mark_custom() -> None:
+    typed = tuple(st.session_state[P + k].strip().lower() for k in "abc")
+    if not any((p.a, p.b, p.c) == typed for p in PRESETS):
+        st.session_state[P + "preset"] = CUSTOM
+
+
+for key, default in (("a", PRESETS[0].a), ("b", PRESETS[0].b), ("c", PRESETS[0].c)):
+    st.session_state.setdefault(P + key, default)
+st.selectbox(
+    "Classic analogy", [*preset_names, CUSTOM], key=P + "preset", on_change=_apply_preset,
+    help="Picking one fills in the three words; edit any word to ask your own analogy.",
+)  # fmt: skip
+c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
+a_word = c1.text_input("a", key=P + "a", on_change=_mark_custom)
+b_word = c2.text_input("is to b", key=P + "b", on_change=_mark_custom)
+c_word = c3.text_input("as c", key=P + "c", on_change=_mark_custom)
+k_an = c4.slider("is to ? (top k)", 1, 15, 5, key=P + "k_an")
+try:
+    res = analogy(wv, a_word, b_word, c_word, k=k_an)
+    preset = next((p for p in PRESETS if (p.a, p.b, p.c) == (res.a, res.b, res.c)), None)
+    pairs = plot_pairs(wv, res, preset)
+    proj2 = project_pairs(wv, pairs, 2, target=res.target)
+    proj3 = project_pairs(wv, pairs, 3, target=res.target)
+except InputError as err:
+    show_error(err, "Each box takes one lower-case English word, e.g. man, woman, king.")
+else:
+    st.markdown(f"### {res.a} : {res.b} :: {res.c} : **{res.best}**  (cos = {res.answers[0][1]:.3f})")
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.ranked_words_figure(
+            [w for w, _ in res.answers], [s for _, s in res.answers],
+            f"top {len(res.answers)} answers: cos(t, e_w)",
+            highlight=preset.expected if preset else None,
+        ),
+        width="stretch",
+    )  # fmt: skip
+    labels = [
+        f"ê_{res.a}",
+        f"ê_{res.b}",
+        f"ê_{res.c}",
+        f"t = ê_{res.b} - ê_{res.a} + ê_{res.c}",
+        f"ê_{res.best}",
+    ]
+    rows = [res.unit_a, res.unit_b, res.unit_c, res.target, res.unit_d]
+    right.plotly_chart(charts.arithmetic_figure(labels, rows, n_dims=8), width="stretch")
+    right.caption(
+        f"Check one column by hand: dim 0 of t is {res.unit_b[0]:.3f} - ({res.unit_a[0]:.3f}) + "
+        f"{res.unit_c[0]:.3f} = {res.target[0]:.3f}. The full vectors have {wv.dim} dimensions."
+    )
+    title = "offsets between the words, PCA of their unit vectors"
+    tab2, tab3 = st.tabs(["2-D map", "3-D map (drag to rotate)"])
+    with tab2:
+        st.plotly_chart(
+            charts.projection_2d_figure(
+                proj2.words, proj2.coords, proj2.pairs, proj2.explained, title, proj2.target
+            ),
+            width="stretch",
+        )
+    with tab3:
+        st.plotly_chart(
+            charts.projection_3d_figure(
+                proj3.words, proj3.coords, proj3.pairs, proj3.explained, title, proj3.target
+            ),
+            width="stretch",
+        )
+    st.caption(
+        f"Orange arrows: {res.a} -> {res.b} and {res.c} -> {res.best}; grey arrows: more pairs with the same "
+        "relation. If the analogy holds, the arrows are roughly parallel and of equal length. PCA keeps only "
+        f"{100 * proj2.explained.sum():.0f}% of the spread of these {len(proj2.words)} vectors in 2-D, so "
+        "parallel in 50-D can look bent here: rotate the 3-D map to see more."
+    )
+    with st.expander("How PCA draws 50-D vectors on a flat screen"):
+        st.markdown(
+            "Principal component analysis centres the vectors and finds the directions along which they "
+            "spread the most: the eigenvectors $w_k$ of their covariance matrix $C$, largest eigenvalue "
+            "$\\lambda_k$ first. Each word is drawn at its coordinates along the first 2 (or 3) of them."
+        )
+        st.latex(
+            r"C = \tfrac{1}{n-1}(X-\mu)^\top (X-\mu),\quad C w_k = \lambda_k w_k,"
+            r"\quad z_j = W^\top (x_j - \mu)"
+        )
+
+# --- 4. transfer learning ---------------------------------------------------------------------
+st.header("4. Transfer learning: what pretraining buys with little data")
+st.markdown(
+    "A sentiment classifier reads a short review word by word and predicts *positive* or *negative* from "
+    "its last hidden state (many-to-one). Its first step is the lookup $x_t = e_{w_t}$. We build the "
+    "**same** RNN three times (same seed, same initial recurrent and output weights, same batches, same "
+    "number of steps) and change only where $E$ comes from:\n"
+    "- **random E**: drawn from $\\mathcal N(0, 1)$ and trained with the rest, as `nn.Embedding` starts;\n"
+    "- **frozen GloVe**: the pretrained rows, never updated;\n"
+    "- **fine-tuned GloVe**: starts as GloVe and is trained with the rest."
+)
+st.latex(
+    r"x_t = e_{w_t} = o_{w_t}^\top E,\qquad h_t = \mathrm{cell}(x_t, h_{t-1}),"
+    r"\qquad p(\text{positive}) = \mathrm{softmax}(W_{hy} h_T + b_y)_1"
+)
+st.markdown(
+    f"The catch is **little data**: about a hundred training sentences, whose sentiment words come only from "
+    f"one half of the task's word lists (**seen**: {', '.join(TSEEN)}). The main test set uses only the "
+    f"other half (**unseen**: {', '.join(TUNSEEN)}). With a random $E$ the model has never adjusted the "
+    "rows of the unseen words, so they are noise to it; GloVe already put them next to seen words of "
+    "the same sentiment. Training never starts on its own: the curves below begin with the untrained "
+    "models (near chance, 0.5), and **Train** runs all three for the same number of steps."
+)
+with st.expander("Why GloVe helps here: the closest seen word of every unseen word"):
+    st.dataframe(
+        pd.DataFrame(nearest_seen(wv), columns=["unseen word", "closest seen word", "cos in GloVe"]).round(3),
+        hide_index=True,
+    )
+    st.caption(
+        "Every unseen word's nearest seen word has the same sentiment, learned from text, not from labels."
+    )
+
+
+@st.fragment
+def transfer_section() -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    n_train = c1.slider("Training sentences", 20, 400, 100, step=10, key=P + "n_train")
+    cell = c2.selectbox("Cell", ["gru", "lstm", "rnn_tanh"], key=P + "cell")
+    steps = c3.slider("Steps per click (each model)", 10, 500, 200, step=10, key=P + "steps")
+    seconds = c4.slider("Time budget per click (s)", 2, 60, 20, key=P + "seconds")
+    try:
+        cfg = TransferConfig(n_train=n_train, cell=cell, seed=seed)
+    except InputError as err:
+        show_error(err)
+        return
+    key = str(asdict(cfg))
+    if st.session_state.get(P + "exp_key") != key:
+        try:
+            st.session_state[P + "exp"] = TransferExperiment(cfg, wv)
+        except InputError as err:
+            show_error(err, "Use fewer training sentences.")
+            return
+        st.session_state[P + "exp_key"] = key
+    exp: TransferExperiment = st.session_state[P + "exp"]
+
+    b1, b2, b3, status = st.columns([1, 1, 1, 4])
+    train = b1.button("Train", key=P + "train", type="primary", help="Fresh models, then one budget of steps")
+    more = b2.button("Continue", key=P + "continue", help="One more budget of steps from where they stopped")
+    if b3.button("Reset", key=P + "reset", help="Fresh untrained models"):
+        exp = st.session_state[P + "exp"] = TransferExperiment(cfg, wv)
+    chart = st.empty()
+    if train or more:
+        if train:
+            exp = st.session_state[P + "exp"] = TransferExperiment(cfg, wv)
+        bar = st.progress(0.0, text="training...")
+        last_draw, draws = [0.0], [0]
+
+        def on_log(variant: str, step: int, done: float) -> None:
+            bar.progress(done, text=f"{TITLES[variant]}: step {step}")
+            if time.perf_counter() - last_draw[0] > 0.4:
+                draws[0] += 1  # each live frame needs its own element id
+                chart.plotly_chart(
+                    charts.transfer_curves_figure(exp.curves), width="stretch", key=f"{P}live_{draws[0]}"
+                )
+                last_draw[0] = time.perf_counter()
+
+        try:
+            results = exp.run(steps, float(seconds), callback=on_log)
+        except InputError as err:
+            show_error(err)
+            return
+        bar.empty()
+        diverged = [f"{TITLES[v]}: {r.message}" for v, r in results.items() if r.status == "diverged"]
+        if diverged:
+            status.warning(" · ".join(diverged) + ". Try a smaller learning rate or press Reset.")
+        else:
+            r = results[VARIANTS[0]]
+            ran_out = " The time budget ran out first." if r.status == "budget" else ""
+            status.info(
+                f"Each model trained {r.steps} more steps ({exp.steps(VARIANTS[0])} in total).{ran_out}"
+            )
+    chart.plotly_chart(charts.transfer_curves_figure(exp.curves), width="stretch", key=P + "curves")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "embedding": [TITLES[v] for v in VARIANTS],
+                "steps": [exp.steps(v) for v in VARIANTS],
+                "training sentences": [exp.curves[v]["train_acc"][-1] for v in VARIANTS],
+                "held-out, seen words": [exp.curves[v]["seen_acc"][-1] for v in VARIANTS],
+                "held-out, unseen words": [exp.curves[v]["test_acc"][-1] for v in VARIANTS],
+            }
+        ),
+        hide_index=True,
+        column_config={
+            name: st.column_config.NumberColumn(format="%.3f")
+            for name in ("training sentences", "held-out, seen words", "held-out, unseen words")
+        },
+    )
+    st.caption(
+        f"Accuracy on all {len(exp.data.train)} training sentences and on {len(exp.data.test_unseen)} "
+        "held-out sentences of each kind; solid lines in the chart are the unseen-word test, dotted lines "
+        "the training set."
+    )
+    text = st.text_input(
+        "Type a review with the task's words (e.g. swap in an unseen word)", "the acting was not brilliant",
+        key=P + "review",
+    )  # fmt: skip
+    try:
+        probs = exp.predict(text)
+    except InputError as err:
+        show_error(err, f"Words this task knows: {', '.join(w for w in exp.task.vocab if w != '<pad>')}")
+    else:
+        cols = st.columns(len(VARIANTS))
+        for col, v in zip(cols, VARIANTS, strict=True):
+            col.metric(f"p(positive), {TITLES[v]}", f"{probs[v]:.3f}")
+
+
+transfer_section()
+
+# --- try this ---------------------------------------------------------------------------------
+st.header("Try this")
+st.markdown(
+    "1. In section 1 switch the rows of $E$ to **pretrained GloVe** and add *truck*'s neighbours *bus* and "
+    "*van* to the vocabulary. Which cells of the dense cosine table light up, and why do the one-hot "
+    "ones never do?\n"
+    "2. Pick the preset **comparative** and change it to *big : bigger :: small : ?*. GloVe answers "
+    "*larger*, not *smaller*: what does that tell you about how *bigger* and *larger* are used in text?\n"
+    "3. Before you press **Train** in section 4, predict the order of the three curves on the "
+    "unseen-word test. Then train, and move **Training sentences** down to 40 and up to 300 (Train again "
+    "each time): when does pretraining matter most? Does fine-tuning help or hurt the unseen words, "
+    "and why might it?"
+)

@@ -1,0 +1,99 @@
+"""Analogies a : b :: c : ? by vector arithmetic on unit word vectors (3CosAdd).
+
+    t = ê_b - ê_a + ê_c,   ê_w = e_w / ||e_w||,   d = argmax_{w not in {a, b, c}} cos(t, e_w)
+
+"man is to woman as king is to ?" with GloVe 6B 50d::
+
+    >>> r = analogy(wv, "man", "woman", "king", k=3)
+    >>> [(w, round(s, 3)) for w, s in r.answers]
+    [('queen', 0.852), ('throne', 0.766), ('prince', 0.759)]
+
+The three query words are excluded from the answers: without that rule, t is usually
+closest to c itself ("king"), which is why published analogy scores exclude them too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnviz.embeddings.similarity import top_k
+from rnnviz.embeddings.vectors import WordVectors, normalise_word
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A classic analogy a : b :: c : ? plus more pairs with the same relation (for the plot)."""
+
+    name: str  # label in the preset menu
+    a: str  # the relation goes a -> b ...
+    b: str
+    c: str  # ... and is applied to c
+    expected: str  # the answer a person would give
+    more_pairs: tuple[tuple[str, str], ...] = ()  # other (x, y) pairs with the same offset y - x
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("gender: man : woman :: king : ?", "man", "woman", "king", "queen",
+           (("boy", "girl"), ("he", "she"), ("uncle", "aunt"))),
+    Preset("capital: france : paris :: japan : ?", "france", "paris", "japan", "tokyo",
+           (("germany", "berlin"), ("italy", "rome"), ("russia", "moscow"))),
+    Preset("verb tense: walk : walked :: swim : ?", "walk", "walked", "swim", "swam",
+           (("play", "played"), ("go", "went"), ("eat", "ate"))),
+    Preset("comparative: strong : stronger :: weak : ?", "strong", "stronger", "weak", "weaker",
+           (("good", "better"), ("big", "bigger"), ("fast", "faster"))),
+    Preset("plural: car : cars :: dog : ?", "car", "cars", "dog", "dogs",
+           (("apple", "apples"), ("child", "children"), ("city", "cities"))),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AnalogyResult:
+    """Everything the page shows for one analogy query."""
+
+    a: str  # normalised query words
+    b: str
+    c: str
+    answers: tuple[tuple[str, float], ...]  # top-k (word, cos(t, e_w)), best first; never a, b or c
+    unit_a: np.ndarray  # (d,) ê_a = e_a / ||e_a||
+    unit_b: np.ndarray  # (d,) ê_b
+    unit_c: np.ndarray  # (d,) ê_c
+    target: np.ndarray  # (d,) t = ê_b - ê_a + ê_c
+    unit_d: np.ndarray  # (d,) ê_d of the top answer d
+
+    @property
+    def best(self) -> str:
+        return self.answers[0][0]
+
+
+def analogy(wv: WordVectors, a: str, b: str, c: str, k: int = 5) -> AnalogyResult:
+    """Solve a : b :: c : ? and return the top-``k`` answers with the vectors used."""
+    ia, ib, ic = wv.index_of(a), wv.index_of(b), wv.index_of(c)
+    ua, ub, uc = wv.unit[ia], wv.unit[ib], wv.unit[ic]
+    # t = ê_b - ê_a + ê_c: move from a to b, starting at c
+    target = ub - ua + uc
+    # d = argmax over w not in {a, b, c} of cos(t, ê_w)
+    answers = top_k(wv, target, k, exclude=(ia, ib, ic))
+    return AnalogyResult(
+        a=normalise_word(a),
+        b=normalise_word(b),
+        c=normalise_word(c),
+        answers=tuple(answers),
+        unit_a=ua,
+        unit_b=ub,
+        unit_c=uc,
+        target=target,
+        unit_d=wv.unit[wv.index_of(answers[0][0])],
+    )
+
+
+def plot_pairs(wv: WordVectors, result: AnalogyResult, preset: Preset | None = None) -> list[tuple[str, str]]:
+    """The (x, y) pairs to project and draw as offset arrows: a->b, c->d, then the preset's extras.
+
+    Extras whose words are missing from the kept vocabulary are skipped.
+    """
+    pairs = [(result.a, result.b), (result.c, result.best)]
+    if preset is not None and (preset.a, preset.b, preset.c) == (result.a, result.b, result.c):
+        pairs += [(x, y) for x, y in preset.more_pairs if (x, y) not in pairs and x in wv and y in wv]
+    return pairs

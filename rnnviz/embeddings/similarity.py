@@ -1,0 +1,118 @@
+"""Cosine similarity, shown with its numbers, and nearest neighbours of a word.
+
+    cos(u, v) = u . v / (||u|| ||v||)
+
+Example with GloVe 6B 50d::
+
+    >>> b = cosine_breakdown(wv, "cat", "dog")
+    >>> round(b.dot, 2), round(b.norm_u, 2), round(b.norm_v, 2), round(b.cos, 3)
+    (19.74, 4.41, 4.86, 0.922)
+    >>> [(w, round(s, 3)) for w, s in neighbours(wv, "frog", k=3)]
+    [('snake', 0.845), ('ape', 0.794), ('toad', 0.791)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnviz.embeddings.vectors import WordVectors, normalise_word
+from rnnviz.errors import InputError
+
+MAX_K = 50  # most neighbours / answers a page may ask for
+
+
+def cosine(u: np.ndarray, v: np.ndarray) -> float:
+    """cos(u, v) = u . v / (||u|| ||v||); zero vectors have no direction, so they raise."""
+    u = np.asarray(u, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    if u.shape != v.shape or u.ndim != 1:
+        raise InputError(f"cosine needs two vectors of the same length, got shapes {u.shape} and {v.shape}")
+    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    if nu == 0 or nv == 0:
+        raise InputError("cosine similarity of a zero vector is undefined: it has no direction")
+    # cos = u . v / (||u|| ||v||)
+    return float(u @ v / (nu * nv))
+
+
+def cosine_matrix(rows: np.ndarray) -> np.ndarray:
+    """(n, n) matrix of cos(row_i, row_j) for (n, d) rows."""
+    rows = np.asarray(rows, dtype=np.float64)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise InputError("cosine similarity of a zero vector is undefined: it has no direction")
+    unit = rows / norms
+    return unit @ unit.T
+
+
+@dataclass(frozen=True)
+class CosineBreakdown:
+    """Every number in cos(e_u, e_v) = e_u . e_v / (||e_u|| ||e_v||) for two words."""
+
+    word_u: str  # first word (normalised)
+    word_v: str  # second word (normalised)
+    u: np.ndarray  # (d,) e_u, raw GloVe vector
+    v: np.ndarray  # (d,) e_v
+    products: np.ndarray  # (d,) e_u,i * e_v,i; their sum is the dot product
+    dot: float  # e_u . e_v = sum_i e_u,i e_v,i
+    norm_u: float  # ||e_u|| = sqrt(sum_i e_u,i^2)
+    norm_v: float  # ||e_v||
+    cos: float  # dot / (norm_u * norm_v), in [-1, 1]
+
+
+def cosine_breakdown(wv: WordVectors, word_u: str, word_v: str) -> CosineBreakdown:
+    """The dot product, both norms and the cosine for two vocabulary words."""
+    u = wv.vector(word_u).astype(np.float64)
+    v = wv.vector(word_v).astype(np.float64)
+    # e_u,i * e_v,i for every dimension i
+    products = u * v
+    # e_u . e_v = sum_i e_u,i e_v,i
+    dot = float(products.sum())
+    # ||e|| = sqrt(e . e)
+    norm_u, norm_v = float(np.sqrt(u @ u)), float(np.sqrt(v @ v))
+    return CosineBreakdown(
+        word_u=normalise_word(word_u),
+        word_v=normalise_word(word_v),
+        u=u,
+        v=v,
+        products=products,
+        dot=dot,
+        norm_u=norm_u,
+        norm_v=norm_v,
+        cos=dot / (norm_u * norm_v),
+    )
+
+
+def check_k(k: int) -> int:
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
+        raise InputError(f"ask for between 1 and {MAX_K} words, not {k!r}")
+    return int(k)
+
+
+def top_k(
+    wv: WordVectors, query: np.ndarray, k: int, exclude: tuple[int, ...] = ()
+) -> list[tuple[str, float]]:
+    """The ``k`` words whose unit vectors have the highest cosine with ``query``, best first.
+
+    Rows in ``exclude`` never appear in the answer (e.g. the query words themselves).
+    """
+    k = check_k(k)
+    q = np.asarray(query, dtype=np.float32)
+    norm = float(np.linalg.norm(q))
+    if norm == 0:
+        raise InputError("the query vector is zero: it has no direction, so nothing is closest")
+    # cos(q, e_w) = (q / ||q||) . (e_w / ||e_w||) for every word at once: (V,)
+    scores = wv.unit @ (q / norm)
+    if exclude:
+        scores[list(exclude)] = -np.inf
+    k = min(k, len(wv) - len(set(exclude)))
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return [(wv.words[i], float(scores[i])) for i in best]
+
+
+def neighbours(wv: WordVectors, word: str, k: int = 10) -> list[tuple[str, float]]:
+    """The ``k`` nearest words to ``word`` by cosine similarity (the word itself left out)."""
+    row = wv.index_of(word)
+    return top_k(wv, wv.unit[row], k, exclude=(row,))
