@@ -1,0 +1,276 @@
+"""Lesson 7: sequence to sequence and attention, on dates in words -> digits and toy image captions."""
+
+from dataclasses import asdict
+
+import pandas as pd
+import streamlit as st
+
+from rnnviz.charts import attention as charts
+from rnnviz.charts.sequence import distribution_bars
+from rnnviz.seq2seq.captions import CaptionConfig, CaptionModel, CaptionTask
+from rnnviz.seq2seq.dates import LONGEST, SHORTEST, DateTask
+from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
+from rnnviz.seq2seq.model import Seq2Seq, Seq2SeqConfig
+from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
+from rnnviz.train import TrainConfig, Trainer
+from ui.lesson import friendly_errors, header, try_this
+from ui.lesson import seed as global_seed
+from ui.training import session_trainer, training_panel
+
+P = "l7_"  # prefix of every widget and session key on this page
+seed = global_seed()
+LR, BATCH, MAX_SECONDS = 5e-3, 64, 30.0
+DEFAULT_TEXT = "monday the twenty first of march two thousand five"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def comparison(task_fields: dict, compare_fields: dict) -> dict:
+    """Accuracy-vs-length curves for one task and budget: computed once, shared by the class."""
+    return compare_attention(DateTask(**task_fields), CompareConfig(**compare_fields))
+
+
+header(
+    "Sequence to sequence and attention",
+    [
+        "how an **encoder-decoder** turns one sequence into another of a different length, and why "
+        "squeezing the whole input into one vector fails as inputs grow;",
+        "how **attention** lets every output step look back at all encoder states: scores, softmax "
+        "weights $\\alpha_{t,s}$ and the context $c_s$, with the numbers;",
+        "**teacher forcing** versus **free running**, and how attention sharpens during training;",
+        "the same idea over an image: a caption whose words look at different parts of a picture.",
+    ],
+    "The task: read a date written in words and write it in digits, *twenty one march* -> `21-03`. "
+    "Input and output have different lengths and there is no one-to-one match between input tokens "
+    "and output characters, so a single RNN reading and writing in step will not do.",
+)
+
+# --- 1. the task ---------------------------------------------------------------------------------
+st.header("1. The task: dates in words -> digits")
+c1, c2 = st.columns([1, 2])
+tokens = c1.radio(
+    "Input tokens", ["chars", "words"], key=P + "tokens", horizontal=True,
+    format_func=lambda t: {"chars": "characters (up to ~70 per date)", "words": "words (up to 10)"}[t],
+    help="Characters make long inputs, where a plain encoder-decoder runs out of memory.",
+)  # fmt: skip
+lo, hi = c2.slider(
+    "Input length range (words)", SHORTEST, LONGEST, (SHORTEST, LONGEST), key=P + "len",
+    help="Optional words make inputs longer: a weekday, 'the', 'of', a year of 2 to 4 words.",
+)  # fmt: skip
+task = DateTask(min_words=lo, max_words=hi, tokens=tokens, seed=seed)
+st.dataframe(
+    pd.DataFrame(
+        [
+            {"input x": text, "tokens T": len(task.encode(text)), "target y": target}
+            for text, target in task.examples(6)
+        ]
+    ),
+    hide_index=True,
+)
+st.caption(
+    f"Grammar: [weekday] [the] day [of] month [year], years 1900-2099. Input vocabulary: "
+    f"{len(task.src_vocab) - 1} {tokens}; output vocabulary: the digits, '-' and <eos> (end of output)."
+)
+
+# --- 2. encoder-decoder --------------------------------------------------------------------------
+st.header("2. Encoder-decoder, and what attention adds")
+left, right = st.columns(2)
+with left:
+    st.subheader("Without attention")
+    st.markdown(
+        "An **encoder** RNN reads the input tokens $x_1 \\dots x_T$ into states $e_1 \\dots e_T$. A "
+        "**decoder** RNN starts from the last one, $d_0 = e_T$, and writes one character per step $s$, "
+        "fed its previous character. Everything the decoder knows about the input must pass through "
+        "the single vector $e_T$: the longer the input, the more we ask of it."
+    )
+    st.latex(r"e_t = \mathrm{GRU}(x_t,\ e_{t-1}),\qquad d_0 = e_T")
+    st.latex(r"d_s = \mathrm{GRU}(y_{s-1},\ d_{s-1}),\qquad p(y_s) = \mathrm{softmax}(W_y \tanh(W_c\, d_s))")
+with right:
+    st.subheader("With attention")
+    st.markdown(
+        "At every output step the decoder compares its state $d_s$ with **every** encoder state $e_t$ "
+        "(a score), turns the scores into weights $\\alpha_{t,s}$ that sum to 1 over the input, and "
+        "reads the weighted average $c_s$, the **context**. Padding gets weight exactly 0."
+    )
+    st.latex(
+        r"\mathrm{score}_{t,s} = e_t \cdot d_s \quad\text{(dot)}\qquad "
+        r"\mathrm{score}_{t,s} = v^\top \tanh(W_e e_t + W_d d_s + b) \quad\text{(additive)}"
+    )
+    st.latex(
+        r"\alpha_{t,s} = \mathrm{softmax}_t(\mathrm{score}_{t,s}),\qquad c_s = \sum_t \alpha_{t,s}\, e_t"
+    )
+    st.latex(r"p(y_s) = \mathrm{softmax}\big(W_y \tanh(W_c\,[d_s; c_s])\big)")
+
+# --- 3. train ------------------------------------------------------------------------------------
+st.header("3. Train a model")
+c1, c2, c3 = st.columns(3)
+cell = c1.radio("Cell (encoder and decoder)", ["gru", "lstm"], key=P + "cell", horizontal=True,
+                format_func=str.upper)  # fmt: skip
+attention = c2.radio(
+    "Attention", list(charts.KIND_NAMES), index=1, key=P + "attn", format_func=charts.KIND_NAMES.get
+)
+steps = c3.select_slider("Steps per click", [10, 25, 50, 100, 200, 400], value=200, key=P + "steps")
+cfg = Seq2SeqConfig.for_task(task, cell=cell, attention=attention, seed=seed)
+train_cfg = TrainConfig(lr=LR, batch_size=BATCH, seed=seed, log_every=10, checkpoint_every=25)
+trainer = session_trainer(
+    "l7", {"task": asdict(task), "model": asdict(cfg)}, lambda: Trainer(Seq2Seq(cfg), task, train_cfg)
+)
+st.caption(
+    f"Adam, learning rate {LR}, batches of {BATCH} dates, hidden size {cfg.hidden_size}. Changing the "
+    "task or the model starts a fresh, untrained model. Untrained, the weights are random: the output "
+    "is gibberish and the attention weights are nearly uniform. Train a few hundred steps and watch both "
+    "change."
+)
+training_panel("l7", max_steps=steps, max_seconds=MAX_SECONDS)
+
+# --- 4. accuracy vs length -----------------------------------------------------------------------
+st.header("4. Squeezing versus attending: accuracy against input length")
+cmp_cfg = CompareConfig(cell=cell, seed=seed)
+st.markdown(
+    f"Three fresh models (no attention, dot, additive) trained on the same seed and the same budget: "
+    f"**{cmp_cfg.steps} steps** of {cmp_cfg.batch_size} dates each, then **exact match** (every character "
+    f"right, free running) on {cmp_cfg.n_per_length} new dates per input length. Computed once per setting "
+    "and remembered for everyone."
+)
+cmp_key = (asdict(task), asdict(cmp_cfg))
+if st.button("Compare with and without attention", key=P + "compare"):
+    st.session_state[P + "compared"] = cmp_key
+if st.session_state.get(P + "compared") == cmp_key:
+    with st.spinner(
+        "Training three models: one to three minutes the first time, instant after that...", show_time=True
+    ):
+        result = comparison(*cmp_key)
+    st.plotly_chart(charts.accuracy_curves(result["curves"]), width="stretch")
+    longest = max(result["curves"]["none"])
+    at_longest = ", ".join(
+        f"{charts.KIND_NAMES[k]} {100 * c[longest]:.0f}%" for k, c in result["curves"].items()
+    )
+    short = [f"{charts.KIND_NAMES[k]} {n}" for k, n in result["steps"].items() if n < cmp_cfg.steps]
+    st.caption(
+        f"Exact match at {longest} words: {at_longest}."
+        + (f" The server was busy: steps reached in time: {', '.join(short)}." if short else "")
+    )
+
+# --- 5. heatmap ----------------------------------------------------------------------------------
+st.header("5. Where the decoder looks: the attention heatmap")
+text = st.text_input("Type a date in words", DEFAULT_TEXT, key=P + "text")
+points = [step for step, _ in trainer.checkpoints]
+at_step = points[-1]
+if len(points) > 1:
+    at_step = st.select_slider(
+        "Weights after training step (in-memory checkpoints)", points, value=points[-1],
+        key=f"{P}ckpt_{trainer.step}", help="Slide back to see how the attention sharpened during training.",
+    )  # fmt: skip
+model = (
+    trainer.model
+    if at_step == trainer.step
+    else with_checkpoint(trainer.model, dict(trainer.checkpoints)[at_step])
+)
+trace = None
+with friendly_errors('Example: "the twenty first of march" or "monday five may nineteen oh five".'):
+    trace = trace_date(model, task, text)
+if trace is not None:
+    verdict = (
+        ""
+        if trace.target is None
+        else (" (correct)" if trace.answer == trace.target else f" (correct: {trace.target})")
+    )
+    st.markdown(f"Model at step {at_step} answers **`{trace.answer or '(nothing)'}`**{verdict}.")
+    if trace.target is None:
+        st.info("That is not a date the task writes, so there is no correct answer; the model still answers.")
+    if trace.alpha is None:
+        st.info(
+            "This model has no attention: every output step sees only $d_0 = e_T$. Choose dot or additive."
+        )
+    else:
+        st.plotly_chart(charts.attention_heatmap(trace.alpha, trace.src, trace.out), width="stretch")
+        st.caption(
+            "Row s: the weights alpha_{t,s} of output step s over the input tokens t; each row sums to 1."
+        )
+
+# --- 6. one step ---------------------------------------------------------------------------------
+st.header("6. One decoder step, in numbers")
+if trace is None:
+    st.caption("Type a date the model can read in section 5 to step through its decoding.")
+else:
+    S = len(trace.out)
+    st.session_state[P + "s"] = min(st.session_state.get(P + "s", 0), S - 1)
+    s = st.slider("Output step s", 0, max(S - 1, 1), key=P + "s", disabled=S == 1)
+    chosen = task.tgt_vocab.index(trace.out[s])
+    if trace.alpha is not None:
+        best = int(trace.alpha[s].argmax())
+        top = float(trace.alpha[s, best])
+        blend = (
+            f"so $c_{{{s}}}$ is mostly $e_{{{best}}}$"
+            if top > 0.5
+            else f"a blend of many $e_t$ makes $c_{{{s}}}$"
+        )
+        st.markdown(
+            f"Step $s={s}$: the largest score, and so the largest weight, is at $t={best}$ "
+            f"('{trace.src[best]}'): $\\alpha_{{{best},{s}}} = {top:.3f}$, {blend}. "
+            f"The decoder predicts **'{trace.out[s]}'** with $p = {trace.probs[s, chosen]:.3f}$."
+        )
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(
+            charts.step_bars(trace.src, trace.score[s], trace.alpha[s], s, trace.out[s]), width="stretch"
+        )
+        c2.plotly_chart(charts.context_build(trace.e, trace.alpha[s], trace.src, s), width="stretch")
+    fig = distribution_bars(trace.probs[s], task.tgt_vocab, f"p(y_{s}): the prediction at step s={s}",
+                            highlight=chosen)  # fmt: skip
+    st.plotly_chart(fig, width="stretch")
+
+    st.subheader("Teacher forcing versus free running")
+    st.markdown(
+        "In training the decoder is fed the **correct** previous character $y_{s-1}$ (teacher forcing): "
+        "fast and stable, but it never sees its own mistakes. At test time it is fed **its own** previous "
+        "guess (free running), so one wrong character can derail the rest."
+    )
+    if trace.target is None:
+        st.info("Teacher forcing needs the correct answer: type a date the task can write.")
+    else:
+        forced = trace_date(model, task, text, teacher_forcing=True)
+        rows = {
+            "teacher forcing: fed y_(s-1)": ["<sos>", *trace.target],
+            "teacher forcing: predicts": forced.out,
+            "free running: fed its own guess": ["<sos>", *trace.out[:-1]],
+            "free running: predicts": trace.out,
+        }
+        width = max(len(r) for r in rows.values())
+        table = pd.DataFrame({k: r + [""] * (width - len(r)) for k, r in rows.items()}).T
+        st.dataframe(table.rename(columns=lambda step: f"s={step}"))
+        st.markdown(
+            f"Teacher forcing: **`{forced.answer}`** - free running: **`{trace.answer}`** - correct: "
+            f"**`{trace.target}`**."
+        )
+
+# --- 7. images -----------------------------------------------------------------------------------
+st.header("7. Attention over an image: Show, Attend and Tell in miniature")
+st.markdown(
+    "A picture is a grid of cells, two holding a coloured shape. The encoder maps each cell's pixels to "
+    "a vector $e_t = \\tanh(W_p x_t + p_t)$ ($p_t$ says where the cell is); the same attention decoder "
+    "writes a caption word by word. For each word, the overlay shows $\\alpha_{t,s}$ over the cells: "
+    "after training, colour and shape words look at their object."
+)
+cap_task = CaptionTask(seed=seed)
+cap_attn = st.radio("Attention for captions", ["additive", "dot"], key=P + "cap_attn", horizontal=True,
+                    format_func=charts.KIND_NAMES.get)  # fmt: skip
+cap_cfg = CaptionConfig.for_task(cap_task, attention=cap_attn, hidden_size=64, attn_size=64, seed=seed)
+cap_trainer = session_trainer(
+    "l7_cap",
+    {"task": asdict(cap_task), "model": asdict(cap_cfg)},
+    lambda: Trainer(CaptionModel(cap_cfg), cap_task, TrainConfig(lr=LR, batch_size=BATCH, seed=seed)),
+)
+training_panel("l7_cap", max_steps=300, max_seconds=MAX_SECONDS)
+index = st.slider("Example picture", 0, 19, 0, key=P + "cap_img")
+image, words = cap_task.example(index)
+cap = trace_caption(cap_trainer.model, cap_task, image, words)
+st.markdown(f"Caption written: **{cap.answer or '(nothing)'}** - correct: **{cap.target}**.")
+st.plotly_chart(charts.image_attention(image, cap.alpha, cap.out, cap_task.grid), width="stretch")
+
+try_this(
+    "Set **Attention** to *none*, train 400 steps on characters, and type a long date (with a weekday and "
+    "a year). Then switch to *dot* and train again. Which output characters does the plain model get wrong?",
+    "Train an attention model on **2-5 words only**, then type a 10-word date (weekday, 'the', 'of' and a "
+    "four-word year), longer than anything it trained on. Does the attention still find each part?",
+    "Slide the checkpoint back to step 0 and forward again: when does the diagonal pattern appear?",
+    "In section 6, pick the step that writes the first year digit: which input tokens get the weight?",
+)

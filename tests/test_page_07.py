@@ -1,0 +1,94 @@
+"""Lesson 7 page (seq2seq and attention) under AppTest: defaults, typed input, bad words, training."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+PAGE = "07_attention.py"
+
+
+def texts(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def figures(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def array(value) -> np.ndarray:
+    """Plotly's JSON stores numpy arrays as {'dtype', 'bdata' (base64), 'shape'}."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(n) for n in str(value.get("shape", len(flat))).split(",")])
+    return np.asarray(value)
+
+
+def heatmap(at) -> dict:
+    """The attention heatmap: the one figure whose y axis is 'output step s'."""
+    (fig,) = [f for f in figures(at) if f["layout"]["yaxis"].get("title", {}).get("text") == "output step s"]
+    return fig
+
+
+def alpha(at) -> np.ndarray:
+    return array(heatmap(at)["data"][0]["z"])
+
+
+@pytest.fixture
+def page(open_page):
+    at = open_page(PAGE)
+    assert not at.exception, at.exception
+    return at
+
+
+def test_defaults_render_with_live_numbers(page):
+    at = page
+    assert not at.error
+    assert "Model at step 0 answers" in texts(at)  # an untrained model, with its real output
+    weights = alpha(at)
+    np.testing.assert_allclose(weights.sum(1), 1, atol=1e-5)
+    # one column per character of the default text, one row per decoder step (at most 11)
+    assert weights.shape[1] == len("monday the twenty first of march two thousand five")
+    assert 1 <= weights.shape[0] <= 11
+    assert len(at.get("plotly_chart")) >= 5  # heatmap, step bars, context, p(y_s), image attention
+    assert at.dataframe  # the task examples and the teacher forcing table
+
+
+def test_heatmap_follows_typed_words(page):
+    at = page
+    at.radio(key="l7_tokens").set_value("words").run()
+    at.text_input(key="l7_text").set_value("Twenty one March").run()
+    assert not at.exception and not at.error
+    fig = heatmap(at)
+    assert fig["layout"]["xaxis"]["ticktext"] == ["twenty", "one", "march"]
+    assert alpha(at).shape[1] == 3
+    assert "correct: 21-03" in texts(at) or "(correct)" in texts(at)
+
+
+def test_unknown_word_is_an_error_with_suggestions(page):
+    at = page
+    at.text_input(key="l7_text").set_value("twenty one marhc").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "marhc" in at.error[0].value and "march" in at.error[0].value
+    # words the task knows but not a date: no error, the model still answers
+    at.text_input(key="l7_text").set_value("march march").run()
+    assert not at.exception and not at.error
+    assert any("not a date the task writes" in i.value for i in at.info)
+
+
+def test_short_training_run_changes_the_model(page):
+    at = page
+    at.radio(key="l7_tokens").set_value("words").run()
+    before = alpha(at)
+    at.select_slider(key="l7_steps").set_value(10).run()
+    at.button(key="l7_train").click().run()
+    assert not at.exception and not at.error
+    assert any("10 training steps so far" in c.value for c in at.caption)
+    assert alpha(at).shape != before.shape or not np.allclose(alpha(at), before)
+    # a checkpoint slider now lets the student go back to step 0
+    ckpt = at.select_slider(key="l7_ckpt_10")
+    assert ckpt.options == ["0", "10"] and ckpt.value == 10
+    ckpt.set_value(0).run()
+    np.testing.assert_array_equal(alpha(at), before)
+    assert "Model at step 0 answers" in texts(at)
