@@ -1,0 +1,257 @@
+"""Lesson 1: why recurrence. One function reused at every step, parameter counts, usage patterns."""
+
+import pandas as pd
+import streamlit as st
+import torch
+
+import lessons
+from rnnviz.charts import diagrams
+from rnnviz.charts.sequence import distribution_bars
+from rnnviz.lessons.recurrence import (
+    ExamplesConfig,
+    build_examples,
+    classify,
+    fc_model,
+    generate,
+    growth,
+    random_sequence,
+    rnn_model,
+    tag,
+)
+from rnnviz.model import param_count
+from rnnviz.seq2seq.dates import DateTask
+from rnnviz.tasks.sentiment import NEGATIVE, POSITIVE
+from rnnviz.trace import trace
+from ui.lesson import friendly_errors, header, seed, try_this
+
+P = "l1_"  # prefix of every widget and session key on this page
+
+
+@st.cache_resource(show_spinner=False)
+def untrained_examples(seed: int):
+    """Read-only, shared by every visitor: never modify the models this returns."""
+    return build_examples(ExamplesConfig(seed=seed), train=False)
+
+
+@st.cache_resource(show_spinner="Training three small RNNs (once per seed, then shared by every visitor)...")
+def trained_examples(seed: int):
+    """Read-only, shared by every visitor: never modify the models this returns."""
+    return build_examples(ExamplesConfig(seed=seed), train=True)
+
+
+def chart(fig, key: str, where=st) -> None:
+    where.plotly_chart(fig, width="stretch", key=P + key)
+
+
+header(
+    "Why recurrence",
+    [
+        "why a network that reads a whole window at once grows with the window, and an RNN does not;",
+        "how one function f, reused at every step, carries the past forward in a hidden state h_t;",
+        "the usage patterns (one-to-one, one-to-many, many-to-one, many-to-many), each on a real model;",
+        "why an RNN unrolled in time is a deep network whose layers share their weights.",
+    ],
+    "Text, speech, music and sensor readings are **sequences**: their length varies, and what an item "
+    "means depends on what came before it. This lesson shows the one idea that handles both.",
+)
+
+# --- 1. one function, reused -------------------------------------------------------------------
+st.header("1. One function, applied at every step")
+st.markdown(
+    "An RNN keeps a **hidden state** $h_t$, a vector of $H$ numbers that summarises what it has read so "
+    "far. At every step the same function $f$ takes the previous state and the new input and returns the "
+    "next state and an output. The weights inside $f$ are the same at every step, so the network is as "
+    "big for 5 inputs as for 5,000."
+)
+st.latex(r"(h_t,\ y_t) = f(h_{t-1},\ x_t), \qquad h_0 = 0")
+st.latex(r"h_t = \tanh(W_{hh}\,h_{t-1} + W_{xh}\,x_t + b), \qquad y_t = W_{hy}\,h_t + b_y")
+c1, c2, c3, c4 = st.columns(4)
+D = c1.slider("Input size D", 1, 8, 3, key=P + "D", help="Numbers in each input vector x_t.")
+H = c2.slider("Hidden size H", 2, 16, 4, key=P + "H", help="Numbers in the hidden state h_t.")
+K = c3.slider("Output size K", 1, 6, 2, key=P + "K", help="Numbers in each output y_t.")
+n = c4.slider("Sequence length n", 1, 8, 4, key=P + "n", help="How many steps to unroll.")
+model = rnn_model(D, H, K, seed())
+xs = random_sequence(n, D, seed())
+tr = trace(model, xs, jacobians=False)
+n_rnn = param_count(model)
+chart(
+    diagrams.unrolled(
+        xs.numpy(), tr.layer(0).h, tr.logits, n_rnn, title=f"The RNN unrolled over n = {n} steps"
+    ),
+    "unrolled",
+)
+st.caption(
+    f"Every coloured cell is a real number of this (untrained) RNN run on {n} random input vectors: hover "
+    f"for the exact values. Each box f holds the same W_xh ({H}x{D}), W_hh ({H}x{H}), b ({H}), "
+    f"W_hy ({K}x{H}) and b_y ({K}): {n_rnn} parameters in all, reused at every step. "
+    "Change n: the picture grows, the parameter count does not."
+)
+
+# --- 2. parameter counts ----------------------------------------------------------------------
+st.header("2. A fully connected network grows with n; an RNN does not")
+st.markdown(
+    "The alternative is a network that reads all $n$ inputs at once: concatenate $x_1, \\dots, x_n$ into one "
+    "vector of $nD$ numbers and feed it to a hidden layer of $H$ units. Its first weight matrix has $nD$ "
+    "columns, so it grows with $n$, it cannot read an $(n{+}1)$-th input at all, and it learns what a word "
+    "means separately for every position it can stand in."
+)
+st.latex(
+    r"\text{fully connected: } \underbrace{nDH + H}_{\text{hidden layer}}"
+    r" + \underbrace{KH + K}_{\text{output}}"
+    r"\qquad \text{RNN: } \underbrace{HD + HH + 2H}_{W_{xh},\ W_{hh},\ b_{ih},\ b_{hh}}"
+    r" + \underbrace{KH + K}_{W_{hy},\ b_y}"
+)
+n_max = max(60, n)
+counts = growth(range(1, n_max + 1), D, H, K)
+chart(diagrams.param_growth(counts, mark_n=n, title=f"Parameters for D = {D}, H = {H}, K = {K}"), "growth")
+m1, m2, m3 = st.columns(3)
+n_fc = param_count(fc_model(n, D, H, K))
+m1.metric(f"Fully connected over n = {n}", f"{n_fc:,}")
+m2.metric("RNN, any n", f"{n_rnn:,}")
+m3.metric(f"Fully connected over n = {n_max}", f"{param_count(fc_model(n_max, D, H, K)):,}")
+st.caption(
+    "The two middle numbers are counted on real torch modules (nn.Linear layers and the RNN above); the "
+    "curve is the formula, and the tests check that both agree. torch keeps two bias vectors b_ih and b_hh; "
+    "the lesson writes their sum as b."
+)
+
+# --- 3. usage patterns ------------------------------------------------------------------------
+st.header("3. Usage patterns")
+st.markdown(
+    "The same recurrent cell serves different jobs depending on **where inputs go in and where outputs are "
+    "read**. Each tab runs a real small RNN (tanh cell, $H = 24$ or $48$) from this course's tasks."
+)
+trained = st.session_state.get(P + "trained", False)
+if trained:
+    ex = trained_examples(seed())
+    st.success(
+        f"Trained: sentiment {ex.steps['sentiment']} steps, tagging {ex.steps['tagging']} steps, "
+        f"character model {ex.steps['lm']} steps (seed {seed()}).",
+        icon=":material/check_circle:",
+    )
+else:
+    ex = untrained_examples(seed())
+    b1, b2 = st.columns([1, 3])
+    b1.button(
+        "Train these examples (5-15 s)",
+        key=P + "train",
+        type="primary",
+        on_click=lambda: st.session_state.update({P + "trained": True}),
+        help="A few hundred steps per model, once per seed; then every visitor gets the trained models.",
+    )
+    b2.info(
+        "These models are **untrained**: their weights are random, so their outputs are guesses. The "
+        "shapes of the patterns are already right. Train them (once per seed, shared by everyone) to see "
+        "real answers."
+    )
+
+tabs = st.tabs(
+    ["one-to-one", "one-to-many", "many-to-one", "many-to-many, aligned", "many-to-many, unaligned"]
+)
+with tabs[0]:
+    st.markdown(
+        "**One input, one output**: a plain classifier. Run the sentiment RNN for a single step: with "
+        "$h_0 = 0$ the term $W_{hh} h_0$ vanishes, so the RNN is just a feedforward net "
+        "$y = \\operatorname{softmax}(W_{hy} \\tanh(W_{xh} x_1 + b) + b_y)$."
+    )
+    polar = sorted(POSITIVE + NEGATIVE)
+    word = st.selectbox("One word", polar, index=polar.index("good"), key=P + "word")
+    left, right = st.columns([2, 3])
+    res = classify(ex.sentiment, ex.sentiment_task, word)
+    chart(diagrams.usage_pattern([word], [f"{res.label} ({res.probs.max():.0%})"]), "p11", left)
+    chart(
+        distribution_bars(res.probs, ex.sentiment_task.labels, title="y: the one output"), "p11_bars", right
+    )
+with tabs[1]:
+    st.markdown(
+        "**One input, many outputs**: generation. A character model trained on nested markup reads one "
+        "start character, then every character it draws is **fed back** as the next input (dotted arrows)."
+    )
+    c1, c2 = st.columns([2, 1])
+    prime = c1.text_input("Start with", "<", key=P + "prime", max_chars=40)
+    if c2.button("Draw another sample", key=P + "resample"):
+        st.session_state[P + "sample_seed"] = st.session_state.get(P + "sample_seed", 0) + 1
+    with friendly_errors("The markup text uses < > / letters, spaces and line breaks."):
+        s = generate(ex.lm, ex.lm_task, prime, 60, seed() + st.session_state.get(P + "sample_seed", 0))
+        gen = ex.lm_task.decode(torch.tensor(s.ids))
+        shown = max(1, 10 - len(prime))
+        ins = [*prime, *gen[: shown - 1]][-10:]
+        outs = ([None] * (len(prime) - 1) + list(gen[:shown]))[-10:]
+        chart(diagrams.usage_pattern(ins, outs, feedback=True), "p1n")
+        st.code(s.text, language=None)
+        st.caption(
+            "The start, then 60 drawn characters (temperature 0.7). The diagram shows the first steps."
+        )
+with tabs[2]:
+    st.markdown(
+        "**Many inputs, one output**: the sentiment RNN reads a whole review word by word and gives one "
+        "answer, read from the last state $h_T$. The label depends on the whole sentence: *not*, *but* "
+        "and word order."
+    )
+    review = st.text_input("A review", "the movie was not good", key=P + "review")
+    with friendly_errors("Use words such as: the movie film food was not very good bad but i loved hated"):
+        res = classify(ex.sentiment, ex.sentiment_task, review)
+        outs = [None] * (len(res.words) - 1) + [f"{res.label} ({res.probs.max():.0%})"]
+        left, right = st.columns([3, 2])
+        chart(diagrams.usage_pattern(list(res.words), outs), "pn1", left)
+        bars = distribution_bars(res.probs, ex.sentiment_task.labels, title="y_T after the last word")
+        chart(bars, "pn1_bars", right)
+        rule = res.rule_label or "no sentiment word in the last clause"
+        st.caption(f"The rules this task was generated by say: **{rule}**. The model says: **{res.label}**.")
+with tabs[3]:
+    st.markdown(
+        "**Many inputs, as many outputs, aligned**: tagging. One tag per word, read right after that "
+        "word ($y_t$ from $h_t$). *I like cake* is Pronoun Verb Noun; in *they swim like fish* the same "
+        "*like* is a Preposition, and only the words before it can tell the model which."
+    )
+    sentence = st.text_input("A sentence", "I like cake", key=P + "sentence")
+    with friendly_errors("Use simple words such as: i you we they like eat the a big cake fish in river"):
+        res = tag(ex.tagging, ex.tagging_task, sentence)
+        left, right = st.columns([3, 1])
+        chart(diagrams.usage_pattern(list(res.words), list(res.tags)), "pnn", left)
+        table = pd.DataFrame({"x_t (word)": res.words, "y_t (tag)": res.tags, "p(tag)": res.probs.max(-1)})
+        fmt = {"p(tag)": st.column_config.NumberColumn(format="%.3f")}
+        right.dataframe(table, hide_index=True, column_config=fmt)
+with tabs[4]:
+    st.markdown(
+        "**Many inputs, a different number of outputs**: translation. An **encoder** RNN reads the whole "
+        "input first; a **decoder** RNN then writes the output, one token at a time, each fed back in. "
+        "Nothing lines up: here 3 words become 5 characters. The example below shows the task (dates in "
+        "words to digits) with the target its rules give; the model that learns it is trained in Lesson 7."
+    )
+    phrase = st.text_input("A date in words", "twenty one march", key=P + "phrase")
+    with friendly_errors():
+        target = DateTask().parse(phrase)
+        words = phrase.split()[:8]
+        chart(
+            diagrams.usage_pattern(
+                [*words, *[None] * len(target)], [*[None] * len(words), *target], encoder_steps=len(words)
+            ),
+            "pseq",
+        )
+        st.caption(f"Target for *{phrase}*: `{target}` (from the task's rules, not from a model).")
+    lesson7 = next((le for le in lessons.available() if le.file == "07_attention.py"), None)
+    if lesson7:
+        st.page_link(lesson7.path, label="Train the encoder-decoder in Lesson 7", icon=lesson7.icon)
+
+# --- 4. feedforward vs recurrent -----------------------------------------------------------------
+st.header("4. Feedforward versus recurrent")
+st.markdown(
+    "Turn the unrolled RNN by 90 degrees and it looks like a deep feedforward network: one layer per time "
+    "step. Two differences matter. A feedforward net has **different weights in every layer** and gets its "
+    "input only at the bottom; the RNN uses **the same $W_{hh}$, $W_{xh}$, $b$ at every level** and gets a "
+    "new input $x_t$ at each. Training an RNN is training a deep net with tied weights, which is why "
+    "gradients through many steps can vanish or explode (Lesson 4)."
+)
+L = st.columns([1, 2])[0].slider("Layers = time steps", 2, 6, 4, key=P + "L")
+chart(diagrams.feedforward_vs_recurrent(L, D, H), "ffrnn")
+st.caption(f"Sizes from section 1: D = {D}, H = {H}. Hover a box for its weights.")
+
+try_this(
+    "In section 1, set n to 8 and then to 1: which picture changes, and which number in section 2 does not?",
+    "Double H. By what factor does the RNN's parameter count grow, and why roughly by four for large H?",
+    "Train the examples, then make the review *the food was not bad* and *the food was bad but the music "
+    "was great*. Does the model follow the rules? Try a word order the generator never produces.",
+    "Tag *we fish in the river* and *they eat fish*: the same word gets two tags. What must the hidden "
+    "state have remembered for the second *fish*?",
+)

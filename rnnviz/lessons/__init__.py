@@ -1,0 +1,1 @@
+"""Backends of single lessons: the numbers a lesson page shows, computed without streamlit."""
