@@ -1,0 +1,126 @@
+"""AppTest: the router, the home page and every page in pages/ run without an error."""
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import APP, APPTEST_TIMEOUT, page_files
+from streamlit.source_util import page_icon_and_name
+from streamlit.testing.v1 import AppTest
+
+import lessons
+
+
+def error_texts(at: AppTest) -> list[str]:
+    """What a student would see go wrong: exception boxes and st.error boxes."""
+    return [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+
+
+def test_home_renders_the_map_of_existing_lessons(open_app):
+    at = open_app()
+    assert error_texts(at) == []
+    assert at.title[0].value.startswith("rnnviz")
+    expected = [lesson for lesson in lessons.available() if lesson.file != lessons.HOME_FILE]
+    links = at.get("page_link")
+    assert [(link.proto.label, link.proto.page) for link in links] == [
+        (lesson.title, lesson.url_path) for lesson in expected
+    ]
+    summaries = {caption.value for caption in at.caption}
+    assert {lesson.summary for lesson in expected} <= summaries
+
+
+def test_sidebar_seed_defaults_to_zero_and_is_shared(open_app):
+    at = open_app()
+    seed = at.sidebar.number_input(key="seed")
+    assert seed.value == 0
+    assert at.session_state["seed"] == 0
+    seed.set_value(42).run()
+    assert error_texts(at) == []
+    assert at.session_state["seed"] == 42
+
+
+@pytest.mark.parametrize("file", page_files())
+def test_page_runs_clean_through_the_router(open_page, file):
+    at = open_page(file)
+    assert error_texts(at) == [], f"{file} shows errors"
+    # the sidebar comes from app.py: the page ran inside the router, with the shared seed
+    assert at.sidebar.number_input(key="seed").value == 0
+
+
+def test_every_page_file_is_in_the_lesson_table():
+    listed = {lesson.file for lesson in lessons.LESSONS}
+    unlisted = [file for file in page_files() if file not in listed]
+    assert unlisted == [], "add these pages to LESSONS in lessons.py, or they never show in the navigation"
+
+
+def test_lesson_table_is_consistent():
+    files = [lesson.file for lesson in lessons.LESSONS]
+    paths = [lesson.url_path for lesson in lessons.LESSONS]
+    assert len(set(files)) == len(files)
+    assert len(set(paths)) == len(paths)
+    for lesson in lessons.LESSONS:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.py", lesson.file), lesson.file
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", lesson.url_path), lesson.url_path
+        assert lesson.section in lessons.SECTIONS
+        assert lesson.title and lesson.summary and lesson.icon.startswith(":material/")
+    start = [lesson.file for lesson in lessons.LESSONS if lesson.section == "Start"]
+    assert start == [lessons.HOME_FILE]
+
+
+def test_url_paths_differ_from_the_names_streamlit_infers():
+    # See URL_PATH_RULE in lessons.py: a clash lets a cold server run a lesson without app.py.
+    for lesson in lessons.LESSONS:
+        _, inferred = page_icon_and_name(Path(lesson.file))
+        assert lesson.url_path != inferred, f"{lesson.file}: pick a url_path other than {inferred!r}"
+
+
+def test_readme_lists_every_lesson():
+    readme = (lessons.ROOT / "README.md").read_text()
+    rows = {line.split("|")[2].strip() for line in readme.splitlines() if line.count("|") == 4}
+    missing = [
+        lesson.title
+        for lesson in lessons.LESSONS
+        if lesson.file != lessons.HOME_FILE and lesson.title not in rows
+    ]
+    assert missing == [], "README's lesson map is out of date"
+
+
+def test_available_lists_only_files_that_exist(tmp_path):
+    (tmp_path / "05_lstm.py").write_text("")
+    (tmp_path / "00_home.py").write_text("")
+    (tmp_path / "99_not_a_lesson.py").write_text("")
+    assert [lesson.file for lesson in lessons.available(tmp_path)] == ["00_home.py", "05_lstm.py"]
+    grouped = lessons.by_section(lessons.available(tmp_path))
+    assert list(grouped) == ["Start", "Memory and gating"]
+
+
+def test_navigation_and_home_show_only_existing_lessons(tmp_path, monkeypatch):
+    """A copy of the app with one lesson file: only that lesson is linked and reachable."""
+    shutil.copy(APP, tmp_path / "app.py")
+    shutil.copy(Path(lessons.__file__), tmp_path / "lessons.py")
+    pages = tmp_path / lessons.PAGES_DIR.name
+    pages.mkdir()
+    shutil.copy(lessons.PAGES_DIR / lessons.HOME_FILE, pages / lessons.HOME_FILE)
+    (pages / "05_lstm.py").write_text(
+        'import streamlit as st\nst.title("stand-in lesson")\nst.write("seed is", st.session_state["seed"])\n'
+    )
+    monkeypatch.delitem(sys.modules, "lessons")  # the copy's app.py must import the copy's lessons.py
+
+    at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=APPTEST_TIMEOUT).run()
+    assert error_texts(at) == []
+    assert [link.proto.page for link in at.get("page_link")] == ["lstm-cell"]
+
+    at.switch_page(f"{pages.name}/05_lstm.py").run()
+    assert error_texts(at) == []
+    assert [t.value for t in at.title] == ["stand-in lesson"]
+    assert at.sidebar.number_input(key="seed").value == 0
+
+    # a lesson that lands later shows up on the next run, not before
+    (pages / "02_elman_rnn.py").write_text('import streamlit as st\nst.title("second lesson")\n')
+    with pytest.raises(ValueError, match="navigation page"):
+        at.switch_page(f"{pages.name}/02_elman_rnn.py")
+    at.run()
+    at.switch_page(f"{pages.name}/02_elman_rnn.py").run()
+    assert [t.value for t in at.title] == ["second lesson"]

@@ -1,0 +1,115 @@
+"""House rules that keep the layers apart and the pages finished.
+
+- rnnviz/ never imports streamlit (checked in the source and by importing every module);
+- plotly only inside rnnviz/charts/;
+- no page tells a student that something is a placeholder or coming soon.
+"""
+
+import ast
+import io
+import json
+import re
+import subprocess
+import sys
+import tokenize
+from pathlib import Path
+
+import pytest
+
+import lessons
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "rnnviz"
+# strings and comments; f-string text is its own token from Python 3.12 on
+TEXT_TOKENS = {tokenize.STRING, tokenize.COMMENT, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+UNFINISHED = re.compile(r"coming soon|placeholder|under construction|lorem ipsum", re.IGNORECASE)
+
+
+def imported_roots(source: str) -> set[str]:
+    """Top-level package names imported anywhere in `source` (import x.y, from x.y import z)."""
+    roots = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in {"import_module", "__import__"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            roots.add(node.args[0].value.split(".")[0])
+    return roots
+
+
+def unfinished_words(source: str) -> list[str]:
+    """Words like "coming soon" in the strings and comments of `source` (not in names: the
+    `placeholder=` argument of st.text_input is fine)."""
+    found = []
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type in TEXT_TOKENS:
+            found += [f"line {tok.start[0]}: {m.group(0)}" for m in UNFINISHED.finditer(tok.string)]
+    return found
+
+
+def package_files() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_the_scanners_find_what_they_look_for():
+    src = "import os\nimport streamlit as st\nfrom plotly import graph_objects\n"
+    src += "importlib.import_module('torch.nn')\n"
+    assert imported_roots(src) == {"os", "streamlit", "plotly", "torch"}
+    assert imported_roots("from . import charts\n") == set()
+    page = 'st.text_input("Text", placeholder="hello")\nst.info("Coming soon!")  # placeholder\n'
+    assert unfinished_words(page) == ["line 2: Coming soon", "line 2: placeholder"]
+
+
+def test_rnnviz_source_never_imports_streamlit():
+    assert package_files(), "rnnviz/ has no Python files"
+    offenders = [
+        str(p.relative_to(ROOT)) for p in package_files() if "streamlit" in imported_roots(p.read_text())
+    ]
+    assert offenders == [], "rnnviz/ must not import streamlit: move the UI code to pages/"
+
+
+def test_plotly_only_in_charts():
+    charts = PACKAGE / "charts"
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in package_files()
+        if charts not in p.parents and "plotly" in imported_roots(p.read_text())
+    ]
+    assert offenders == [], "figures belong in rnnviz/charts/"
+
+
+def module_name(path: Path) -> str:
+    """rnnviz/tasks/adding.py -> rnnviz.tasks.adding; rnnviz/charts/__init__.py -> rnnviz.charts."""
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_importing_every_rnnviz_module_loads_no_streamlit():
+    # every file, also in folders without __init__.py; not __main__.py, which would run a command
+    names = [module_name(p) for p in package_files() if p.name != "__main__.py"]
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit')))\n"
+    )
+    # a fresh interpreter: this pytest process has streamlit loaded through AppTest
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    "path", [ROOT / "app.py", *sorted(lessons.PAGES_DIR.glob("*.py"))], ids=lambda p: p.name
+)
+def test_no_page_promises_unfinished_work(path):
+    assert unfinished_words(path.read_text()) == []
