@@ -1,0 +1,369 @@
+"""Lesson 5: the LSTM. Four steps with real numbers, gate heatmaps, saturation, clamps, variants."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from rnnviz.charts import gates as charts
+from rnnviz.charts.sequence import over_time
+from rnnviz.charts.style import COLORS
+from rnnviz.errors import InputError
+from rnnviz.lessons import gating, worked
+from rnnviz.model import ModelConfig, SeqModel
+from rnnviz.tasks import FirstWord
+from rnnviz.trace import GateClamp, trace
+from rnnviz.train import TrainConfig, Trainer
+from ui.lesson import friendly_errors, header, seed, try_this
+from ui.training import session_trainer, training_panel
+
+P = "l5_"  # prefix of every widget and session key on this page
+VARIANTS = {
+    "lstm": "LSTM (torch's nn.LSTM)",
+    "lstm_peephole": "LSTM with peephole connections",
+    "lstm_coupled": "LSTM with coupled input and forget gates",
+}
+STAGES = {
+    "forget": "1. forget",
+    "input": "2. input + candidate",
+    "update": "3. update the cell",
+    "output": "4. output",
+}
+GATE_TITLES = {
+    "i": "i: input gate (how much of g to write)",
+    "f": "f: forget gate (how much of c_{t-1} to keep)",
+    "g": "g: candidate (what could be written)",
+    "o": "o: output gate (how much of tanh(c_t) to show)",
+    "c": "c: cell state (the memory)",
+    "h": "h: hidden state (what the next step and the head see)",
+}
+N_COUNTRIES = 4
+STEPS_PER_CLICK, SECONDS_PER_CLICK = 150, 8.0
+
+header(
+    "LSTM: a cell with gates",
+    [
+        "the four steps of an LSTM cell (forget, input + candidate, update the cell, output), each with its "
+        "equation and the real numbers of a live model;",
+        "why the cell state $c_t$ can carry a memory across many steps when the hidden state $h_t$ cannot;",
+        "what trained gates look like (near 0 or near 1), and what happens when you force a gate open or "
+        "shut;",
+        "two variants from the course, peepholes and coupled gates, on the same data.",
+    ],
+    "An Elman RNN rewrites its whole state at every step, so a memory fades within a few steps (lesson 4). "
+    "An LSTM adds a second state, the **cell** $c_t$, that is only *edited*: a **forget gate** $f_t$ decides "
+    "how much of the old cell to keep, an **input gate** $i_t$ how much of a **candidate** $g_t$ to write, "
+    "and an **output gate** $o_t$ how much of the cell to show as $h_t$. Gates are numbers between 0 and 1, "
+    "one per unit, computed from $x_t$ and $h_{t-1}$ at every step.",
+)
+
+# --- the task and the live model ---------------------------------------------------------------
+st.header("The task and the live model")
+st.markdown(
+    "The model reads a sentence that starts with a country, then some filler words, then *fluent*, and must "
+    "name the language: *Spain moved to sea school ... fluent* → **Spanish**. Only the first word matters, "
+    f"so the LSTM has to hold it in memory across all the filler. Guessing gives {1 / N_COUNTRIES:.0%} "
+    "accuracy."
+)
+c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+cell = c1.selectbox("Cell", list(VARIANTS), format_func=VARIANTS.get, key=P + "cell")
+lag = c2.slider(
+    "Filler words (lag)", 2, 30, 10, key=P + "lag", help="Words between the country and 'fluent'."
+)
+hidden = c3.select_slider("Hidden units H", [4, 6, 8, 12, 16, 24, 32], 12, key=P + "hidden")
+forget_bias = c4.checkbox(
+    "Forget bias +1",
+    True,
+    key=P + "fbias",
+    help="Start the forget-gate bias at 1 (common practice): f_t starts near sigma(1) = 0.73, "
+    "so the cell keeps its memory from the start. (The coupled variant has no forget-gate bias of its own.)",
+)
+config = dict(cell=cell, lag=lag, hidden=hidden, forget_bias=forget_bias, seed=seed())
+task = FirstWord(lag=lag, n_countries=N_COUNTRIES, seed=seed())
+
+
+def build() -> Trainer:
+    cfg = ModelConfig.for_task(
+        task, cell=cell, hidden_size=hidden, forget_bias=1.0 if forget_bias else 0.0, seed=seed()
+    )
+    return Trainer(SeqModel(cfg), task, TrainConfig(lr=0.02, batch_size=32, seed=seed(), checkpoint_every=50))
+
+
+trainer = session_trainer("l5", config, build)
+model = trainer.model
+training_panel("l5", STEPS_PER_CLICK, SECONDS_PER_CLICK)
+if trainer.step == 0:
+    st.info(
+        "This model is **untrained**: its gates are random, all near 0.5. Every view below already shows its "
+        "real numbers; press **Train** (a few seconds) and watch the gates take sides."
+    )
+
+text = st.text_input(
+    "The sentence the model reads (edit it: any words of the task's vocabulary)",
+    task.decode(task.example(0).x[0]),
+    key=f"{P}text_{lag}_{seed()}",
+    help="Countries: "
+    + ", ".join(task.countries)
+    + ". Filler words: "
+    + ", ".join(task.vocab[N_COUNTRIES:-1]),
+)
+example = task.decode(task.example(0).x[0])
+try:
+    x, y = gating.read_sentence(task, text)
+except InputError as err:
+    st.error(f"{err}\n\nThe views below show the example sentence instead: {example}")
+    x, y = gating.read_sentence(task, example)
+tokens = [task.vocab[int(i)] for i in x]
+T = len(tokens)
+tr = trace(model, x, y, jacobians=False)
+lt = tr.layer(0)
+guess = int(np.argmax(tr.probs))
+m1, m2, m3 = st.columns(3)
+m1.metric(
+    "The model says", task.labels[guess], help="The class with the highest probability at the last step."
+)
+m2.metric(f"p({task.labels[guess]})", f"{tr.probs[guess]:.3f}")
+m3.metric(
+    "Right answer" if y is not None else "Right answer (none: the first word is no country)",
+    task.labels[y] if y is not None else "-",
+)
+
+# --- the four steps ----------------------------------------------------------------------------
+st.header("The four steps, one at a time")
+c1, c2, c3 = st.columns([3, 2, 2])
+stage = c1.radio("Step", list(STAGES), format_func=STAGES.get, horizontal=True, key=P + "stage")
+t = c2.slider("Time step t", 0, T - 1, min(1, T - 1), key=f"{P}t_{T}", help="0 is the country.")
+unit = c3.slider(
+    "Unit j", 0, hidden - 1, gating.busiest_unit(lt), key=f"{P}unit_{hidden}_{cell}",
+    help="Starts at the unit with the largest |c| at the last step: usually one that remembers.",
+)  # fmt: skip
+step = worked.worked_step(tr, t, unit)
+peep = cell == "lstm_peephole"
+EQUATIONS = {
+    "forget": [
+        r"f_t = 1 - i_t"
+        if cell == "lstm_coupled"
+        else r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}"
+        + (r" + w_{cf} \odot c_{t-1})" if peep else ")"),
+    ],
+    "input": [
+        r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}"
+        + (r" + w_{ci} \odot c_{t-1})" if peep else ")"),
+        r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})",
+    ],
+    "update": [r"c_t = f_t \odot c_{t-1} + i_t \odot g_t"],
+    "output": [
+        r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}"
+        + (r" + w_{co} \odot c_t)" if peep else ")"),
+        r"h_t = o_t \odot \tanh(c_t)",
+    ],
+}
+WHAT = {
+    "forget": "The forget gate looks at $x_t$ and $h_{t-1}$ and decides, unit by unit, how much of the old "
+    "cell $c_{t-1}$ survives: $f_t = 1$ keeps it all, $f_t = 0$ wipes it.",
+    "input": "The candidate $g_t$ (a tanh, between -1 and 1) is what *could* be written; the input gate "
+    "$i_t$ decides how much of it actually is.",
+    "update": "The cell is edited, not rewritten: keep a share of the old value, add a share of the new. "
+    "This sum is why gradients can flow back through $c$ for many steps.",
+    "output": "The output gate decides how much of the (squashed) cell shows up in $h_t$, the state the "
+    "next step's gates and the prediction head read.",
+}
+title = f"{VARIANTS[cell]}: step t={t} ('{tokens[t]}'), unit {unit}"
+st.plotly_chart(charts.cell_diagram(cell, stage, step.values, title=title), width="stretch")
+left, right = st.columns([2, 3])
+left.markdown(WHAT[stage])
+with right:
+    for eq in EQUATIONS[stage]:
+        st.latex(eq)
+st.dataframe(charts.worked_table(step.rows, stage), hide_index=True, width="stretch")
+st.caption(
+    "σ is the sigmoid, ⊙ multiplies unit by unit. The table fills the equations with the numbers of unit "
+    f"{unit} at step {t}; 'value' is the exact number from the trace. torch keeps two biases per gate (b_i· "
+    "and b_h·), so both appear."
+)
+with st.expander("All four steps at this (t, unit) in one table"):
+    st.dataframe(charts.worked_table(step.rows), hide_index=True, width="stretch")
+
+# --- heatmaps ----------------------------------------------------------------------------------
+st.header("Every gate over the whole sentence")
+st.markdown(
+    "Each heatmap shows one quantity for every unit (rows) at every step (columns), with the words along the "
+    "time axis. Gates use one fixed scale from 0 to 1, $g$ and $h$ from -1 to 1, $c$ a scale symmetric "
+    "around 0. The black frame marks step $t$. Hover for exact values."
+)
+c_max = float(max(1.0, np.abs(lt.c).max()))
+ranges = {"g": (-1, 1), "h": (-1, 1), "c": (-c_max, c_max)}
+for pair in (("i", "f"), ("g", "o"), ("c", "h")):
+    cols = st.columns(2)
+    for col, name in zip(cols, pair, strict=True):
+        values = lt.c if name == "c" else lt.gates[name]
+        col.plotly_chart(
+            charts.gate_heatmap(
+                values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name), mark_step=t
+            ),
+            width="stretch",
+        )
+st.markdown(
+    "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? Then "
+    "$c_{t-1}$ survives each step on those units, and what was written at the country (step 0) can still be "
+    "read at *fluent*. The intervention below tests it."
+)
+
+# --- c slow, h fast ----------------------------------------------------------------------------
+st.header("Does c change slowly and h fast?")
+st.markdown(
+    "The slides say the cell is the slow, long-term memory and $h$ the fast, working one. The reason is in "
+    "the equations: the cell is *edited*, $c_t - c_{t-1} = i_t \\odot g_t - (1 - f_t) \\odot c_{t-1}$, so "
+    "where $f_t \\approx 1$ and $i_t \\approx 0$ it stands still; $h_t = o_t \\odot \\tanh(c_t)$ is "
+    "recomputed at every step through the output gate. Left: how far each state moves per step on this "
+    "sentence."
+)
+changes = gating.state_changes(lt)
+left, right = st.columns(2)
+left.plotly_chart(
+    over_time(
+        changes, tokens, title="Step size of c and h", y_title="norm of the change",
+        colors=dict(zip(changes, (COLORS["c"], COLORS["h"]), strict=True)), mark_step=t,
+        dash={name: "dot" for name in changes if name.startswith("||h")},
+    ),
+    width="stretch",
+)  # fmt: skip
+dc, dh = (float(np.mean(v[1:])) for v in changes.values())
+f_mean = float(lt.gates["f"][1:].mean())
+verdict = (
+    f"On this sentence the slogan holds: c moves {dc:.3f} per step on average, h {dh:.3f}."
+    if dc < dh
+    else f"On this sentence c moves *more* than h ({dc:.3f} against {dh:.3f} per step): the cell keeps "
+    "adding $i_t \\odot g_t$ (it can count), while $h$ is squashed into (-1, 1) by tanh and often sits "
+    "saturated. What the slogan gets right is *how* they change: c is edited, h is recomputed."
+)
+st.markdown(
+    f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
+    f"{1 - f_mean:.0%} of the old cell. Right: the gradient of the loss at the last step with respect to "
+    "$c_t$ and $h_t$, back through the sentence (log scale). Along the cell, one step back multiplies it by "
+    "$f_t$ and nothing else (no weight matrix, no tanh slope), so where $f \\approx 1$ it survives."
+)
+grads = {"||dL/dc_t||": lt.grad_c_norm, "||dL/dh_t||": lt.grad_h_norm}
+right.plotly_chart(
+    over_time(
+        grads, tokens, title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=t,
+        colors={"||dL/dc_t||": COLORS["c"], "||dL/dh_t||": COLORS["h"]}, dash={"||dL/dh_t||": "dot"},
+    ),
+    width="stretch",
+)  # fmt: skip
+
+# --- saturation --------------------------------------------------------------------------------
+st.header("Gate saturation: before and after training")
+st.markdown(
+    "A gate is most useful as a switch: near 0 (shut) or near 1 (open). At the start all gates sit near 0.5. "
+    "These histograms count the gate values of 64 sentences at every step and unit, for the initial weights "
+    "(grey) and the current ones."
+)
+batch = task.batch(64, task.generator(7))
+before = gating.batch_gates(gating.model_at(trainer, 0), batch.x)
+after = gating.batch_gates(model, batch.x)
+st.plotly_chart(charts.gate_histograms(before, after, ("i", "f", "g", "o")), width="stretch")
+shares = {
+    f"{gate} {when}": gating.saturation(values[gate])
+    for gate in ("i", "f", "o")
+    for when, values in (("before", before), ("now", after))
+}
+st.dataframe(pd.DataFrame(shares).T.style.format("{:.1%}"), width="stretch")
+if trainer.step == 0:
+    st.caption("Before and after are the same model until you train it.")
+
+# --- intervention ------------------------------------------------------------------------------
+st.header("Intervention: clamp a gate")
+st.markdown(
+    "Force a gate to a value on a span of steps and see what the model predicts. Clamping $f = 1$ makes the "
+    "cell purely additive, $c_t = c_{t-1} + i_t \\odot g_t$; clamping $f = 0$ after the first word wipes the "
+    "country from memory. The replay (rnnviz.trace) can do this; torch's fused LSTM cannot."
+)
+gates_here = ("f", "i", "o", "g")
+c1, c2, c3, c4 = st.columns([1, 2, 3, 2])
+gate = c1.selectbox("Gate", gates_here, key=P + "clamp_gate")
+low = -1.0 if gate == "g" else 0.0
+value = c2.slider(
+    f"Clamp {gate} to", low, 1.0, 0.0 if gate == "f" else 1.0, 0.05, key=f"{P}clamp_value_{gate}"
+)
+span = c3.slider("On steps (from, to)", 0, T - 1, (min(1, T - 1), T - 1), key=f"{P}clamp_span_{T}")
+which = c4.radio("Units", ["all units", f"only unit {unit}"], key=P + "clamp_units")
+clamp = GateClamp(gate, value, span[0], span[1] + 1, None if which == "all units" else (unit,))
+with friendly_errors("Pick a span inside the sentence."):
+    effect = gating.intervene(model, x, y, (clamp,))
+    free_p, held_p = effect.base.probs, effect.clamped.probs
+    m1, m2, m3 = st.columns(3)
+    target = y if y is not None else guess
+    m1.metric(f"p({task.labels[target]}) free", f"{free_p[target]:.3f}")
+    m2.metric(
+        f"p({task.labels[target]}) clamped",
+        f"{held_p[target]:.3f}",
+        f"{held_p[target] - free_p[target]:+.3f}",
+    )
+    m3.metric(
+        "loss clamped", f"{effect.clamped.loss:.3f}", f"{effect.loss_change:+.3f}", delta_color="inverse"
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(charts.clamp_bars(free_p, held_p, task.labels, y), width="stretch")
+    state = "h" if gate == "o" else "c"  # o acts on h directly; f, i and g on the cell
+    free_s, held_s = (getattr(tr_.layer(0), state)[:, unit] for tr_ in (effect.base, effect.clamped))
+    names = {f"{state} (unit {unit}) free": free_s, f"{state} (unit {unit}) clamped": held_s}
+    right.plotly_chart(
+        over_time(
+            names, tokens, title=f"{state} of unit {unit}", y_title=f"{state}_t",
+            colors=dict(zip(names, (COLORS[state], COLORS["loss"]), strict=True)),
+            dash={list(names)[1]: "dash"}, mark_step=t,
+        ),
+        width="stretch",
+    )  # fmt: skip
+    held_step = worked.worked_step(effect.clamped, t, unit, (clamp,))
+    stages = ("output",) if gate == "o" else (charts.GATE_STAGE[gate], "update")
+    st.markdown(f"Step t={t}, unit {unit}, **with the clamp** (change t above to move it):")
+    st.dataframe(charts.worked_table(held_step.rows, stages), hide_index=True, width="stretch")
+
+# --- variants ----------------------------------------------------------------------------------
+st.header("Variants on the same data")
+st.markdown(
+    "Switch the **Cell** at the top: the task, the sentence and the seed stay the same, so every view above "
+    "compares like with like. (The variants train through the step-by-step replay, about twice as slow.)"
+)
+v1, v2 = st.columns(2)
+with v1:
+    st.subheader("Peephole connections")
+    st.markdown(
+        "The gates also *look at the cell* through diagonal weights $w_c$ (Gers and Schmidhuber, 2000):"
+    )
+    st.latex(r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf} + w_{cf} \odot c_{t-1})")
+    st.latex(r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho} + w_{co} \odot c_t)")
+    st.markdown(
+        "In the views: the gates can react to the size of the memory itself, e.g. close $i$ once $c$ is full."
+    )
+with v2:
+    st.subheader("Coupled input and forget gates")
+    st.markdown("Forget exactly as much as you write: no forget-gate weights of their own.")
+    st.latex(r"f_t = 1 - i_t, \qquad c_t = (1 - i_t) \odot c_{t-1} + i_t \odot g_t")
+    st.markdown(
+        "In the views: the $f$ heatmap is the mirror image of $i$, and the model has a quarter fewer weights."
+    )
+gap = np.abs(lt.gates["f"] + lt.gates["i"] - 1).max()
+st.markdown(
+    f"**Live check on the current model ({VARIANTS[cell]}):** the largest $|f_t + i_t - 1|$ over this "
+    "sentence "
+    f"is **{gap:.4f}**" + (" (exactly 0: the gates are coupled)." if cell == "lstm_coupled" else ".")
+)
+sizes = {
+    VARIANTS[v]: sum(
+        term.count for term in gating.param_terms(ModelConfig.for_task(task, cell=v, hidden_size=hidden))
+    )
+    for v in VARIANTS
+}
+st.dataframe(pd.DataFrame({"parameters at this size": sizes}), width="stretch")
+
+try_this(
+    "Train the LSTM, then set t to a filler word and keep the unit shown at the start: is $f_t$ near 1 "
+    "there? Read the update row: how much of $c_{t-1}$ survives?",
+    "Clamp $f$ to 0 on steps 1 to the end for all units. Does the model still know the country? Now clamp it "
+    "only on the remembering unit: which units carry the memory?",
+    "Clamp $f$ to 1 and check in the table that $c_t = c_{t-1} + i_t g_t$ with the numbers shown.",
+    "Raise the lag to 30 and train again; then switch to the coupled variant and compare the $f$ heatmap "
+    "with the $i$ heatmap.",
+)

@@ -1,0 +1,429 @@
+"""Lesson 6: the GRU, LSTM vs GRU, and gating along depth (highway and residual stacks, grid LSTM)."""
+
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from rnnviz.charts import gates as charts
+from rnnviz.charts.sequence import training_curves
+from rnnviz.errors import InputError
+from rnnviz.lessons import depth, gating, worked
+from rnnviz.model import ModelConfig, SeqModel, param_count
+from rnnviz.tasks import FirstWord
+from rnnviz.trace import trace
+from rnnviz.train import TrainConfig, Trainer
+from ui.lesson import header, seed, try_this
+from ui.training import current_trainer, reset_trainer, run_with_progress, session_trainer, training_panel
+
+P = "l6_"  # prefix of every widget and session key on this page
+VARIANTS = {
+    "gru": "GRU, torch's form (nn.GRU)",
+    "gru_paper": "GRU, the paper's form (Cho et al. 2014)",
+    "gru_minimal": "GRU without a reset gate",
+}
+CANDIDATE = {
+    "gru": r"n_t = \tanh\big(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big)",
+    "gru_paper": r"n_t = \tanh\big(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}\big)",
+    "gru_minimal": r"n_t = \tanh(W_{in} x_t + b_{in} + W_{hn} h_{t-1} + b_{hn})",
+}
+STAGES = {"reset": "1. reset", "update": "2. update", "candidate": "3. candidate", "output": "4. new state"}
+N_COUNTRIES = 4
+RACE_STEPS, RACE_SECONDS = 150, 8.0
+DEEP_STEPS, DEEP_SECONDS = 100, 10.0
+
+header(
+    "GRU, and gating beyond time",
+    [
+        "the GRU's reset gate $r_t$ and update gate $z_t$, with their equations and the real numbers of a "
+        "live model; the two forms of its candidate and the GRU without a reset gate;",
+        "LSTM and GRU side by side: equations, parameter counts, speed and accuracy on the same task and "
+        "seed;",
+        "the correct GRU update, $c_t = \\Gamma_u \\odot \\tilde c_t + (1 - \\Gamma_u) \\odot c_{t-1}$, and "
+        "how it maps onto torch's $z_t$;",
+        "gating along depth: highway and residual connections let a deep stack learn, and the grid LSTM.",
+    ],
+    "The GRU (Cho et al., 2014) keeps the LSTM's central trick, an update that *mixes* the old state with a "
+    "candidate instead of overwriting it, with fewer parts: no separate cell, two gates instead of three. "
+    "Below, a live GRU solves the same task as in lesson 5.",
+)
+
+# --- the live GRU ------------------------------------------------------------------------------
+st.header("The live GRU")
+st.markdown(
+    "The task is lesson 5's: a sentence starts with a country, filler words follow, then *fluent*; the model "
+    "names the language. Only the first word matters."
+)
+c1, c2, c3 = st.columns([3, 2, 2])
+cell = c1.selectbox("Cell", list(VARIANTS), format_func=VARIANTS.get, key=P + "cell")
+lag = c2.slider(
+    "Filler words (lag)", 2, 30, 10, key=P + "lag", help="Words between the country and 'fluent'."
+)
+hidden = c3.select_slider("Hidden units H", [4, 6, 8, 12, 16, 24, 32], 12, key=P + "hidden")
+task = FirstWord(lag=lag, n_countries=N_COUNTRIES, seed=seed())
+
+
+def build_model(kind: str) -> SeqModel:
+    return SeqModel(ModelConfig.for_task(task, cell=kind, hidden_size=hidden, seed=seed()))
+
+
+def train_config() -> TrainConfig:
+    return TrainConfig(lr=0.02, batch_size=32, seed=seed(), checkpoint_every=50)
+
+
+config = dict(cell=cell, lag=lag, hidden=hidden, seed=seed())
+trainer = session_trainer("l6", config, lambda: Trainer(build_model(cell), task, train_config()))
+model = trainer.model
+st.info(f"**The live model is: {VARIANTS[cell]}.** Its candidate is")
+st.latex(CANDIDATE[cell])
+training_panel("l6", RACE_STEPS, RACE_SECONDS)
+if trainer.step == 0:
+    st.caption(
+        "The model is untrained: its gates sit near 0.5. Every number below is real; train to change them."
+    )
+
+example = task.decode(task.example(0).x[0])
+text = st.text_input(
+    "The sentence the model reads (edit it: any words of the task's vocabulary)",
+    example,
+    key=f"{P}text_{lag}_{seed()}",
+    help="Countries: "
+    + ", ".join(task.countries)
+    + ". Filler words: "
+    + ", ".join(task.vocab[N_COUNTRIES:-1]),
+)
+try:
+    x, y = gating.read_sentence(task, text)
+except InputError as err:
+    st.error(f"{err}\n\nThe views below show the example sentence instead: {example}")
+    x, y = gating.read_sentence(task, example)
+tokens = [task.vocab[int(i)] for i in x]
+T = len(tokens)
+tr = trace(model, x, y, jacobians=False)
+lt = tr.layer(0)
+guess = int(np.argmax(tr.probs))
+m1, m2, m3 = st.columns(3)
+m1.metric("The model says", task.labels[guess])
+m2.metric(f"p({task.labels[guess]})", f"{tr.probs[guess]:.3f}")
+m3.metric("Right answer", task.labels[y] if y is not None else "- (the first word is no country)")
+
+# --- gates step by step ------------------------------------------------------------------------
+st.header("Reset and update gates, step by step")
+st.markdown(
+    "torch writes the GRU with an update gate $z_t$ that is the share of the **old** state kept. The course "
+    "(after Andrew Ng) writes $\\Gamma_u$ for the share of the **new** candidate taken. They are the same "
+    "gate read from the other side: $\\Gamma_u = 1 - z_t$, and the course's $\\tilde c_t, c_t$ are torch's "
+    "$n_t, h_t$ (a GRU has no separate cell)."
+)
+st.latex(
+    r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \qquad "
+    r"z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz})"
+)
+st.latex(CANDIDATE[cell])
+st.latex(
+    r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1} \quad\Longleftrightarrow\quad "
+    r"c_t = \Gamma_u \odot \tilde c_t + (1 - \Gamma_u) \odot c_{t-1}, \;\; \Gamma_u = 1 - z_t"
+)
+stages = {k: v for k, v in STAGES.items() if cell != "gru_minimal" or k != "reset"}
+c1, c2, c3 = st.columns([3, 2, 2])
+stage = c1.radio("Step", list(stages), format_func=stages.get, horizontal=True, key=f"{P}stage_{cell}")
+t = c2.slider("Time step t", 0, T - 1, min(1, T - 1), key=f"{P}t_{T}", help="0 is the country.")
+unit = c3.slider("Unit j", 0, hidden - 1, gating.busiest_unit(lt), key=f"{P}unit_{hidden}_{cell}")
+step = worked.worked_step(tr, t, unit)
+title = f"{VARIANTS[cell]}: step t={t} ('{tokens[t]}'), unit {unit}"
+st.plotly_chart(charts.cell_diagram(cell, stage, step.values, title=title), width="stretch")
+WHAT = {
+    "reset": "The reset gate decides how much of the old state the *candidate* may use: "
+    "$r_t \\approx 0$ lets the candidate start afresh from $x_t$ alone.",
+    "update": "The update gate decides how much of the old state survives: $z_t \\approx 1$ copies $h_{t-1}$ "
+    "straight through, like an LSTM forget gate at 1 with its input gate at 0.",
+    "candidate": "The candidate $n_t$ is what the new state could be, built from $x_t$ and the reset-gated "
+    "old state.",
+    "output": "The new state mixes old and new: $z_t$ of the old state plus $1 - z_t$ of the candidate. "
+    "The GRU shows the whole state: there is no output gate.",
+}
+left, s1, s2 = st.columns([3, 1, 1])
+left.markdown(WHAT[stage])
+s1.metric("z_t (torch)", f"{step.values['z']:.4f}", help="share of h_{t-1} kept")
+s2.metric("Γ_u = 1 - z_t (course)", f"{step.values['gamma_u']:.4f}", help="share of the candidate taken")
+st.dataframe(charts.worked_table(step.rows, stage), hide_index=True, width="stretch")
+with st.expander("All steps at this (t, unit) in one table"):
+    st.dataframe(charts.worked_table(step.rows), hide_index=True, width="stretch")
+
+st.subheader("Every gate over the whole sentence")
+names = [g for g in ("r", "z", "n", "h") if g in lt.gates]
+titles = {
+    "r": "r: reset gate",
+    "z": "z: update gate (share of h_{t-1} kept)",
+    "n": "n: candidate",
+    "h": "h: state",
+}
+cols = st.columns(2)
+for k, name in enumerate(names):
+    cols[k % 2].plotly_chart(
+        charts.gate_heatmap(
+            lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None, mark_step=t
+        ),
+        width="stretch",
+    )  # fmt: skip
+
+# --- the slides' update ------------------------------------------------------------------------
+st.header("A mistake in the slides: the GRU update")
+st.markdown("The course slides print the GRU update as")
+st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 + \Gamma_u) + c_{t-1} \qquad \text{(wrong)}")
+st.markdown(
+    "Two typos: a **+** where a **−** belongs, and a **+** where a **×** belongs. It is not a mix of the old "
+    "and the new state at all; it adds a constant and the whole old state. The correct update is"
+)
+st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 - \Gamma_u) * c_{t-1}")
+v = step.values
+wrong = v["gamma_u"] * v["n"] + (1 + v["gamma_u"]) + v["h_prev"]
+right_value = v["gamma_u"] * v["n"] + (1 - v["gamma_u"]) * v["h_prev"]
+w1, w2, w3 = st.columns(3)
+w1.metric("slides' formula", f"{wrong:.4f}", help="Γ_u c̃_t + (1 + Γ_u) + c_{t-1} with this step's numbers")
+w2.metric(
+    "correct formula", f"{right_value:.4f}", help="Γ_u c̃_t + (1 - Γ_u) c_{t-1} with this step's numbers"
+)
+w3.metric("torch's h_t", f"{v['h']:.4f}", help="h_t of the live model at this step and unit (rnnviz.trace)")
+st.caption(
+    f"With the numbers of unit {unit} at step {t}: Γ_u = {v['gamma_u']:.4f}, c̃_t = n_t = {v['n']:.4f}, "
+    f"c_(t-1) = h_(t-1) = {v['h_prev']:.4f}. The correct formula reproduces torch; the slides' one "
+    + ("leaves the range (-1, 1) that a GRU state can never leave." if abs(wrong) >= 1 else "does not.")
+)
+
+# --- three forms -------------------------------------------------------------------------------
+st.header("Three forms of the candidate")
+for kind, note in (
+    ("gru", "torch's `nn.GRU` (and cuDNN): $r_t$ multiplies the recurrent term *after* $W_{hn}$."),
+    ("gru_paper", "Cho et al. (2014): $r_t$ multiplies $h_{t-1}$ *before* $W_{hn}$."),
+    ("gru_minimal", "No reset gate at all: fewer weights, and on many tasks about as good."),
+):
+    live = " **← the live model**" if kind == cell else ""
+    st.markdown(f"**{VARIANTS[kind]}**{live}: {note}")
+    st.latex(CANDIDATE[kind])
+if cell != "gru_minimal":
+    other = "gru_paper" if cell == "gru" else "gru"
+    twin = trace(gating.with_cell(model, other), x, y, jacobians=False)
+    gap = float(np.abs(twin.layer(0).h - lt.h).max())
+    st.markdown(
+        f"**Same weights, other form.** Read with the {VARIANTS[other]} candidate, the live model's weights "
+        f"give states up to **{gap:.4f}** away from its own, and p({task.labels[guess]}) = "
+        f"{twin.probs[guess]:.3f} instead of {tr.probs[guess]:.3f}. The two forms are different functions, "
+        "so weights trained in one do not transfer exactly to the other."
+    )
+
+# --- LSTM vs GRU -------------------------------------------------------------------------------
+st.header("LSTM vs GRU, side by side")
+st.markdown(
+    "| | LSTM (torch) | GRU (torch) |\n|---|---|---|\n"
+    "| gates | $i_t, f_t, o_t = \\sigma(W x_t + U h_{t-1} + b)$ | "
+    "$r_t, z_t = \\sigma(W x_t + U h_{t-1} + b)$ |\n"
+    "| candidate | $g_t = \\tanh(W_{ig} x_t + W_{hg} h_{t-1} + b_g)$ | "
+    "$n_t = \\tanh(W_{in} x_t + b_{in} + r_t \\odot (W_{hn} h_{t-1} + b_{hn}))$ |\n"
+    "| memory update | $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$ | "
+    "$h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$ |\n"
+    "| output | $h_t = o_t \\odot \\tanh(c_t)$ | (the state itself) |\n"
+    "| states | $h_t$ and $c_t$ | $h_t$ |\n"
+    "| weight blocks | 4 | 3 |"
+)
+lstm_cfg = ModelConfig.for_task(task, cell="lstm", hidden_size=hidden, seed=seed())
+gru_cfg = ModelConfig.for_task(task, cell="gru", hidden_size=hidden, seed=seed())
+rows = []
+for name, cfg in (("LSTM", lstm_cfg), ("GRU", gru_cfg)):
+    for term in gating.param_terms(cfg):
+        rows.append({"model": name, "part": term.part, "formula": term.formula, "parameters": term.count})
+    total = sum(term.count for term in gating.param_terms(cfg))
+    rows.append({"model": name, "part": "total", "formula": "", "parameters": total})
+st.markdown(
+    f"Parameter counts for this task (one-hot input of V = {task.input_size} words, so D = "
+    f"{task.input_size}; H = {hidden}; O = {task.output_size} classes):"
+)
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+race_config = dict(lag=lag, hidden=hidden, seed=seed())
+racers = {
+    name: session_trainer(
+        f"l6_race_{name}", race_config, lambda kind=kind: Trainer(build_model(kind), task, train_config())
+    )
+    for name, kind in (("LSTM", "lstm"), ("GRU", "gru"))
+}
+
+
+@st.fragment
+def race_panel() -> None:
+    c1, c2, c3 = st.columns([2, 1, 3])
+    go = c1.button("Train both (same task, same seed)", key=P + "race", type="primary")
+    if c2.button("Reset both", key=P + "race_reset"):
+        for name in racers:
+            reset_trainer(f"l6_race_{name}")
+        st.session_state.pop(P + "race_ms", None)
+        st.rerun()
+    c3.caption(
+        f"Each click trains both for up to {RACE_STEPS} steps or {RACE_SECONDS:g} s, then times 20 steps of "
+        "each."
+    )
+    if go:
+        for name in racers:
+            st.caption(f"training the {name}...")
+            if (
+                run_with_progress(
+                    current_trainer(f"l6_race_{name}"), RACE_STEPS, RACE_SECONDS, f"l6_race_{name}"
+                )
+                is None
+            ):
+                return
+        with st.spinner("timing 20 training steps of each, three rounds..."):
+            ms = gating.time_steps({n: tr.model for n, tr in racers.items()}, task, steps=20, seed=seed())
+        st.session_state[P + "race_ms"] = (race_config, ms)
+        st.rerun()
+
+
+race_panel()
+held = st.session_state.get(P + "race_ms")
+ms = held[1] if held and held[0] == race_config else None
+table = []
+for name, racer in racers.items():
+    val = gating.held_out_accuracy(racer.model, task, seed=seed())
+    table.append(
+        {
+            "model": name,
+            "parameters": param_count(racer.model),
+            "training steps": racer.step,
+            "ms per step": round(ms[name], 2) if ms else None,
+            "held-out accuracy": round(val, 3),
+        }
+    )
+st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+if ms:
+    st.markdown(
+        f"Measured just now on this server: a GRU step takes **{ms['GRU'] / ms['LSTM']:.2f}×** the time of "
+        "an LSTM step at this size (median of three interleaved rounds; the machine is shared, so expect "
+        "noise)."
+    )
+if any(r.history for r in racers.values()):
+    runs = {
+        name: {"step": [row.step for row in r.history], "acc": [row.metrics["acc"] for row in r.history]}
+        for name, r in racers.items()
+    }
+    st.plotly_chart(
+        training_curves(
+            runs, "acc", title="Training accuracy, same batches", colors={"LSTM": "#e76f51", "GRU": "#3a86ff"}
+        ),
+        width="stretch",
+    )
+
+# --- gating along depth ------------------------------------------------------------------------
+st.header("Gating in depth: highway and residual connections")
+st.markdown(
+    "Turn the GRU's update 90 degrees: instead of mixing the state of the *previous step* with a candidate, "
+    "mix the activation of the *previous layer* with a new one. That is a **highway layer**. Drop the gate "
+    "and simply add the new part to the old, and it becomes a **residual connection**. Both give the "
+    "gradient a road through depth that skips the squashing nonlinearities, as the LSTM cell and the GRU "
+    "update do through time."
+)
+st.latex(r"\text{GRU (time):}\quad h_t = z_t \odot h_{t-1} + (1 - z_t) \odot n_t")
+st.latex(
+    r"\text{highway (depth):}\quad h = \tanh(W_l a_{l-1} + b_l),\;\; "
+    r"z = \sigma(W_{zl} a_{l-1} + b_{zl}),\;\; "
+    r"a_l = z \odot a_{l-1} + (1 - z) \odot h"
+)
+st.latex(
+    r"\text{residual:}\quad a_l = a_{l-1} + \tanh(W_l a_{l-1} + b_l) \qquad "
+    r"\text{plain:}\quad a_l = \tanh(W_l a_{l-1} + b_l)"
+)
+st.markdown(
+    "The live experiment: points of the square, class 1 inside a ring. Three deep tanh networks with the "
+    "*same* $W_l$ (same seed), wired plain, residual or highway, trained on the same batches."
+)
+c1, c2, c3 = st.columns(3)
+n_layers = c1.slider("Layers L", 4, 40, 20, key=P + "depth")
+width = c2.select_slider("Units per layer", [8, 16, 32], 16, key=P + "width")
+quantity = c3.radio("Gradient to show", ["||dL/da_l||", "||dL/dW_l||"], key=P + "grad_kind", horizontal=True)
+rings = depth.Rings()
+deep_trainers = {}
+deep_config = TrainConfig(lr=0.01, batch_size=64, seed=seed(), checkpoint_every=0)
+for kind in depth.DEEP_KINDS:
+    cfg = depth.DeepConfig(kind=kind, depth=n_layers, width=width, seed=seed())
+    deep_trainers[kind] = session_trainer(
+        f"l6_deep_{kind}", asdict(cfg), lambda cfg=cfg: Trainer(depth.DeepNet(cfg), rings, deep_config)
+    )
+
+
+@st.fragment
+def deep_panel() -> None:
+    c1, c2, c3 = st.columns([2, 1, 3])
+    go = c1.button("Train all three", key=P + "deep_train", type="primary")
+    if c2.button("Reset all three", key=P + "deep_reset"):
+        for kind in depth.DEEP_KINDS:
+            reset_trainer(f"l6_deep_{kind}")
+        st.rerun()
+    c3.caption(f"Each click trains each network for up to {DEEP_STEPS} steps or {DEEP_SECONDS:g} s.")
+    if go:
+        for kind in depth.DEEP_KINDS:
+            st.caption(f"training the {kind} stack...")
+            if (
+                run_with_progress(
+                    current_trainer(f"l6_deep_{kind}"), DEEP_STEPS, DEEP_SECONDS, f"l6_deep_{kind}"
+                )
+                is None
+            ):
+                return
+        st.rerun()
+
+
+deep_panel()
+probe = rings.batch(256, torch.Generator().manual_seed(seed() + 11))
+norms = {kind: depth.depth_gradients(tr.model, probe)[quantity] for kind, tr in deep_trainers.items()}
+left, right = st.columns(2)
+steps_now = {kind: tr.step for kind, tr in deep_trainers.items()}
+left.plotly_chart(
+    charts.depth_gradient_chart(norms, quantity, title="Gradient per layer"),
+    width="stretch",
+)
+with right:
+    if any(tr.history for tr in deep_trainers.values()):
+        runs = {
+            kind: {"step": [row.step for row in tr.history], "loss": [row.loss for row in tr.history]}
+            for kind, tr in deep_trainers.items()
+        }
+        st.plotly_chart(
+            training_curves(runs, "loss", title="Training loss", colors=charts.KIND_COLORS), width="stretch"
+        )
+    else:
+        ratio = {kind: n[0] / n[-1] for kind, n in norms.items()}
+        st.markdown(
+            "**Before any training**, the gradient reaching layer 1 compared with the one reaching layer "
+            f"{n_layers}: plain {ratio['plain']:.1e}, residual {ratio['residual']:.1e}, highway "
+            f"{ratio['highway']:.1e}. In the plain stack each layer multiplies the gradient by $W_l^\\top$ "
+            "and a tanh slope below 1, so it vanishes on the way down, exactly as it does back through time "
+            "in an Elman RNN. Press **Train all three**."
+        )
+acc = {kind: gating.held_out_accuracy(tr.model, rings, seed=seed()) for kind, tr in deep_trainers.items()}
+st.dataframe(
+    pd.DataFrame({"training steps": steps_now, "held-out accuracy": acc, "parameters": {
+        kind: param_count(tr.model) for kind, tr in deep_trainers.items()}}),
+    width="stretch",
+)  # fmt: skip
+
+# --- grid LSTM ---------------------------------------------------------------------------------
+st.header("The grid LSTM: memory along time and along depth")
+st.markdown(
+    "A stacked LSTM has a memory cell only along time: between layers, only $h$ travels. A **grid LSTM** "
+    "(Kalchbrenner, Danihelka and Graves, 2015) gives every dimension its own LSTM: each block reads $(h, "
+    "c)$ from the previous step and $(h, m)$ from the layer below, and gates both, so depth gets the same "
+    "protected road for the gradient that time has. This is a diagram; no model is trained for it."
+)
+st.plotly_chart(charts.grid_lstm_diagram(), width="stretch")
+
+try_this(
+    "Train the GRU, then find a unit and a filler word where $z_t$ is near 1. Check in the table that $h_t "
+    "\\approx h_{t-1}$ there, and that $\\Gamma_u = 1 - z_t$ is near 0.",
+    "Switch between the torch form and the paper's form: which numbers in the candidate step change? Then "
+    "train the GRU without a reset gate: does this task need $r_t$?",
+    "Press **Train both**: which model reaches 100% first, and how do the parameter counts compare with the "
+    "4 : 3 ratio of weight blocks?",
+    "Set 30 layers and train all three stacks: which one's layer-1 gradient is largest, and which one "
+    "learns?",
+)

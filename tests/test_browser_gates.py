@@ -1,0 +1,73 @@
+"""Lessons 5 and 6 in a real browser: train, clamp, race and the deep stacks, with every chart drawn.
+
+Screenshots after the interactions land in tests/artifacts/screenshots/ for a human to look at.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import browser
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parent / "artifacts" / "screenshots"
+RUN_TIMEOUT_MS = 120_000  # a click trains for a few seconds; the shared machine may be slow
+
+
+def pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the selectbox ``label``. Streamlit 1.67's selectbox is a react-aria combobox
+    whose list opens from its "Open" button (a click on the text field only focuses it)."""
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True)).first
+    choice = page.get_by_role("option", name=option, exact=True).first
+    for _ in range(10):  # a rerun still under way redraws the widget and closes the list: open it again
+        browser.wait_idle(page)
+        box.get_by_role("button", name="Open").click()
+        try:
+            choice.wait_for(timeout=5_000)
+        except Exception as e:  # playwright's TimeoutError, named only in its private module
+            if type(e).__name__ != "TimeoutError":
+                raise
+            continue
+        choice.click()
+        return
+    raise AssertionError(f"the list of {label!r} never showed {option!r}")
+
+
+def test_lstm_page_trains_selects_and_clamps(page, app_url):
+    browser.open_page(page, app_url, "lstm-cell")
+    assert browser.wait_for_charts(page) >= 12
+    browser.assert_clean(page)
+    browser.click_button(page, "Train")
+    page.get_by_text(re.compile(r"trained \d+ steps")).first.wait_for(timeout=RUN_TIMEOUT_MS)
+    browser.wait_idle(page)
+    # by its shown text: Streamlit 1.67's slider thumb has aria-valuetext but no aria-valuenow
+    browser.set_slider(page, "Time step t", "4")
+    pick(page, "Gate", "o")
+    page.get_by_text("Clamp o to", exact=True).wait_for(timeout=RUN_TIMEOUT_MS)
+    browser.wait_idle(page)
+    try:
+        assert browser.wait_for_charts(page) >= 13  # + the training history
+    finally:
+        browser.screenshot(page, SCREENSHOTS / "05_lstm_trained.png")
+    browser.assert_clean(page)
+    assert page.get_by_text("4. output").count() == 1
+    assert "step t=4" in page.get_by_test_id("stPlotlyChart").nth(1).inner_text()
+
+
+def test_gru_page_races_and_trains_the_deep_stacks(page, app_url):
+    browser.open_page(page, app_url, "gru-highway")
+    charts = browser.wait_for_charts(page)
+    browser.assert_clean(page)
+    browser.click_button(page, "Train both (same task, same seed)")
+    page.get_by_text(re.compile("a GRU step takes")).wait_for(timeout=RUN_TIMEOUT_MS)
+    browser.wait_idle(page)
+    browser.click_button(page, "Train all three")
+    page.get_by_text("Training loss").first.wait_for(timeout=RUN_TIMEOUT_MS)
+    browser.wait_idle(page)
+    try:
+        assert browser.wait_for_charts(page) >= charts + 2  # race accuracy and the deep training loss
+    finally:
+        browser.screenshot(page, SCREENSHOTS / "06_gru_trained.png")
+    browser.assert_clean(page)

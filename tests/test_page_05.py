@@ -1,0 +1,147 @@
+"""Lesson 5 page (LSTM) under AppTest: defaults, the shown arithmetic equals the trace, clamps, variants."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from rnnviz.lessons import gating
+from rnnviz.trace import GateClamp, trace
+
+PAGE = "05_lstm.py"
+
+
+def numbers(text: str) -> list[float]:
+    return [float(n) for n in re.findall(r"-?\d+\.\d+", text)]
+
+
+def table_rows(frame) -> dict[str, dict]:
+    """A shown worked table as {quantity: row}."""
+    return {row["quantity"]: row for row in frame.value.to_dict("records")}
+
+
+def live_model(at):
+    return at.session_state["l5_trainer"][1].model
+
+
+def sentence(at):
+    return at.text_input(key="l5_text_10_0")  # keyed by lag and seed, so each task has its own example
+
+
+@pytest.fixture
+def page(open_page):
+    at = open_page(PAGE)
+    assert not at.exception, at.exception
+    return at
+
+
+def test_defaults_render_with_live_numbers(page):
+    at = page
+    assert not at.error
+    assert len(at.get("plotly_chart")) >= 12  # diagram, 6 heatmaps, 2 over time, histograms, 2 clamp views
+    assert at.session_state["l5_trainer"][1].step == 0
+    assert any("untrained" in i.value for i in at.info)
+
+
+def test_update_shown_equals_the_trace(page):
+    at = page
+    at.radio(key="l5_stage").set_value("update").run()
+    at.slider(key="l5_t_12").set_value(4).run()
+    unit = at.slider(key="l5_unit_12_lstm").value
+    row = table_rows(at.dataframe[0])["c_t"]
+    f, c_prev, i, g, c = numbers(row["with the numbers"])
+    assert f * c_prev + i * g == pytest.approx(c, abs=2e-4)  # c_t = f_t c_{t-1} + i_t g_t, shown numbers
+    x, y = gating.read_sentence(at.session_state["l5_trainer"][1].task, sentence(at).value)
+    lt = trace(live_model(at), x, y, jacobians=False).layer(0)
+    assert row["value"] == pytest.approx(float(lt.c[4, unit]), abs=1e-6)
+    assert c_prev == pytest.approx(float(lt.c[3, unit]), abs=1e-4)
+    assert f == pytest.approx(float(lt.gates["f"][4, unit]), abs=1e-4)
+
+
+def test_time_step_and_unit_selection_move_the_worked_numbers(page):
+    at = page
+    before = at.dataframe[0].value["value"].tolist()
+    at.slider(key="l5_t_12").set_value(7)
+    at.slider(key="l5_unit_12_lstm").set_value(2).run()
+    assert not at.exception and not at.error
+    after = at.dataframe[0].value["value"].tolist()
+    assert after != before
+    x, y = gating.read_sentence(at.session_state["l5_trainer"][1].task, sentence(at).value)
+    lt = trace(live_model(at), x, y, jacobians=False).layer(0)
+    assert table_rows(at.dataframe[0])["f_t"]["value"] == pytest.approx(float(lt.gates["f"][7, 2]), abs=1e-6)
+
+
+def test_clamping_f_to_one_shows_a_purely_additive_cell(page):
+    at = page
+    at.selectbox(key="l5_clamp_gate").set_value("f").run()
+    at.slider(key="l5_clamp_value_f").set_value(1.0)
+    at.slider(key="l5_clamp_span_12").set_value((0, 11))
+    at.slider(key="l5_t_12").set_value(5).run()
+    assert not at.exception and not at.error
+    unit = at.slider(key="l5_unit_12_lstm").value
+    clamped = table_rows(at.dataframe[-2])  # the step with the clamp (the last table: parameter counts)
+    assert clamped["f_t"]["with the numbers"].endswith("replaced by 1.0000")
+    shown = clamped["c_t"]
+    f, c_prev, i, g, c = numbers(shown["with the numbers"])
+    assert f == 1.0
+    assert c_prev + i * g == pytest.approx(c, abs=2e-4)
+    x, y = gating.read_sentence(at.session_state["l5_trainer"][1].task, sentence(at).value)
+    lt = trace(live_model(at), x, y, clamps=(GateClamp("f", 1.0, 0, 12),), jacobians=False).layer(0)
+    # c_t = c_{t-1} + i_t g_t exactly (float32, as torch computed it), and the page shows that number
+    assert (
+        np.float32(lt.c[5, unit])
+        == np.float32(lt.c[4, unit]) + lt.gates["i"][5, unit] * lt.gates["g"][5, unit]
+    )
+    assert shown["value"] == pytest.approx(float(lt.c[5, unit]), abs=1e-7)
+
+
+def test_train_changes_the_model_and_its_views(page):
+    at = page
+    p_before = [m.value for m in at.metric][:2]
+    specs_before = [chart.proto.spec for chart in at.get("plotly_chart")]
+    saturation_before = at.dataframe[2].value
+    at.button(key="l5_train").click().run()
+    assert not at.exception and not at.error
+    trainer = at.session_state["l5_trainer"][1]
+    assert trainer.step > 0 and trainer.history
+    assert [m.value for m in at.metric][:2] != p_before
+    specs_after = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert len(specs_after) == len(specs_before) + 1  # the training history
+    assert sum(a != b for a, b in zip(specs_before, specs_after[1:], strict=True)) >= 10
+    saturation_after = at.dataframe[2].value
+    assert saturation_after.loc["f before"].equals(saturation_before.loc["f before"])
+    assert not saturation_after.loc["f now"].equals(saturation_before.loc["f now"])
+
+
+def test_variant_switch_keeps_data_and_shows_coupled_gates(page):
+    at = page
+    text = sentence(at).value
+    at.selectbox(key="l5_cell").set_value("lstm_coupled").run()
+    assert not at.exception and not at.error
+    assert sentence(at).value == text
+    assert at.session_state["l5_trainer"][1].model.cfg.cell == "lstm_coupled"
+    assert any("exactly 0" in m.value for m in at.markdown)
+    forget = table_rows(at.dataframe[0])
+    assert forget["f_t"]["equation"] == "1 - i_t"
+    at.selectbox(key="l5_cell").set_value("lstm_peephole").run()
+    assert not at.exception and not at.error
+    assert "w_cf c_{t-1}" in table_rows(at.dataframe[0])["f_pre"]["equation"]
+
+
+def test_unknown_word_shows_an_error_and_the_page_goes_on(page):
+    at = page
+    n_charts = len(at.get("plotly_chart"))
+    sentence(at).set_value("France the moon fluent").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "moon" in at.error[0].value
+    assert len(at.get("plotly_chart")) == n_charts
+
+
+def test_same_seed_same_numbers(open_page):
+    a, b = open_page(PAGE), open_page(PAGE)
+    assert a.dataframe[0].value.equals(b.dataframe[0].value)
+    torch.testing.assert_close(
+        a.session_state["l5_trainer"][1].model.state_dict()["head.weight"],
+        b.session_state["l5_trainer"][1].model.state_dict()["head.weight"],
+    )
