@@ -78,11 +78,7 @@ class Trainer:
 
     def __init__(self, model: nn.Module, task, cfg: TrainConfig = TrainConfig()):
         self.model, self.task, self.cfg = model, task, cfg
-        params = [p for p in model.parameters() if p.requires_grad]
-        if cfg.optimizer == "adam":
-            self.optimizer = torch.optim.Adam(params, lr=cfg.lr)
-        else:
-            self.optimizer = torch.optim.SGD(params, lr=cfg.lr)
+        self._optimizer: torch.optim.Optimizer | None = None
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self.eval_generator = torch.Generator().manual_seed(cfg.seed + 1_000_003)
         self.step = 0
@@ -92,6 +88,16 @@ class Trainer:
         self.diverged: str | None = None
         if cfg.checkpoint_every:
             self._checkpoint()
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        """Built on first use: torch's first optimizer in a process imports torch._dynamo (2-7 s),
+        which a page that only shows an untrained model should not pay."""
+        if self._optimizer is None:
+            params = [p for p in self.model.parameters() if p.requires_grad]
+            kind = torch.optim.Adam if self.cfg.optimizer == "adam" else torch.optim.SGD
+            self._optimizer = kind(params, lr=self.cfg.lr)
+        return self._optimizer
 
     def _checkpoint(self) -> None:
         state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
