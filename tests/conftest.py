@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 import browser
@@ -32,6 +33,10 @@ import lessons
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+# One torch thread for the whole run, as app.py sets for the server: on a busy 2-core machine a
+# second thread made training tests 10x slower, not faster.
+torch.set_num_threads(1)
 
 # Seconds one AppTest run may take: lesson pages train tiny models on a busy 2-core machine.
 APPTEST_TIMEOUT = 120
