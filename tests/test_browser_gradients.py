@@ -1,0 +1,45 @@
+"""Lesson 4 in a real browser: spectral-radius slider, training, exploding preset, lag measurement."""
+
+from pathlib import Path
+
+import pytest
+
+import browser
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parent / "artifacts" / "screenshots"
+URL_PATH = "vanishing-gradients"
+
+
+def metric_text(page, label: str) -> str:
+    return page.get_by_test_id("stMetric").filter(has_text=label).first.inner_text()
+
+
+def test_gradients_page_controls(page, app_url):
+    browser.open_page(page, app_url, URL_PATH)
+    browser.assert_clean(page)
+    charts = browser.wait_for_charts(page)
+    assert charts >= 6
+
+    browser.set_slider(page, "spectral radius ρ(W_hh)", 1.5)
+    browser.assert_clean(page)
+    assert "1.500" in metric_text(page, "ρ(W_hh) drawn")
+
+    browser.click_button(page, "Train")
+    browser.assert_clean(page)
+    assert page.get_by_role("button", name="Continue training", exact=True).count() == 1
+
+    browser.click_button(page, "Train both runs (300 steps each)")
+    browser.assert_clean(page)
+    assert page.get_by_test_id("stAlertContentWarning").filter(has_text="diverged at step").count() == 1
+    assert browser.wait_for_charts(page) == charts + 2  # the training history and the clipping chart
+
+    browser.set_slider(page, "lag to measure", "5")
+    browser.set_slider(page, "steps per cell", "100")
+    browser.click_button(page, "Measure RNN, LSTM and GRU at lag 5")
+    browser.assert_clean(page)
+    assert browser.wait_for_charts(page) >= charts
+    table = page.get_by_test_id("stDataFrame").first
+    assert table.is_visible()
+    browser.screenshot(page, SCREENSHOTS / "04_gradients_used.png")
