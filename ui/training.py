@@ -104,9 +104,18 @@ def run_with_progress(
 
 @st.fragment
 def training_panel(
-    key: str, max_steps: int, max_seconds: float, metric: str = "loss", label: str = "Train"
+    key: str,
+    max_steps: int,
+    max_seconds: float,
+    metric: str = "loss",
+    label: str = "Train",
+    on_row: Callable | None = None,
 ) -> None:
-    """Buttons, the live run, the training history; reruns the page when a run ends."""
+    """Buttons, the live run, the training history; reruns the page when a run ends.
+
+    ``on_row(trainer, row)`` (optional) is called at every history row while training, inside the
+    panel: e.g. to print a sample every few seconds (lesson 3).
+    """
     trainer = current_trainer(key)
     if trainer is None:
         st.warning("No model yet: change a setting to build one.")
@@ -126,7 +135,7 @@ def training_panel(
         f"{max_steps} steps or {max_seconds:g} s."
     )
     if go:
-        result = run_with_progress(trainer, max_steps, max_seconds, key, metric)
+        result = run_with_progress(trainer, max_steps, max_seconds, key, metric, on_row=on_row)
         if result is not None:
             st.session_state[f"{key}_result"] = result
             st.rerun()
