@@ -21,7 +21,7 @@ from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
 
 BATCH, LENGTH, HIDDEN, VOCAB = 32, 64, 128, 65
-ROUNDS, STEPS = 3, 15
+ROUNDS, STEPS = 7, 30
 
 
 def _task() -> CharLM:
