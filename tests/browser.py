@@ -43,6 +43,7 @@ VIEWPORT = {"width": 1400, "height": 900}  # a projector-sized window
 TIMEOUT_MS = 120_000  # one page may train a tiny model on a busy 2-core machine
 RERUN_START_MS = 3_000  # how long an action may take to start a rerun before we assume none
 QUIET_MS = 600  # idle this long after an action: no rerun is still on its way
+QUIET_ROUNDS = 3  # for key-driven widgets: give up waiting for quiet after this many idle moments
 
 _APP = "[data-testid='stApp']"
 _IDLE = f"{_APP}[data-test-script-state='notRunning']"
@@ -142,25 +143,26 @@ def _arm(page) -> None:
     )
 
 
-def _settle(page, timeout_ms: int) -> None:
-    """Wait for the reruns an action started, until the app has stayed idle for QUIET_MS.
+def _settle(page, timeout_ms: int, quiet_rounds: int = 0) -> None:
+    """Wait for the rerun an action started (if it started one within RERUN_START_MS), then idle.
 
-    Widgets send some changes late (a slider moved by several key presses sends them one by
-    one), so an idle moment between two reruns is not yet the end.
+    With `quiet_rounds`, also wait until the app stays idle for QUIET_MS (at most that many
+    times): a slider moved by several key presses sends its changes one by one, so an idle
+    moment between two reruns is not yet the end. Buttons do not need it, and a fragment
+    with run_every (a Play button) is never quiet.
     """
     try:
         page.wait_for_function("() => window.__rnnvizRuns > 0", timeout=RERUN_START_MS)
     except Exception as e:  # no rerun: the action changed nothing the script reads
         if type(e).__name__ != "TimeoutError":
             raise
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        wait_idle(page, timeout_ms)
+    wait_idle(page, timeout_ms)
+    for _ in range(quiet_rounds):
         runs = page.evaluate("() => window.__rnnvizRuns")
         page.wait_for_timeout(QUIET_MS)
-        quiet = page.evaluate("() => window.__rnnvizRuns") == runs and page.locator(_IDLE).count() == 1
-        if quiet or time.monotonic() > deadline:
+        if page.evaluate("() => window.__rnnvizRuns") == runs and page.locator(_IDLE).count() == 1:
             return
+        wait_idle(page, timeout_ms)
 
 
 def wait_for_charts(page, timeout_ms: int = TIMEOUT_MS) -> int:
@@ -241,7 +243,7 @@ def set_slider(page, label: str, value, timeout_ms: int = TIMEOUT_MS) -> None:
             page.keyboard.press("ArrowRight")
         else:
             raise AssertionError(f"slider {label!r} has no option {value!r}")
-    _settle(page, timeout_ms)
+    _settle(page, timeout_ms, QUIET_ROUNDS)
 
 
 def fill_text(page, label: str, text: str, timeout_ms: int = TIMEOUT_MS) -> None:

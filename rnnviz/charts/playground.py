@@ -1,0 +1,391 @@
+"""Chart kinds the Playground adds to ``rnnviz.charts.sequence`` (which it reuses for the rest).
+
+- ``compare_curves``: one metric of up to three runs over training, held-out dotted;
+- ``training_heatmap``: a per-time-step quantity over training (gradient norm through time);
+- ``saturation_curves``: share of saturated gate values over training, one line per gate;
+- ``coloured_tokens``: chosen units coloured over the input text, the tokens written in the cells;
+- ``step_predictions``: what a many-to-many model predicts at each step, and how sure it is;
+- ``live_figures``: the set the Playground redraws while it trains (the page and the benchmark);
+- ``example_figures``: one example's views at one checkpoint (predictions, gradient through time,
+  h, a gate, the most active units, the unit tracking a fact of the text), from a ``views.ExampleView``;
+- ``wire_json``: a figure as the browser receives it.
+
+Every chart takes ``mark_step``: the training step of the checkpoint the views show.
+
+The Playground redraws the charts over training a few times a second while it trains, so those
+are built for speed: ``fast_figure`` gives ``base_layout``'s look (same settings, same template)
+from plain dicts, validated nowhere. Validating the template is where ``base_layout`` spends
+~20 ms a figure (measured: 22 ms vs 1 ms for the same JSON).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.colors
+import plotly.graph_objects as go
+import plotly.io
+
+from rnnviz.charts.sequence import distribution_bars, over_time, step_labels, unit_heatmap
+from rnnviz.charts.style import COLORS, DIVERGING, SEQUENTIAL, base_layout
+
+RUN_COLORS = ("#1d4e89", "#e76f51", "#2a9d8f")  # runs A, B, C everywhere on the page
+GRAD_NAME = "‖∂L_last/∂h_t‖"  # the probe's gradient through time
+SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+@functools.cache
+def _base(titled: bool) -> dict:
+    """What ``base_layout`` sets (template included), as a plain dict; built once."""
+    return base_layout(go.Figure(), "title" if titled else None, 300).layout.to_plotly_json()
+
+
+@functools.cache
+def _scale(name: str) -> list:
+    """A named colour scale as plotly.js reads it ([position, colour] pairs): dict specs skip the
+    validation that would otherwise resolve names like "RdBu_r"."""
+    return [list(pair) for pair in plotly.colors.get_colorscale(name)]
+
+
+def fast_figure(
+    data: list[dict], layout: dict, title: str | None, height: int, mark_step: int | None = None
+) -> go.Figure:
+    """A figure with ``base_layout``'s look built from plain dicts, validated nowhere: what the
+    Playground redraws while it trains. ``layout`` adds to (or overrides) the base settings;
+    ``mark_step`` draws a dotted vertical line at that training step."""
+    full = {**_base(title is not None), **layout, "height": height}
+    full["title"] = {**_base(True)["title"], "text": title} if title else None
+    if mark_step is not None:
+        line = dict(type="line", x0=mark_step, x1=mark_step, xref="x", y0=0, y1=1, yref="paper")
+        full["shapes"] = [*full.get("shapes", []), {**line, "line": dict(color="black", width=1, dash="dot")}]
+    return go.Figure({"data": data, "layout": full}, _validate=False)
+
+
+def _inside(step: int | None, steps: Sequence[int], until: int | None = None) -> int | None:
+    """``step`` if it lies between the first of ``steps`` and ``until`` (default: the last of them):
+    a run that stopped early gets no line past its end."""
+    if step is None or not len(steps):
+        return None
+    return step if steps[0] <= step <= (steps[-1] if until is None else until) else None
+
+
+def _line(x, y, name: str, color: str | None, metric: str, dash: str | None = None) -> dict:
+    """One line over training steps, as ``sequence.training_curves`` draws it."""
+    return dict(
+        type="scatter",
+        x=list(x),
+        y=[np.nan if v is None else v for v in y],
+        name=name,
+        mode="lines+markers" if len(x) < 2 else "lines",
+        line=dict(color=color, dash=dash),
+        hovertemplate=f"{name}<br>step %{{x}}<br>{metric} = %{{y:.4g}}<extra></extra>",
+    )
+
+
+def compare_curves(
+    runs: dict[str, dict[str, Sequence[float]]],
+    metric: str,
+    title: str | None = None,
+    y_title: str | None = None,
+    log_y: bool = False,
+    mark_step: int | None = None,
+    height: int = 300,
+    y_max: float | None = None,
+) -> go.Figure:
+    """``runs``: name -> {"step": [...], metric: [...], optional "held_out": [...] measured at optional
+    "held_out_step": [...] (default: "step")}; one colour per run, held-out values dotted."""
+    data = []
+    for i, (name, run) in enumerate(runs.items()):
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        data.append(_line(run["step"], run[metric], name, color, metric))
+        held = run.get("held_out")
+        if held is not None and any(v is not None for v in held):
+            x = run.get("held_out_step", run["step"])
+            data.append(_line(x, held, f"{name} (held out)", color, metric, dash="dot"))
+    y_axis = dict(title=dict(text=y_title or metric), type="log" if log_y else "linear")
+    if y_max is not None:  # a diverging run leaves the chart upwards instead of flattening the others
+        y_axis["range"] = [0, y_max]
+    if log_y:
+        y_axis.update(dtick=1, exponentformat="power")
+    # below the axis: run names are long, and a legend on top would cover the title
+    legend = dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0)
+    layout = dict(
+        xaxis=dict(title=dict(text="training step")),
+        yaxis=y_axis,
+        showlegend=len(runs) > 1,
+        legend=legend,
+        margin=dict(l=60, r=20, t=50 if title else 20, b=50 + (45 if len(runs) > 1 else 0)),
+    )
+    return fast_figure(data, layout, title, height + (45 if len(runs) > 1 else 0), mark_step)
+
+
+def training_heatmap(
+    steps: Sequence[int],
+    values: np.ndarray,
+    name: str = "‖∂L/∂h_t‖",
+    title: str | None = None,
+    mark_step: int | None = None,
+    log: bool = True,
+    height: int = 320,
+    until: int | None = None,
+) -> go.Figure:
+    """``values`` (N, T): row i measured at training step ``steps[i]``; x = training step, y = time step t.
+
+    Drawn as log10 when ``log`` (gradients span many orders of magnitude); hover gives the value.
+    ``until``: the run's last training step (the ``mark_step`` line is drawn only up to it)."""
+    values = np.asarray(values, dtype=float)
+    N, T = values.shape if values.ndim == 2 and values.size else (0, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.log10(np.where(values > 0, values, np.nan)) if log else values
+    heat = dict(
+        type="heatmap",
+        z=z.T if N else [[]],
+        x=list(steps),
+        y=list(range(T)),
+        colorscale=_scale(SEQUENTIAL),
+        colorbar=dict(title=dict(text="log10" if log else "", side="right"), thickness=12),
+        customdata=values.T if N else None,
+        hovertemplate=f"training step %{{x}}<br>time step t = %{{y}}<br>{name} = %{{customdata:.3g}}"
+        "<extra></extra>",
+    )
+    layout = dict(
+        xaxis=dict(title=dict(text="training step")),
+        yaxis=dict(title=dict(text="time step t"), autorange="reversed"),
+    )
+    return fast_figure([heat], layout, title, height, _inside(mark_step, steps, until))
+
+
+def saturation_curves(
+    steps: Sequence[int],
+    series: dict[str, Sequence[float]],
+    title: str | None = None,
+    mark_step: int | None = None,
+    height: int = 300,
+    until: int | None = None,
+) -> go.Figure:
+    """Share of each gate's values in the flat part of its nonlinearity, over training."""
+    data = [_line(steps, v, gate, COLORS.get(gate, COLORS["h"]), "saturated") for gate, v in series.items()]
+    for trace in data:
+        trace["mode"] = "lines+markers" if len(steps) < 30 else "lines"
+    layout = dict(
+        xaxis=dict(title=dict(text="training step")),
+        yaxis=dict(title=dict(text="share saturated"), range=[-0.02, 1.02], tickformat=".0%"),
+        showlegend=True,
+    )
+    return fast_figure(data, layout, title, height, _inside(mark_step, steps, until))
+
+
+def coloured_tokens(
+    tokens: Sequence[str],
+    values: np.ndarray,
+    rows: Sequence[str],
+    name: str = "h",
+    title: str | None = None,
+    zrange: tuple[float, float] | None = None,
+    wrap: int = 48,
+) -> go.Figure:
+    """``values`` (K, T): one row per unit (``rows`` names them), each cell the unit's value at a
+    step, coloured, with the token read at that step written in it. Sequences longer than ``wrap``
+    steps are cut into lines of text, each followed by its units, so they read like a page."""
+    values = np.asarray(values, dtype=float)
+    K, T = values.shape
+    if zrange is None:
+        m = float(np.nanmax(np.abs(values))) if values.size else 1.0
+        zrange = (-(m or 1.0), m or 1.0)
+    width = min(T, wrap)
+    lines = -(-T // width)  # ceil
+    pad = lines * width - T
+    shown = np.array([SHOWN.get(t, t) for t in tokens[:T]] + [""] * pad).reshape(lines, width)
+    steps = np.array(step_labels(list(tokens), T) + [""] * pad).reshape(lines, width)
+    z = np.concatenate([values, np.full((K, pad), np.nan)], axis=1).reshape(K, lines, width)
+    # rows: line 0 of every unit, line 1 of every unit, ... (a unique label per row)
+    y = [f"{r} · t {i * width}+" if lines > 1 else r for i in range(lines) for r in rows]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.transpose(1, 0, 2).reshape(lines * K, width),
+            x=list(range(width)),
+            y=y,
+            zmin=zrange[0],
+            zmax=zrange[1],
+            colorscale=SEQUENTIAL if zrange[0] >= 0 else DIVERGING,
+            text=np.repeat(shown, K, axis=0),
+            texttemplate="%{text}",
+            textfont=dict(size=13 if width <= 40 else 11),
+            customdata=np.repeat(steps, K, axis=0),
+            colorbar=dict(title=dict(text=name), thickness=12),
+            xgap=1,
+            ygap=3,
+            hovertemplate=f"step %{{customdata}}<br>%{{y}}<br>{name} = %{{z:.4f}}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(
+        title="time step t" if lines == 1 else "position in the line", showticklabels=width <= 40
+    )
+    fig.update_yaxes(autorange="reversed")
+    return base_layout(fig, title, 100 + 30 * K * lines)
+
+
+def step_predictions(
+    tokens: Sequence[str],
+    predicted: Sequence[str],
+    p_predicted: np.ndarray,
+    target: Sequence[str | None],
+    p_target: np.ndarray,
+    title: str | None = None,
+    height: int = 200,
+) -> go.Figure:
+    """Two rows over the steps: the target (coloured by the probability the model gave it) and
+    the model's most probable output (coloured by its probability). Steps without a target are blank."""
+    T = len(predicted)
+    p_target = np.asarray(p_target, dtype=float)
+    p_predicted = np.asarray(p_predicted, dtype=float)
+    target_text = ["" if t is None else SHOWN.get(t, t) for t in target]
+    predicted_text = [SHOWN.get(p, p) for p in predicted]
+    labels = step_labels(list(tokens), T)
+    hover = [
+        [
+            f"step {labels[t]}<br>target {target_text[t] or '(none)'}: p = {p_target[t]:.3f}"
+            f"<br>predicted {predicted_text[t]}: p = {p_predicted[t]:.3f}"
+            for t in range(T)
+        ]
+    ] * 2
+    fig = go.Figure(
+        go.Heatmap(
+            z=[p_target, p_predicted],
+            x=list(range(T)),
+            y=["p(target)", "p(predicted)"],
+            zmin=0,
+            zmax=1,
+            colorscale=SEQUENTIAL,
+            text=[target_text, predicted_text],
+            texttemplate="%{text}",
+            textfont=dict(size=13 if T <= 40 else 10),
+            customdata=hover,
+            xgap=1,
+            ygap=3,
+            colorbar=dict(title=dict(text="p"), thickness=12),
+            hovertemplate="%{customdata}<extra></extra>",
+        )
+    )
+    tick_every = max(1, T // 40)
+    fig.update_xaxes(
+        title="time step t (input token below)",
+        tickvals=list(range(0, T, tick_every)),
+        ticktext=[SHOWN.get(tokens[t], tokens[t]) for t in range(0, T, tick_every)],
+    )
+    fig.update_yaxes(autorange="reversed")
+    return base_layout(fig, title, height)
+
+
+def _loss_ceiling(runs: dict[str, dict]) -> float | None:
+    """Twice the largest loss of an untrained model, when some run's loss went beyond it."""
+    start = [v for run in runs.values() for v in (run.get("held_out") or [])[:1] + list(run["loss"][:1])]
+    values = [v for run in runs.values() for v in run["loss"] if v is not None and np.isfinite(v)]
+    if not start or not values or max(values) <= 2 * max(start):
+        return None
+    return 2 * max(start)
+
+
+def wire_json(fig: go.Figure) -> str:
+    """The figure as ``st.plotly_chart`` sends it to the browser (``plotly.io.to_json``, unvalidated)."""
+    return plotly.io.to_json(fig, validate=False)
+
+
+def live_figures(
+    runs: dict[str, dict], acc_title: str = "accuracy", mark_step: int | None = None
+) -> dict[str, go.Figure]:
+    """The charts over training, for runs given as label -> ``Run.live_data()``: "loss", "acc",
+    "grad" (one chart each, every run on it), then "heat_i" and "sat_i" for run i."""
+    pick = {m: {label: data[m] for label, data in runs.items()} for m in ("loss", "acc", "grad_norm")}
+    figs = {
+        "loss": compare_curves(
+            pick["loss"],
+            "loss",
+            "Loss (dotted: held out)",
+            mark_step=mark_step,
+            y_max=_loss_ceiling(pick["loss"]),
+        ),
+        "acc": compare_curves(
+            pick["acc"], "acc", "Accuracy (dotted: held out)", acc_title, mark_step=mark_step
+        ),
+        "grad": compare_curves(
+            pick["grad_norm"], "grad_norm", "Gradient norm ‖g‖ before clipping", "‖g‖", True, mark_step
+        ),
+    }
+    for i, (label, data) in enumerate(runs.items()):
+        name = label.split(":")[0]
+        steps, until = data["probe_steps"], data.get("step")
+        title = f"{name}: gradient through time"
+        figs[f"heat_{i}"] = training_heatmap(steps, data["grad"], GRAD_NAME, title, mark_step, until=until)
+        title = f"{name}: saturated gate values"
+        figs[f"sat_{i}"] = saturation_curves(steps, data["saturation"], title, mark_step, until=until)
+    return figs
+
+
+# --- one example at one checkpoint --------------------------------------------------------------------
+
+VIEW_TITLES = {
+    "predictions": "Predictions",
+    "gradient": "Gradient through time, this example",
+    "h": "Hidden state h_t",
+    "gate": "Gate",
+    "active": "Most active units, coloured over the input",
+    "feature": "A unit that tracks a fact of the text",
+}
+
+
+def _layer(view, layer: int, direction: int):
+    """The chosen layer and direction, or the nearest the run has (compared runs may differ)."""
+    have = {(lt.layer, lt.direction) for lt in view.trace.layers}
+    if (layer, direction) not in have:
+        layer, direction = min(layer, max(k for k, _ in have)), 0
+    return view.layer(layer, direction), (layer, direction)
+
+
+def example_figures(view, run: str, layer: int = 0, direction: int = 0, gate: str = "h") -> dict:
+    """The views of one example (``rnnviz.playground.views.ExampleView``) for run ``run`` ("A"):
+    name -> figure, or a sentence where a view is a number or does not apply (keys of VIEW_TITLES;
+    "feature" only when the text has a fact to track)."""
+    lt, (k, d) = _layer(view, layer, direction)
+    p, out = view.predictions, {}
+    if p.kind == "final_value":
+        target = "" if np.isnan(p.target_value) else f" (target y = {p.target_value:.3f})"
+        out["predictions"] = f"{run}: prediction ŷ = **{p.value:.3f}**{target}"
+    elif p.kind == "final_class":
+        title = f"{run}: p(class) at the last step, step {view.step}"
+        out["predictions"] = distribution_bars(p.probs, p.labels, title, highlight=p.target_index)
+    else:
+        title = f"{run}: target and prediction per step"
+        out["predictions"] = step_predictions(
+            view.tokens, p.predicted, p.p_predicted, p.target, p.p_target, title
+        )
+    grads = {"‖∂L/∂h_t‖": lt.grad_h_norm}
+    if lt.grad_c_norm is not None:
+        grads["‖∂L/∂c_t‖"] = lt.grad_c_norm
+    colors = {"‖∂L/∂h_t‖": COLORS["grad"], "‖∂L/∂c_t‖": COLORS["i"]}
+    title = f"{run}: gradient of the last counted loss"
+    out["gradient"] = over_time(grads, view.tokens, title, "norm", log_y=True, colors=colors)
+    out["h"] = unit_heatmap(lt.h, view.tokens, "h", f"{run}: h_t at step {view.step}")
+    values = lt.c if gate == "c" else lt.gates.get(gate)
+    if values is None:
+        out["gate"] = f"{run}: this cell has no {gate}."
+    else:
+        no_gates = gate == "h" and view.trace.cell.startswith("rnn")
+        title = f"{run}: no gates, h itself" if no_gates else f"{run}: {gate} at step {view.step}"
+        out["gate"] = unit_heatmap(values, view.tokens, gate, title)
+    units = view.top_units(k, d, n=6 if len(view.tokens) <= 48 else 3)
+    rows = [f"unit {j}" for j in units]
+    out["active"] = coloured_tokens(
+        view.tokens, lt.h[:, units].T, rows, "h", f"{run}: most active units of h"
+    )
+    f = view.feature
+    if f is not None:
+        fl = view.layer(f.layer, f.direction)
+        unit = (fl.c if f.state == "c" else fl.h)[:, f.unit]
+        scaled = [v / max(1e-9, float(np.abs(v).max())) for v in (unit, f.values)]
+        names = [f"{f.state} unit {f.unit} (layer {f.layer + 1})", f.name]
+        title = f"{run}: {f.state} unit {f.unit} vs {f.name}, r = {f.r:.2f} (both scaled to ±1)"
+        out["feature"] = coloured_tokens(view.tokens, np.array(scaled), names, "scaled", title)
+    return out

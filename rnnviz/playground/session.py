@@ -1,0 +1,214 @@
+"""Training in the Playground: one to three runs on the same task, data and seed, trained in ticks.
+
+A tick is what the page does while Play is on: train for about ``seconds``, then redraw. With
+one run a tick is time-bounded; with several, every run trains the same number of steps, so
+their curves line up step for step (the number is chosen from each run's measured speed).
+
+>>> pg = Playground.build(compare_runs(PlaygroundConfig(task="copy", lag=30), {"cell": "rnn_tanh"}))
+>>> tick = pg.tick(0.5)                  # about half a second of training
+>>> tick.steps[0] == tick.steps[1]       # both runs trained the same number of steps
+True
+>>> pg.step_batch().steps                # exactly one batch each, as the Step button does
+(1, 1)
+>>> pg.runs[0].probe.steps[:3]           # gradients through time: step 0, then every PROBE_EVERY
+[0, 40, 80]
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from rnnviz.errors import InputError
+from rnnviz.playground.build import EVAL_BATCHES, build_trainer
+from rnnviz.playground.config import MAX_RUNS, PlaygroundConfig
+from rnnviz.playground.probe import Probe
+from rnnviz.train import LogRow, RunResult, Trainer
+
+TICK_SECONDS = 0.5  # training per redraw while Play is on
+DRAW_EVERY_SECONDS = 1.0  # while playing, the charts over training are redrawn at most this often
+FIRST_TICK_SECONDS = 0.05  # the first tick after Play is short, so the first loss point shows at once
+PLAY_RUN_SECONDS = 8.0  # the page trains this long per run of its live panel, then starts the next
+VIEW_REFRESH_SECONDS = 10.0  # while playing, the example views are recomputed this often
+DRAW_SHARE = 0.1  # redraws take at most this share of the time while playing (slow browsers, busy servers)
+PROBE_EVERY = 40  # steps between probe records (a multiple of LOG_EVERY: probes run in the row callback)
+MAX_TICK_STEPS = 5000  # most steps one run takes in one tick
+SPEED_MEMORY = 0.5  # weight of the newest measurement in the seconds-per-step estimate
+
+
+@dataclass(eq=False)
+class Run:
+    """One configuration: its trainer (model, optimizer, history, checkpoints) and its probe records."""
+
+    cfg: PlaygroundConfig
+    trainer: Trainer
+    probe: Probe
+    initial: dict = field(default_factory=dict)  # held-out metrics of the untrained model (step 0)
+    sec_per_step: float | None = None  # measured; None before the first training call
+
+    @classmethod
+    def build(cls, cfg: PlaygroundConfig) -> Run:
+        trainer = build_trainer(cfg)
+        run = cls(cfg, trainer, Probe.for_task(trainer.task))
+        run.probe.record(trainer.model, 0)  # the untrained model's gradients and gates
+        run.initial = trainer.evaluate(EVAL_BATCHES)  # {"val_loss": ..., "val_acc": ...} at step 0
+        return run
+
+    def series(self, metric: str) -> dict[str, list]:
+        """``metric`` ("loss", "acc", "grad_norm") over training, and its held-out twin from step 0."""
+        rows = self.trainer.history
+        out = {
+            "step": [r.step for r in rows],
+            metric: [getattr(r, metric) if hasattr(r, metric) else r.metrics.get(metric) for r in rows],
+        }
+        if f"val_{metric}" in self.initial:
+            out["held_out_step"] = [0, *out["step"]]
+            out["held_out"] = [self.initial[f"val_{metric}"], *[r.metrics.get(f"val_{metric}") for r in rows]]
+        return out
+
+    @property
+    def step(self) -> int:
+        return self.trainer.step
+
+    @property
+    def diverged(self) -> str | None:
+        return self.trainer.diverged
+
+    def live_data(self) -> dict:
+        """Everything the charts over training draw: curves, gradient through time, saturation."""
+        return {
+            "step": self.step,
+            **{m: self.series(m) for m in ("loss", "acc", "grad_norm")},
+            "probe_steps": self.probe.steps,
+            "grad": self.probe.grad_matrix(),
+            "saturation": self.probe.saturation_series(),
+        }
+
+    def _on_row(self, trainer: Trainer, row: LogRow) -> None:
+        if trainer.step % PROBE_EVERY == 0 and not trainer.diverged:
+            self.probe.record(trainer.model, trainer.step)
+
+    def train(self, steps: int, max_seconds: float) -> RunResult:
+        start = time.perf_counter()
+        result = self.trainer.run(steps, max_seconds, callback=self._on_row)
+        if result.steps:
+            per = (time.perf_counter() - start) / result.steps
+            old = self.sec_per_step
+            self.sec_per_step = per if old is None else SPEED_MEMORY * per + (1 - SPEED_MEMORY) * old
+        return result
+
+
+@dataclass
+class Pacer:
+    """When to redraw while training: every tick, unless drawing costs more than DRAW_SHARE of the time.
+
+    >>> pacer = Pacer()
+    >>> pacer.due(), pacer.drew(0.2), pacer.due()   # a 0.2 s redraw: the next waits 1.8 s, not 1 s
+    (True, None, False)
+    """
+
+    min_interval: float = DRAW_EVERY_SECONDS  # never more often than this
+    last: float = -math.inf  # perf_counter() of the last redraw
+    cost: float = 0.0  # seconds the last redraw took
+
+    def due(self) -> bool:
+        wait = max(self.min_interval, self.cost * (1 - DRAW_SHARE) / DRAW_SHARE)
+        return time.perf_counter() - self.last >= wait
+
+    def drew(self, seconds: float) -> None:
+        self.last, self.cost = time.perf_counter(), seconds
+
+
+@dataclass(frozen=True)
+class Tick:
+    steps: tuple[int, ...]  # steps each run took in this tick
+    seconds: float  # wall time of the tick
+    results: tuple[RunResult | None, ...]  # None for a run that had already diverged
+
+    @property
+    def diverged(self) -> list[str]:
+        return [r.message for r in self.results if r is not None and r.status == "diverged"]
+
+
+@dataclass(eq=False)
+class Playground:
+    """The runs a student compares (one to three), all on the same task, data and seed."""
+
+    runs: list[Run]
+
+    @classmethod
+    def build(cls, configs: tuple[PlaygroundConfig, ...] | list[PlaygroundConfig]) -> Playground:
+        configs = tuple(configs)
+        if not 1 <= len(configs) <= MAX_RUNS:
+            raise InputError(f"the Playground trains 1 to {MAX_RUNS} configurations, not {len(configs)}")
+        keys = {c.task_key() for c in configs}
+        if len(keys) > 1:
+            raise InputError("compared runs must share the task, its settings, the batch size and the seed")
+        return cls([Run.build(c) for c in configs])
+
+    @property
+    def configs(self) -> tuple[PlaygroundConfig, ...]:
+        return tuple(r.cfg for r in self.runs)
+
+    @property
+    def step(self) -> int:
+        """Training steps so far (the furthest run: a diverged run stops where it diverged)."""
+        return max(r.step for r in self.runs)
+
+    @property
+    def live(self) -> list[Run]:
+        return [r for r in self.runs if not r.diverged]
+
+    def _train(self, steps: int, max_seconds: float, only: list[Run] | None = None) -> Tick:
+        """``steps`` steps for each run of ``only`` (default: every run that has not diverged)."""
+        start = time.perf_counter()
+        chosen = self.live if only is None else only
+        results = tuple(
+            r.train(steps, max_seconds) if r in chosen and not r.diverged else None for r in self.runs
+        )
+        taken = tuple(0 if res is None else res.steps for res in results)
+        return Tick(taken, time.perf_counter() - start, results)
+
+    def step_batch(self) -> Tick:
+        """Exactly one batch for every run that has not diverged."""
+        return self._train(1, 60.0)
+
+    def tick(self, seconds: float) -> Tick:
+        """About ``seconds`` of training: runs that have not diverged advance by the same steps.
+
+        The very first tick starts with one step per run, so a loss point appears at once.
+        """
+        if not seconds > 0:
+            raise InputError("a tick needs some time to train")
+        start = time.perf_counter()
+        parts = []
+        if self.step == 0:
+            parts.append(self.step_batch())
+        left = seconds - (time.perf_counter() - start)
+        live = self.live
+        if live and left > 0:
+            if len(self.runs) == 1:  # one run: train until the time is up
+                parts.append(self._train(MAX_TICK_STEPS, left))
+            elif parts:  # no speeds measured yet: the first run sets the pace in its share of the time
+                lead = self._train(MAX_TICK_STEPS, left / len(live), only=live[:1])
+                parts.append(lead)
+                n = lead.steps[self.runs.index(live[0])]
+                if n and live[1:]:
+                    parts.append(self._train(n, max(5.0, 4 * left), only=live[1:]))
+            else:  # the same number of steps each, sized by the measured speeds
+                per_step = sum(r.sec_per_step or 0.0 for r in live) or 1e-3
+                n = max(1, min(MAX_TICK_STEPS, math.floor(left / per_step)))
+                parts.append(self._train(n, max(5.0, 4 * left)))
+        steps = tuple(sum(p.steps[i] for p in parts) for i in range(len(self.runs)))
+        results = tuple(
+            next((p.results[i] for p in reversed(parts) if p.results[i] is not None), None)
+            for i in range(len(self.runs))
+        )
+        return Tick(steps, time.perf_counter() - start, results)
+
+
+def warm_up() -> None:
+    """One optimizer step on a tiny model. A process's first step imports ~800 modules of torch's
+    compiler stack (~2 s, measured); a server that does it early keeps that wait from the first Play."""
+    build_trainer(PlaygroundConfig(lag=1, hidden_size=2)).run(1, 60.0)

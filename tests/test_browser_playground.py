@@ -1,0 +1,55 @@
+"""The Playground in a real browser: Play trains live (the step counter and the loss curve move),
+Pause stops it, and a teacher's link hides the controls it names."""
+
+import pytest
+
+import browser
+
+pytestmark = pytest.mark.browser
+
+PATH = "rnn-playground"
+# Points on the training-loss lines of the first chart (the loss curves); held-out lines excluded.
+LOSS_POINTS = """() => {
+    const c = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+    if (!c || !c.data) return -1;
+    return c.data.filter(t => !(t.name || "").includes("held out"))
+                 .reduce((n, t) => n + (t.x ? t.x.length : 0), 0);
+}"""
+
+
+def step_counter(page) -> int:
+    return int(page.get_by_test_id("stMetricValue").first.inner_text())
+
+
+def test_play_moves_the_step_counter_and_the_loss_curve_then_pause_stops_it(page, app_url):
+    browser.open_page(page, app_url, PATH)
+    browser.wait_for_charts(page)
+    browser.assert_clean(page)
+    assert step_counter(page) == 0 and page.evaluate(LOSS_POINTS) == 0
+    # Play keeps the script busy (it trains in runs of a few seconds), so wait on what is drawn
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(f"() => ({LOSS_POINTS})() > 0", timeout=60_000, polling=50)
+    page.wait_for_timeout(3000)
+    first_steps, first_points = step_counter(page), page.evaluate(LOSS_POINTS)
+    page.wait_for_function(
+        f"() => ({LOSS_POINTS})() > {first_points}", timeout=60_000, polling=100
+    )  # the curve grows while it plays
+    assert step_counter(page) > first_steps > 0
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
+    browser.wait_idle(page)
+    paused = step_counter(page)
+    page.wait_for_timeout(1500)
+    assert step_counter(page) == paused
+    browser.assert_clean(page)
+
+
+def test_a_teachers_link_hides_controls_and_keeps_its_settings(page, app_url):
+    browser.open_page(page, app_url, f"{PATH}?task=copy&lag=7&cell=gru&hide=task,model")
+    browser.wait_for_charts(page)
+    browser.assert_clean(page)
+    labels = page.get_by_test_id("stWidgetLabel").all_inner_texts()
+    assert "Task" not in labels and "Cell" not in labels and "Learning rate" in labels
+    captions = " ".join(page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").all_inner_texts())
+    assert "hides some controls" in captions
+    assert "lag=7" in page.url and "cell=gru" in page.url

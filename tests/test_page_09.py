@@ -1,0 +1,166 @@
+"""The Playground page under AppTest: play / step / reset, presets, compare, links with hidden controls."""
+
+from pathlib import Path
+
+import pytest
+from conftest import APPTEST_TIMEOUT
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "09_playground.py")
+
+
+def open_playground(params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=APPTEST_TIMEOUT)
+    at.session_state["seed"] = 0
+    if params:
+        at.query_params.update(params)
+    return at.run()
+
+
+def metric(at: AppTest, label: str, nth: int = 0) -> str:
+    return [m.value for m in at.metric if m.label == label][nth]
+
+
+def runs(at: AppTest):
+    return at.session_state["pg_pg"][1].runs
+
+
+def problems(at: AppTest) -> list[str]:
+    return [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+
+
+@pytest.fixture
+def at() -> AppTest:
+    at = open_playground()
+    assert problems(at) == []
+    return at
+
+
+def test_first_render_shows_an_untrained_model_and_puts_the_setup_in_the_url(at):
+    assert metric(at, "Step") == "0"
+    assert 1.0 < float(metric(at, "held-out loss")) < 2.0  # ln 4 = 1.39: guessing among 4 languages
+    assert len(at.get("plotly_chart")) >= 9
+    assert at.query_params["task"] == "first_word" and at.query_params["cell"] == "lstm"
+    assert at.button(key="pg_play").label == "Play"
+
+
+def test_step_play_pause_reset(at):
+    at.button(key="pg_step").click().run()
+    assert metric(at, "Step") == "1" and len(runs(at)[0].trainer.history) == 1
+    at.button(key="pg_play").click().run()  # the first tick after Play: a loss point at once
+    assert at.session_state["pg_playing"] and not problems(at)
+    first = int(metric(at, "Step"))
+    at.run()  # each run of the page while playing trains another tick
+    assert int(metric(at, "Step")) > first > 1
+    at.button(key="pg_pause").click().run()
+    paused = metric(at, "Step")
+    at.run()
+    assert metric(at, "Step") == paused and not at.session_state["pg_playing"]
+    at.button(key="pg_reset").click().run()
+    assert metric(at, "Step") == "0" and not problems(at)
+
+
+def test_a_preset_sets_up_its_runs_and_shows_what_to_watch(at):
+    at.button(key="pg_preset_exploding").click().run()
+    assert not problems(at)
+    assert [r.cfg.clip for r in runs(at)] == [None, 1.0]
+    assert any("clipping" in i.value for i in at.info)
+    assert at.query_params["runs"] == "2" and at.query_params["b_clip"] == "1"
+    for _ in range(6):  # seed 0: the unclipped run diverges at step 32
+        at.button(key="pg_play").click().run() if not at.session_state["pg_playing"] else at.run()
+        if runs(at)[0].diverged:
+            break
+    assert runs(at)[0].diverged and runs(at)[1].diverged is None
+    assert any("diverged" in w.value for w in at.warning) and not problems(at)
+
+
+def test_compare_mode_trains_runs_side_by_side(at):
+    at.radio(key="pg_w_runs").set_value(3).run()
+    assert not problems(at)
+    assert [r.cfg.cell for r in runs(at)] == ["lstm", "rnn_tanh", "gru"]
+    at.selectbox(key="pg_w2_cell").set_value("gru_paper").run()
+    at.button(key="pg_step").click().run()
+    assert [r.step for r in runs(at)] == [1, 1, 1]
+    assert len([m for m in at.metric if m.label == "held-out loss"]) == 3
+    assert at.query_params["b_cell"] == "rnn_tanh" and at.query_params["c_cell"] == "gru_paper"
+    at.radio(key="pg_w_gate").set_value("f").run()
+    at.selectbox(key="pg_w0_cell").set_value("rnn_relu").run()  # no run has an f gate any more
+    assert not problems(at) and at.radio(key="pg_w_gate").value in ("h", "r")
+
+
+def test_a_link_with_hidden_controls():
+    at = open_playground({"task": "copy", "lag": "7", "cell": "gru", "hide": "task,model,lr"})
+    assert not problems(at)
+    keys = {w.key for w in [*at.selectbox, *at.slider, *at.select_slider, *at.toggle]}
+    assert "pg_w0_task" not in keys and "pg_w0_lag" not in keys and "pg_w0_cell" not in keys
+    assert "pg_w0_lr" not in keys and "pg_w0_clip" in keys and "pg_w0_batch_size" in keys
+    cfg = runs(at)[0].cfg
+    assert (cfg.task, cfg.lag, cfg.cell) == ("copy", 7, "gru")
+    assert at.query_params["hide"] == "lr,model,task"  # the address keeps hiding them
+    at.button(key="pg_unhide").click().run()
+    assert "pg_w0_task" in {w.key for w in at.selectbox} and runs(at)[0].cfg.lag == 7
+
+
+def test_a_bad_link_warns_and_falls_back():
+    at = open_playground({"lag": "5000", "lr": "fast", "cell": "quantum", "colour": "red"})
+    assert not problems(at)
+    warned = " ".join(w.value for w in at.warning)
+    for name in ("lag=5000", "lr='fast'", "cell='quantum'", "colour"):
+        assert name in warned
+    assert runs(at)[0].cfg.lag == 120 and runs(at)[0].cfg.cell == "lstm"
+
+
+def test_two_sessions_with_one_link_get_the_same_numbers():
+    params = {"task": "copy", "lag": "5", "cell": "gru", "hidden": "12", "seed": "3"}
+    a, b = open_playground(params), open_playground(params)
+    for at in (a, b):
+        for _ in range(3):
+            at.button(key="pg_step").click().run()
+    ha, hb = runs(a)[0].trainer.history, runs(b)[0].trainer.history
+    assert [r.loss for r in ha] == [r.loss for r in hb] and len(ha) == 3
+    assert [r.metrics for r in ha] == [r.metrics for r in hb]
+    assert [m.value for m in a.metric] == [m.value for m in b.metric]
+
+
+def test_bad_input_shows_an_error_and_the_page_goes_on():
+    at = open_playground({"task": "charlm", "text": "own", "own": "too short"})
+    assert not at.exception and at.error and "seq_len" in at.error[0].value
+    at = open_playground({"task": "first_word"})
+    at.text_input(key="pg_w_typed").set_value("Atlantis is fluent").run()
+    assert not at.exception and any("not in the vocabulary" in e.value for e in at.error)
+    at.text_input(key="pg_w_typed").set_value("Spain the rain fluent").run()
+    assert not problems(at)
+
+
+def test_views_follow_the_checkpoint_slider(at):
+    for _ in range(3):
+        at.button(key="pg_step").click().run()
+    slider = at.select_slider(key="pg_w_ckpt")
+    assert slider.options == ["0", "1", "2", "3"] and slider.value == 3
+    at.select_slider(key="pg_w_ckpt").set_value(0).run()
+    assert any("step 0" in c.value for c in at.caption) and not problems(at)
+    at.radio(key="pg_w_gate").set_value("f").run()
+    at.number_input(key="pg_w_ex").set_value(5).run()
+    assert at.query_params["ex"] == "5" and not problems(at)
+
+
+def test_through_the_router(open_page):
+    at = open_page("09_playground.py")
+    assert problems(at) == [] and at.sidebar.number_input(key="seed").value == 0
+    assert metric(at, "Step") == "0"
+
+
+def test_own_text_typed_or_uploaded():
+    at = open_playground(
+        {"task": "charlm", "text": "own", "own": "the cat sat on the mat. " * 20, "seq": "16"}
+    )
+    assert not problems(at) and runs(at)[0].cfg.own_text.startswith("the cat")
+    at.file_uploader(key="pg_upload").set_value(
+        ("poem.txt", "\ufeffroses are red\r\n".encode() * 40, "text/plain")
+    )
+    at.run()
+    assert not problems(at) and runs(at)[0].cfg.own_text.startswith("roses are red\n")  # BOM and CRLF gone
+    at.file_uploader(key="pg_upload").set_value(("bad.txt", b"\xff\xfe\x00bad", "text/plain")).run()
+    assert not at.exception and any("UTF-8" in e.value for e in at.error)
+    at.text_area(key="pg_w0_own_text").set_value("").run()
+    assert not at.exception and any("Paste a text" in i.value for i in at.info)
