@@ -4,10 +4,13 @@ Run with ``streamlit run app.py``. Every lesson is a file in ``pages/`` listed i
 ``lessons.LESSONS``; a lesson appears in the navigation once its file exists.
 """
 
+from urllib.parse import urlencode
+
 import streamlit as st
 import torch
 
-from lessons import available, by_section
+from lessons import OWN_URL_STATE, available, by_section
+from ui.lesson import PRESENT_KEY
 
 # One intra-op thread per process. Streamlit serves every browser session from threads of
 # one process, and the models here are tiny (hidden sizes of tens of units), so extra
@@ -42,7 +45,25 @@ pages = {
 }
 current = st.navigation(pages, expanded=True)
 
+# Presenter mode: larger type for a projector (charts grow through ui.lesson.chart, and lesson prose
+# folds into expanders). Streamlit sizes its text in rem, so the root font size scales all of it.
+PRESENTER_CSS = "<style>html { font-size: 20px; } .stMainBlockContainer { max-width: 100%; }</style>"
+
+
+def link_to_this_view() -> str:
+    """The address of this page with every bound setting in it (what the browser's address bar shows)."""
+    query = urlencode([(key, value) for key in st.query_params for value in st.query_params.get_all(key)])
+    base = st.context.url or f"/{current.url_path}"
+    return base + (f"?{query}" if query else "")
+
+
 with st.sidebar:
+    st.toggle(
+        "Presenter mode",
+        key=PRESENT_KEY,
+        bind="query-params",
+        help="Larger text and charts for a projector; the explanations fold away. The link keeps it on.",
+    )
     st.number_input(
         "Seed",
         min_value=0,
@@ -50,9 +71,20 @@ with st.sidebar:
         value=0,
         step=1,
         key="seed",
+        # the Playground keeps its whole setup, its own seed included, in the URL itself
+        bind=None if current.url_path in OWN_URL_STATE else "query-params",
         help="Every page draws its data and initial weights from this seed: "
         "the same seed gives everyone the same numbers.",
     )
+    with st.popover("Link to this view", icon=":material/link:", width="stretch"):
+        st.caption(
+            "Everyone who opens this link sees this page with the same settings, seed and numbers. "
+            "Copy it with the button at the right of the box (the address bar holds the same link)."
+        )
+        st.code(link_to_this_view(), language=None, wrap_lines=True)
     st.caption("rnnviz: small recurrent networks, trained live in your browser and inspected step by step.")
+
+if st.session_state.get(PRESENT_KEY):
+    st.html(PRESENTER_CSS)
 
 current.run()

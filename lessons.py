@@ -26,6 +26,9 @@ class Lesson:
         return f"{PAGES_DIR.name}/{self.file}"
 
 
+# url_paths of pages that write their whole state, seed included, into the URL themselves
+OWN_URL_STATE = frozenset({"rnn-playground"})
+
 # Navigation sections in the order the sidebar lists them.
 SECTIONS = ("Start", "Foundations", "Memory and gating", "Attention and embeddings", "Playground")
 

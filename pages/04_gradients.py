@@ -26,12 +26,12 @@ from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, measure
 from rnnviz.lessons.memory_report import accuracy_rows, load_bench, story, transfer_rows
 from ui.lesson import friendly_errors, header, seed, try_this
 from ui.training import (
-    _slots,
     current_trainer,
     history_figure,
     reset_trainer,
     run_with_progress,
     session_trainer,
+    training_slot,
 )
 
 P = "l4_"  # prefix of every widget and session key on this page
@@ -51,14 +51,8 @@ def chart(fig, key: str, where=st) -> None:
 
 def with_slot(fn, *args):
     """Run ``fn`` under the server-wide training limit (shared with every lesson's Train button)."""
-    slots = _slots()
-    if not slots.acquire(timeout=60):
-        st.warning("The server is busy training for other students: try again in a minute.")
-        return None
-    try:
-        return fn(*args)
-    finally:
-        slots.release()
+    with training_slot() as ready:
+        return fn(*args) if ready else None
 
 
 header(

@@ -15,7 +15,7 @@ from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
 from rnnviz.train import TrainConfig, Trainer
 from ui.lesson import friendly_errors, header, try_this
 from ui.lesson import seed as global_seed
-from ui.training import session_trainer, training_panel
+from ui.training import session_trainer, training_panel, training_slots
 
 P = "l7_"  # prefix of every widget and session key on this page
 seed = global_seed()
@@ -25,8 +25,11 @@ DEFAULT_TEXT = "monday the twenty first of march two thousand five"
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def comparison(task_fields: dict, compare_fields: dict) -> dict:
-    """Accuracy-vs-length curves for one task and budget: computed once, shared by the class."""
-    return compare_attention(DateTask(**task_fields), CompareConfig(**compare_fields))
+    """Accuracy-vs-length curves for one task and budget: computed once, shared by the class.
+
+    Holds one of the server's training slots while it trains, like every Train button."""
+    with training_slots():  # waits for a free slot (the spinner stays up meanwhile)
+        return compare_attention(DateTask(**task_fields), CompareConfig(**compare_fields))
 
 
 header(

@@ -57,8 +57,8 @@ from rnnviz.playground.session import (
 )
 from rnnviz.playground.url import FIELD_PARAM, HIDE_GROUPS, HIDEABLE, PARAMS
 from rnnviz.tasks.corpora import decode_upload
-from ui.lesson import friendly_errors, header, seed, try_this
-from ui.training import _slots
+from ui.lesson import PRESENT_KEY, friendly_errors, header, seed, try_this
+from ui.training import training_slots
 
 ss = st.session_state
 ICON_WARN = ":material/warning:"
@@ -160,8 +160,12 @@ def is_hidden(group: str, field: str | None = None) -> bool:
 def sync_url(configs) -> None:
     """Keep the address bar equal to the current state, so a reload or a copied URL restores it."""
     params = encode(configs, ss.pg_hide, ss.pg_ex or None)
-    if params != ss.get("pg_qs"):
-        st.query_params.from_dict(params)
+    old = ss.get("pg_qs") or {}
+    if params != old:
+        # only this page's own parameters: the sidebar's (e.g. ?present=true) belong to its widgets
+        for key in old.keys() - params.keys():
+            st.query_params.pop(key, None)
+        st.query_params.update(params)
         ss.pg_qs = params
 
 
@@ -209,7 +213,7 @@ def add_runs() -> None:
 
 def train_under_slot(pg: Playground, blocking: bool):
     """One tick (or one Step) under the server-wide limit of concurrent trainings; None when busy."""
-    slots = _slots()
+    slots = training_slots()
     if not (slots.acquire(timeout=STEP_WAIT) if blocking else slots.acquire(blocking=False)):
         return None
     try:
@@ -249,7 +253,7 @@ warm_up_once()
 ss.pg_page_running = True  # the live panel trains one tick only while the whole page runs
 if ss.get("pg_playing") and time.perf_counter() - ss.get("pg_alive", 0.0) > PLAY_RUN_SECONDS + 5:
     ss.pg_playing = False  # the student left the page while it played: coming back does not resume
-params = st.query_params.to_dict()
+params = {k: v for k, v in st.query_params.to_dict().items() if k != PRESENT_KEY}  # the sidebar's toggle
 if "pg_vals" not in ss or (params and params != ss.get("pg_qs")):
     link = decode(params, defaults=PlaygroundConfig(seed=seed()))
     apply_link(link)

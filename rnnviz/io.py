@@ -8,6 +8,7 @@ only, so a file from a stranger cannot run code.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import struct
 
@@ -70,3 +71,61 @@ def load_bytes(data: bytes) -> tuple[SeqModel, dict]:
     except RuntimeError:
         raise InputError("the weights in this file do not fit its config: the file is damaged") from None
     return model, extra
+
+
+def task_fingerprint(task) -> str:
+    """A short hash of what a model's input and output ids mean for ``task`` (its class and
+    vocabulary): a model trained on another text has other ids, even with the same sizes."""
+    vocab = getattr(task, "vocab", None)
+    tokens = list(getattr(vocab, "tokens", vocab) or [])
+    blob = json.dumps([type(task).__name__, tokens], ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def save_trainer_bytes(trainer) -> bytes:
+    """The trainer's model plus where training stood (step, seconds, loss history) and the task's
+    fingerprint, so :func:`restore_trainer` can continue exactly where this left off."""
+    rows = [dataclasses.asdict(r) for r in trainer.history]
+    extra = {
+        "task": task_fingerprint(trainer.task),
+        "step": trainer.step,
+        "seconds": trainer.seconds,
+        "history": rows,
+    }
+    return save_bytes(trainer.model, extra)
+
+
+def restore_trainer(trainer, data: bytes) -> int:
+    """Load a file from :func:`save_trainer_bytes` into ``trainer`` (same model settings and task)
+    and continue from there: weights, step count and loss history; the optimizer starts afresh.
+
+    Returns the step the file was saved at. Raises InputError, saying which setting differs, when
+    the file does not fit this page's model.
+    """
+    from rnnviz.train import LogRow  # train imports model; io stays importable on its own
+
+    model, extra = load_bytes(data)
+    have, got = dataclasses.asdict(trainer.model.cfg), dataclasses.asdict(model.cfg)
+    diff = [f"{k} = {got[k]!r} (this page: {have[k]!r})" for k in have if k != "seed" and have[k] != got[k]]
+    if diff:
+        raise InputError(
+            "this model was saved with other settings; set the page to match and upload again: "
+            + ", ".join(diff[:4])
+        )
+    if extra.get("task") != task_fingerprint(trainer.task):
+        raise InputError(
+            "this model was trained on another text or task (its characters or words differ from "
+            "this page's): choose the same text and settings it was saved with"
+        )
+    try:
+        history = [LogRow(**row) for row in extra.get("history", [])]
+        step, seconds = int(extra.get("step", 0)), float(extra.get("seconds", 0.0))
+    except (TypeError, ValueError):
+        raise InputError("the training history in this file is damaged: save the model again") from None
+    trainer.model.load_state_dict(model.state_dict())
+    trainer._optimizer = None  # Adam's moments are not saved: it starts afresh from these weights
+    trainer.step, trainer.seconds, trainer.history = step, seconds, history
+    trainer.diverged = None
+    trainer.checkpoints = []
+    trainer._checkpoint()
+    return step

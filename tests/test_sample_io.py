@@ -94,3 +94,43 @@ def test_a_truncated_model_file_is_refused(lm):
     data = save_bytes(model)
     with pytest.raises(InputError, match="damaged"):
         load_bytes(data[: len(data) - 40])
+
+
+def _trainer(text=TEXT, hidden=16, seed=1):
+    from rnnviz.train import TrainConfig, Trainer
+
+    task = CharLM(text=text, seq_len=16)
+    model = SeqModel(ModelConfig.for_task(task, cell="gru", hidden_size=hidden, seed=seed))
+    return Trainer(
+        model, task, TrainConfig(lr=1e-2, batch_size=4, seed=seed, log_every=5, checkpoint_every=10)
+    )
+
+
+def test_a_saved_trainer_restores_weights_step_and_history_and_trains_on():
+    from rnnviz.io import restore_trainer, save_trainer_bytes
+
+    a = _trainer()
+    a.run(20, 60.0)
+    data = save_trainer_bytes(a)
+    b = _trainer(seed=2)  # other initial weights: restoring must overwrite them
+    assert restore_trainer(b, data) == 20
+    assert b.step == 20 and [r.loss for r in b.history] == [r.loss for r in a.history]
+    for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
+        assert torch.equal(va, vb), k
+    loss_before = b.history[-1].loss
+    b.run(30, 60.0)
+    assert b.step == 50 and b.history[-1].loss < loss_before
+
+
+def test_restoring_into_other_settings_or_another_text_says_what_differs():
+    from rnnviz.io import restore_trainer, save_trainer_bytes
+
+    data = save_trainer_bytes(_trainer())
+    with pytest.raises(InputError, match="hidden_size = 16"):
+        restore_trainer(_trainer(hidden=8), data)
+    other = "abcdefghijk" * 40  # as many distinct characters as TEXT: the same sizes, other meanings
+    assert len(set(other)) == len(set(TEXT))
+    with pytest.raises(InputError, match="another text"):
+        restore_trainer(_trainer(text=other), data)
+    with pytest.raises(InputError):
+        restore_trainer(_trainer(), pickle.dumps({"weights": 1}))

@@ -1,4 +1,5 @@
-"""The frame every lesson shares: what you will learn, friendly errors, a closing exercise."""
+"""The frame every lesson shares: what you will learn, explanations that fold away in presenter
+mode, charts sized for the room, friendly errors, a closing exercise and a check question."""
 
 from __future__ import annotations
 
@@ -9,13 +10,51 @@ import streamlit as st
 
 from rnnviz.errors import InputError
 
+PRESENT_KEY = "present"  # the sidebar toggle (app.py); also its query parameter: ?present=true
+DONE_KEY = "lessons_done"  # session_state: set of page files whose check question was answered right
+PRESENTER_FONT = 20  # chart text in px while presenting (charts use 14 px otherwise)
+PRESENTER_HEIGHT = 1.25  # charts grow by this factor while presenting
+
+
+def presenting() -> bool:
+    """True while the sidebar's presenter-mode toggle is on."""
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
 
 def header(title: str, learn: list[str], intro: str | None = None) -> None:
-    """Title, the 'What you will learn' list, and a one-paragraph introduction."""
+    """Title, the 'What you will learn' list, and a one-paragraph introduction (folded when presenting)."""
     st.title(title)
-    st.markdown("**What you will learn**\n" + "\n".join(f"- {item}" for item in learn))
-    if intro:
-        st.markdown(intro)
+    with explanation("What you will learn"):
+        st.markdown("**What you will learn**\n" + "\n".join(f"- {item}" for item in learn))
+        if intro:
+            st.markdown(intro)
+
+
+@contextmanager
+def explanation(label: str = "Explanation") -> Iterator[None]:
+    """Prose a student reads alone; folded into a closed expander in presenter mode, where the
+    teacher does the explaining and the charts get the room."""
+    if presenting():
+        with st.expander(label, expanded=False, icon=":material/menu_book:"):
+            yield
+    else:
+        yield
+
+
+def explain(*paragraphs: str, label: str = "Explanation") -> None:
+    """Markdown paragraphs inside :func:`explanation`."""
+    with explanation(label):
+        for text in paragraphs:
+            st.markdown(text)
+
+
+def chart(fig, key: str | None = None, where=None) -> None:
+    """A Plotly figure across the column; in presenter mode with larger text and more height."""
+    if presenting():
+        fig.update_layout(font_size=PRESENTER_FONT)
+        if fig.layout.height:
+            fig.update_layout(height=int(fig.layout.height * PRESENTER_HEIGHT))
+    (where or st).plotly_chart(fig, width="stretch", key=key)
 
 
 @contextmanager
@@ -32,6 +71,39 @@ def try_this(*tasks: str) -> None:
     st.divider()
     st.subheader("Try this")
     st.markdown("\n".join(f"{n}. {task}" for n, task in enumerate(tasks, 1)))
+
+
+def check(
+    lesson: str, question: str, options: list[str], answer: int, why: str, hints: dict[int, str]
+) -> bool:
+    """A short check question with feedback; a right answer marks ``lesson`` (its page file, e.g.
+    "05_lstm.py") done for this session, which the home page shows.
+
+    ``hints`` maps a wrong option's index to what that choice misses; ``why`` explains the answer.
+    """
+    if not 0 <= answer < len(options):
+        raise ValueError(f"answer {answer} is not one of the {len(options)} options")
+    st.subheader("Check yourself")
+    choice = st.radio(
+        question, range(len(options)), format_func=options.__getitem__, index=None, key=f"check_{lesson}"
+    )
+    if choice is None:
+        st.caption("Pick an answer to see whether it is right, and why.")
+        return False
+    if choice == answer:
+        st.success(f"Right. {why}", icon=":material/check_circle:")
+        done = st.session_state.setdefault(DONE_KEY, set())
+        done.add(lesson)
+        return True
+    st.error(
+        f"Not quite. {hints.get(choice, 'Look at the live model above again.')}", icon=":material/cancel:"
+    )
+    return False
+
+
+def lessons_done() -> set[str]:
+    """Page files of the lessons this session has completed (check question answered right)."""
+    return set(st.session_state.get(DONE_KEY, set()))
 
 
 def seed() -> int:

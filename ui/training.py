@@ -13,11 +13,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import streamlit as st
 
 from rnnviz.charts.sequence import training_curves
 from rnnviz.train import RunResult, Trainer
+from ui.export import model_box
 
 # The server has 2 cores and torch uses 1 thread per run (app.py): two runs keep both cores busy;
 # a third would only make all of them slower.
@@ -26,8 +28,34 @@ WAIT_SECONDS = 60
 
 
 @st.cache_resource
-def _slots() -> threading.BoundedSemaphore:
+def training_slots() -> threading.BoundedSemaphore:
+    """The server-wide limit: at most TRAINING_SLOTS trainings at once, shared by every session.
+
+    Built once and never replaced (a semaphore is the one thing in st.cache_resource whose state
+    changes: that is its job)."""
     return threading.BoundedSemaphore(TRAINING_SLOTS)
+
+
+@contextmanager
+def training_slot(
+    message: str = "Other students are training right now; yours starts as soon as a slot is free.",
+):
+    """Hold one of the server's training slots for the ``with`` block; yields False (after a warning
+    on the page) when none frees up within WAIT_SECONDS, True otherwise."""
+    slots = training_slots()
+    waiting = None
+    if not slots.acquire(blocking=False):
+        waiting = st.info(message, icon=":material/hourglass_top:")
+        if not slots.acquire(timeout=WAIT_SECONDS):
+            waiting.empty()
+            st.warning("The server is busy: try again in a minute.")
+            yield False
+            return
+        waiting.empty()
+    try:
+        yield True
+    finally:
+        slots.release()
 
 
 def session_trainer(key: str, config: dict, factory: Callable[[], Trainer]) -> Trainer:
@@ -69,17 +97,9 @@ def run_with_progress(
     trainer: Trainer, max_steps: int, max_seconds: float, key: str, metric: str = "loss", on_row=None
 ) -> RunResult | None:
     """Train under the server-wide slot limit, drawing progress and the curve as rows arrive."""
-    slots = _slots()
-    waiting = None
-    if not slots.acquire(blocking=False):
-        waiting = st.info("Other students are training right now; your run starts as soon as a slot is free.")
-        if not slots.acquire(timeout=WAIT_SECONDS):
-            waiting.empty()
-            st.warning("The server is busy: try again in a minute.")
+    with training_slot() as ready:
+        if not ready:
             return None
-    try:
-        if waiting is not None:
-            waiting.empty()
         bar = st.progress(0.0, text="training...")
         chart = st.empty()
         start, first, last_draw = time.perf_counter(), trainer.step, [0.0]
@@ -98,8 +118,6 @@ def run_with_progress(
         bar.empty()
         chart.empty()
         return result
-    finally:
-        slots.release()
 
 
 @st.fragment
@@ -144,3 +162,4 @@ def training_panel(
         (st.error if result.status == "diverged" else st.caption)(result.message)
     if trainer.history:
         st.plotly_chart(history_figure(trainer, metric), key=f"{key}_history")
+    model_box(key, trainer)

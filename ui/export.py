@@ -1,0 +1,64 @@
+"""Take work home: download a trained model and upload it later to continue; tables as CSV."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from rnnviz.errors import InputError
+from rnnviz.io import MAX_BYTES, restore_trainer, save_trainer_bytes
+from rnnviz.model import SeqModel
+from rnnviz.train import Trainer
+
+
+def model_box(key: str, trainer: Trainer) -> None:
+    """Download this session's model (one .safetensors file: weights, settings, training history)
+    and upload one to continue training it. Only models of this page's settings and text load."""
+    if not isinstance(trainer.model, SeqModel):
+        return
+    with st.expander("Save this model, or load one to continue", icon=":material/save:"):
+        left, right = st.columns(2)
+        left.download_button(
+            "Download the model (.safetensors)",
+            data=lambda: save_trainer_bytes(trainer),
+            file_name=f"rnnviz-{key}-step{trainer.step}.safetensors",
+            mime="application/octet-stream",
+            on_click="ignore",
+            key=f"{key}_download",
+            help="Weights, the model's settings and the loss history in one file. Nothing else: "
+            "no code, so a file from anyone is safe to load.",
+        )
+        upload = right.file_uploader(
+            "Upload a saved model to continue",
+            type=["safetensors"],
+            key=f"{key}_upload",
+            help=f"A file downloaded from this page, with the same settings (at most "
+            f"{MAX_BYTES // 10**6} MB).",
+        )
+        if upload is None:
+            return
+        seen = f"{key}_upload_done"
+        if st.session_state.get(seen) == upload.file_id:  # loaded on an earlier run
+            right.caption(f"Loaded {upload.name}; train on to continue from it.")
+            return
+        try:
+            step = restore_trainer(trainer, upload.getvalue())
+        except InputError as err:
+            right.error(str(err), icon=":material/error:")
+            return
+        st.session_state[seen] = upload.file_id
+        st.session_state.pop(f"{key}_result", None)
+        right.success(f"Loaded {upload.name}: the model is back at step {step}.", icon=":material/check:")
+
+
+def csv_button(frame: pd.DataFrame, name: str, key: str, label: str = "Download as CSV") -> None:
+    """A download button for ``frame`` as ``name``.csv (built only when clicked)."""
+    st.download_button(
+        label,
+        data=lambda: frame.to_csv(index=False).encode(),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=key,
+        icon=":material/download:",
+    )
