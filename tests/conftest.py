@@ -69,6 +69,21 @@ def open_page(open_app) -> Callable[[str], AppTest]:
     return run
 
 
+@pytest.fixture
+def open_url() -> Callable[[str, dict], AppTest]:
+    """Open a lesson the way a shared link does: ``open_url("02_elman_rnn.py", {"l2_H": "9"})`` is
+    http://host/elman-rnn?l2_H=9 in a fresh session (the parameters are in place before the first run)."""
+
+    def run(file: str, params: dict) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT)
+        at.query_params.update(params)
+        at.run()
+        assert not at.exception, f"app.py failed before reaching {file}: {at.exception}"
+        return at.switch_page(f"{lessons.PAGES_DIR.name}/{file}").run()
+
+    return run
+
+
 # ---------------------------------------------------------------------------------------------
 # Browser fixtures: one streamlit server and one Chromium per test session.
 
