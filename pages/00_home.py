@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lessons import HOME_FILE, available, by_section
+from ui.lesson import lessons_done
 
 st.title("rnnviz: recurrent neural networks, opened up")
 st.markdown(
@@ -19,12 +20,32 @@ st.markdown(
 )
 
 lessons = [lesson for lesson in available() if lesson.file != HOME_FILE]
+done = lessons_done()
+# the Playground has no check question: it is where you go after the lessons, not one of them
+checked = [lesson for lesson in lessons if lesson.section != "Playground"]
 st.header("Lessons")
+if checked:
+    n_done = sum(lesson.file in done for lesson in checked)
+    upcoming = [lesson for lesson in checked if lesson.file not in done]
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    left.metric("Lessons done this session", f"{n_done} of {len(checked)}")
+    left.progress(n_done / len(checked))
+    if upcoming:
+        right.markdown(
+            "A lesson counts as done when you answer its **Check yourself** question right. "
+            + ("Start here:" if n_done == 0 else "Next up:")
+        )
+        right.page_link(upcoming[0].path, label=upcoming[0].title, icon=upcoming[0].icon)
+    else:
+        right.success(
+            "Every lesson done. Try your own setups in the Playground.", icon=":material/celebration:"
+        )
 if lessons:
     for section, rows in by_section(lessons).items():
         st.subheader(section)
         for lesson in rows:
-            st.page_link(lesson.path, label=lesson.title, icon=lesson.icon)
+            mark = " :material/check_circle: done" if lesson.file in done else ""
+            st.page_link(lesson.path, label=lesson.title + mark, icon=lesson.icon)
             st.caption(lesson.summary)
 else:
     st.info("No lesson pages are installed next to this app: add lesson files to the `pages/` folder.")
@@ -33,7 +54,10 @@ left, right = st.columns(2)
 with left:
     st.header("In class")
     st.markdown(
-        "- The layout is wide, so charts fill a projector; collapse the sidebar for more room.\n"
+        "- Turn on **Presenter mode** in the sidebar: larger text and charts, the explanations fold "
+        "away (you do the explaining). Collapse the sidebar for more room.\n"
+        "- **Link to this view** (sidebar) gives the address of exactly what you show, settings and "
+        "seed included: post it and every student opens the same view with the same numbers.\n"
         "- The **Seed** in the sidebar fixes the data and the initial weights: the same seed and the "
         "same settings give the same numbers on every laptop, so students can follow along and "
         "check they see what the projector shows.\n"
@@ -44,5 +68,9 @@ with right:
     st.markdown(
         "- Go through the lessons in order: each one builds on the one before it.\n"
         "- Read the equation first, then find each of its symbols in the charts.\n"
-        "- Change the seed to see which results hold for every run and which were luck."
+        "- Change the seed to see which results hold for every run and which were luck.\n"
+        "- Each lesson ends with a **Try this** exercise and a **Check yourself** question; the list "
+        "above shows which lessons you have done in this session and suggests the next.\n"
+        "- Trained a model you want to keep? Each training panel can **download** it and **upload** "
+        "it later to continue where you stopped."
     )

@@ -24,8 +24,9 @@ def test_home_renders_the_map_of_existing_lessons(open_app):
     assert at.title[0].value.startswith("rnnviz")
     expected = [lesson for lesson in lessons.available() if lesson.file != lessons.HOME_FILE]
     links = at.get("page_link")
+    # first the suggested lesson (nothing done yet: the first one), then the map of every lesson
     assert [(link.proto.label, link.proto.page) for link in links] == [
-        (lesson.title, lesson.url_path) for lesson in expected
+        (lesson.title, lesson.url_path) for lesson in expected[:1] + expected
     ]
     summaries = {caption.value for caption in at.caption}
     assert {lesson.summary for lesson in expected} <= summaries
@@ -39,6 +40,54 @@ def test_sidebar_seed_defaults_to_zero_and_is_shared(open_app):
     seed.set_value(42).run()
     assert error_texts(at) == []
     assert at.session_state["seed"] == 42
+
+
+def test_home_shows_progress_and_suggests_the_first_lesson_not_done(open_app):
+    at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT)
+    checked = [x for x in lessons.available() if x.file != lessons.HOME_FILE and x.section != "Playground"]
+    at.session_state["lessons_done"] = {checked[0].file, checked[2].file}
+    at.run()
+    assert error_texts(at) == []
+    assert at.metric[0].value == f"2 of {len(checked)}"
+    first = at.get("page_link")[0].proto
+    assert (first.label, first.page) == (checked[1].title, checked[1].url_path)  # the first one not done
+    marked = [link.proto.label for link in at.get("page_link")[1:] if "done" in link.proto.label]
+    assert marked == [
+        checked[0].title + " :material/check_circle: done",
+        checked[2].title + " :material/check_circle: done",
+    ]
+    at.session_state["lessons_done"] = {x.file for x in checked}
+    at.run()
+    assert (
+        at.metric[0].value == f"{len(checked)} of {len(checked)}"
+        and "Every lesson done" in at.success[0].value
+    )
+
+
+def test_a_link_carries_seed_and_presenter_mode_and_the_sidebar_shows_it(open_url):
+    at = open_url("02_elman_rnn.py", {"seed": "7", "present": "true"})
+    assert error_texts(at) == []
+    assert at.session_state["seed"] == 7 and at.session_state["present"] is True
+    link = [c.value for c in at.sidebar.code]
+    assert (
+        len(link) == 1
+        and link[0].startswith("/elman-rnn?")
+        and "seed=7" in link[0]
+        and "present=true" in link[0]
+    )
+    # presenter mode: the larger type is on the page, and "What you will learn" folds into an expander
+    assert any("font-size: 20px" in h.proto.body for h in at.get("html"))
+    assert "What you will learn" in [e.label for e in at.expander]
+    plain = open_url("02_elman_rnn.py", {})
+    assert not any("font-size" in h.proto.body for h in plain.get("html"))
+    assert "What you will learn" not in [e.label for e in plain.expander]
+
+
+def test_bad_sidebar_values_in_a_link_fall_back_to_defaults(open_url):
+    for bad in ({"seed": "-3"}, {"seed": "lots"}, {"seed": "9" * 40}, {"present": "🤷"}, {"seed": " "}):
+        at = open_url("01_why_recurrence.py", bad)
+        assert error_texts(at) == [], bad
+        assert at.session_state["seed"] == 0 and not at.session_state["present"], bad
 
 
 @pytest.mark.parametrize("file", page_files())
@@ -110,7 +159,7 @@ def test_navigation_and_home_show_only_existing_lessons(tmp_path, monkeypatch):
 
     at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=APPTEST_TIMEOUT).run()
     assert error_texts(at) == []
-    assert [link.proto.page for link in at.get("page_link")] == ["lstm-cell"]
+    assert [link.proto.page for link in at.get("page_link")] == ["lstm-cell"] * 2  # next up + the map
 
     at.switch_page(f"{pages.name}/05_lstm.py").run()
     assert error_texts(at) == []
