@@ -16,6 +16,12 @@ def model_box(key: str, trainer: Trainer) -> None:
     and upload one to continue training it. Only models of this page's settings and text load."""
     if not isinstance(trainer.model, SeqModel):
         return
+    seen = f"{key}_upload_done"
+    loaded = st.session_state.get(seen)
+    current = st.session_state.get(f"{key}_upload")
+    if loaded and current is not None and current.file_id == loaded[0]:
+        # outside the expander, which is closed again after the page reran with the loaded model
+        st.success(loaded[1], icon=":material/check:")
     with st.expander("Save this model, or load one to continue", icon=":material/save:"):
         left, right = st.columns(2)
         left.download_button(
@@ -37,18 +43,17 @@ def model_box(key: str, trainer: Trainer) -> None:
         )
         if upload is None:
             return
-        seen = f"{key}_upload_done"
-        if st.session_state.get(seen) == upload.file_id:  # loaded on an earlier run
-            right.caption(f"Loaded {upload.name}; train on to continue from it.")
+        if st.session_state.get(seen, (None,))[0] == upload.file_id:  # loaded on an earlier run
             return
         try:
             step = restore_trainer(trainer, upload.getvalue())
         except InputError as err:
             right.error(str(err), icon=":material/error:")
             return
-        st.session_state[seen] = upload.file_id
+        message = f"Loaded {upload.name}: the model is back at step {step}; train on to continue."
+        st.session_state[seen] = (upload.file_id, message)
         st.session_state.pop(f"{key}_result", None)
-        right.success(f"Loaded {upload.name}: the model is back at step {step}.", icon=":material/check:")
+        st.rerun()  # the whole page, so every view shows the loaded model (this may run in a fragment)
 
 
 def csv_button(frame: pd.DataFrame, name: str, key: str, label: str = "Download as CSV") -> None:

@@ -1,0 +1,98 @@
+"""Links, presenter mode and model files in a real browser: what AppTest cannot see (the address
+bar, the CSS, file downloads and uploads)."""
+
+import pickle
+import re
+
+import pytest
+
+import browser
+
+pytestmark = pytest.mark.browser
+
+SEED_INPUT = "section[data-testid='stSidebar'] input[aria-label='Seed']"
+
+
+def set_seed(page, value: int) -> None:
+    box = page.locator(SEED_INPUT)
+    browser._arm(page)
+    box.fill(str(value))
+    box.press("Enter")
+    browser._settle(page, browser.TIMEOUT_MS)
+
+
+def shown_link(page) -> str:
+    page.get_by_text("Link to this view").click()
+    code = page.locator("[data-testid='stPopoverBody'] code").first
+    code.wait_for()
+    text = code.inner_text().strip()
+    page.keyboard.press("Escape")
+    return text
+
+
+def test_a_copied_link_opens_the_same_view_in_a_new_session(page, app_url, chromium):
+    browser.open_page(page, app_url, "elman-rnn")
+    set_seed(page, 5)
+    assert re.search(r"[?&]seed=5(&|$)", page.url), page.url  # the address bar follows the control
+    link = shown_link(page)
+    assert link == page.url  # "Link to this view" is exactly the address bar
+    first_numbers = page.locator("[data-testid='stMarkdown']").all_inner_texts()
+
+    other = chromium.new_context(viewport=browser.VIEWPORT).new_page()  # another student
+    try:
+        other.set_default_timeout(browser.TIMEOUT_MS)
+        other.goto(link)
+        browser.wait_idle(other)
+        browser.assert_clean(other)
+        assert other.locator(SEED_INPUT).input_value() == "5"
+        assert other.locator("[data-testid='stMarkdown']").all_inner_texts() == first_numbers
+    finally:
+        other.context.close()
+
+
+def test_presenter_mode_enlarges_the_type_and_stays_in_the_link(page, app_url):
+    browser.open_page(page, app_url, "elman-rnn")
+    root_px = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    assert page.evaluate(root_px) == 16
+    browser._arm(page)
+    page.get_by_text("Presenter mode").click()
+    browser._settle(page, browser.TIMEOUT_MS)
+    assert page.evaluate(root_px) == 20 and "present=true" in page.url
+    page.reload()
+    browser.wait_idle(page)
+    assert page.evaluate(root_px) == 20  # a reload (or the link) keeps it on
+    browser.assert_clean(page)
+
+
+def test_a_downloaded_model_uploads_again_and_a_pickle_is_refused(page, app_url, tmp_path):
+    browser.open_page(page, app_url, "elman-rnn")
+    browser.click_button(page, "Train")
+    steps = page.get_by_text(re.compile(r"^\d+ training steps so far")).first.inner_text()
+    trained = int(steps.split()[0])
+    assert trained > 0
+    page.get_by_text("Save this model, or load one to continue").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the model (.safetensors)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".safetensors" and saved.stat().st_size > 0
+
+    browser.click_button(page, "Reset model")
+    assert page.get_by_text(re.compile(r"^0 training steps so far")).count() == 1
+    if page.get_by_role("button", name="Download the model (.safetensors)").count() == 0:
+        page.get_by_text("Save this model, or load one to continue").click()
+    uploader = page.locator("[data-testid='stFileUploaderDropzoneInput']").first
+    browser._arm(page)
+    uploader.set_input_files(str(saved))
+    browser._settle(page, browser.TIMEOUT_MS)
+    page.get_by_text(re.compile(rf"the model is back at step {trained}")).wait_for()
+    assert page.get_by_text(re.compile(rf"^{trained} training steps so far")).count() == 1
+    browser.assert_clean(page)
+
+    evil = tmp_path / "evil.safetensors"
+    evil.write_bytes(pickle.dumps({"weight": [1.0, 2.0]}))
+    browser._arm(page)
+    uploader.set_input_files(str(evil))
+    browser._settle(page, browser.TIMEOUT_MS)
+    assert page.get_by_text(re.compile("not a safetensors file|too short|not saved by rnnviz")).count() >= 1
+    assert page.get_by_text(re.compile(rf"^{trained} training steps so far")).count() == 1  # nothing lost
