@@ -22,7 +22,9 @@ from rnnviz.model import param_count
 from rnnviz.seq2seq.dates import DateTask
 from rnnviz.tasks.sentiment import NEGATIVE, POSITIVE
 from rnnviz.trace import trace
-from ui.lesson import friendly_errors, header, seed, try_this
+from ui.export import csv_button
+from ui.lesson import chart as lesson_chart
+from ui.lesson import check, explain, explanation, friendly_errors, header, seed, try_this
 
 P = "l1_"  # prefix of every widget and session key on this page
 
@@ -39,8 +41,8 @@ def trained_examples(seed: int):
     return build_examples(ExamplesConfig(seed=seed), train=True)
 
 
-def chart(fig, key: str, where=st) -> None:
-    where.plotly_chart(fig, width="stretch", key=P + key)
+def chart(fig, key: str, where=None) -> None:
+    lesson_chart(fig, key=P + key, where=where)
 
 
 header(
@@ -57,7 +59,7 @@ header(
 
 # --- 1. one function, reused -------------------------------------------------------------------
 st.header("1. One function, applied at every step")
-st.markdown(
+explain(
     "An RNN keeps a **hidden state** $h_t$, a vector of $H$ numbers that summarises what it has read so "
     "far. At every step the same function $f$ takes the previous state and the new input and returns the "
     "next state and an output. The weights inside $f$ are the same at every step, so the network is as "
@@ -66,10 +68,16 @@ st.markdown(
 st.latex(r"(h_t,\ y_t) = f(h_{t-1},\ x_t), \qquad h_0 = 0")
 st.latex(r"h_t = \tanh(W_{hh}\,h_{t-1} + W_{xh}\,x_t + b), \qquad y_t = W_{hy}\,h_t + b_y")
 c1, c2, c3, c4 = st.columns(4)
-D = c1.slider("Input size D", 1, 8, 3, key=P + "D", help="Numbers in each input vector x_t.")
-H = c2.slider("Hidden size H", 2, 16, 4, key=P + "H", help="Numbers in the hidden state h_t.")
-K = c3.slider("Output size K", 1, 6, 2, key=P + "K", help="Numbers in each output y_t.")
-n = c4.slider("Sequence length n", 1, 8, 4, key=P + "n", help="How many steps to unroll.")
+D = c1.slider(
+    "Input size D", 1, 8, 3, key=P + "D", bind="query-params", help="Numbers in each input vector x_t."
+)
+H = c2.slider(
+    "Hidden size H", 2, 16, 4, key=P + "H", bind="query-params", help="Numbers in the hidden state h_t."
+)
+K = c3.slider("Output size K", 1, 6, 2, key=P + "K", bind="query-params", help="Numbers in each output y_t.")
+n = c4.slider(
+    "Sequence length n", 1, 8, 4, key=P + "n", bind="query-params", help="How many steps to unroll."
+)
 model = rnn_model(D, H, K, seed())
 xs = random_sequence(n, D, seed())
 tr = trace(model, xs, jacobians=False)
@@ -86,10 +94,19 @@ st.caption(
     f"W_hy ({K}x{H}) and b_y ({K}): {n_rnn} parameters in all, reused at every step. "
     "Change n: the picture grows, the parameter count does not."
 )
+steps_table = pd.DataFrame(
+    {
+        "t": range(1, n + 1),
+        **{f"x_t[{d}]": xs.numpy()[:, d] for d in range(D)},
+        **{f"h_t[{u}]": tr.layer(0).h[:, u] for u in range(H)},
+        **{f"y_t[{k}]": tr.logits[:, k] for k in range(K)},
+    }
+)
+csv_button(steps_table, "rnnviz-l1-unrolled", P + "csv_unrolled", "Download x_t, h_t, y_t per step (CSV)")
 
 # --- 2. parameter counts ----------------------------------------------------------------------
 st.header("2. A fully connected network grows with n; an RNN does not")
-st.markdown(
+explain(
     "The alternative is a network that reads all $n$ inputs at once: concatenate $x_1, \\dots, x_n$ into one "
     "vector of $nD$ numbers and feed it to a hidden layer of $H$ units. Its first weight matrix has $nD$ "
     "columns, so it grows with $n$, it cannot read an $(n{+}1)$-th input at all, and it learns what a word "
@@ -109,15 +126,17 @@ n_fc = param_count(fc_model(n, D, H, K))
 m1.metric(f"Fully connected over n = {n}", f"{n_fc:,}")
 m2.metric("RNN, any n", f"{n_rnn:,}")
 m3.metric(f"Fully connected over n = {n_max}", f"{param_count(fc_model(n_max, D, H, K)):,}")
-st.caption(
-    "The two middle numbers are counted on real torch modules (nn.Linear layers and the RNN above); the "
-    "curve is the formula, and the tests check that both agree. torch keeps two bias vectors b_ih and b_hh; "
-    "the lesson writes their sum as b."
-)
+with explanation("Where these numbers come from"):
+    st.caption(
+        "The two middle numbers are counted on real torch modules (nn.Linear layers and the RNN above); the "
+        "curve is the formula, and the tests check that both agree. torch keeps two bias vectors b_ih and "
+        "b_hh; the lesson writes their sum as b."
+    )
+csv_button(pd.DataFrame(counts), "rnnviz-l1-parameters", P + "csv_growth", "Download the counts per n (CSV)")
 
 # --- 3. usage patterns ------------------------------------------------------------------------
 st.header("3. Usage patterns")
-st.markdown(
+explain(
     "The same recurrent cell serves different jobs depending on **where inputs go in and where outputs are "
     "read**. Each tab runs a real small RNN (tanh cell, $H = 24$ or $48$) from this course's tasks."
 )
@@ -146,16 +165,18 @@ else:
     )
 
 tabs = st.tabs(
-    ["one-to-one", "one-to-many", "many-to-one", "many-to-many, aligned", "many-to-many, unaligned"]
+    ["one-to-one", "one-to-many", "many-to-one", "many-to-many, aligned", "many-to-many, unaligned"],
+    key=P + "pattern",
+    bind="query-params",
 )
 with tabs[0]:
-    st.markdown(
+    explain(
         "**One input, one output**: a plain classifier. Run the sentiment RNN for a single step: with "
         "$h_0 = 0$ the term $W_{hh} h_0$ vanishes, so the RNN is just a feedforward net "
         "$y = \\operatorname{softmax}(W_{hy} \\tanh(W_{xh} x_1 + b) + b_y)$."
     )
     polar = sorted(POSITIVE + NEGATIVE)
-    word = st.selectbox("One word", polar, index=polar.index("good"), key=P + "word")
+    word = st.selectbox("One word", polar, index=polar.index("good"), key=P + "word", bind="query-params")
     left, right = st.columns([2, 3])
     res = classify(ex.sentiment, ex.sentiment_task, word)
     chart(diagrams.usage_pattern([word], [f"{res.label} ({res.probs.max():.0%})"]), "p11", left)
@@ -163,12 +184,12 @@ with tabs[0]:
         distribution_bars(res.probs, ex.sentiment_task.labels, title="y: the one output"), "p11_bars", right
     )
 with tabs[1]:
-    st.markdown(
+    explain(
         "**One input, many outputs**: generation. A character model trained on nested markup reads one "
         "start character, then every character it draws is **fed back** as the next input (dotted arrows)."
     )
     c1, c2 = st.columns([2, 1])
-    prime = c1.text_input("Start with", "<", key=P + "prime", max_chars=40)
+    prime = c1.text_input("Start with", "<", key=P + "prime", bind="query-params", max_chars=40)
     if c2.button("Draw another sample", key=P + "resample"):
         st.session_state[P + "sample_seed"] = st.session_state.get(P + "sample_seed", 0) + 1
     with friendly_errors("The markup text uses < > / letters, spaces and line breaks."):
@@ -183,12 +204,12 @@ with tabs[1]:
             "The start, then 60 drawn characters (temperature 0.7). The diagram shows the first steps."
         )
 with tabs[2]:
-    st.markdown(
+    explain(
         "**Many inputs, one output**: the sentiment RNN reads a whole review word by word and gives one "
         "answer, read from the last state $h_T$. The label depends on the whole sentence: *not*, *but* "
         "and word order."
     )
-    review = st.text_input("A review", "the movie was not good", key=P + "review")
+    review = st.text_input("A review", "the movie was not good", key=P + "review", bind="query-params")
     with friendly_errors("Use words such as: the movie film food was not very good bad but i loved hated"):
         res = classify(ex.sentiment, ex.sentiment_task, review)
         outs = [None] * (len(res.words) - 1) + [f"{res.label} ({res.probs.max():.0%})"]
@@ -199,12 +220,12 @@ with tabs[2]:
         rule = res.rule_label or "no sentiment word in the last clause"
         st.caption(f"The rules this task was generated by say: **{rule}**. The model says: **{res.label}**.")
 with tabs[3]:
-    st.markdown(
+    explain(
         "**Many inputs, as many outputs, aligned**: tagging. One tag per word, read right after that "
         "word ($y_t$ from $h_t$). *I like cake* is Pronoun Verb Noun; in *they swim like fish* the same "
         "*like* is a Preposition, and only the words before it can tell the model which."
     )
-    sentence = st.text_input("A sentence", "I like cake", key=P + "sentence")
+    sentence = st.text_input("A sentence", "I like cake", key=P + "sentence", bind="query-params")
     with friendly_errors("Use simple words such as: i you we they like eat the a big cake fish in river"):
         res = tag(ex.tagging, ex.tagging_task, sentence)
         left, right = st.columns([3, 1])
@@ -212,14 +233,16 @@ with tabs[3]:
         table = pd.DataFrame({"x_t (word)": res.words, "y_t (tag)": res.tags, "p(tag)": res.probs.max(-1)})
         fmt = {"p(tag)": st.column_config.NumberColumn(format="%.3f")}
         right.dataframe(table, hide_index=True, column_config=fmt)
+        with right:
+            csv_button(table, "rnnviz-l1-tags", P + "csv_tags", "Download the tags (CSV)")
 with tabs[4]:
-    st.markdown(
+    explain(
         "**Many inputs, a different number of outputs**: translation. An **encoder** RNN reads the whole "
         "input first; a **decoder** RNN then writes the output, one token at a time, each fed back in. "
         "Nothing lines up: here 3 words become 5 characters. The example below shows the task (dates in "
         "words to digits) with the target its rules give; the model that learns it is trained in Lesson 7."
     )
-    phrase = st.text_input("A date in words", "twenty one march", key=P + "phrase")
+    phrase = st.text_input("A date in words", "twenty one march", key=P + "phrase", bind="query-params")
     with friendly_errors():
         target = DateTask().parse(phrase)
         words = phrase.split()[:8]
@@ -236,14 +259,14 @@ with tabs[4]:
 
 # --- 4. feedforward vs recurrent -----------------------------------------------------------------
 st.header("4. Feedforward versus recurrent")
-st.markdown(
+explain(
     "Turn the unrolled RNN by 90 degrees and it looks like a deep feedforward network: one layer per time "
     "step. Two differences matter. A feedforward net has **different weights in every layer** and gets its "
     "input only at the bottom; the RNN uses **the same $W_{hh}$, $W_{xh}$, $b$ at every level** and gets a "
     "new input $x_t$ at each. Training an RNN is training a deep net with tied weights, which is why "
     "gradients through many steps can vanish or explode (Lesson 4)."
 )
-L = st.columns([1, 2])[0].slider("Layers = time steps", 2, 6, 4, key=P + "L")
+L = st.columns([1, 2])[0].slider("Layers = time steps", 2, 6, 4, key=P + "L", bind="query-params")
 chart(diagrams.feedforward_vs_recurrent(L, D, H), "ffrnn")
 st.caption(f"Sizes from section 1: D = {D}, H = {H}. Hover a box for its weights.")
 
@@ -254,4 +277,25 @@ try_this(
     "was great*. Does the model follow the rules? Try a word order the generator never produces.",
     "Tag *we fish in the river* and *they eat fish*: the same word gets two tags. What must the hidden "
     "state have remembered for the second *fish*?",
+)
+check(
+    "01_why_recurrence.py",
+    "In section 1, raise the sequence length n from 4 to 8. What happens to the number of parameters of "
+    "the RNN?",
+    [
+        "It grows in proportion to n, like the fully connected network's.",
+        "It stays exactly the same: the same W_xh, W_hh, b, W_hy, b_y are reused at every step.",
+        "It grows by H x H, one more W_hh for the new steps.",
+        "It shrinks, because the hidden state is shared by more steps.",
+    ],
+    1,
+    "The RNN applies one function f with one set of weights at every step, so its count (HD + HH + 2H + "
+    "KH + K) has no n in it: the 'RNN, any n' number in section 2 does not move. Only the unrolled picture "
+    "grows.",
+    {
+        0: "That is the fully connected network: its first layer has nD columns. Watch the 'RNN, any n' "
+        "number in section 2 while you move n.",
+        2: "Unrolling draws more boxes, but every box f is the same function with the same W_hh.",
+        3: "Nothing is divided among the steps: the weights are reused, not shared out.",
+    },
 )

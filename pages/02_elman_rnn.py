@@ -3,6 +3,7 @@ W_hh, and the same views for stacked, bidirectional and pyramid RNNs."""
 
 from dataclasses import asdict
 
+import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import diagrams
@@ -26,7 +27,9 @@ from rnnviz.lessons.elman import (
 )
 from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
-from ui.lesson import header, seed, try_this
+from ui.export import csv_button
+from ui.lesson import chart as lesson_chart
+from ui.lesson import check, explain, header, seed, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l2_"  # prefix of every widget and session key on this page
@@ -40,8 +43,8 @@ STEPS_PER_CLICK, SECONDS_PER_CLICK = 150, 6.0
 PLAY_SECONDS = 1.0  # time between steps while playing
 
 
-def chart(fig, key: str, where=st) -> None:
-    where.plotly_chart(fig, width="stretch", key=P + key)
+def chart(fig, key: str, where=None) -> None:
+    lesson_chart(fig, key=P + key, where=where)
 
 
 def md_char(c: str) -> str:
@@ -84,11 +87,24 @@ sequence = c1.text_input(
     "hello world",
     max_chars=MAX_SEQUENCE,
     key=P + "sequence",
+    bind="query-params",
     help="The model learns to predict each next character of it (the sequence repeats, separated by ↵).",
 )
-H = c2.slider("Hidden size H", 2, 16, 6, key=P + "H", help="Up to 8, the equation shows every number.")
-arch = c3.radio("Architecture", list(ARCH), format_func=ARCH.get, horizontal=True, key=P + "arch")
-layers = c4.slider("Layers", 2, 3, 2, key=P + "layers", disabled=arch not in ("stacked", "pyramid"))
+H = c2.slider(
+    "Hidden size H",
+    2,
+    16,
+    6,
+    key=P + "H",
+    bind="query-params",
+    help="Up to 8, the equation shows every number.",
+)
+arch = c3.radio(
+    "Architecture", list(ARCH), format_func=ARCH.get, horizontal=True, key=P + "arch", bind="query-params"
+)
+layers = c4.slider(
+    "Layers", 2, 3, 2, key=P + "layers", bind="query-params", disabled=arch not in ("stacked", "pyramid")
+)
 try:
     cfg = ElmanConfig(sequence=sequence, hidden_size=H, architecture=arch, num_layers=layers, seed=seed())
     task = make_task(cfg)
@@ -97,14 +113,14 @@ except InputError as err:
     st.stop()
 
 if arch == "stacked":
-    st.markdown(
+    explain(
         "**Stacked (deep) RNN**: layer $k$ reads, as its input $x_t$, the state $h^{(k-1)}_t$ of the layer "
         "below at the same step. Each layer has its own $W_{hh}$, $W_{xh}$, $b$; the output layer reads the "
         "top layer."
     )
     st.latex(r"h^{(k)}_t = \tanh\big(W^{(k)}_{hh}\,h^{(k)}_{t-1} + W^{(k)}_{xh}\,h^{(k-1)}_t + b^{(k)}\big)")
 elif arch == "bidirectional":
-    st.markdown(
+    explain(
         "**Bidirectional RNN**: a second RNN reads the sequence from the end to the start. At every step the "
         "output layer reads both states side by side, $[\\overrightarrow{h}_t; \\overleftarrow{h}_t]$, so it "
         "knows the past *and* the future of step $t$."
@@ -125,7 +141,7 @@ elif arch == "bidirectional":
         icon=":material/warning:",
     )
 elif arch == "pyramid":
-    st.markdown(
+    explain(
         "**Pyramid RNN** (Listen, Attend and Spell): between layers, neighbouring steps are **concatenated "
         "in pairs**, so each layer has half the steps of the one below: $T, T/2, T/4$. Long inputs (speech "
         "has hundreds of frames a second) become short enough for the layers above. A shorter output means "
@@ -161,22 +177,21 @@ if trainer.step == 0:
 
 # --- change a weight ---------------------------------------------------------------------------
 st.header("2. Change W_hh")
-st.markdown(
+explain(
     "$W_{hh}$ is the only thing that carries information from one step to the next. Scale it, or change one "
     "entry $W_{hh}[i, j]$ (how much unit $j$ of $h_{t-1}$ pushes unit $i$ of $h_t$), and every view below "
     "follows. The trained weights stay safe: edits apply to a copy."
 )
 model_cfg = trainer.model.cfg
-gen = st.session_state.get(P + "edit_gen", 0)
 
 
 def restore() -> None:
     st.session_state[P + "scale"] = 1.0
-    st.session_state[P + "edit_gen"] = st.session_state.get(P + "edit_gen", 0) + 1
+    st.session_state[P + "w_for"] = "restore"  # the next run puts W_hh[i, j] back to its trained value
 
 
 e1, e2, e3, e4, e5 = st.columns([3, 2, 1, 1, 2])
-scale = e1.slider("Scale every W_hh by s", 0.0, MAX_SCALE, 1.0, 0.05, key=P + "scale")
+scale = e1.slider("Scale every W_hh by s", 0.0, MAX_SCALE, 1.0, 0.05, key=P + "scale", bind="query-params")
 where = [(k, d) for k in range(model_cfg.num_layers) for d in range(model_cfg.directions)]
 
 
@@ -186,11 +201,25 @@ def where_name(kd: tuple[int, int]) -> str:
 
 
 k_edit, d_edit = e2.selectbox(
-    "Which W_hh", where, format_func=where_name, key=P + "edit_where", disabled=len(where) == 1
+    "Which W_hh",
+    where,
+    format_func=where_name,
+    key=P + "edit_where",
+    bind="query-params",
+    disabled=len(where) == 1,
 )
-i = e3.number_input("i", 0, H - 1, 0, key=P + "edit_i")
-j = e4.number_input("j", 0, H - 1, 1 if H > 1 else 0, key=P + "edit_j")
+for name in ("edit_i", "edit_j"):  # a smaller H (or a link's i, j) may leave them out of range
+    if not 0 <= st.session_state.get(P + name, 0) <= H - 1:
+        st.session_state[P + name] = min(max(int(st.session_state[P + name]), 0), H - 1)
+i = e3.number_input("i", 0, H - 1, 0, key=P + "edit_i", bind="query-params")
+j = e4.number_input("j", 0, H - 1, 1 if H > 1 else 0, key=P + "edit_j", bind="query-params")
 trained = float(trainer.model.layers[k_edit].params(d_edit)["weight_hh"][i, j].detach())
+# The entry shows the model's own value again whenever it is another entry or another model. Its key (and
+# URL parameter) stays "l2_w"; a fresh session keeps the value its link gives.
+entry = (id(trainer), trainer.step, k_edit, d_edit, i, j)
+if st.session_state.get(P + "w_for", entry) != entry:
+    st.session_state[P + "w"] = round(trained, 4)
+st.session_state[P + "w_for"] = entry
 value = e5.number_input(
     f"W_hh[{i}, {j}]",
     -10.0,
@@ -198,7 +227,8 @@ value = e5.number_input(
     round(trained, 4),
     0.1,
     format="%.4f",
-    key=f"{P}w_{id(trainer)}_{trainer.step}_{gen}_{k_edit}_{d_edit}_{i}_{j}",
+    key=P + "w",
+    bind="query-params",
     help=f"Trained value: {trained:.4f}",
 )
 st.button("Restore the trained weights", key=P + "restore", on_click=restore)
@@ -239,6 +269,33 @@ st.button(
 )
 
 
+def states_table() -> pd.DataFrame:
+    """h_t of every layer and direction, one row per (layer, direction, step): what the heatmaps show."""
+    rows = []
+    for lt in tr.layers:
+        labels = pyramid_tokens(sequence, cfg.layers)[lt.layer] if arch == "pyramid" else list(sequence)
+        for step, h in enumerate(lt.h):
+            row = {"layer": lt.layer + 1, "direction": ("forward", "backward")[lt.direction], "t": step}
+            rows.append({**row, "x_t": labels[step], **{f"h_t[{u}]": v for u, v in enumerate(h)}})
+    return pd.DataFrame(rows)
+
+
+def outputs_table() -> pd.DataFrame:
+    """y_t, the predicted distribution over the next character, one row per step (one row for the pyramid)."""
+    probs = tr.probs.reshape(-1, len(task.vocab))
+    steps = [len(sequence) - 1] if tr.head == "many_to_one" else range(len(sequence))
+    targets = [int(y)] if tr.head == "many_to_one" else [int(v) for v in y]
+    return pd.DataFrame(
+        {
+            "t": steps,
+            "x_t": [sequence[t] for t in steps],
+            "next character": [task.vocab[c] for c in targets],
+            "p(next character)": [p[c] for p, c in zip(probs, targets, strict=True)],
+            **{f"y_t[{c!r}]": probs[:, n] for n, c in enumerate(task.vocab)},
+        }
+    )
+
+
 def hidden_states(t: int, lengths: list[int]) -> None:
     """The heatmaps of h over time, step t marked: per layer, or both directions and their concatenation."""
     tokens = list(sequence)
@@ -274,11 +331,16 @@ def step_views() -> None:
             st.session_state[P + "t"] = min(st.session_state.get(P + "t", 0) + 1, T - 1)
         if st.session_state[P + "t"] >= T - 1:
             st.session_state[P + "playing"], finished = False, True
-    t = st.slider("Time step t", 0, T - 1, key=P + "t", help="Or press Play above.")
+    t = st.slider("Time step t", 0, T - 1, key=P + "t", bind="query-params", help="Or press Play above.")
     shown = [f"**[{md_char(c)}]**" if n == t else md_char(c) for n, c in enumerate(sequence)]
     st.markdown(f"Step {t} reads x_{t} = '{md_char(sequence[t])}':&nbsp;&nbsp; " + " ".join(shown))
     lengths = [len(tr.layer(k).h) for k in range(cfg.layers)]
     hidden_states(t, lengths)
+    d1, d2, _ = st.columns([1, 1, 2])
+    with d1:
+        csv_button(states_table(), "rnnviz-l2-hidden-states", P + "csv_h", "Hidden states h_t (CSV)")
+    with d2:
+        csv_button(outputs_table(), "rnnviz-l2-predictions", P + "csv_y", "Predictions y_t (CSV)")
 
     st.subheader(f"The step t = {t} in numbers")
     c1, c2 = st.columns(2)
@@ -286,12 +348,22 @@ def step_views() -> None:
     if cfg.layers > 1:
         layer_names = {k: f"layer {k + 1}" for k in range(cfg.layers)}
         e_layer = c1.radio(
-            "Layer shown", list(layer_names), format_func=layer_names.get, horizontal=True, key=P + "eq_layer"
+            "Layer shown",
+            list(layer_names),
+            format_func=layer_names.get,
+            horizontal=True,
+            key=P + "eq_layer",
+            bind="query-params",
         )
     if arch == "bidirectional":
         dir_names = {0: "forward →", 1: "backward ←"}
         e_dir = c2.radio(
-            "Direction shown", [0, 1], format_func=dir_names.get, horizontal=True, key=P + "eq_dir"
+            "Direction shown",
+            [0, 1],
+            format_func=dir_names.get,
+            horizontal=True,
+            key=P + "eq_dir",
+            bind="query-params",
         )
     step = layer_step(t, e_layer, lengths) if arch == "pyramid" else t
     terms = None
@@ -349,4 +421,24 @@ try_this(
     "Switch to bidirectional and train: how low does the loss go, and why is that too good to be true?",
     "Switch to pyramid with 3 layers and a 12-character sequence: how many steps does the top layer read, "
     "and which characters has each of them seen?",
+)
+check(
+    "02_elman_rnn.py",
+    "In section 2, set the scale of W_hh to s = 0. What is h_t computed from then?",
+    [
+        "From every character read so far, as before: only the sizes of the numbers change.",
+        "From x_t and b alone: h_t = tanh(W_xh x_t + b), so the same character always gives the same state.",
+        "From nothing: every h_t becomes the zero vector.",
+        "From h_{t-1} alone: the input no longer matters.",
+    ],
+    1,
+    "With W_hh = 0 the term W_hh h_{t-1} vanishes, so h_t = tanh(W_xh x_t + b) is the column of W_xh of the "
+    "current character plus the bias. Both 'l's of 'hello' then get the same state and the same prediction: "
+    "W_hh is the only path from the past to the present.",
+    {
+        0: "Look at the equation in section 3 with s = 0: the W_hh h_{t-1} term is a zero matrix times "
+        "h_{t-1}. Where else could the past enter?",
+        2: "Only the recurrent term vanishes: W_xh x_t + b is still there, and tanh of it is not zero.",
+        3: "It is the other way round: s scales W_hh, the matrix that multiplies h_{t-1}.",
+    },
 )

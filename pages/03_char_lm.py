@@ -14,7 +14,9 @@ from rnnviz.lessons import charlm as lm
 from rnnviz.sample import sample
 from rnnviz.tasks.charlm import check_text
 from rnnviz.tasks.corpora import decode_upload, is_well_formed
-from ui.lesson import friendly_errors, header, seed, try_this
+from ui.export import csv_button
+from ui.lesson import chart as lesson_chart
+from ui.lesson import check, explain, friendly_errors, header, seed, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l3_"  # prefix of every widget and session key on this page
@@ -48,6 +50,20 @@ header(
 )
 
 
+def chart(fig, key: str, where=None) -> None:
+    lesson_chart(fig, key=P + key, where=where)
+
+
+def follow(key: str, basis, value) -> None:
+    """Put widget ``key`` back to ``value`` whenever ``basis`` (what its default depends on) has changed
+    since the last run. The key, and so the URL parameter, stays the same; a fresh session keeps the
+    value its link gives."""
+    mark = key + "_for"
+    if st.session_state.get(mark, basis) != basis:
+        st.session_state[key] = value
+    st.session_state[mark] = basis
+
+
 @st.cache_data(show_spinner="Preparing the text...")
 def builtin(name: str, text_seed: int) -> str:
     return lm.builtin_text(name, seed=text_seed)
@@ -55,12 +71,12 @@ def builtin(name: str, text_seed: int) -> str:
 
 # --- 1. the text and the model ------------------------------------------------------------------
 st.header("1. The text and the model")
-source = st.radio("Text to learn", lm.TEXT_SOURCES, horizontal=True, key=P + "source")
+source = st.radio("Text to learn", lm.TEXT_SOURCES, horizontal=True, key=P + "source", bind="query-params")
 text = None
 with friendly_errors("Paste plain text with at least a few lines, or upload a UTF-8 .txt file."):
     if source == lm.OWN:
         c1, c2 = st.columns([3, 2])
-        pasted = c1.text_area("Paste a text", OWN_DEFAULT, height=140, key=P + "pasted")
+        pasted = c1.text_area("Paste a text", OWN_DEFAULT, height=140, key=P + "pasted", bind="query-params")
         upload = c2.file_uploader(
             "...or upload a text file (UTF-8)",
             type=["txt", "py", "md", "html", "csv", "json", "tex"],
@@ -80,29 +96,37 @@ cell = c1.selectbox(
     list(lm.CELL_CHOICES).index(D.cell),
     format_func=lm.CELL_CHOICES.get,
     key=P + "cell",
+    bind="query-params",
 )
-hidden = c2.select_slider("Hidden units H", [16, 32, 64, 96, 128, 192, 256], D.hidden_size, key=P + "hidden")
-layers = c3.slider("Layers", 1, 3, D.num_layers, key=P + "layers")
+hidden = c2.select_slider(
+    "Hidden units H", [16, 32, 64, 96, 128, 192, 256], D.hidden_size, key=P + "hidden", bind="query-params"
+)
+layers = c3.slider("Layers", 1, 3, D.num_layers, key=P + "layers", bind="query-params")
 lr = c4.select_slider(
-    "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 1e-1], D.lr, key=P + "lr",
+    "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 1e-1], D.lr,
+    key=P + "lr", bind="query-params",
     help="Adam's step size at the start. Too small learns slowly; too large makes the loss jump or diverge.",
 )  # fmt: skip
 clip = c5.select_slider(
-    "Clip gradient norm at", ["off", 0.1, 0.5, 1.0, 5.0, 25.0], D.clip, key=P + "clip",
+    "Clip gradient norm at", ["off", 0.1, 0.5, 1.0, 5.0, 25.0], D.clip, key=P + "clip", bind="query-params",
     help="Rescale the gradient when its norm ||g|| is larger than this (lesson 4 shows why).",
 )  # fmt: skip
 with st.expander("More settings: window length, batch size, learning-rate decay"):
     c1, c2, c3 = st.columns(3)
     seq_len = c1.select_slider(
         "Window length T (how far back BPTT reaches)", [16, 32, 64, 100, 150, 200], D.seq_len,
-        key=P + "seq_len",
+        key=P + "seq_len", bind="query-params",
         help="Training cuts the text into windows of T characters; the gradient flows back at most T steps.",
     )  # fmt: skip
-    batch = c2.select_slider("Batch size", [8, 16, 32, 64], D.batch_size, key=P + "batch")
+    batch = c2.select_slider(
+        "Batch size", [8, 16, 32, 64], D.batch_size, key=P + "batch", bind="query-params"
+    )
     half_life = c3.select_slider(
         "Learning rate halves every ... steps", [0, 250, 500, 1000, 2000], D.lr_half_life,
-        format_func=lambda n: "never (constant)" if n == 0 else f"{n} (after the first {n})", key=P + "half",
-        help="Large steps early to learn fast, smaller ones later to settle: lr_t = lr * 0.5^((t - n) / n).",
+        format_func=lambda n: "never" if n == 0 else str(n),  # also the URL's value: ?l3_half=500
+        key=P + "half", bind="query-params",
+        help="Large steps early to learn fast, smaller ones later to settle: constant for the first n steps, "
+        "then lr_t = lr * 0.5^((t - n) / n).",
     )  # fmt: skip
 
 try:
@@ -134,7 +158,7 @@ with st.expander("Show the beginning of the text"):
 
 # --- 2. training ----------------------------------------------------------------------------------
 st.header("2. Training maximises the likelihood")
-st.markdown(
+explain(
     "The chain rule of probability turns the probability of a whole text into a product of next-character "
     "predictions, one per step, each conditioned on everything before it (that is what $h_t$ summarises). "
     "Training maximises this likelihood, which is the same as minimising its negative log, and the log "
@@ -145,7 +169,7 @@ st.latex(
     r"\qquad \hat y_t = \mathrm{softmax}(W_{hy} h_t + b_y)"
 )
 st.latex(r"L = -\log p(x_1, \dots, x_T) = \sum_{t} L_t, \qquad L_t = -\log \hat y_{t}[x_{t+1}]")
-st.markdown(
+explain(
     "**Backpropagation through time (BPTT)** unrolls the network over the window and applies the chain "
     "rule backwards: $h_t$ influences $L_t$ directly and every later loss through $h_{t+1}$, so its gradient "
     "collects both. The weights are shared by all steps, so their gradient is a sum over steps:"
@@ -156,7 +180,7 @@ st.latex(
     r"\qquad \frac{\partial L}{\partial W_{hh}} = \sum_t \frac{\partial L}{\partial h_t}"
     r"\frac{\partial h_t}{\partial W_{hh}}\Big|_{\text{step } t}"
 )
-st.markdown(
+explain(
     f"Each click trains for **{SECONDS_PER_CLICK:g} s** on random windows of T = {seq_len} characters "
     f"(batches of {batch}), with Adam. Every {SAMPLE_EVERY_S:g} s the model writes a short sample "
     f"(τ = {D.temperature:g}), so you can watch text emerge. The training loss is the mean $L_t$ per "
@@ -201,9 +225,10 @@ if samples:
 st.header("3. Look at the model at any point of its training")
 steps = [step for step, _ in trainer.checkpoints]
 if len(steps) > 1:
+    follow(P + "ckpt", (id(trainer), trainer.step), steps[-1])  # after training: the newest checkpoint
     chosen = st.select_slider(
         "Training step to look at (the model saved at that step)", steps, steps[-1],
-        key=f"{P}ckpt_{trainer.step}",
+        key=P + "ckpt", bind="query-params",
         help="Checkpoints are kept every 100 steps; every view below uses the one you pick.",
     )  # fmt: skip
 else:
@@ -224,20 +249,26 @@ c3.metric("Guessing uniformly", f"{np.log2(len(task.vocab)):.3f}", help="log2 V 
 st.header("4. The loss of one sequence is a sum over steps")
 first_lines = held_out[held_out.find("\n") + 1 :] if "\n" in held_out[:-1] else held_out
 default_seq = "\n".join(first_lines.split("\n")[:2])[: lm.MAX_SCORED] or text[:60]
+follow(P + "seq", text_id, default_seq)
 seq_text = st.text_area(
     "A sequence to score (from the held-out text; edit it)", default_seq, height=80,
-    key=f"{P}seq_{text_id}",
+    key=P + "seq", bind="query-params",
     help="Characters the training text lacks are refused: the model has no input for them.",
 )  # fmt: skip
 with friendly_errors("Type characters that occur in the training text."):
     sl = lm.step_losses(view, task, seq_text)
-    st.plotly_chart(
+    chart(
         charts.step_loss_figure(
             sl.inputs, sl.targets, sl.loss, sl.grad_h_norm,
             title=f"L_t of each step, and ||dL/dh_t|| of L = sum_t L_t (model at step {chosen})",
         ),
-        width="stretch",
+        "step_loss",
     )  # fmt: skip
+    step_table = pd.DataFrame(
+        {"t": range(1, len(sl.loss) + 1), "x_t": list(sl.inputs), "x_{t+1}": list(sl.targets),
+         "L_t": sl.loss, "||dL/dh_t||": sl.grad_h_norm}
+    )  # fmt: skip
+    csv_button(step_table, "rnnviz-l3-step-losses", P + "csv_steps", "L_t and ||dL/dh_t|| per step (CSV)")
     worst = int(np.nanargmax(sl.loss))
     st.latex(
         rf"L = \sum_{{t=1}}^{{{len(sl.loss)}}} L_t = {sl.total:.2f}\ \text{{nats}}"
@@ -246,9 +277,12 @@ with friendly_errors("Type characters that occur in the training text."):
     )
     st.markdown(
         f"The most surprising step is t = {worst}: after reading `{sl.inputs[worst]!r}` the model gave the "
-        f"actual next character `{sl.targets[worst]!r}` only p = {np.exp(-sl.loss[worst]):.3f}. The lower "
-        "panel is what BPTT computes: the gradient of the *whole* sum with respect to each $h_t$. The last "
-        "steps get gradient only from their own loss; earlier steps collect it from every later loss too."
+        f"actual next character `{sl.targets[worst]!r}` only p = {np.exp(-sl.loss[worst]):.3f}."
+    )
+    explain(
+        "The lower panel is what BPTT computes: the gradient of the *whole* sum with respect to each $h_t$. "
+        "The last steps get gradient only from their own loss; earlier steps collect it from every later "
+        "loss too."
     )
     surprise = np.concatenate([[np.nan], sl.loss])
     st.markdown("**The same sequence coloured by how surprised the model was** ($L_t$ of each character):")
@@ -256,7 +290,7 @@ with friendly_errors("Type characters that occur in the training text."):
 
 # --- 5. sampling ---------------------------------------------------------------------------------
 st.header("5. Sampling: temperature and priming")
-st.markdown(
+explain(
     "To write, the model is fed a **priming text**, then draws the next character from its prediction, "
     "feeds it back in, and repeats. The **temperature** $\\tau$ divides the scores $z$ before the softmax: "
     "$\\tau < 1$ sharpens the distribution (safer, more repetitive), $\\tau > 1$ flattens it (more "
@@ -264,13 +298,14 @@ st.markdown(
 )
 st.latex(r"p_i = \frac{\exp(z_i / \tau)}{\sum_j \exp(z_j / \tau)}, \qquad z = W_{hy} h_t + b_y")
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+follow(P + "prime", text_id, prime_default.replace("\n", "↵"))
 prime = c1.text_input(
-    "Priming text (↵ = a new line)", prime_default.replace("\n", "↵"), key=f"{P}prime_{text_id}",
+    "Priming text (↵ = a new line)", prime_default.replace("\n", "↵"), key=P + "prime", bind="query-params",
     help="The model reads this first. Type ↵ for a line break. Characters the text lacks are refused.",
 )  # fmt: skip
-temperature = c2.slider("Temperature τ", 0.1, 2.0, D.temperature, 0.05, key=P + "temp")
-top_k = c3.slider("Top-k (0 = off)", 0, min(40, len(task.vocab)), 0, key=P + "topk")
-length = c4.slider("Characters to write", 50, 1000, 300, 50, key=P + "length")
+temperature = c2.slider("Temperature τ", 0.1, 2.0, D.temperature, 0.05, key=P + "temp", bind="query-params")
+top_k = c3.slider("Top-k (0 = off)", 0, min(40, len(task.vocab)), 0, key=P + "topk", bind="query-params")
+length = c4.slider("Characters to write", 50, 1000, 300, 50, key=P + "length", bind="query-params")
 with friendly_errors("Use only characters of the training text in the priming text."):
     smp = sample(view, task, prime.replace("↵", "\n"), length, temperature, top_k, seed=seed())
     gen = smp.text[len(smp.prime) :]
@@ -288,19 +323,24 @@ with friendly_errors("Use only characters of the training text in the priming te
             ok = sum(is_well_formed(line) for line in lines)
             st.caption(f"{ok} of {len(lines)} complete lines are well formed (every tag closed, in order).")
     n_shown = min(40, len(gen))
-    st.plotly_chart(
+    chart(
         charts.next_char_figure(
             smp.probs[:n_shown], task.vocab, smp.text[len(smp.prime) - 1 : len(smp.prime) - 1 + n_shown],
             gen[:n_shown], k=5,
             title=f"The 5 most likely next characters at each position (τ = {temperature:g}); "
             "bold = the one drawn",
         ),
-        width="stretch",
+        "next_char",
     )  # fmt: skip
+    drawn = pd.DataFrame(
+        {"position": range(1, len(gen) + 1), "after": list(smp.text[len(smp.prime) - 1 : -1]),
+         "drawn": list(gen), "p": drawn_p, "-ln p": -np.log(drawn_p)}
+    )  # fmt: skip
+    csv_button(drawn, "rnnviz-l3-sample", P + "csv_sample", "The sample, one row per character (CSV)")
 
 # --- 6. inside the model ---------------------------------------------------------------------------
 st.header("6. Inside the model: find an interpretable unit")
-st.markdown(
+explain(
     "Most hidden units are hard to read, but a few track something a human can name (Karpathy et al., "
     "*Visualizing and Understanding Recurrent Networks*, 2015; Strobelt et al., *LSTMVis*, 2017). Below, "
     "every unit's $h_t$ is correlated with a structural signal over a stretch of held-out text; the best "
@@ -311,40 +351,62 @@ probe = probe[:TRACED_CHARS]
 signals = {name: v for name, v in lm.structural_signals(probe).items() if np.ptp(v) > 0}  # that vary here
 names = list(signals)
 c1, c2, c3 = st.columns([2, 1, 3])
+signal_default = names.index(lm.DEFAULT_SIGNAL[source]) if lm.DEFAULT_SIGNAL[source] in names else 0
+follow(P + "signal", text_id, names[signal_default])
 signal_name = c1.selectbox(
-    "Signal", names, names.index(lm.DEFAULT_SIGNAL[source]) if lm.DEFAULT_SIGNAL[source] in names else 0,
-    key=f"{P}signal_{text_id}",
+    "Signal", names, signal_default,
+    key=P + "signal", bind="query-params",
     help="tag depth: open elements; inside a string: 1 inside a Python string literal; indentation level: "
     "4-space indents of the line; position in the line: characters since the last line break. "
     "Only the signals that change on this text are listed.",
 )  # fmt: skip
-layer = c2.selectbox("Layer", list(range(1, layers + 1)), layers - 1, key=f"{P}layer_{layers}") - 1
+follow(P + "layer", layers, layers)  # more or fewer layers: show the top one
+layer = (
+    c2.selectbox("Layer", list(range(1, layers + 1)), layers - 1, key=P + "layer", bind="query-params") - 1
+)
 with friendly_errors():
     h = lm.hidden_states(view, task.encode(probe))[layer]  # (T, H)
     ranked = lm.rank_units(h, signals[signal_name])
     top = ranked[:10]
     table = pd.DataFrame({"unit": [s.unit for s in ranked], "r": [s.r for s in ranked]})
+    follow(P + "unit", (id(trainer), chosen, layer, signal_name, text_id), int(table["unit"][0]))
+    r_of = dict(zip(table["unit"], table["r"], strict=True))
     unit = c3.selectbox(
         "Unit to colour the text by (best match first)", table["unit"].tolist(), 0,
-        format_func=lambda j: f"unit {j} (r = {table.set_index('unit').loc[j, 'r']:+.2f})",
-        key=f"{P}unit_{chosen}_{hidden}_{layer}_{signal_name}",
+        format_func=lambda j: f"unit {j}",  # the URL holds "unit 7"; r is in the help and the titles
+        key=P + "unit", bind="query-params",
+        help="Units in order of |r|, the correlation of h_t[unit] with the signal over the held-out text.",
     )  # fmt: skip
     left, right = st.columns([2, 3])
-    left.plotly_chart(
+    chart(
         charts.unit_ranking_figure(
             [s.unit for s in top], [s.r for s in top], signal_name, title=f"Top units for '{signal_name}'"
         ),
-        width="stretch",
+        "ranking",
+        left,
     )
+    with left:
+        csv_button(table, "rnnviz-l3-units", P + "csv_units", f"r of every unit with '{signal_name}' (CSV)")
     shown = probe[:SHOWN_CHARS]
-    right.plotly_chart(
+    chart(
         charts.unit_trace_figure(
             h[: len(shown), unit], signals[signal_name][: len(shown)], shown, unit, signal_name,
-            title=f"h_t[{unit}] and {signal_name} over the text (model at step {chosen})",
+            title=f"h_t[{unit}] (r = {r_of[unit]:+.2f}) and {signal_name} over the text "
+            f"(model at step {chosen})",
         ),
-        width="stretch",
+        "unit_trace",
+        right,
     )  # fmt: skip
-    st.markdown(f"**The held-out text coloured by unit {unit}'s activation** $h_t[{unit}]$ (blue < 0 < red):")
+    with right:
+        trace_table = pd.DataFrame(
+            {"t": range(1, len(probe) + 1), "x_t": list(probe), f"h_t[{unit}]": h[: len(probe), unit],
+             signal_name: signals[signal_name]}
+        )  # fmt: skip
+        csv_button(trace_table, "rnnviz-l3-unit-trace", P + "csv_trace", f"h_t[{unit}] and the signal (CSV)")
+    st.markdown(
+        f"**The held-out text coloured by unit {unit}'s activation** $h_t[{unit}]$, r = {r_of[unit]:+.2f} "
+        "(blue < 0 < red):"
+    )
     st.html(charts.colored_text(shown, h[: len(shown), unit], f"h_t[{unit}]", (-1.0, 1.0), signed=True))
     st.caption(
         f"Pearson r over {len(probe):,} characters. An untrained model's units correlate only weakly; after "
@@ -363,4 +425,28 @@ try_this(
     "in each.",
     "Choose the Python source, train, and look for a unit that switches on inside strings "
     "(signal 'inside a string').",
+)
+check(
+    "03_char_lm.py",
+    "Section 4 shows L = sum_t L_t for your sequence. Why is the loss of a whole sequence a sum of "
+    "per-step losses?",
+    [
+        "Because the characters of a text are independent of each other.",
+        "Because p(x_1..x_T) = prod_t p(x_t | x_<t) by the chain rule of probability, and -log turns that "
+        "product into a sum.",
+        "Because BPTT cuts the gradient at every step, so each step is trained on its own.",
+        "Because the loss is a mean squared error, which adds up over steps.",
+    ],
+    1,
+    "The chain rule holds for any text, with no independence assumed: each factor is conditioned on "
+    "everything before it, which is what h_t summarises. Minimising -log p of the product is minimising "
+    "the sum of the L_t = -log p(x_t | x_<t), which is why section 4's total is the sum of its bars.",
+    {
+        0: "They are not: each factor p(x_t | x_<t) depends on everything before x_t, through h_t. The "
+        "chain rule needs no independence.",
+        2: "BPTT does the opposite: the gradient of L flows back through every step (the lower panel of "
+        "section 4 is dL/dh_t of the whole sum).",
+        3: "The per-step loss is a cross-entropy: -log of the probability given to the actual next "
+        "character.",
+    },
 )

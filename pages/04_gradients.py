@@ -24,7 +24,9 @@ from rnnviz.lessons.gradients import (
 )
 from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, measure
 from rnnviz.lessons.memory_report import accuracy_rows, load_bench, story, transfer_rows
-from ui.lesson import friendly_errors, header, seed, try_this
+from ui.export import csv_button
+from ui.lesson import chart as lesson_chart
+from ui.lesson import check, explain, friendly_errors, header, seed, try_this
 from ui.training import (
     current_trainer,
     history_figure,
@@ -45,8 +47,8 @@ RECIPES = {"curriculum": LagRecipe(curriculum=True), "direct": LagRecipe(curricu
 RECIPE_LABELS = {"curriculum": "curriculum on the lag (default)", "direct": "directly at the lag"}
 
 
-def chart(fig, key: str, where=st) -> None:
-    where.plotly_chart(fig, width="stretch", key=P + key)
+def chart(fig, key: str, where=None) -> None:
+    lesson_chart(fig, key=P + key, where=where)
 
 
 def with_slot(fn, *args):
@@ -72,7 +74,7 @@ header(
 
 # --- 1. the scalar chain ----------------------------------------------------------------------
 st.header("1. One number: a chain of tanh steps")
-st.markdown(
+explain(
     "Take the smallest RNN there is: a scalar input $x_t$, a scalar state $s_t$ and scalar weights. "
     "The derivative of $\\tanh$ is $1 - \\tanh^2$, which is at most 1 and tiny when $|z_t|$ is large "
     "(the unit is *saturated*). How much $s_t$ depends on the start $s_0$ is a product of one factor "
@@ -86,21 +88,26 @@ st.latex(
     r"\left|\frac{\partial s_t}{\partial s_0}\right| \le |w_h|^t"
 )
 c1, c2, c3 = st.columns(3)
-w_h = c1.slider("w_h (recurrent weight)", -2.0, 2.0, 0.9, 0.05, key=P + "w_h")
-w_x = c1.slider("w_x (input weight)", -2.0, 2.0, 1.0, 0.1, key=P + "w_x")
-x_amp = c2.slider("input x", -3.0, 3.0, 1.0, 0.1, key=P + "x", help="The size of the inputs x_t.")
+w_h = c1.slider("w_h (recurrent weight)", -2.0, 2.0, 0.9, 0.05, key=P + "w_h", bind="query-params")
+w_x = c1.slider("w_x (input weight)", -2.0, 2.0, 1.0, 0.1, key=P + "w_x", bind="query-params")
+x_amp = c2.slider(
+    "input x", -3.0, 3.0, 1.0, 0.1, key=P + "x", bind="query-params", help="The size of the inputs x_t."
+)
 pattern = c2.selectbox(
     "inputs over time",
     PATTERNS,
     key=P + "pattern",
+    bind="query-params",
     format_func=lambda p: "typed by you" if p == "typed" else p,
     help="'typed by you': x_t = x times the numbers you type, then 0.",
 )
 typed_text = (
-    c2.text_input("your inputs x_1, x_2, ...", "1, 0, 0, -1", key=P + "typed") if pattern == "typed" else ""
+    c2.text_input("your inputs x_1, x_2, ...", "1, 0, 0, -1", key=P + "typed", bind="query-params")
+    if pattern == "typed"
+    else ""
 )
-b = c3.slider("b (bias)", -2.0, 2.0, 0.0, 0.1, key=P + "b")
-T_scalar = c3.slider("steps T", 5, 150, 40, 5, key=P + "T")
+b = c3.slider("b (bias)", -2.0, 2.0, 0.0, 0.1, key=P + "b", bind="query-params")
+T_scalar = c3.slider("steps T", 5, 150, 40, 5, key=P + "T", bind="query-params")
 with friendly_errors("Example: 1, 0, 0, -1"):
     typed = parse_inputs(typed_text) if pattern == "typed" else ()
     scfg = ScalarConfig(
@@ -110,6 +117,19 @@ with friendly_errors("Example: 1, 0, 0, -1"):
     left, right = st.columns([3, 2])
     chart(charts.scalar_product(sc.product, sc.bound, w_h, "The product of step derivatives"), "scalar", left)
     chart(charts.scalar_steps(sc.s, sc.dsdz, sc.step, "Each step's factor"), "scalar_steps", right)
+    chain = pd.DataFrame(
+        {
+            "t": range(1, T_scalar + 1),
+            "x_t": sc.x,
+            "z_t": sc.z,
+            "s_t": sc.s,
+            "ds_t/dz_t": sc.dsdz,
+            "ds_t/ds_{t-1}": sc.step,
+            "ds_t/ds_0": sc.product,
+            "|w_h|^t": sc.bound,
+        }
+    )
+    csv_button(chain, "rnnviz-l4-scalar-chain", P + "csv_scalar", "Every step of the chain (CSV)")
     final = float(sc.product[-1])
     per_step = abs(final) ** (1 / T_scalar) if final else 0.0
     st.markdown(
@@ -125,7 +145,7 @@ with friendly_errors("Example: 1, 0, 0, -1"):
 
 # --- 2. a real RNN --------------------------------------------------------------------------
 st.header("2. A real RNN: the gradient norm at every step, and its bound")
-st.markdown(
+explain(
     "Now a tanh RNN with $H$ hidden units reads *remember the first word* (a country, then distractor "
     "words, then *fluent*; it must answer the country's language) and the loss $L$ is read at the last "
     "step $T$. One step back multiplies the gradient by the transposed step Jacobian "
@@ -138,7 +158,7 @@ st.latex(
     r"\left\|\frac{\partial L}{\partial h_t}\right\| \le \left\|\frac{\partial L}{\partial h_T}\right\| "
     r"\prod_{s=t+1}^{T} \|D_s\|\, \|W_{hh}\|^{T-t}"
 )
-st.markdown(
+explain(
     "If $\\|W_{hh}\\| < 1$ the bound forces the gradient to vanish. The **spectral radius** "
     "$\\rho(W_{hh}) \\le \\|W_{hh}\\|$, the largest $|\\text{eigenvalue}|$, is what repeated "
     "multiplication by the same matrix grows like in the long run ($\\rho^n$): with $\\rho < 1$ the "
@@ -146,10 +166,21 @@ st.markdown(
     "control below rescales a copy of $W_{hh}$ to the $\\rho$ you choose; the model keeps its own weights."
 )
 c1, c2, c3 = st.columns(3)
-lag = c1.slider("lag (distractor words)", 5, 60, 20, 1, key=P + "lag", help="The sequence has lag + 2 words.")
-hidden = c2.select_slider("hidden units H", [8, 16, 32, 64], 32, key=P + "hidden")
-rescale = c3.toggle("rescale W_hh", True, key=P + "rescale")
-rho = c3.slider("spectral radius ρ(W_hh)", 0.5, 1.5, 0.9, 0.05, key=P + "rho", disabled=not rescale)
+lag = c1.slider(
+    "lag (distractor words)",
+    5,
+    60,
+    20,
+    1,
+    key=P + "lag",
+    bind="query-params",
+    help="The sequence has lag + 2 words.",
+)
+hidden = c2.select_slider("hidden units H", [8, 16, 32, 64], 32, key=P + "hidden", bind="query-params")
+rescale = c3.toggle("rescale W_hh", True, key=P + "rescale", bind="query-params")
+rho = c3.slider(
+    "spectral radius ρ(W_hh)", 0.5, 1.5, 0.9, 0.05, key=P + "rho", bind="query-params", disabled=not rescale
+)
 gcfg = GradientsConfig(lag=lag, hidden_size=hidden, seed=seed())
 trainer = session_trainer(KEY, asdict(gcfg), gcfg.trainer)
 task = gcfg.task()
@@ -182,7 +213,7 @@ with friendly_errors("Move the spectral radius back between 0.5 and 1.5."):
         ),
         "bound",
     )
-    st.markdown(
+    explain(
         "The grey dashed line is the bound above; the dotted line is the tighter product of the actual "
         "step norms $\\prod \\|D_s W_{hh}\\|$. The measured norm always stays under both (a test checks "
         "it at every step); the bound is loose because it assumes every step pushes the gradient along "
@@ -191,10 +222,24 @@ with friendly_errors("Move the spectral radius back between 0.5 and 1.5."):
         "steps can grow it."
     )
     chart(charts.jacobian_strip(prof.jac_norm, tokens, "Step Jacobian norms ‖D_t W_hh‖"), "strip")
+    profile = pd.DataFrame(
+        {
+            "t": range(len(tokens)),
+            "x_t (word)": tokens,
+            "||dL/dh_t||": prof.grad_norm,
+            "bound": prof.bound,
+            "product of ||D_s W_hh||": prof.step_bound,
+            "||D_t W_hh||": prof.jac_norm,
+            "||D_t||": prof.d_norm,
+        }
+    )
+    csv_button(
+        profile, "rnnviz-l4-gradient-norms", P + "csv_bound", "‖dL/dh_t‖ and the bounds per step (CSV)"
+    )
 
 # --- 3. gradients while training --------------------------------------------------------------
 st.header("3. Gradients while training")
-st.markdown(
+explain(
     f"Train this RNN and watch $\\|\\partial L / \\partial h_t\\|$ of the sequence above, recorded every "
     f"{RECORD_EVERY} training steps: one row of the heatmap per recording (top = start), one column per "
     "time step. Dark columns on the left are the vanishing gradient: the first word, the only one that "
@@ -219,6 +264,14 @@ def training_section() -> None:
     )
     heat = st.empty()
     chart(charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training"), "heat", heat)
+    rows = [
+        {"training step": step, "t": t, "x_t (word)": word, "||dL/dh_t||": g}
+        for step, row in zip(rec.steps, rec.grid(), strict=True)
+        for t, (word, g) in enumerate(zip(tokens, row, strict=True))
+    ]
+    csv_button(
+        pd.DataFrame(rows), "rnnviz-l4-gradients-over-training", P + "csv_heat", "The heatmap's numbers (CSV)"
+    )
     if go:
         drawn = [len(rec.steps)]
 
@@ -245,7 +298,7 @@ training_section()
 # --- 4. exploding in practice ------------------------------------------------------------------
 st.header("4. Exploding in practice, and clipping")
 preset = ExplodingPreset(seed=seed())
-st.markdown(
+explain(
     f"A ReLU RNN does not squash its state, so nothing caps the product. This preset starts "
     f"$W_{{hh}} = {preset.w_hh_scale:g}\\, I$ (an *IRNN*, Le, Jaitly and Hinton 2015: every unit keeps "
     f"{preset.w_hh_scale:g} times its previous value), reads *remember the first word* with lag "
@@ -295,12 +348,20 @@ if st.session_state.get(P + "exploded") == asdict(preset):
             icon=":material/check_circle:",
         )
         chart(charts.clipping_runs(raw, clipped, "Loss and gradient norm, without and with clipping"), "clip")
+        runs_table = pd.concat(
+            pd.DataFrame(
+                {"run": name, "step": run.step, "loss": run.loss, "batch accuracy": run.acc,
+                 "||g||": run.grad_norm, "||g|| after clipping": run.grad_norm_clipped}
+            )
+            for name, run in (("without clipping", raw), (f"clipped at {clipped.clip:g}", clipped))
+        )  # fmt: skip
+        csv_button(runs_table, "rnnviz-l4-clipping", P + "csv_clip", "Both runs, step by step (CSV)")
 else:
     st.caption("Nothing trains until you click: both runs take a few seconds.")
 
 # --- 5. short vs long memory --------------------------------------------------------------------
 st.header("5. Short vs long memory: RNN, LSTM and GRU")
-st.markdown(
+explain(
     "*The clouds are in the ___*: the answer sits two words back, and any RNN finds it. *I grew up in "
     "France ... (many words) ... I speak fluent ___*: the answer sits at the start. The classic claim is "
     "that a plain RNN cannot learn such long gaps because the gradient from the answer vanishes before "
@@ -324,11 +385,16 @@ with st.expander("The training recipe, and why"):
         "the curriculum did not get that far."
     )
 c1, c2, c3 = st.columns([2, 2, 1])
-mem_lag = c1.select_slider("lag to measure", MEMORY_LAGS, 100, key=P + "mem_lag")
+mem_lag = c1.select_slider("lag to measure", MEMORY_LAGS, 100, key=P + "mem_lag", bind="query-params")
 recipe_name = c2.radio(
-    "recipe", list(RECIPES), format_func=RECIPE_LABELS.get, key=P + "recipe", horizontal=True
+    "recipe",
+    list(RECIPES),
+    format_func=RECIPE_LABELS.get,
+    key=P + "recipe",
+    bind="query-params",
+    horizontal=True,
 )
-budget = c3.select_slider("steps per cell", [100, 300, 600], 600, key=P + "budget")
+budget = c3.select_slider("steps per cell", [100, 300, 600], 600, key=P + "budget", bind="query-params")
 recipe = RECIPES[recipe_name]
 st.caption(f"Recipe: {recipe.describe()}; up to {budget} steps or {MEASURE_SECONDS:g} s per cell.")
 
@@ -399,6 +465,7 @@ if mine:
         ]
     )
     st.dataframe(shown, hide_index=True, width="stretch")
+    csv_button(shown, "rnnviz-l4-memory", P + "csv_points", "Your measurements (CSV)")
     st.caption(
         "Your measurements (solid lines), cached per setting: the next visitor with the same lag, recipe, "
         f"budget and seed gets them at once. A point cut short by the {MEASURE_SECONDS:g} s cap shows fewer "
@@ -438,4 +505,27 @@ try_this(
     "Section 3: train for a few clicks. Do the left columns of the heatmap get brighter as the model "
     "learns to carry the first word? Then set the lag to 60, reset, and train again.",
     "Section 5: measure at lag 20 and lag 200 with both recipes. Which cell needs the curriculum most?",
+)
+check(
+    "04_gradients.py",
+    "Section 2 shows ‖dL/dh_t‖ shrinking step by step on its way back to the first word. Why does it shrink "
+    "by about the same factor at every step (geometrically), rather than by a fixed amount?",
+    [
+        "Because the loss is read only at the last step, so the earlier steps get no gradient at all.",
+        "Because each step back multiplies the gradient by that step's Jacobian D_t W_hh: after T - t "
+        "steps it is a product of T - t factors, and with factors below 1 the product shrinks like a power.",
+        "Because clipping at 1.0 cuts the gradient a little more at every step.",
+        "Because tanh'(z) is exactly 0 at every step, so no gradient gets through.",
+    ],
+    1,
+    "dL/dh_t = dL/dh_T · (D_T W_hh) ··· (D_{t+1} W_hh): one factor per step, which is what the strip below "
+    "the chart shows. The 'factor per step back' metric is its typical size; slide ρ(W_hh) up and it grows "
+    "towards (and past) 1.",
+    {
+        0: "The earlier steps do get gradient, through h_{t+1}: the chart is not zero at the first word, "
+        "just small. Why does it fall by a factor rather than stop?",
+        2: "Clipping rescales the whole gradient of a training step at once; section 2 does not clip at all.",
+        3: "If tanh' were 0 nothing would pass at all. It is between 0 and 1: 1 - h_t^2 (the D_t of the "
+        "equation).",
+    },
 )

@@ -13,7 +13,8 @@ from rnnviz.model import ModelConfig, SeqModel
 from rnnviz.tasks import FirstWord
 from rnnviz.trace import GateClamp, trace
 from rnnviz.train import TrainConfig, Trainer
-from ui.lesson import friendly_errors, header, seed, try_this
+from ui.export import csv_button
+from ui.lesson import chart, check, explain, friendly_errors, header, seed, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l5_"  # prefix of every widget and session key on this page
@@ -38,6 +39,24 @@ GATE_TITLES = {
 }
 N_COUNTRIES = 4
 STEPS_PER_CLICK, SECONDS_PER_CLICK = 150, 8.0
+CLAMP_UNITS = {"all": "all units", "one": "only unit j (chosen above)"}
+
+
+def show(fig, name: str, where=None) -> None:
+    """A chart across its column, larger in presenter mode."""
+    chart(fig, key=P + name, where=where)
+
+
+def follow(key: str, basis, value) -> None:
+    """Put widget ``key`` back to ``value`` when ``basis`` (what its default is made of) changes.
+
+    The widget keeps one key (one URL parameter) for good; on a session's first run nothing is
+    reset, so the value of a shared link stands."""
+    mark = key + "_basis"
+    if st.session_state.get(mark, basis) != basis:
+        st.session_state[key] = value
+    st.session_state[mark] = basis
+
 
 header(
     "LSTM: a cell with gates",
@@ -58,22 +77,26 @@ header(
 
 # --- the task and the live model ---------------------------------------------------------------
 st.header("The task and the live model")
-st.markdown(
+explain(
     "The model reads a sentence that starts with a country, then some filler words, then *fluent*, and must "
     "name the language: *Spain moved to sea school ... fluent* → **Spanish**. Only the first word matters, "
     f"so the LSTM has to hold it in memory across all the filler. Guessing gives {1 / N_COUNTRIES:.0%} "
     "accuracy."
 )
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-cell = c1.selectbox("Cell", list(VARIANTS), format_func=VARIANTS.get, key=P + "cell")
+cell = c1.selectbox("Cell", list(VARIANTS), format_func=VARIANTS.get, key=P + "cell", bind="query-params")
 lag = c2.slider(
-    "Filler words (lag)", 2, 30, 10, key=P + "lag", help="Words between the country and 'fluent'."
+    "Filler words (lag)", 2, 30, 10, key=P + "lag", bind="query-params",
+    help="Words between the country and 'fluent'.",
+)  # fmt: skip
+hidden = c3.select_slider(
+    "Hidden units H", [4, 6, 8, 12, 16, 24, 32], 12, key=P + "hidden", bind="query-params"
 )
-hidden = c3.select_slider("Hidden units H", [4, 6, 8, 12, 16, 24, 32], 12, key=P + "hidden")
 forget_bias = c4.checkbox(
     "Forget bias +1",
     True,
     key=P + "fbias",
+    bind="query-params",
     help="Start the forget-gate bias at 1 (common practice): f_t starts near sigma(1) = 0.73, "
     "so the cell keeps its memory from the start. (The coupled variant has no forget-gate bias of its own.)",
 )
@@ -97,16 +120,18 @@ if trainer.step == 0:
         "real numbers; press **Train** (a few seconds) and watch the gates take sides."
     )
 
+example = task.decode(task.example(0).x[0])
+follow(P + "text", (lag, seed()), example)  # a new task brings its own example sentence
 text = st.text_input(
     "The sentence the model reads (edit it: any words of the task's vocabulary)",
-    task.decode(task.example(0).x[0]),
-    key=f"{P}text_{lag}_{seed()}",
+    example,
+    key=P + "text",
+    bind="query-params",
     help="Countries: "
     + ", ".join(task.countries)
     + ". Filler words: "
     + ", ".join(task.vocab[N_COUNTRIES:-1]),
 )
-example = task.decode(task.example(0).x[0])
 try:
     x, y = gating.read_sentence(task, text)
 except InputError as err:
@@ -130,10 +155,18 @@ m3.metric(
 # --- the four steps ----------------------------------------------------------------------------
 st.header("The four steps, one at a time")
 c1, c2, c3 = st.columns([3, 2, 2])
-stage = c1.radio("Step", list(STAGES), format_func=STAGES.get, horizontal=True, key=P + "stage")
-t = c2.slider("Time step t", 0, T - 1, min(1, T - 1), key=f"{P}t_{T}", help="0 is the country.")
-unit = c3.slider(
-    "Unit j", 0, hidden - 1, gating.busiest_unit(lt), key=f"{P}unit_{hidden}_{cell}",
+stage = c1.radio(
+    "Step", list(STAGES), format_func=STAGES.get, horizontal=True, key=P + "stage", bind="query-params"
+)
+if st.session_state.get(P + "t", 0) > T - 1:  # a shorter sentence: stay on its last word
+    st.session_state[P + "t"] = T - 1
+t = c2.select_slider(  # a select_slider keeps one identity as its range changes: the URL follows it
+    "Time step t", list(range(T)), min(1, T - 1), key=P + "t", bind="query-params", help="0 is the country."
+)
+busiest = gating.busiest_unit(lt)
+follow(P + "unit", (hidden, cell), busiest)  # a new model starts at its own remembering unit
+unit = c3.select_slider(
+    "Unit j", list(range(hidden)), busiest, key=P + "unit", bind="query-params",
     help="Starts at the unit with the largest |c| at the last step: usually one that remembers.",
 )  # fmt: skip
 step = worked.worked_step(tr, t, unit)
@@ -168,9 +201,10 @@ WHAT = {
     "next step's gates and the prediction head read.",
 }
 title = f"{VARIANTS[cell]}: step t={t} ('{tokens[t]}'), unit {unit}"
-st.plotly_chart(charts.cell_diagram(cell, stage, step.values, title=title), width="stretch")
+show(charts.cell_diagram(cell, stage, step.values, title=title), "diagram")
 left, right = st.columns([2, 3])
-left.markdown(WHAT[stage])
+with left:
+    explain(WHAT[stage])
 with right:
     for eq in EQUATIONS[stage]:
         st.latex(eq)
@@ -185,7 +219,7 @@ with st.expander("All four steps at this (t, unit) in one table"):
 
 # --- heatmaps ----------------------------------------------------------------------------------
 st.header("Every gate over the whole sentence")
-st.markdown(
+explain(
     "Each heatmap shows one quantity for every unit (rows) at every step (columns), with the words along the "
     "time axis. Gates use one fixed scale from 0 to 1, $g$ and $h$ from -1 to 1, $c$ a scale symmetric "
     "around 0. The black frame marks step $t$. Hover for exact values."
@@ -196,13 +230,23 @@ for pair in (("i", "f"), ("g", "o"), ("c", "h")):
     cols = st.columns(2)
     for col, name in zip(cols, pair, strict=True):
         values = lt.c if name == "c" else lt.gates[name]
-        col.plotly_chart(
+        show(
             charts.gate_heatmap(
                 values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name), mark_step=t
             ),
-            width="stretch",
+            f"heat_{name}",
+            col,
         )
-st.markdown(
+gate_rows = [
+    {"t": s, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in "ifgo"},
+     "c_t": float(lt.c[s, j]), "h_t": float(lt.h[s, j])}
+    for s in range(T)
+    for j in range(hidden)
+]  # fmt: skip
+csv_button(
+    pd.DataFrame(gate_rows), f"lstm-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)"
+)
+explain(
     "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? Then "
     "$c_{t-1}$ survives each step on those units, and what was written at the country (step 0) can still be "
     "read at *fluent*. The intervention below tests it."
@@ -210,7 +254,7 @@ st.markdown(
 
 # --- c slow, h fast ----------------------------------------------------------------------------
 st.header("Does c change slowly and h fast?")
-st.markdown(
+explain(
     "The slides say the cell is the slow, long-term memory and $h$ the fast, working one. The reason is in "
     "the equations: the cell is *edited*, $c_t - c_{t-1} = i_t \\odot g_t - (1 - f_t) \\odot c_{t-1}$, so "
     "where $f_t \\approx 1$ and $i_t \\approx 0$ it stands still; $h_t = o_t \\odot \\tanh(c_t)$ is "
@@ -219,13 +263,13 @@ st.markdown(
 )
 changes = gating.state_changes(lt)
 left, right = st.columns(2)
-left.plotly_chart(
+show(
     over_time(
         changes, tokens, title="Step size of c and h", y_title="norm of the change",
         colors=dict(zip(changes, (COLORS["c"], COLORS["h"]), strict=True)), mark_step=t,
         dash={name: "dot" for name in changes if name.startswith("||h")},
     ),
-    width="stretch",
+    "changes", left,
 )  # fmt: skip
 dc, dh = (float(np.mean(v[1:])) for v in changes.values())
 f_mean = float(lt.gates["f"][1:].mean())
@@ -238,22 +282,27 @@ verdict = (
 )
 st.markdown(
     f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
-    f"{1 - f_mean:.0%} of the old cell. Right: the gradient of the loss at the last step with respect to "
+    f"{1 - f_mean:.0%} of the old cell."
+)
+explain(
+    "Right: the gradient of the loss at the last step with respect to "
     "$c_t$ and $h_t$, back through the sentence (log scale). Along the cell, one step back multiplies it by "
     "$f_t$ and nothing else (no weight matrix, no tanh slope), so where $f \\approx 1$ it survives."
 )
 grads = {"||dL/dc_t||": lt.grad_c_norm, "||dL/dh_t||": lt.grad_h_norm}
-right.plotly_chart(
+show(
     over_time(
         grads, tokens, title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=t,
         colors={"||dL/dc_t||": COLORS["c"], "||dL/dh_t||": COLORS["h"]}, dash={"||dL/dh_t||": "dot"},
     ),
-    width="stretch",
+    "grads", right,
 )  # fmt: skip
+per_step = pd.DataFrame({"t": range(T), "word": tokens, **changes, **grads})
+csv_button(per_step, f"lstm-per-step-{cell}", P + "csv_steps", "Step sizes and gradient norms as CSV (per t)")
 
 # --- saturation --------------------------------------------------------------------------------
 st.header("Gate saturation: before and after training")
-st.markdown(
+explain(
     "A gate is most useful as a switch: near 0 (shut) or near 1 (open). At the start all gates sit near 0.5. "
     "These histograms count the gate values of 64 sentences at every step and unit, for the initial weights "
     "(grey) and the current ones."
@@ -261,7 +310,7 @@ st.markdown(
 batch = task.batch(64, task.generator(7))
 before = gating.batch_gates(gating.model_at(trainer, 0), batch.x)
 after = gating.batch_gates(model, batch.x)
-st.plotly_chart(charts.gate_histograms(before, after, ("i", "f", "g", "o")), width="stretch")
+show(charts.gate_histograms(before, after, ("i", "f", "g", "o")), "histograms")
 shares = {
     f"{gate} {when}": gating.saturation(values[gate])
     for gate in ("i", "f", "o")
@@ -273,21 +322,28 @@ if trainer.step == 0:
 
 # --- intervention ------------------------------------------------------------------------------
 st.header("Intervention: clamp a gate")
-st.markdown(
+explain(
     "Force a gate to a value on a span of steps and see what the model predicts. Clamping $f = 1$ makes the "
     "cell purely additive, $c_t = c_{t-1} + i_t \\odot g_t$; clamping $f = 0$ after the first word wipes the "
     "country from memory. The replay (rnnviz.trace) can do this; torch's fused LSTM cannot."
 )
 gates_here = ("f", "i", "o", "g")
 c1, c2, c3, c4 = st.columns([1, 2, 3, 2])
-gate = c1.selectbox("Gate", gates_here, key=P + "clamp_gate")
+gate = c1.selectbox("Gate", gates_here, key=P + "clamp_gate", bind="query-params")
 low = -1.0 if gate == "g" else 0.0
-value = c2.slider(
-    f"Clamp {gate} to", low, 1.0, 0.0 if gate == "f" else 1.0, 0.05, key=f"{P}clamp_value_{gate}"
+held_at = 0.0 if gate == "f" else 1.0
+follow(P + "clamp_value", gate, held_at)  # each gate starts at its telling value
+levels = [round(low + 0.05 * k, 2) for k in range(round((1.0 - low) / 0.05) + 1)]  # low, ..., 1.0
+value = c2.select_slider(f"Clamp {gate} to", levels, held_at, key=P + "clamp_value", bind="query-params")
+follow(P + "clamp_span", T, (min(1, T - 1), T - 1))  # a new sentence: after the first word to its end
+span = c3.select_slider(
+    "On steps (from, to)", list(range(T)), (min(1, T - 1), T - 1), key=P + "clamp_span", bind="query-params"
 )
-span = c3.slider("On steps (from, to)", 0, T - 1, (min(1, T - 1), T - 1), key=f"{P}clamp_span_{T}")
-which = c4.radio("Units", ["all units", f"only unit {unit}"], key=P + "clamp_units")
-clamp = GateClamp(gate, value, span[0], span[1] + 1, None if which == "all units" else (unit,))
+which = c4.radio(
+    "Units", list(CLAMP_UNITS), format_func=CLAMP_UNITS.get, key=P + "clamp_units", bind="query-params"
+)
+span = sorted(span)  # a link may hold the two ends in either order
+clamp = GateClamp(gate, value, span[0], span[1] + 1, None if which == "all" else (unit,))
 with friendly_errors("Pick a span inside the sentence."):
     effect = gating.intervene(model, x, y, (clamp,))
     free_p, held_p = effect.base.probs, effect.clamped.probs
@@ -303,17 +359,17 @@ with friendly_errors("Pick a span inside the sentence."):
         "loss clamped", f"{effect.clamped.loss:.3f}", f"{effect.loss_change:+.3f}", delta_color="inverse"
     )
     left, right = st.columns(2)
-    left.plotly_chart(charts.clamp_bars(free_p, held_p, task.labels, y), width="stretch")
+    show(charts.clamp_bars(free_p, held_p, task.labels, y), "clamp_bars", left)
     state = "h" if gate == "o" else "c"  # o acts on h directly; f, i and g on the cell
     free_s, held_s = (getattr(tr_.layer(0), state)[:, unit] for tr_ in (effect.base, effect.clamped))
     names = {f"{state} (unit {unit}) free": free_s, f"{state} (unit {unit}) clamped": held_s}
-    right.plotly_chart(
+    show(
         over_time(
             names, tokens, title=f"{state} of unit {unit}", y_title=f"{state}_t",
             colors=dict(zip(names, (COLORS[state], COLORS["loss"]), strict=True)),
             dash={list(names)[1]: "dash"}, mark_step=t,
         ),
-        width="stretch",
+        "clamp_state", right,
     )  # fmt: skip
     held_step = worked.worked_step(effect.clamped, t, unit, (clamp,))
     stages = ("output",) if gate == "o" else (charts.GATE_STAGE[gate], "update")
@@ -322,26 +378,24 @@ with friendly_errors("Pick a span inside the sentence."):
 
 # --- variants ----------------------------------------------------------------------------------
 st.header("Variants on the same data")
-st.markdown(
+explain(
     "Switch the **Cell** at the top: the task, the sentence and the seed stay the same, so every view above "
     "compares like with like. (The variants train through the step-by-step replay, about twice as slow.)"
 )
 v1, v2 = st.columns(2)
 with v1:
     st.subheader("Peephole connections")
-    st.markdown(
-        "The gates also *look at the cell* through diagonal weights $w_c$ (Gers and Schmidhuber, 2000):"
-    )
+    explain("The gates also *look at the cell* through diagonal weights $w_c$ (Gers and Schmidhuber, 2000):")
     st.latex(r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf} + w_{cf} \odot c_{t-1})")
     st.latex(r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho} + w_{co} \odot c_t)")
-    st.markdown(
+    explain(
         "In the views: the gates can react to the size of the memory itself, e.g. close $i$ once $c$ is full."
     )
 with v2:
     st.subheader("Coupled input and forget gates")
-    st.markdown("Forget exactly as much as you write: no forget-gate weights of their own.")
+    explain("Forget exactly as much as you write: no forget-gate weights of their own.")
     st.latex(r"f_t = 1 - i_t, \qquad c_t = (1 - i_t) \odot c_{t-1} + i_t \odot g_t")
-    st.markdown(
+    explain(
         "In the views: the $f$ heatmap is the mirror image of $i$, and the model has a quarter fewer weights."
     )
 gap = np.abs(lt.gates["f"] + lt.gates["i"] - 1).max()
@@ -366,4 +420,24 @@ try_this(
     "Clamp $f$ to 1 and check in the table that $c_t = c_{t-1} + i_t g_t$ with the numbers shown.",
     "Raise the lag to 30 and train again; then switch to the coupled variant and compare the $f$ heatmap "
     "with the $i$ heatmap.",
+)
+check(
+    "05_lstm.py",
+    "On a trained LSTM, a unit has $f_t \\approx 1$ and $i_t \\approx 0$ on every filler word. What does its "
+    "cell $c_t$ do there?",
+    [
+        "It stays put, $c_t \\approx c_{t-1}$: what was written at the country is still there at *fluent*.",
+        "It is wiped towards 0 at every step, so the model must rewrite the country each time.",
+        "It copies the candidate $g_t$ of each filler word.",
+        "It follows $h_t$, which the output gate recomputes at every step.",
+    ],
+    0,
+    "With $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$, $f_t = 1$ keeps all of the old cell and $i_t = 0$ "
+    "writes nothing new: the memory passes through unchanged, and so does the gradient along $c$.",
+    {
+        1: "That is $f_t \\approx 0$. Which term of the update row keeps $c_{t-1}$, and by what factor?",
+        2: "Writing $g_t$ takes $i_t \\approx 1$; here the input gate is shut.",
+        3: "$h_t = o_t \\odot \\tanh(c_t)$ is read *from* the cell; the cell itself is only edited through "
+        "$f_t$ and $i_t$.",
+    },
 )

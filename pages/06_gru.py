@@ -15,7 +15,8 @@ from rnnviz.model import ModelConfig, SeqModel, param_count
 from rnnviz.tasks import FirstWord
 from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
-from ui.lesson import header, seed, try_this
+from ui.export import csv_button
+from ui.lesson import chart, check, explain, header, seed, try_this
 from ui.training import current_trainer, reset_trainer, run_with_progress, session_trainer, training_panel
 
 P = "l6_"  # prefix of every widget and session key on this page
@@ -33,6 +34,23 @@ STAGES = {"reset": "1. reset", "update": "2. update", "candidate": "3. candidate
 N_COUNTRIES = 4
 RACE_STEPS, RACE_SECONDS = 150, 8.0
 DEEP_STEPS, DEEP_SECONDS = 100, 10.0
+
+
+def show(fig, name: str, where=None) -> None:
+    """A chart across its column, larger in presenter mode."""
+    chart(fig, key=P + name, where=where)
+
+
+def follow(key: str, basis, value) -> None:
+    """Put widget ``key`` back to ``value`` when ``basis`` (what its default is made of) changes.
+
+    The widget keeps one key (one URL parameter) for good; on a session's first run nothing is
+    reset, so the value of a shared link stands."""
+    mark = key + "_basis"
+    if st.session_state.get(mark, basis) != basis:
+        st.session_state[key] = value
+    st.session_state[mark] = basis
+
 
 header(
     "GRU, and gating beyond time",
@@ -52,16 +70,19 @@ header(
 
 # --- the live GRU ------------------------------------------------------------------------------
 st.header("The live GRU")
-st.markdown(
+explain(
     "The task is lesson 5's: a sentence starts with a country, filler words follow, then *fluent*; the model "
     "names the language. Only the first word matters."
 )
 c1, c2, c3 = st.columns([3, 2, 2])
-cell = c1.selectbox("Cell", list(VARIANTS), format_func=VARIANTS.get, key=P + "cell")
+cell = c1.selectbox("Cell", list(VARIANTS), format_func=VARIANTS.get, key=P + "cell", bind="query-params")
 lag = c2.slider(
-    "Filler words (lag)", 2, 30, 10, key=P + "lag", help="Words between the country and 'fluent'."
+    "Filler words (lag)", 2, 30, 10, key=P + "lag", bind="query-params",
+    help="Words between the country and 'fluent'.",
+)  # fmt: skip
+hidden = c3.select_slider(
+    "Hidden units H", [4, 6, 8, 12, 16, 24, 32], 12, key=P + "hidden", bind="query-params"
 )
-hidden = c3.select_slider("Hidden units H", [4, 6, 8, 12, 16, 24, 32], 12, key=P + "hidden")
 task = FirstWord(lag=lag, n_countries=N_COUNTRIES, seed=seed())
 
 
@@ -85,10 +106,12 @@ if trainer.step == 0:
     )
 
 example = task.decode(task.example(0).x[0])
+follow(P + "text", (lag, seed()), example)  # a new task brings its own example sentence
 text = st.text_input(
     "The sentence the model reads (edit it: any words of the task's vocabulary)",
     example,
-    key=f"{P}text_{lag}_{seed()}",
+    key=P + "text",
+    bind="query-params",
     help="Countries: "
     + ", ".join(task.countries)
     + ". Filler words: "
@@ -111,7 +134,7 @@ m3.metric("Right answer", task.labels[y] if y is not None else "- (the first wor
 
 # --- gates step by step ------------------------------------------------------------------------
 st.header("Reset and update gates, step by step")
-st.markdown(
+explain(
     "torch writes the GRU with an update gate $z_t$ that is the share of the **old** state kept. The course "
     "(after Andrew Ng) writes $\\Gamma_u$ for the share of the **new** candidate taken. They are the same "
     "gate read from the other side: $\\Gamma_u = 1 - z_t$, and the course's $\\tilde c_t, c_t$ are torch's "
@@ -128,12 +151,22 @@ st.latex(
 )
 stages = {k: v for k, v in STAGES.items() if cell != "gru_minimal" or k != "reset"}
 c1, c2, c3 = st.columns([3, 2, 2])
-stage = c1.radio("Step", list(stages), format_func=stages.get, horizontal=True, key=f"{P}stage_{cell}")
-t = c2.slider("Time step t", 0, T - 1, min(1, T - 1), key=f"{P}t_{T}", help="0 is the country.")
-unit = c3.slider("Unit j", 0, hidden - 1, gating.busiest_unit(lt), key=f"{P}unit_{hidden}_{cell}")
+if st.session_state.get(P + "stage") not in (None, *stages):  # no reset gate to show any more
+    st.session_state[P + "stage"] = "update"
+stage = c1.radio(
+    "Step", list(stages), format_func=STAGES.get, horizontal=True, key=P + "stage", bind="query-params"
+)
+if st.session_state.get(P + "t", 0) > T - 1:  # a shorter sentence: stay on its last word
+    st.session_state[P + "t"] = T - 1
+t = c2.select_slider(  # a select_slider keeps one identity as its range changes: the URL follows it
+    "Time step t", list(range(T)), min(1, T - 1), key=P + "t", bind="query-params", help="0 is the country."
+)
+busiest = gating.busiest_unit(lt)
+follow(P + "unit", (hidden, cell), busiest)  # a new model starts at its own remembering unit
+unit = c3.select_slider("Unit j", list(range(hidden)), busiest, key=P + "unit", bind="query-params")
 step = worked.worked_step(tr, t, unit)
 title = f"{VARIANTS[cell]}: step t={t} ('{tokens[t]}'), unit {unit}"
-st.plotly_chart(charts.cell_diagram(cell, stage, step.values, title=title), width="stretch")
+show(charts.cell_diagram(cell, stage, step.values, title=title), "diagram")
 WHAT = {
     "reset": "The reset gate decides how much of the old state the *candidate* may use: "
     "$r_t \\approx 0$ lets the candidate start afresh from $x_t$ alone.",
@@ -145,7 +178,8 @@ WHAT = {
     "The GRU shows the whole state: there is no output gate.",
 }
 left, s1, s2 = st.columns([3, 1, 1])
-left.markdown(WHAT[stage])
+with left:
+    explain(WHAT[stage])
 s1.metric("z_t (torch)", f"{step.values['z']:.4f}", help="share of h_{t-1} kept")
 s2.metric("Γ_u = 1 - z_t (course)", f"{step.values['gamma_u']:.4f}", help="share of the candidate taken")
 st.dataframe(charts.worked_table(step.rows, stage), hide_index=True, width="stretch")
@@ -162,18 +196,27 @@ titles = {
 }
 cols = st.columns(2)
 for k, name in enumerate(names):
-    cols[k % 2].plotly_chart(
+    show(
         charts.gate_heatmap(
             lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None, mark_step=t
         ),
-        width="stretch",
+        f"heat_{name}", cols[k % 2],
     )  # fmt: skip
+gate_rows = [
+    {"t": s, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in names},
+     "Γ_u = 1 - z_t": float(1 - lt.gates["z"][s, j])}
+    for s in range(T)
+    for j in range(hidden)
+]  # fmt: skip
+csv_button(
+    pd.DataFrame(gate_rows), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)"
+)
 
 # --- the slides' update ------------------------------------------------------------------------
 st.header("A mistake in the slides: the GRU update")
-st.markdown("The course slides print the GRU update as")
+explain("The course slides print the GRU update as")
 st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 + \Gamma_u) + c_{t-1} \qquad \text{(wrong)}")
-st.markdown(
+explain(
     "Two typos: a **+** where a **−** belongs, and a **+** where a **×** belongs. It is not a mix of the old "
     "and the new state at all; it adds a constant and the whole old state. The correct update is"
 )
@@ -201,7 +244,7 @@ for kind, note in (
     ("gru_minimal", "No reset gate at all: fewer weights, and on many tasks about as good."),
 ):
     live = " **← the live model**" if kind == cell else ""
-    st.markdown(f"**{VARIANTS[kind]}**{live}: {note}")
+    explain(f"**{VARIANTS[kind]}**{live}: {note}", label=VARIANTS[kind])
     st.latex(CANDIDATE[kind])
 if cell != "gru_minimal":
     other = "gru_paper" if cell == "gru" else "gru"
@@ -307,16 +350,16 @@ if any(r.history for r in racers.values()):
         name: {"step": [row.step for row in r.history], "acc": [row.metrics["acc"] for row in r.history]}
         for name, r in racers.items()
     }
-    st.plotly_chart(
+    show(
         training_curves(
             runs, "acc", title="Training accuracy, same batches", colors={"LSTM": "#e76f51", "GRU": "#3a86ff"}
         ),
-        width="stretch",
+        "race_curves",
     )
 
 # --- gating along depth ------------------------------------------------------------------------
 st.header("Gating in depth: highway and residual connections")
-st.markdown(
+explain(
     "Turn the GRU's update 90 degrees: instead of mixing the state of the *previous step* with a candidate, "
     "mix the activation of the *previous layer* with a new one. That is a **highway layer**. Drop the gate "
     "and simply add the new part to the old, and it becomes a **residual connection**. Both give the "
@@ -333,14 +376,20 @@ st.latex(
     r"\text{residual:}\quad a_l = a_{l-1} + \tanh(W_l a_{l-1} + b_l) \qquad "
     r"\text{plain:}\quad a_l = \tanh(W_l a_{l-1} + b_l)"
 )
-st.markdown(
+explain(
     "The live experiment: points of the square, class 1 inside a ring. Three deep tanh networks with the "
     "*same* $W_l$ (same seed), wired plain, residual or highway, trained on the same batches."
 )
 c1, c2, c3 = st.columns(3)
-n_layers = c1.slider("Layers L", 4, 40, 20, key=P + "depth")
-width = c2.select_slider("Units per layer", [8, 16, 32], 16, key=P + "width")
-quantity = c3.radio("Gradient to show", ["||dL/da_l||", "||dL/dW_l||"], key=P + "grad_kind", horizontal=True)
+n_layers = c1.slider("Layers L", 4, 40, 20, key=P + "depth", bind="query-params")
+width = c2.select_slider("Units per layer", [8, 16, 32], 16, key=P + "width", bind="query-params")
+quantity = c3.radio(
+    "Gradient to show",
+    ["||dL/da_l||", "||dL/dW_l||"],
+    key=P + "grad_kind",
+    horizontal=True,
+    bind="query-params",
+)
 rings = depth.Rings()
 deep_trainers = {}
 deep_config = TrainConfig(lr=0.01, batch_size=64, seed=seed(), checkpoint_every=0)
@@ -378,19 +427,14 @@ probe = rings.batch(256, torch.Generator().manual_seed(seed() + 11))
 norms = {kind: depth.depth_gradients(tr.model, probe)[quantity] for kind, tr in deep_trainers.items()}
 left, right = st.columns(2)
 steps_now = {kind: tr.step for kind, tr in deep_trainers.items()}
-left.plotly_chart(
-    charts.depth_gradient_chart(norms, quantity, title="Gradient per layer"),
-    width="stretch",
-)
+show(charts.depth_gradient_chart(norms, quantity, title="Gradient per layer"), "depth_grads", left)
 with right:
     if any(tr.history for tr in deep_trainers.values()):
         runs = {
             kind: {"step": [row.step for row in tr.history], "loss": [row.loss for row in tr.history]}
             for kind, tr in deep_trainers.items()
         }
-        st.plotly_chart(
-            training_curves(runs, "loss", title="Training loss", colors=charts.KIND_COLORS), width="stretch"
-        )
+        show(training_curves(runs, "loss", title="Training loss", colors=charts.KIND_COLORS), "deep_curves")
     else:
         ratio = {kind: n[0] / n[-1] for kind, n in norms.items()}
         st.markdown(
@@ -406,16 +450,20 @@ st.dataframe(
         kind: param_count(tr.model) for kind, tr in deep_trainers.items()}}),
     width="stretch",
 )  # fmt: skip
+per_layer = pd.DataFrame(
+    {"layer l": range(1, n_layers + 1), **{f"{quantity} {kind}": n for kind, n in norms.items()}}
+)
+csv_button(per_layer, "gradient-per-layer", P + "csv_depth", "Gradients per layer as CSV")
 
 # --- grid LSTM ---------------------------------------------------------------------------------
 st.header("The grid LSTM: memory along time and along depth")
-st.markdown(
+explain(
     "A stacked LSTM has a memory cell only along time: between layers, only $h$ travels. A **grid LSTM** "
     "(Kalchbrenner, Danihelka and Graves, 2015) gives every dimension its own LSTM: each block reads $(h, "
     "c)$ from the previous step and $(h, m)$ from the layer below, and gates both, so depth gets the same "
     "protected road for the gradient that time has. This is a diagram; no model is trained for it."
 )
-st.plotly_chart(charts.grid_lstm_diagram(), width="stretch")
+show(charts.grid_lstm_diagram(), "grid_lstm")
 
 try_this(
     "Train the GRU, then find a unit and a filler word where $z_t$ is near 1. Check in the table that $h_t "
@@ -426,4 +474,24 @@ try_this(
     "4 : 3 ratio of weight blocks?",
     "Set 30 layers and train all three stacks: which one's layer-1 gradient is largest, and which one "
     "learns?",
+)
+check(
+    "06_gru.py",
+    "At some step and unit the live GRU shows $z_t = 0.9$. How much of the candidate $n_t$ goes into $h_t$, "
+    "and what is the course's $\\Gamma_u$ there?",
+    [
+        "10% of $n_t$, and $\\Gamma_u = 0.1$",
+        "90% of $n_t$, and $\\Gamma_u = 0.9$",
+        "10% of $n_t$, and $\\Gamma_u = 0.9$",
+        "90% of $n_t$, and $\\Gamma_u = 0.1$",
+    ],
+    0,
+    "torch's $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$ keeps 90% of the old state and takes 10% of "
+    "the candidate; the course's $\\Gamma_u = 1 - z_t = 0.1$ is that share of the candidate.",
+    {
+        1: "$z_t$ is the share of the **old** state $h_{t-1}$ kept, not of the candidate.",
+        2: "10% is right, but $\\Gamma_u = 1 - z_t$ *is* the candidate's share, read from the course's side.",
+        3: "$\\Gamma_u = 0.1$ is right, and $h_t = (1 - z_t) \\odot n_t + \\dots$ gives the candidate "
+        "the same share.",
+    },
 )

@@ -13,7 +13,8 @@ from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
 from rnnviz.seq2seq.model import Seq2Seq, Seq2SeqConfig
 from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
 from rnnviz.train import TrainConfig, Trainer
-from ui.lesson import friendly_errors, header, try_this
+from ui.export import csv_button
+from ui.lesson import chart, check, explain, friendly_errors, header, try_this
 from ui.lesson import seed as global_seed
 from ui.training import session_trainer, training_panel, training_slots
 
@@ -21,6 +22,11 @@ P = "l7_"  # prefix of every widget and session key on this page
 seed = global_seed()
 LR, BATCH, MAX_SECONDS = 5e-3, 64, 30.0
 DEFAULT_TEXT = "monday the twenty first of march two thousand five"
+
+
+def show(fig, name: str, where=None) -> None:
+    """A chart across its column, larger in presenter mode."""
+    chart(fig, key=P + name, where=where)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -51,14 +57,21 @@ header(
 st.header("1. The task: dates in words -> digits")
 c1, c2 = st.columns([1, 2])
 tokens = c1.radio(
-    "Input tokens", ["chars", "words"], key=P + "tokens", horizontal=True,
+    "Input tokens", ["chars", "words"], key=P + "tokens", horizontal=True, bind="query-params",
     format_func=lambda t: {"chars": "characters (up to ~70 per date)", "words": "words (up to 10)"}[t],
     help="Characters make long inputs, where a plain encoder-decoder runs out of memory.",
 )  # fmt: skip
-lo, hi = c2.slider(
-    "Input length range (words)", SHORTEST, LONGEST, (SHORTEST, LONGEST), key=P + "len",
-    help="Optional words make inputs longer: a weekday, 'the', 'of', a year of 2 to 4 words.",
-)  # fmt: skip
+lo, hi = sorted(
+    c2.slider(
+        "Input length range (words)",
+        SHORTEST,
+        LONGEST,
+        (SHORTEST, LONGEST),
+        key=P + "len",
+        bind="query-params",
+        help="Optional words make inputs longer: a weekday, 'the', 'of', a year of 2 to 4 words.",
+    )
+)  # fmt: skip  (sorted: a link may hold the two ends in either order)
 task = DateTask(min_words=lo, max_words=hi, tokens=tokens, seed=seed)
 st.dataframe(
     pd.DataFrame(
@@ -79,7 +92,7 @@ st.header("2. Encoder-decoder, and what attention adds")
 left, right = st.columns(2)
 with left:
     st.subheader("Without attention")
-    st.markdown(
+    explain(
         "An **encoder** RNN reads the input tokens $x_1 \\dots x_T$ into states $e_1 \\dots e_T$. A "
         "**decoder** RNN starts from the last one, $d_0 = e_T$, and writes one character per step $s$, "
         "fed its previous character. Everything the decoder knows about the input must pass through "
@@ -89,7 +102,7 @@ with left:
     st.latex(r"d_s = \mathrm{GRU}(y_{s-1},\ d_{s-1}),\qquad p(y_s) = \mathrm{softmax}(W_y \tanh(W_c\, d_s))")
 with right:
     st.subheader("With attention")
-    st.markdown(
+    explain(
         "At every output step the decoder compares its state $d_s$ with **every** encoder state $e_t$ "
         "(a score), turns the scores into weights $\\alpha_{t,s}$ that sum to 1 over the input, and "
         "reads the weighted average $c_s$, the **context**. Padding gets weight exactly 0."
@@ -107,11 +120,18 @@ with right:
 st.header("3. Train a model")
 c1, c2, c3 = st.columns(3)
 cell = c1.radio("Cell (encoder and decoder)", ["gru", "lstm"], key=P + "cell", horizontal=True,
-                format_func=str.upper)  # fmt: skip
+                format_func=str.upper, bind="query-params")  # fmt: skip
 attention = c2.radio(
-    "Attention", list(charts.KIND_NAMES), index=1, key=P + "attn", format_func=charts.KIND_NAMES.get
+    "Attention",
+    list(charts.KIND_NAMES),
+    index=1,
+    key=P + "attn",
+    format_func=charts.KIND_NAMES.get,
+    bind="query-params",
 )
-steps = c3.select_slider("Steps per click", [10, 25, 50, 100, 200, 400], value=200, key=P + "steps")
+steps = c3.select_slider(
+    "Steps per click", [10, 25, 50, 100, 200, 400], value=200, key=P + "steps", bind="query-params"
+)
 cfg = Seq2SeqConfig.for_task(task, cell=cell, attention=attention, seed=seed)
 train_cfg = TrainConfig(lr=LR, batch_size=BATCH, seed=seed, log_every=10, checkpoint_every=25)
 trainer = session_trainer(
@@ -128,7 +148,7 @@ training_panel("l7", max_steps=steps, max_seconds=MAX_SECONDS)
 # --- 4. accuracy vs length -----------------------------------------------------------------------
 st.header("4. Squeezing versus attending: accuracy against input length")
 cmp_cfg = CompareConfig(cell=cell, seed=seed)
-st.markdown(
+explain(
     f"Three fresh models (no attention, dot, additive) trained on the same seed and the same budget: "
     f"**{cmp_cfg.steps} steps** of {cmp_cfg.batch_size} dates each, then **exact match** (every character "
     f"right, free running) on {cmp_cfg.n_per_length} new dates per input length. Computed once per setting "
@@ -142,7 +162,19 @@ if st.session_state.get(P + "compared") == cmp_key:
         "Training three models: one to three minutes the first time, instant after that...", show_time=True
     ):
         result = comparison(*cmp_key)
-    st.plotly_chart(charts.accuracy_curves(result["curves"]), width="stretch")
+    show(charts.accuracy_curves(result["curves"]), "accuracy")
+    csv_button(
+        pd.DataFrame(
+            [
+                {"attention": kind, "input length (words)": length, "exact match": acc}
+                for kind, curve in result["curves"].items()
+                for length, acc in sorted(curve.items())
+            ]
+        ),
+        f"accuracy-by-length-{cell}-{tokens}",
+        P + "csv_accuracy",
+        "Accuracy per length as CSV",
+    )
     longest = max(result["curves"]["none"])
     at_longest = ", ".join(
         f"{charts.KIND_NAMES[k]} {100 * c[longest]:.0f}%" for k, c in result["curves"].items()
@@ -155,13 +187,18 @@ if st.session_state.get(P + "compared") == cmp_key:
 
 # --- 5. heatmap ----------------------------------------------------------------------------------
 st.header("5. Where the decoder looks: the attention heatmap")
-text = st.text_input("Type a date in words", DEFAULT_TEXT, key=P + "text")
+text = st.text_input("Type a date in words", DEFAULT_TEXT, key=P + "text", bind="query-params")
 points = [step for step, _ in trainer.checkpoints]
 at_step = points[-1]
 if len(points) > 1:
+    follow_latest = st.session_state.get(P + "ckpt_basis") not in (None, trainer.step)
+    if follow_latest or st.session_state.get(P + "ckpt", points[-1]) not in points:
+        st.session_state[P + "ckpt"] = points[-1]  # after more training: show the newest weights
+    st.session_state[P + "ckpt_basis"] = trainer.step
     at_step = st.select_slider(
         "Weights after training step (in-memory checkpoints)", points, value=points[-1],
-        key=f"{P}ckpt_{trainer.step}", help="Slide back to see how the attention sharpened during training.",
+        key=P + "ckpt", bind="query-params",
+        help="Slide back to see how the attention sharpened during training.",
     )  # fmt: skip
 model = (
     trainer.model
@@ -185,9 +222,18 @@ if trace is not None:
             "This model has no attention: every output step sees only $d_0 = e_T$. Choose dot or additive."
         )
     else:
-        st.plotly_chart(charts.attention_heatmap(trace.alpha, trace.src, trace.out), width="stretch")
+        show(charts.attention_heatmap(trace.alpha, trace.src, trace.out), "heatmap")
         st.caption(
             "Row s: the weights alpha_{t,s} of output step s over the input tokens t; each row sums to 1."
+        )
+        weights = [
+            {"s": s, "y_s": y_s, "t": t, "x_t": x_t, "score_ts": float(trace.score[s, t]),
+             "alpha_ts": float(trace.alpha[s, t])}
+            for s, y_s in enumerate(trace.out)
+            for t, x_t in enumerate(trace.src)
+        ]  # fmt: skip
+        csv_button(
+            pd.DataFrame(weights), f"attention-{attention}", P + "csv_alpha", "Attention weights as CSV"
         )
 
 # --- 6. one step ---------------------------------------------------------------------------------
@@ -196,8 +242,13 @@ if trace is None:
     st.caption("Type a date the model can read in section 5 to step through its decoding.")
 else:
     S = len(trace.out)
-    st.session_state[P + "s"] = min(st.session_state.get(P + "s", 0), S - 1)
-    s = st.slider("Output step s", 0, max(S - 1, 1), key=P + "s", disabled=S == 1)
+    if st.session_state.get(P + "s", 0) > S - 1:  # a shorter answer: stay on its last step
+        st.session_state[P + "s"] = S - 1
+    steps_s = list(range(max(S, 2)))  # a select_slider keeps one identity as S changes: the URL follows it
+    s = min(
+        st.select_slider("Output step s", steps_s, 0, key=P + "s", bind="query-params", disabled=S == 1),
+        S - 1,
+    )
     chosen = task.tgt_vocab.index(trace.out[s])
     if trace.alpha is not None:
         best = int(trace.alpha[s].argmax())
@@ -213,16 +264,14 @@ else:
             f"The decoder predicts **'{trace.out[s]}'** with $p = {trace.probs[s, chosen]:.3f}$."
         )
         c1, c2 = st.columns(2)
-        c1.plotly_chart(
-            charts.step_bars(trace.src, trace.score[s], trace.alpha[s], s, trace.out[s]), width="stretch"
-        )
-        c2.plotly_chart(charts.context_build(trace.e, trace.alpha[s], trace.src, s), width="stretch")
+        show(charts.step_bars(trace.src, trace.score[s], trace.alpha[s], s, trace.out[s]), "step_bars", c1)
+        show(charts.context_build(trace.e, trace.alpha[s], trace.src, s), "context", c2)
     fig = distribution_bars(trace.probs[s], task.tgt_vocab, f"p(y_{s}): the prediction at step s={s}",
                             highlight=chosen)  # fmt: skip
-    st.plotly_chart(fig, width="stretch")
+    show(fig, "p_y")
 
     st.subheader("Teacher forcing versus free running")
-    st.markdown(
+    explain(
         "In training the decoder is fed the **correct** previous character $y_{s-1}$ (teacher forcing): "
         "fast and stable, but it never sees its own mistakes. At test time it is fed **its own** previous "
         "guess (free running), so one wrong character can derail the rest."
@@ -247,7 +296,7 @@ else:
 
 # --- 7. images -----------------------------------------------------------------------------------
 st.header("7. Attention over an image: Show, Attend and Tell in miniature")
-st.markdown(
+explain(
     "A picture is a grid of cells, two holding a coloured shape. The encoder maps each cell's pixels to "
     "a vector $e_t = \\tanh(W_p x_t + p_t)$ ($p_t$ says where the cell is); the same attention decoder "
     "writes a caption word by word. For each word, the overlay shows $\\alpha_{t,s}$ over the cells: "
@@ -255,7 +304,7 @@ st.markdown(
 )
 cap_task = CaptionTask(seed=seed)
 cap_attn = st.radio("Attention for captions", ["additive", "dot"], key=P + "cap_attn", horizontal=True,
-                    format_func=charts.KIND_NAMES.get)  # fmt: skip
+                    format_func=charts.KIND_NAMES.get, bind="query-params")  # fmt: skip
 cap_cfg = CaptionConfig.for_task(cap_task, attention=cap_attn, hidden_size=64, attn_size=64, seed=seed)
 cap_trainer = session_trainer(
     "l7_cap",
@@ -263,11 +312,11 @@ cap_trainer = session_trainer(
     lambda: Trainer(CaptionModel(cap_cfg), cap_task, TrainConfig(lr=LR, batch_size=BATCH, seed=seed)),
 )
 training_panel("l7_cap", max_steps=300, max_seconds=MAX_SECONDS)
-index = st.slider("Example picture", 0, 19, 0, key=P + "cap_img")
+index = st.slider("Example picture", 0, 19, 0, key=P + "cap_img", bind="query-params")
 image, words = cap_task.example(index)
 cap = trace_caption(cap_trainer.model, cap_task, image, words)
 st.markdown(f"Caption written: **{cap.answer or '(nothing)'}** - correct: **{cap.target}**.")
-st.plotly_chart(charts.image_attention(image, cap.alpha, cap.out, cap_task.grid), width="stretch")
+show(charts.image_attention(image, cap.alpha, cap.out, cap_task.grid), "image")
 
 try_this(
     "Set **Attention** to *none*, train 400 steps on characters, and type a long date (with a weekday and "
@@ -276,4 +325,26 @@ try_this(
     "four-word year), longer than anything it trained on. Does the attention still find each part?",
     "Slide the checkpoint back to step 0 and forward again: when does the diagonal pattern appear?",
     "In section 6, pick the step that writes the first year digit: which input tokens get the weight?",
+)
+check(
+    "07_attention.py",
+    "In section 4, the model without attention falls behind as dates get longer. Why?",
+    [
+        "Its decoder sees the input only through $d_0 = e_T$: one vector of fixed size must hold the whole "
+        "date, however long.",
+        "It is trained with teacher forcing, so it never sees its own mistakes.",
+        "Long dates contain words it has never seen in training.",
+        "Its softmax over the input tokens gets flatter as the input grows.",
+    ],
+    0,
+    "Attention lets every output step read all encoder states $e_1 \\dots e_T$ through the context $c_s$; "
+    "without it, everything must squeeze through $e_T$, and the longer the input the more it must hold.",
+    {
+        1: "All three models train with teacher forcing and are tested free running: that cannot explain the "
+        "gap between them.",
+        2: "Every date, short or long, is built from the same words: a longer one only has more of them (a "
+        "weekday, 'the', 'of', a longer year).",
+        3: "A model without attention has no softmax over the input at all: the only softmax is over the "
+        "output characters.",
+    },
 )

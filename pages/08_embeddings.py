@@ -25,9 +25,17 @@ from rnnviz.embeddings.transfer import SEEN_WORDS as TSEEN
 from rnnviz.embeddings.transfer import TITLES, VARIANTS, TransferConfig, TransferExperiment, nearest_seen
 from rnnviz.embeddings.transfer import UNSEEN_WORDS as TUNSEEN
 from rnnviz.errors import InputError
+from ui.export import csv_button
+from ui.lesson import chart, check, explain, header, try_this
+from ui.lesson import seed as global_seed
 
 P = "l8_"  # prefix of every widget and session key on this page
-seed = int(st.session_state.get("seed", 0))
+seed = global_seed()
+
+
+def show(fig, name: str, where=None) -> None:
+    """A chart across its column, larger in presenter mode."""
+    chart(fig, key=P + name, where=where)
 
 
 @st.cache_resource(show_spinner="Loading the GloVe word vectors (once for every visitor)...")
@@ -40,20 +48,21 @@ def show_error(err: InputError, hint: str = "") -> None:
     st.error(str(err) + (f"  \n{hint}" if hint else ""))
 
 
-st.title("Word embeddings")
-st.markdown(
-    "**What you will learn**\n"
-    "- why one-hot codes cannot say that *cat* is like *dog*, and how an embedding matrix $E$ turns a "
-    "word id into a dense vector $e_w$ by a row lookup;\n"
-    "- how cosine similarity measures how alike two word vectors are, on real pretrained GloVe vectors;\n"
-    "- how analogies such as *man : woman :: king : ?* become vector arithmetic;\n"
-    "- what pretrained vectors buy a small RNN that has to learn from very little data."
+header(
+    "Word embeddings",
+    [
+        "why one-hot codes cannot say that *cat* is like *dog*, and how an embedding matrix $E$ turns a "
+        "word id into a dense vector $e_w$ by a row lookup;",
+        "how cosine similarity measures how alike two word vectors are, on real pretrained GloVe vectors;",
+        "how analogies such as *man : woman :: king : ?* become vector arithmetic;",
+        "what pretrained vectors buy a small RNN that has to learn from very little data.",
+    ],
 )
 wv = glove()
 
 # --- 1. one-hot versus dense ------------------------------------------------------------------
 st.header("1. One-hot codes versus dense vectors")
-st.markdown(
+explain(
     "A network cannot read a word, only numbers. The simplest code gives every word of a vocabulary of "
     "$V$ words its own position: the **one-hot** vector $o_w$ has length $V$, a 1 at the position of $w$ "
     "and 0 elsewhere. Any two different one-hot vectors are at right angles, so their cosine similarity "
@@ -70,25 +79,35 @@ st.latex(r"\cos(o_u, o_v) = \frac{o_u \cdot o_v}{\lVert o_u\rVert\,\lVert o_v\rV
 c1, c2, c3 = st.columns([3, 2, 2])
 vocab_text = c1.text_input(
     "A small vocabulary (2 to 12 words)", "cat dog king queen car truck", key=P + "vocab",
+    bind="query-params",
     help="Words separated by spaces or commas; capital letters and repeats are ignored.",
 )  # fmt: skip
 table_kind = c2.radio(
     "Rows of E", ["random (as nn.Embedding starts)", "pretrained GloVe"], key=P + "table",
+    bind="query-params",
     help="A fresh nn.Embedding draws every entry from N(0, 1); GloVe rows were learned from 6 billion words.",
 )  # fmt: skip
 dim = c3.slider(
-    "d for the random E", 2, 8, 4, key=P + "dim", disabled=table_kind != "random (as nn.Embedding starts)"
+    "d for the random E",
+    2,
+    8,
+    4,
+    key=P + "dim",
+    bind="query-params",
+    disabled=table_kind != "random (as nn.Embedding starts)",
 )
 try:
     words = parse_words(vocab_text)
     pretrained = table_kind == "pretrained GloVe"
     table = glove_table(wv, words) if pretrained else random_table(len(words), dim, seed)
-    chosen = st.radio("Look up the word w =", words, horizontal=True, key=P + "lookup_" + "_".join(words))
+    if st.session_state.get(P + "lookup") not in (None, *words):  # the word left the vocabulary
+        st.session_state[P + "lookup"] = words[0]
+    chosen = st.radio("Look up the word w =", words, horizontal=True, key=P + "lookup", bind="query-params")
     demo = one_hot_demo(words, table, chosen)
 except InputError as err:
     show_error(err, "Example: cat dog king queen car truck")
 else:
-    st.plotly_chart(charts.lookup_figure(demo.words, demo.onehot, demo.table, demo.product), width="stretch")
+    show(charts.lookup_figure(demo.words, demo.onehot, demo.table, demo.product), "lookup_chart")
     st.caption(
         f"The 1 in o_w sits in row {demo.chosen} ('{demo.word}'), so o_w^T E adds up exactly that row of E: "
         f"e_{demo.word} = ({', '.join(f'{x:.2f}' for x in demo.product[:6])}"
@@ -96,31 +115,32 @@ else:
         + (" Hover over a cell for its exact value." if len(demo.product) > 16 else "")
     )
     left, right = st.columns(2)
-    left.plotly_chart(
-        charts.cosine_matrix_figure(demo.words, demo.cos_onehot, "cos(o_u, o_v): one-hot"), width="stretch"
+    show(
+        charts.cosine_matrix_figure(demo.words, demo.cos_onehot, "cos(o_u, o_v): one-hot"), "cos_onehot", left
     )
-    right.plotly_chart(
+    show(
         charts.cosine_matrix_figure(
             demo.words,
             demo.cos_dense,
             "cos(e_u, e_v): " + ("GloVe rows" if pretrained else "random rows of E"),
         ),
-        width="stretch",
+        "cos_dense",
+        right,
     )
     if pretrained:
-        st.markdown(
+        explain(
             "With GloVe rows, related words get high cosines (cat and dog, king and queen, car and truck). "
             "The similarity was *learned*: nothing in the spelling says that cats resemble dogs."
         )
     else:
-        st.markdown(
+        explain(
             "A freshly initialised $E$ has random cosines: similar and unrelated words score alike. Training "
             "(or pretraining, below) is what moves related words together. Switch to **pretrained GloVe**."
         )
 
 # --- 2. GloVe and cosine similarity -----------------------------------------------------------
 st.header("2. Pretrained vectors and cosine similarity")
-st.markdown(
+explain(
     f"**GloVe** (Pennington, Socher and Manning, 2014) learned a $d = {wv.dim}$ vector for each of "
     f"400,000 words from how often words occur near each other in 6 billion words of Wikipedia and news. "
     f"This page keeps the {len(wv):,} most frequent words. Words used in similar contexts get vectors "
@@ -131,8 +151,8 @@ st.latex(
     r" = \frac{\sum_i e_{u,i}\, e_{v,i}}{\sqrt{\sum_i e_{u,i}^2}\,\sqrt{\sum_i e_{v,i}^2}}"
 )
 c1, c2 = st.columns(2)
-word_u = c1.text_input("Word u", "cat", key=P + "u")
-word_v = c2.text_input("Word v", "dog", key=P + "v")
+word_u = c1.text_input("Word u", "cat", key=P + "u", bind="query-params")
+word_v = c2.text_input("Word v", "dog", key=P + "v", bind="query-params")
 try:
     b = cosine_breakdown(wv, word_u, word_v)
 except InputError as err:
@@ -142,35 +162,43 @@ else:
         rf"\cos(e_{{\text{{{b.word_u}}}}}, e_{{\text{{{b.word_v}}}}}) = \frac{{{b.dot:.3f}}}"
         rf"{{{b.norm_u:.3f} \times {b.norm_v:.3f}}} = {b.cos:.3f}"
     )
-    st.plotly_chart(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), width="stretch")
+    show(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), "cos_terms")
     st.caption(
         "Green bars are dimensions where both vectors agree in sign and push the dot product up; "
         "red bars are where they disagree. No single dimension means 'animal': the meaning is spread out."
     )
+    terms = pd.DataFrame(
+        {"i": range(len(b.u)), f"e_{b.word_u},i": b.u, f"e_{b.word_v},i": b.v, "e_u,i * e_v,i": b.products}
+    )
+    csv_button(terms, f"cosine-{b.word_u}-{b.word_v}", P + "csv_cos", "The 50 dimensions as CSV")
 
 st.subheader("Nearest neighbours")
 c1, c2 = st.columns([3, 2])
-query = c1.text_input("Neighbours of", "frog", key=P + "word")
-k_nb = c2.slider("How many", 3, 20, 10, key=P + "k_nb")
+query = c1.text_input("Neighbours of", "frog", key=P + "word", bind="query-params")
+k_nb = c2.slider("How many", 3, 20, 10, key=P + "k_nb", bind="query-params")
 try:
     nb = neighbours(wv, query, k=k_nb)
 except InputError as err:
     show_error(err)
 else:
-    st.plotly_chart(
+    show(
         charts.ranked_words_figure(
             [w for w, _ in nb], [s for _, s in nb], f"the {k_nb} words closest to '{query.strip().lower()}'"
         ),
-        width="stretch",
+        "neighbours",
     )
     st.caption(
         f"Each score is cos(e_query, e_w), computed against all {len(wv):,} words at once as one "
         "matrix-vector product with the unit-length vectors."
     )
+    ranked = pd.DataFrame(
+        {"rank": range(1, len(nb) + 1), "word w": [w for w, _ in nb], "cos(e_query, e_w)": [s for _, s in nb]}
+    )
+    csv_button(ranked, f"neighbours-{query.strip().lower()}", P + "csv_nb", "Neighbours as CSV")
 
 # --- 3. analogies -----------------------------------------------------------------------------
 st.header("3. Analogies as vector arithmetic")
-st.markdown(
+explain(
     "If the step from *man* to *woman* is roughly the same vector as the step from *king* to *queen*, "
     "then *queen* should sit near $e_\\text{king} + (e_\\text{woman} - e_\\text{man})$. For "
     "**a : b :: c : ?** we add the offset $b - a$ to $c$ "
@@ -196,17 +224,16 @@ def _mark_custom() -> None:
         st.session_state[P + "preset"] = CUSTOM
 
 
-for key, default in (("a", PRESETS[0].a), ("b", PRESETS[0].b), ("c", PRESETS[0].c)):
-    st.session_state.setdefault(P + key, default)
 st.selectbox(
     "Classic analogy", [*preset_names, CUSTOM], key=P + "preset", on_change=_apply_preset,
+    bind="query-params",
     help="Picking one fills in the three words; edit any word to ask your own analogy.",
 )  # fmt: skip
 c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
-a_word = c1.text_input("a", key=P + "a", on_change=_mark_custom)
-b_word = c2.text_input("is to b", key=P + "b", on_change=_mark_custom)
-c_word = c3.text_input("as c", key=P + "c", on_change=_mark_custom)
-k_an = c4.slider("is to ? (top k)", 1, 15, 5, key=P + "k_an")
+a_word = c1.text_input("a", PRESETS[0].a, key=P + "a", on_change=_mark_custom, bind="query-params")
+b_word = c2.text_input("is to b", PRESETS[0].b, key=P + "b", on_change=_mark_custom, bind="query-params")
+c_word = c3.text_input("as c", PRESETS[0].c, key=P + "c", on_change=_mark_custom, bind="query-params")
+k_an = c4.slider("is to ? (top k)", 1, 15, 5, key=P + "k_an", bind="query-params")
 try:
     res = analogy(wv, a_word, b_word, c_word, k=k_an)
     preset = next((p for p in PRESETS if (p.a, p.b, p.c) == (res.a, res.b, res.c)), None)
@@ -218,14 +245,20 @@ except InputError as err:
 else:
     st.markdown(f"### {res.a} : {res.b} :: {res.c} : **{res.best}**  (cos = {res.answers[0][1]:.3f})")
     left, right = st.columns(2)
-    left.plotly_chart(
+    show(
         charts.ranked_words_figure(
             [w for w, _ in res.answers], [s for _, s in res.answers],
             f"top {len(res.answers)} answers: cos(t, e_w)",
             highlight=preset.expected if preset else None,
         ),
-        width="stretch",
+        "answers", left,
     )  # fmt: skip
+    with left:
+        answers = pd.DataFrame(
+            {"rank": range(1, len(res.answers) + 1), "word d": [w for w, _ in res.answers],
+             "cos(t, e_d)": [s for _, s in res.answers]}
+        )  # fmt: skip
+        csv_button(answers, f"analogy-{res.a}-{res.b}-{res.c}", P + "csv_analogy", "Answers as CSV")
     labels = [
         f"ê_{res.a}",
         f"ê_{res.b}",
@@ -234,7 +267,7 @@ else:
         f"ê_{res.best}",
     ]
     rows = [res.unit_a, res.unit_b, res.unit_c, res.target, res.unit_d]
-    right.plotly_chart(charts.arithmetic_figure(labels, rows, n_dims=8), width="stretch")
+    show(charts.arithmetic_figure(labels, rows, n_dims=8), "arithmetic", right)
     right.caption(
         f"Check one column by hand: dim 0 of t is {res.unit_b[0]:.3f} - ({res.unit_a[0]:.3f}) + "
         f"{res.unit_c[0]:.3f} = {res.target[0]:.3f}. The full vectors have {wv.dim} dimensions."
@@ -242,18 +275,18 @@ else:
     title = "offsets between the words, PCA of their unit vectors"
     tab2, tab3 = st.tabs(["2-D map", "3-D map (drag to rotate)"])
     with tab2:
-        st.plotly_chart(
+        show(
             charts.projection_2d_figure(
                 proj2.words, proj2.coords, proj2.pairs, proj2.explained, title, proj2.target
             ),
-            width="stretch",
+            "map2d",
         )
     with tab3:
-        st.plotly_chart(
+        show(
             charts.projection_3d_figure(
                 proj3.words, proj3.coords, proj3.pairs, proj3.explained, title, proj3.target
             ),
-            width="stretch",
+            "map3d",
         )
     st.caption(
         f"Orange arrows: {res.a} -> {res.b} and {res.c} -> {res.best}; grey arrows: more pairs with the same "
@@ -274,7 +307,7 @@ else:
 
 # --- 4. transfer learning ---------------------------------------------------------------------
 st.header("4. Transfer learning: what pretraining buys with little data")
-st.markdown(
+explain(
     "A sentiment classifier reads a short review word by word and predicts *positive* or *negative* from "
     "its last hidden state (many-to-one). Its first step is the lookup $x_t = e_{w_t}$. We build the "
     "**same** RNN three times (same seed, same initial recurrent and output weights, same batches, same "
@@ -287,7 +320,7 @@ st.latex(
     r"x_t = e_{w_t} = o_{w_t}^\top E,\qquad h_t = \mathrm{cell}(x_t, h_{t-1}),"
     r"\qquad p(\text{positive}) = \mathrm{softmax}(W_{hy} h_T + b_y)_1"
 )
-st.markdown(
+explain(
     f"The catch is **little data**: about a hundred training sentences, whose sentiment words come only from "
     f"one half of the task's word lists (**seen**: {', '.join(TSEEN)}). The main test set uses only the "
     f"other half (**unseen**: {', '.join(TUNSEEN)}). With a random $E$ the model has never adjusted the "
@@ -308,10 +341,12 @@ with st.expander("Why GloVe helps here: the closest seen word of every unseen wo
 @st.fragment
 def transfer_section() -> None:
     c1, c2, c3, c4 = st.columns(4)
-    n_train = c1.slider("Training sentences", 20, 400, 100, step=10, key=P + "n_train")
-    cell = c2.selectbox("Cell", ["gru", "lstm", "rnn_tanh"], key=P + "cell")
-    steps = c3.slider("Steps per click (each model)", 10, 500, 200, step=10, key=P + "steps")
-    seconds = c4.slider("Time budget per click (s)", 2, 60, 20, key=P + "seconds")
+    n_train = c1.slider("Training sentences", 20, 400, 100, step=10, key=P + "n_train", bind="query-params")
+    cell = c2.selectbox("Cell", ["gru", "lstm", "rnn_tanh"], key=P + "cell", bind="query-params")
+    steps = c3.slider(
+        "Steps per click (each model)", 10, 500, 200, step=10, key=P + "steps", bind="query-params"
+    )
+    seconds = c4.slider("Time budget per click (s)", 2, 60, 20, key=P + "seconds", bind="query-params")
     try:
         cfg = TransferConfig(n_train=n_train, cell=cell, seed=seed)
     except InputError as err:
@@ -332,7 +367,7 @@ def transfer_section() -> None:
     more = b2.button("Continue", key=P + "continue", help="One more budget of steps from where they stopped")
     if b3.button("Reset", key=P + "reset", help="Fresh untrained models"):
         exp = st.session_state[P + "exp"] = TransferExperiment(cfg, wv)
-    chart = st.empty()
+    slot = st.empty()
     if train or more:
         if train:
             exp = st.session_state[P + "exp"] = TransferExperiment(cfg, wv)
@@ -343,9 +378,7 @@ def transfer_section() -> None:
             bar.progress(done, text=f"{TITLES[variant]}: step {step}")
             if time.perf_counter() - last_draw[0] > 0.4:
                 draws[0] += 1  # each live frame needs its own element id
-                chart.plotly_chart(
-                    charts.transfer_curves_figure(exp.curves), width="stretch", key=f"{P}live_{draws[0]}"
-                )
+                show(charts.transfer_curves_figure(exp.curves), f"live_{draws[0]}", slot)
                 last_draw[0] = time.perf_counter()
 
         try:
@@ -363,7 +396,7 @@ def transfer_section() -> None:
             status.info(
                 f"Each model trained {r.steps} more steps ({exp.steps(VARIANTS[0])} in total).{ran_out}"
             )
-    chart.plotly_chart(charts.transfer_curves_figure(exp.curves), width="stretch", key=P + "curves")
+    show(charts.transfer_curves_figure(exp.curves), "curves", slot)
     st.dataframe(
         pd.DataFrame(
             {
@@ -385,9 +418,25 @@ def transfer_section() -> None:
         "held-out sentences of each kind; solid lines in the chart are the unseen-word test, dotted lines "
         "the training set."
     )
+    curves = pd.DataFrame(
+        [
+            {
+                "embedding": TITLES[v],
+                "step": step,
+                "train_acc": train,
+                "seen_acc": seen,
+                "test_acc (unseen)": test,
+            }
+            for v in VARIANTS
+            for step, train, seen, test in zip(
+                *(exp.curves[v][k] for k in ("step", "train_acc", "seen_acc", "test_acc")), strict=True
+            )
+        ]
+    )
+    csv_button(curves, f"transfer-{cell}-{n_train}", P + "csv_curves", "Accuracy curves as CSV")
     text = st.text_input(
         "Type a review with the task's words (e.g. swap in an unseen word)", "the acting was not brilliant",
-        key=P + "review",
+        key=P + "review", bind="query-params",
     )  # fmt: skip
     try:
         probs = exp.predict(text)
@@ -401,16 +450,36 @@ def transfer_section() -> None:
 
 transfer_section()
 
-# --- try this ---------------------------------------------------------------------------------
-st.header("Try this")
-st.markdown(
-    "1. In section 1 switch the rows of $E$ to **pretrained GloVe** and add *truck*'s neighbours *bus* and "
-    "*van* to the vocabulary. Which cells of the dense cosine table light up, and why do the one-hot "
-    "ones never do?\n"
-    "2. Pick the preset **comparative** and change it to *big : bigger :: small : ?*. GloVe answers "
-    "*larger*, not *smaller*: what does that tell you about how *bigger* and *larger* are used in text?\n"
-    "3. Before you press **Train** in section 4, predict the order of the three curves on the "
-    "unseen-word test. Then train, and move **Training sentences** down to 40 and up to 300 (Train again "
-    "each time): when does pretraining matter most? Does fine-tuning help or hurt the unseen words, "
-    "and why might it?"
+try_this(
+    "In section 1 switch the rows of $E$ to **pretrained GloVe** and add *truck*'s neighbours *bus* and "
+    "*van* to the vocabulary. Which cells of the dense cosine table light up, and why do the one-hot ones "
+    "never do?",
+    "Pick the preset **comparative** and change it to *big : bigger :: small : ?*. GloVe answers *larger*, "
+    "not *smaller*: what does that tell you about how *bigger* and *larger* are used in text?",
+    "Before you press **Train** in section 4, predict the order of the three curves on the unseen-word test. "
+    "Then train, and move **Training sentences** down to 40 and up to 300 (Train again each time): when does "
+    "pretraining matter most? Does fine-tuning help or hurt the unseen words, and why might it?",
+)
+check(
+    "08_embeddings.py",
+    "In section 4 no training sentence contains an unseen sentiment word, yet the frozen-GloVe model "
+    "classifies reviews with them far better than the random-$E$ model. Why?",
+    [
+        "GloVe already put each unseen word next to seen words of the same sentiment, so the RNN reads it "
+        "almost like a word it has learned.",
+        "The frozen model trained for more steps, because it has fewer weights to update.",
+        "One GloVe dimension means *positive*, and the RNN reads just that dimension.",
+        "The frozen model learns the rows of the unseen words while it trains.",
+    ],
+    0,
+    "The RNN only learns what to do with the *directions* of the rows $e_w$ it is fed; GloVe learned from "
+    "text that the unseen *wonderful* points where the seen *amazing* does (the table of closest seen words "
+    "in section 4 lists them all).",
+    {
+        1: "All three models take the same number of steps on the same batches; only $E$ differs.",
+        2: "Section 2 shows the meaning spread over all 50 dimensions: no single one means 'animal' or "
+        "'positive'.",
+        3: "Frozen rows never change, and no training sentence contains an unseen word, so no model can "
+        "learn those rows from the data.",
+    },
 )

@@ -89,3 +89,93 @@ def test_train_button_trains_the_examples(quick_examples, open_page):
     assert all(b.key != "l1_train" for b in at.button)  # trained once per seed, then no button
     at.button(key="l1_resample").click().run()
     assert error_texts(at) == []
+
+
+# --- shareable links, presenter mode, the check question (issue 6) ------------------------------
+
+
+def view(at) -> dict:
+    """Every number the page shows: metrics, texts, tables and the data of every chart."""
+    return {
+        "metrics": [(m.label, m.value) for m in at.metric],
+        "markdown": [m.value for m in at.markdown],
+        "captions": [c.value for c in at.caption],
+        "tables": [d.value.to_dict("list") for d in at.dataframe],
+        "charts": [c.proto.spec for c in at.get("plotly_chart")],
+    }
+
+
+LINK = {
+    "l1_D": "5", "l1_H": "9", "l1_K": "3", "l1_n": "7", "l1_L": "5", "seed": "3",
+    "l1_word": "awful", "l1_review": "the food was bad", "l1_sentence": "they eat fish",
+    "l1_phrase": "first of may", "l1_prime": "<b>", "l1_pattern": "many-to-one",
+}  # fmt: skip
+
+
+def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
+    first, second = open_url(PAGE, LINK), open_url(PAGE, LINK)
+    assert error_texts(first) == [] and error_texts(second) == []
+    assert view(first) == view(second)
+    assert view(first) != view(page)  # the link's settings took effect
+    assert [first.slider(key=f"l1_{k}").value for k in "DHKnL"] == [5, 9, 3, 7, 5]
+    assert metric(first, "RNN") == recurrence.rnn_params(5, 9, 3)
+    assert first.dataframe[0].value["x_t (word)"].tolist() == ["they", "eat", "fish"]
+    assert first.session_state["l1_pattern"] == "many-to-one"
+    assert dict(first.query_params) == LINK  # nothing dropped: the link the sidebar shows is the same
+
+
+def test_presenter_mode_folds_the_prose(open_url, open_page):
+    at = open_url(PAGE, {"present": "true"})
+    assert error_texts(at) == []
+    folded = folded_texts(at)
+    assert any("summarises what it has read" in text for text in folded)  # section 1's paragraph
+    assert any("What you will learn" in text for text in folded)
+    assert len(at.get("plotly_chart")) >= 9 and len(at.metric) == 3  # charts and numbers stay out
+    assert not any("summarises what it has read" in text for text in unfolded(at))
+    # without presenter mode the same paragraph is on the page, not folded
+    assert not any("summarises what it has read" in text for text in folded_texts(open_page(PAGE)))
+
+
+def folded_texts(at) -> list[str]:
+    return [m.value for e in at.expander for m in e.markdown]
+
+
+def unfolded(at) -> list[str]:
+    """Markdown outside every expander."""
+    rest = [m.value for m in at.markdown]
+    for text in folded_texts(at):
+        rest.remove(text)
+    return rest
+
+
+def test_check_question_gives_feedback_and_marks_the_lesson_done(page):
+    at = page
+    question = at.radio(key=f"check_{PAGE}")
+    question.set_value(0).run()
+    assert not at.exception and len(at.error) == 1 and "Not quite" in at.error[0].value
+    assert "lessons_done" not in at.session_state
+    at.radio(key=f"check_{PAGE}").set_value(1).run()
+    assert error_texts(at) == []
+    assert any("Right." in s.value for s in at.success)
+    assert PAGE in at.session_state["lessons_done"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"l1_D": "0", "l1_H": "1000000", "l1_K": "-3", "l1_n": "9", "l1_L": "abc"},
+        {"l1_D": "😀", "l1_H": "", "l1_n": "2.5", "l1_word": "notaword", "l1_pattern": "two-to-three"},
+        {"l1_review": "😀 " * 2000, "l1_sentence": "   ", "l1_phrase": "x" * 10000, "l1_prime": "☃☃"},
+    ],
+)
+def test_bad_link_values_run_clean(open_url, params):
+    at = open_url(PAGE, params)
+    assert not at.exception
+    assert [s.value for s in at.slider if s.key in ("l1_D", "l1_K", "l1_L")] == [3, 2, 4]  # defaults
+    assert len(at.metric) == 3  # the counts still draw
+    assert all("Traceback" not in e.value for e in at.error)
+
+
+def test_traces_have_csv_buttons(page):
+    shown = [b.proto.id.rsplit("-", 1)[-1] for b in page.get("download_button")]
+    assert [k for k in shown if "_csv_" in k] == ["l1_csv_unrolled", "l1_csv_growth", "l1_csv_tags"]

@@ -171,3 +171,101 @@ def test_bad_sequence_shows_an_error_and_the_page_recovers(page, bad):
     at.text_input(key="l2_sequence").set_value("abcab").run()
     assert error_texts(at) == []
     np.testing.assert_allclose(shown_result(at), page_trace(at).layer(0).h[0], atol=0.006)
+
+
+# --- shareable links, presenter mode, the check question (issue 6) ------------------------------
+
+
+def view(at) -> dict:
+    """Every number the page shows: equations, texts, metrics and the data of every chart."""
+    return {
+        "latex": [x.value for x in at.latex],
+        "markdown": [m.value for m in at.markdown],
+        "captions": [c.value for c in at.caption],
+        "charts": [c.proto.spec for c in at.get("plotly_chart")],
+    }
+
+
+LINK = {
+    "l2_sequence": "abcabd", "l2_H": "4", "l2_arch": "stacked (deep)", "l2_layers": "3",
+    "l2_scale": "0.5", "l2_edit_where": "layer 2", "l2_edit_i": "2", "l2_edit_j": "3", "l2_w": "2.5",
+    "l2_t": "4", "l2_eq_layer": "layer 2", "seed": "5",
+}  # fmt: skip
+
+
+def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
+    first, second = open_url(PAGE, LINK), open_url(PAGE, LINK)
+    assert error_texts(first) == [] and error_texts(second) == []
+    assert view(first) == view(second)
+    assert view(first) != view(page)  # the link's settings took effect
+    assert dict(first.query_params) == LINK
+    assert first.slider(key="l2_t").value == 4 and first.number_input(key="l2_w").value == 2.5
+    # the equation is layer 2's step 4 of the edited copy: W_hh[2, 3] of layer 2 = 2.5, all W_hh times 0.5
+    cfg = ElmanConfig(sequence="abcabd", hidden_size=4, architecture="stacked", num_layers=3, seed=5)
+    task = make_task(cfg)
+    x, y = sequence_ids(cfg, task)
+    edit = WeightEdit(scale=0.5, layer=1, row=2, col=3, value=2.5)
+    tr = trace(edited(make_model(cfg, task), edit), x, y, jacobians=False)
+    np.testing.assert_allclose(shown_result(first), tr.layer(1).h[4], atol=0.006)
+
+
+def test_the_weight_entry_follows_i_and_j_under_a_stable_key(page):
+    at = page
+    at.number_input(key="l2_w").set_value(3.0).run()
+    assert at.number_input(key="l2_w").value == 3.0
+    at.number_input(key="l2_edit_i").set_value(2).run()  # another entry: its own trained value again
+    trained = float(session_model(at).layers[0].params(0)["weight_hh"][2, 1].detach())
+    assert at.number_input(key="l2_w").value == pytest.approx(round(trained, 4))
+    at.number_input(key="l2_edit_i").set_value(5)
+    at.slider(key="l2_H").set_value(3).run()  # i = 5 does not fit H = 3: clamped, no exception
+    assert error_texts(at) == [] and at.number_input(key="l2_edit_i").value == 2
+
+
+def test_presenter_mode_folds_the_prose(open_url, open_page):
+    said = "the only thing that carries information"  # section 2's paragraph
+    at = open_url(PAGE, {"present": "true", "l2_arch": "bidirectional"})
+    assert error_texts(at) == []
+    folded = [m.value for e in at.expander for m in e.markdown]
+    assert any(said in text for text in folded) and any("Bidirectional RNN" in text for text in folded)
+    assert any("cheats" in w.value for w in at.warning)  # the warning stays in view
+    assert len(at.get("plotly_chart")) >= 4 and any(r"\begin{aligned}" in x.value for x in at.latex)
+    plain = open_page(PAGE)
+    assert not any(said in m.value for e in plain.expander for m in e.markdown)
+    assert any(said in m.value for m in plain.markdown)
+
+
+def test_check_question_gives_feedback_and_marks_the_lesson_done(page):
+    at = page
+    at.radio(key=f"check_{PAGE}").set_value(2).run()
+    assert not at.exception and len(at.error) == 1 and "Not quite" in at.error[0].value
+    assert "lessons_done" not in at.session_state
+    at.radio(key=f"check_{PAGE}").set_value(1).run()
+    assert error_texts(at) == []
+    assert any("Right." in s.value for s in at.success)
+    assert PAGE in at.session_state["lessons_done"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"l2_edit_i": "99", "l2_edit_j": "-5", "l2_w": "1e9", "l2_t": "500", "l2_scale": "nan", "l2_H": "😀"},
+        {"l2_arch": "zzz", "l2_layers": "", "l2_edit_where": "layer 9", "l2_eq_layer": "x", "l2_eq_dir": "2"},
+        {"l2_sequence": "hello world" * 1000, "l2_t": "39"},
+    ],
+)
+def test_bad_link_values_run_clean(open_url, params):
+    at = open_url(PAGE, params)
+    assert error_texts(at) == []
+    assert at.slider(key="l2_H").value == 6 and at.radio(key="l2_arch").value == "single"
+    assert len(at.get("plotly_chart")) >= 3
+
+
+@pytest.mark.parametrize("bad", ["😀😀😀", "   ", ""])
+def test_bad_sequence_in_a_link_shows_an_error(open_url, bad):
+    at = open_url(PAGE, {"l2_sequence": bad, "l2_t": "2"})
+    assert not at.exception and len(at.error) == 1
+
+
+def test_traces_have_csv_buttons(page):
+    shown = [b.proto.id.rsplit("-", 1)[-1] for b in page.get("download_button")]
+    assert [k for k in shown if "_csv_" in k] == ["l2_csv_h", "l2_csv_y"]

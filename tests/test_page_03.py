@@ -2,6 +2,8 @@
 
 import pytest
 
+from rnnviz.lessons.charlm import LMSettings
+
 PAGE = "03_char_lm.py"
 TRAIN = "l3_model_train"  # the training panel's button (ui/training.py: f"{key}_train")
 
@@ -47,7 +49,7 @@ def test_defaults_render_an_untrained_model_with_live_numbers(page):
     bits = float(metric(at, "Held-out bits per character"))
     assert abs(bits - float(metric(at, "Guessing uniformly"))) < 0.5  # untrained: close to uniform
     assert any("untrained" in i.value for i in at.info)
-    assert at.selectbox(key="l3_signal_Nested markup").value == "tag depth"
+    assert at.selectbox(key="l3_signal").value == "tag depth"
 
 
 def test_a_training_click_changes_the_model_and_keeps_checkpoints(page):
@@ -62,7 +64,7 @@ def test_a_training_click_changes_the_model_and_keeps_checkpoints(page):
     assert html_texts(at)[1] != sample_before  # the trained model writes something else
     assert any("step" in c.value for c in at.code)  # samples printed during training
     # slide back to the initial weights: the views show the untrained model again
-    ckpt = at.select_slider(key=f"l3_ckpt_{step}")
+    ckpt = at.select_slider(key="l3_ckpt")
     assert ckpt.options[0] == "0" and ckpt.value == step
     ckpt.set_value(0).run()
     assert errors(at) == []
@@ -77,7 +79,7 @@ def test_sampling_controls_change_the_sample(page):
     assert errors(at) == []
     hotter = html_texts(at)[1]
     assert hotter != before
-    at.text_input(key="l3_prime_Nested markup").set_value("<b>").run()
+    at.text_input(key="l3_prime").set_value("<b>").run()
     assert errors(at) == []
     assert "&lt;b&gt;" not in html_texts(at)[1] and "&lt;" in html_texts(at)[1]
     assert html_texts(at)[1] != hotter
@@ -85,11 +87,11 @@ def test_sampling_controls_change_the_sample(page):
 
 def test_bad_input_shows_an_error_and_the_page_goes_on(page):
     at = page
-    at.text_input(key="l3_prime_Nested markup").set_value("<b>€").run()
+    at.text_input(key="l3_prime").set_value("<b>€").run()
     assert not at.exception
     assert len(at.error) == 1 and "€" in at.error[0].value
     assert len(at.get("plotly_chart")) >= 3  # the other views still draw
-    at.text_area(key="l3_seq_Nested markup").set_value("x").run()
+    at.text_area(key="l3_seq").set_value("x").run()
     assert not at.exception and len(at.error) == 2
     at.radio(key="l3_source").set_value("Your own text").run()
     assert errors(at) == []  # the pasted example text works as it is
@@ -103,9 +105,114 @@ def test_python_source_and_other_cells(page):
     at = page
     at.radio(key="l3_source").set_value("Python standard library").run()
     assert errors(at) == []
-    assert at.selectbox(key="l3_signal_Python standard library").value == "inside a string"
+    assert at.selectbox(key="l3_signal").value == "inside a string"
     at.selectbox(key="l3_cell").set_value("gru")
     at.slider(key="l3_layers").set_value(2).run()
     assert errors(at) == []
-    assert at.selectbox(key="l3_layer_2").value == 2
+    assert at.selectbox(key="l3_layer").value == 2
     assert "2 x 128 units" in at.caption[0].value
+
+
+# --- shareable links, presenter mode, the check question (issue 6) ------------------------------
+
+
+def view(at) -> dict:
+    """Every number the page shows: metrics, equations, texts, coloured texts and chart data."""
+    return {
+        "metrics": [(m.label, m.value) for m in at.metric],
+        "latex": [x.value for x in at.latex],
+        "markdown": [m.value for m in at.markdown],
+        "captions": [c.value for c in at.caption],
+        "html": html_texts(at),
+        "charts": [c.proto.spec for c in at.get("plotly_chart")],
+    }
+
+
+LINK = {
+    "l3_cell": "Elman RNN (tanh)", "l3_hidden": "32", "l3_layers": "2", "l3_lr": "0.03", "l3_clip": "off",
+    "l3_seq_len": "32", "l3_batch": "8", "l3_half": "never", "l3_temp": "1.2", "l3_topk": "5",
+    "l3_length": "100", "l3_prime": "<b>", "l3_seq": "<b>cat</b>", "l3_signal": "position in the line",
+    "l3_layer": "1", "l3_unit": "unit 3", "seed": "2",
+}  # fmt: skip
+
+
+def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
+    first, second = open_url(PAGE, LINK), open_url(PAGE, LINK)
+    assert errors(first) == [] and errors(second) == []
+    assert view(first) == view(second)
+    assert view(first) != view(page)  # the link's settings took effect
+    assert dict(first.query_params) == LINK
+    assert "Elman RNN (tanh), 2 x 32 units" in first.caption[0].value
+    assert first.selectbox(key="l3_unit").value == 3 and first.selectbox(key="l3_layer").value == 1
+    assert first.text_area(key="l3_seq").value == "<b>cat</b>"
+    assert "h_t[3]" in " ".join(m.value for m in first.markdown)
+
+
+def test_views_that_follow_the_text_keep_stable_keys(page):
+    at = page
+    at.text_area(key="l3_seq").set_value("<b>x</b>")
+    at.selectbox(key="l3_signal").set_value("position in the line").run()
+    assert at.text_area(key="l3_seq").value == "<b>x</b>"  # kept while the text stays
+    at.radio(key="l3_source").set_value("Your own text").run()  # another text: its own defaults
+    assert errors(at) == []
+    assert at.text_area(key="l3_seq").value != "<b>x</b>"
+    assert at.selectbox(key="l3_signal").value == "position in the line"  # this text's default
+    at.radio(key="l3_source").set_value("Nested markup").run()
+    assert at.selectbox(key="l3_signal").value == "tag depth"
+
+
+def test_presenter_mode_folds_the_prose(open_url, open_page):
+    said = "The chain rule of probability turns"
+    at = open_url(PAGE, {"present": "true"})
+    assert errors(at) == []
+    folded = [m.value for e in at.expander for m in e.markdown]
+    assert any(said in text for text in folded)
+    assert any(text.startswith("The most surprising step") for text in (m.value for m in at.markdown))
+    assert not any(text.startswith("The most surprising step") for text in folded)  # results stay in view
+    assert len(at.get("plotly_chart")) >= 4 and len(at.metric) == 3
+    plain = open_page(PAGE)
+    assert not any(said in m.value for e in plain.expander for m in e.markdown)
+
+
+def test_check_question_gives_feedback_and_marks_the_lesson_done(page):
+    at = page
+    at.radio(key=f"check_{PAGE}").set_value(0).run()
+    assert not at.exception and len(at.error) == 1 and "Not quite" in at.error[0].value
+    assert "lessons_done" not in at.session_state
+    at.radio(key=f"check_{PAGE}").set_value(1).run()
+    assert errors(at) == []
+    assert any("Right." in s.value for s in at.success)
+    assert PAGE in at.session_state["lessons_done"]
+
+
+def test_bad_link_values_run_clean(open_url):
+    bad = {
+        "l3_source": "zzz", "l3_hidden": "17", "l3_lr": "abc", "l3_clip": "999", "l3_half": "7",
+        "l3_temp": "99", "l3_topk": "-1", "l3_length": "1e9", "l3_unit": "unit 999", "l3_layer": "5",
+        "l3_ckpt": "300", "l3_signal": "😀", "l3_cell": "",
+    }  # fmt: skip
+    at = open_url(PAGE, bad)
+    assert errors(at) == []
+    default = LMSettings()  # the lesson's tuned defaults
+    assert (
+        at.radio(key="l3_source").value == "Nested markup"
+        and at.selectbox(key="l3_cell").value == default.cell
+    )
+    assert (
+        at.slider(key="l3_temp").value == default.temperature
+        and at.selectbox(key="l3_signal").value == "tag depth"
+    )
+    at = open_url(PAGE, {"l3_prime": "😀", "l3_seq": ""})
+    assert not at.exception and len(at.error) == 2 and len(at.get("plotly_chart")) >= 2
+    at = open_url(PAGE, {"l3_source": "Your own text", "l3_pasted": "   "})
+    assert not at.exception and len(at.error) == 1
+
+
+def test_traces_have_csv_buttons(page):
+    shown = [b.proto.id.rsplit("-", 1)[-1] for b in page.get("download_button")]
+    assert [k for k in shown if "_csv_" in k] == [
+        "l3_csv_steps",
+        "l3_csv_sample",
+        "l3_csv_units",
+        "l3_csv_trace",
+    ]

@@ -82,6 +82,7 @@ def test_exploding_preset_and_clipping(page):
     assert not at.exception and not at.error
     assert len(at.warning) >= 1 and "diverged at step" in at.warning[0].value
     assert len(at.success) == 1 and "Clipped at 1" in at.success[0].value
+    assert any(b.proto.id.endswith("-l4_csv_clip") for b in at.get("download_button"))
 
 
 def test_measure_three_cells_at_a_short_lag(page):
@@ -95,5 +96,89 @@ def test_measure_three_cells_at_a_short_lag(page):
     assert all(p["lag"] == 5 and p["steps"] <= 100 and 0 <= p["acc"] <= 1 for p in points)
     table = at.dataframe[0].value
     assert list(table["cell"]) == ["RNN", "LSTM", "GRU"]
+    assert any(b.proto.id.endswith("-l4_csv_points") for b in at.get("download_button"))
     at.radio(key="l4_recipe").set_value("direct").run()  # the other recipe: its own points
     assert not at.exception and not at.error
+
+
+# --- shareable links, presenter mode, the check question (issue 6) ------------------------------
+
+
+def view(at) -> dict:
+    """Every number the page shows: metrics, texts, captions and the data of every chart."""
+    return {
+        "metrics": [(m.label, m.value) for m in at.metric],
+        "markdown": [m.value for m in at.markdown],
+        "captions": [c.value for c in at.caption],
+        "charts": [c.proto.spec for c in at.get("plotly_chart")],
+    }
+
+
+LINK = {
+    "l4_w_h": "1.5", "l4_w_x": "0.5", "l4_x": "0.0", "l4_pattern": "typed by you", "l4_typed": "1, 0.5, -2",
+    "l4_b": "0.3", "l4_T": "60", "l4_lag": "12", "l4_hidden": "16", "l4_rho": "1.2", "l4_mem_lag": "20",
+    "l4_recipe": "directly at the lag", "l4_budget": "300", "seed": "4",
+}  # fmt: skip
+
+
+def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
+    first, second = open_url(PAGE, LINK), open_url(PAGE, LINK)
+    assert not first.exception and not first.error and not second.exception and not second.error
+    assert view(first) == view(second)
+    assert view(first) != view(page)  # the link's settings took effect
+    assert dict(first.query_params) == LINK
+    assert metric(first, "ρ(W_hh) drawn") == pytest.approx(1.2, abs=1e-3)
+    assert "After $T = 60$ steps" in texts(first)
+    assert (
+        first.radio(key="l4_recipe").value == "direct"
+        and first.text_input(key="l4_typed").value == "1, 0.5, -2"
+    )
+    assert first.session_state["l4_trainer"][1].model.cfg.hidden_size == 16
+
+
+def test_presenter_mode_folds_the_prose(open_url, open_page):
+    said = "Take the smallest RNN there is"
+    at = open_url(PAGE, {"present": "true"})
+    assert not at.exception and not at.error
+    folded = [m.value for e in at.expander for m in e.markdown]
+    assert any(said in text for text in folded)
+    assert not any(text.startswith("After $T") for text in folded)  # the scalar result stays in view
+    assert len(at.get("plotly_chart")) >= 6 and len(at.metric) == 4
+    plain = open_page(PAGE)
+    assert not any(said in m.value for e in plain.expander for m in e.markdown)
+
+
+def test_check_question_gives_feedback_and_marks_the_lesson_done(page):
+    at = page
+    at.radio(key=f"check_{PAGE}").set_value(3).run()
+    assert not at.exception and len(at.error) == 1 and "Not quite" in at.error[0].value
+    assert "lessons_done" not in at.session_state
+    at.radio(key=f"check_{PAGE}").set_value(1).run()
+    assert not at.exception and not at.error
+    assert any("Right." in s.value for s in at.success)
+    assert PAGE in at.session_state["lessons_done"]
+
+
+@pytest.mark.parametrize(
+    "params, errors",
+    [
+        (
+            {"l4_w_h": "9", "l4_x": "abc", "l4_pattern": "😀", "l4_lag": "1000", "l4_hidden": "7",
+             "l4_rescale": "maybe", "l4_rho": "-1", "l4_mem_lag": "13", "l4_recipe": "", "l4_budget": "1e9"},
+            0,
+        ),
+        ({"l4_pattern": "typed by you", "l4_typed": "1, two, 😀"}, 1),
+        ({"l4_pattern": "typed by you", "l4_typed": "9" * 5000}, 1),
+        ({"l4_pattern": "typed by you", "l4_typed": "   "}, 1),
+    ],
+)  # fmt: skip
+def test_bad_link_values_run_clean(open_url, params, errors):
+    at = open_url(PAGE, params)
+    assert not at.exception and len(at.error) == errors
+    assert at.slider(key="l4_w_h").value == 0.9 and at.slider(key="l4_rho").value == 0.9
+    assert metric(at, "ρ(W_hh) drawn") == pytest.approx(0.9, abs=1e-3)  # section 2 still draws
+
+
+def test_traces_have_csv_buttons(page):
+    shown = [b.proto.id.rsplit("-", 1)[-1] for b in page.get("download_button")]
+    assert [k for k in shown if "_csv_" in k] == ["l4_csv_scalar", "l4_csv_bound", "l4_csv_heat"]

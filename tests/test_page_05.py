@@ -26,7 +26,7 @@ def live_model(at):
 
 
 def sentence(at):
-    return at.text_input(key="l5_text_10_0")  # keyed by lag and seed, so each task has its own example
+    return at.text_input(key="l5_text")
 
 
 @pytest.fixture
@@ -47,8 +47,8 @@ def test_defaults_render_with_live_numbers(page):
 def test_update_shown_equals_the_trace(page):
     at = page
     at.radio(key="l5_stage").set_value("update").run()
-    at.slider(key="l5_t_12").set_value(4).run()
-    unit = at.slider(key="l5_unit_12_lstm").value
+    at.select_slider(key="l5_t").set_value(4).run()
+    unit = at.select_slider(key="l5_unit").value
     row = table_rows(at.dataframe[0])["c_t"]
     f, c_prev, i, g, c = numbers(row["with the numbers"])
     assert f * c_prev + i * g == pytest.approx(c, abs=2e-4)  # c_t = f_t c_{t-1} + i_t g_t, shown numbers
@@ -62,8 +62,8 @@ def test_update_shown_equals_the_trace(page):
 def test_time_step_and_unit_selection_move_the_worked_numbers(page):
     at = page
     before = at.dataframe[0].value["value"].tolist()
-    at.slider(key="l5_t_12").set_value(7)
-    at.slider(key="l5_unit_12_lstm").set_value(2).run()
+    at.select_slider(key="l5_t").set_value(7)
+    at.select_slider(key="l5_unit").set_value(2).run()
     assert not at.exception and not at.error
     after = at.dataframe[0].value["value"].tolist()
     assert after != before
@@ -75,11 +75,11 @@ def test_time_step_and_unit_selection_move_the_worked_numbers(page):
 def test_clamping_f_to_one_shows_a_purely_additive_cell(page):
     at = page
     at.selectbox(key="l5_clamp_gate").set_value("f").run()
-    at.slider(key="l5_clamp_value_f").set_value(1.0)
-    at.slider(key="l5_clamp_span_12").set_value((0, 11))
-    at.slider(key="l5_t_12").set_value(5).run()
+    at.select_slider(key="l5_clamp_value").set_value(1.0)
+    at.select_slider(key="l5_clamp_span").set_value((0, 11))
+    at.select_slider(key="l5_t").set_value(5).run()
     assert not at.exception and not at.error
-    unit = at.slider(key="l5_unit_12_lstm").value
+    unit = at.select_slider(key="l5_unit").value
     clamped = table_rows(at.dataframe[-2])  # the step with the clamp (the last table: parameter counts)
     assert clamped["f_t"]["with the numbers"].endswith("replaced by 1.0000")
     shown = clamped["c_t"]
@@ -145,3 +145,111 @@ def test_same_seed_same_numbers(open_page):
         a.session_state["l5_trainer"][1].model.state_dict()["head.weight"],
         b.session_state["l5_trainer"][1].model.state_dict()["head.weight"],
     )
+
+
+# --- shared links, presenter mode, the check question (issue 6) ----------------------------------
+
+LINK = {
+    "seed": "3",
+    "l5_lag": "6",
+    "l5_hidden": "8",
+    "l5_cell": "LSTM with coupled input and forget gates",
+    "l5_fbias": "false",
+    "l5_text": "Italy the sea moved to the market fluent",
+    "l5_stage": "3. update the cell",
+    "l5_t": "4",
+    "l5_unit": "5",
+    "l5_clamp_gate": "i",
+    "l5_clamp_value": "0.5",
+    "l5_clamp_span": ["2", "5"],
+    "l5_clamp_units": "only unit j (chosen above)",
+}
+
+
+def view(at) -> dict:
+    """Every number the page shows: metrics, text, tables and chart data."""
+    return {
+        "metrics": [(m.label, m.value, m.delta) for m in at.metric],
+        "markdown": [m.value for m in at.markdown],
+        "tables": [frame.value.to_csv() for frame in at.dataframe],
+        "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
+    }
+
+
+def test_a_link_shows_everyone_the_same_view(open_url):
+    a, b = open_url(PAGE, LINK), open_url(PAGE, LINK)
+    assert not a.exception and not a.error
+    assert view(a) == view(b)
+    assert sentence(a).value == LINK["l5_text"]
+    assert (a.select_slider(key="l5_t").value, a.select_slider(key="l5_unit").value) == (4, 5)
+    assert a.select_slider(key="l5_clamp_span").value == (2, 5)
+    assert a.session_state["l5_trainer"][1].model.cfg.cell == "lstm_coupled"
+    assert any("unit 5 at step 4" in c.value for c in a.caption)
+    assert table_rows(a.dataframe[0])["c_t"]  # the update step, as the link says
+    assert {"l5_csv_gates", "l5_csv_steps"} <= {b.key for b in a.get("download_button")}
+    plain = open_url(PAGE, {})
+    for part, shown in view(plain).items():
+        assert shown != view(a)[part], part
+
+
+def test_moving_the_sentence_keeps_the_controls_valid(page):
+    at = page
+    at.select_slider(key="l5_t").set_value(11)
+    at.select_slider(key="l5_unit").set_value(3).run()
+    sentence(at).set_value("Spain the sea fluent").run()  # 4 words: t = 11 no longer exists
+    assert not at.exception and not at.error
+    assert at.select_slider(key="l5_t").value == 3 and at.select_slider(key="l5_clamp_span").value == (1, 3)
+    assert at.select_slider(key="l5_unit").value == 3  # same model: the unit stays
+    at.select_slider(key="l5_hidden").set_value(4).run()  # a new model starts at its busiest unit
+    assert not at.exception
+    assert at.select_slider(key="l5_unit").value < 4
+    at.slider(key="l5_lag").set_value(5).run()  # a new task brings its own example sentence
+    assert len(sentence(at).value.split()) == 7
+
+
+def where(at, text: str) -> tuple[int, int]:
+    """(markdown blocks holding ``text`` anywhere, those of them inside an expander)."""
+    anywhere = sum(text in m.value for m in at.main.markdown)
+    folded = sum(text in m.value for e in at.expander for m in e.markdown)
+    return anywhere, folded
+
+
+def test_presenter_mode_folds_the_prose(open_url):
+    prose = "The model reads a sentence that starts with a country"
+    at = open_url(PAGE, {"present": "true"})
+    assert not at.exception and not at.error
+    assert where(at, prose) == (1, 1)  # in a closed expander
+    assert len(at.get("plotly_chart")) >= 12 and at.get("latex")  # charts and equations stay
+    assert where(open_url(PAGE, {}), prose) == (1, 0)  # open on the page otherwise
+
+
+def test_check_question_gives_feedback_and_marks_the_lesson(page):
+    at = page
+    question = at.radio(key="check_05_lstm.py")
+    question.set_value(1).run()
+    assert at.error and "f_t \\approx 0" in at.error[0].value and not at.success
+    assert (
+        "05_lstm.py" not in at.session_state["lessons_done"] if "lessons_done" in at.session_state else True
+    )
+    at.radio(key="check_05_lstm.py").set_value(0).run()
+    assert not at.error and at.success
+    assert "05_lstm.py" in at.session_state["lessons_done"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"l5_t": "999", "l5_unit": "-4", "l5_lag": "1e9", "l5_hidden": "7"},
+        {"l5_t": "three", "l5_cell": "gru", "l5_stage": "😀", "l5_fbias": "maybe", "l5_clamp_value": "nan"},
+        {"l5_text": "😀 🙂", "l5_clamp_span": ["9", "2"], "l5_clamp_units": "", "l5_clamp_gate": "z"},
+        {"l5_text": "   ", "seed": "-1"},
+        {"l5_text": "Spain " + "the " * 5000 + "fluent"},
+    ],
+)
+def test_bad_link_values_run_clean(open_url, bad):
+    at = open_url(PAGE, bad)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) >= 12  # the page went on
+    assert len(at.error) <= 1  # at most the sentence's own message
+    if "l5_text" in bad:
+        assert at.error and "e.g." in at.error[0].value

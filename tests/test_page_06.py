@@ -19,7 +19,7 @@ def frame_with(at, column: str):
 
 
 def sentence(at):
-    return at.text_input(key="l6_text_10_0")
+    return at.text_input(key="l6_text")
 
 
 @pytest.fixture
@@ -39,8 +39,8 @@ def test_defaults_render_and_name_the_live_form(page):
 
 def test_gru_update_shown_matches_torch(page):
     at = page
-    at.slider(key="l6_t_12").set_value(6).run()
-    unit = at.slider(key="l6_unit_12_gru").value
+    at.select_slider(key="l6_t").set_value(6).run()
+    unit = at.select_slider(key="l6_unit").value
     model = at.session_state["l6_trainer"][1].model
     x, _ = gating.read_sentence(at.session_state["l6_trainer"][1].task, sentence(at).value)
     out, _ = model.layers[0].rnn(model.embed(x[None]))  # torch.nn.GRU itself
@@ -51,7 +51,7 @@ def test_gru_update_shown_matches_torch(page):
     z, gamma = float(metric(at, "z_t (torch)")), float(metric(at, "Γ_u = 1 - z_t (course)"))
     assert gamma == pytest.approx(1 - z, abs=1e-4)  # the course's Gamma_u = 1 - z_t
     assert abs(float(metric(at, "slides' formula")) - torch_h) > 0.5  # the slides' version is not torch's
-    at.radio(key="l6_stage_gru").set_value("output").run()
+    at.radio(key="l6_stage").set_value("output").run()
     shown = at.dataframe[0].value.set_index("quantity")
     assert shown.loc["h_t", "value"] == pytest.approx(torch_h, abs=1e-6)
     assert shown.loc["c_t (course)", "value"] == shown.loc["h_t", "value"]
@@ -76,13 +76,13 @@ def test_variant_switch_and_step_selection(page):
     assert not at.exception and not at.error
     assert "paper's form" in at.info[0].value
     assert at.session_state["l6_trainer"][1].model.cfg.cell == "gru_paper"
-    at.radio(key="l6_stage_gru_paper").set_value("candidate").run()
+    at.radio(key="l6_stage").set_value("candidate").run()
     assert "W_hn (r_t ⊙ h_{t-1})" in at.dataframe[0].value["equation"].iloc[0]
     at.selectbox(key="l6_cell").set_value("gru_minimal").run()
     assert not at.exception and not at.error
-    assert "reset" not in at.radio(key="l6_stage_gru_minimal").options
+    assert "reset" not in at.radio(key="l6_stage").options
     before = at.dataframe[0].value["value"].tolist()
-    at.slider(key="l6_unit_12_gru_minimal").set_value(3).run()
+    at.select_slider(key="l6_unit").set_value(3).run()
     assert at.dataframe[0].value["value"].tolist() != before
 
 
@@ -123,3 +123,110 @@ def test_unknown_word_shows_an_error_and_the_page_goes_on(page):
     assert not at.exception
     assert len(at.error) == 1 and "spaceship" in at.error[0].value
     assert len(at.get("plotly_chart")) >= 7
+
+
+# --- shared links, presenter mode, the check question (issue 6) ----------------------------------
+
+LINK = {
+    "seed": "2",
+    "l6_cell": "GRU, the paper's form (Cho et al. 2014)",
+    "l6_lag": "5",
+    "l6_hidden": "8",
+    "l6_text": "Germany the old house fluent",
+    "l6_stage": "3. candidate",
+    "l6_t": "2",
+    "l6_unit": "6",
+    "l6_depth": "6",
+    "l6_width": "8",
+    "l6_grad_kind": "||dL/dW_l||",
+}
+
+
+def view(at) -> dict:
+    """Every number the page shows: metrics, text, tables and chart data."""
+    return {
+        "metrics": [(m.label, m.value) for m in at.metric],
+        "markdown": [m.value for m in at.markdown],
+        "tables": [frame.value.to_csv() for frame in at.dataframe],
+        "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
+    }
+
+
+def test_a_link_shows_everyone_the_same_view(open_url):
+    a, b = open_url(PAGE, LINK), open_url(PAGE, LINK)
+    assert not a.exception and not a.error
+    assert view(a) == view(b)
+    assert sentence(a).value == LINK["l6_text"]
+    assert (
+        a.radio(key="l6_stage").value,
+        a.select_slider(key="l6_t").value,
+        a.select_slider(key="l6_unit").value,
+    ) == (
+        "candidate",
+        2,
+        6,
+    )
+    assert a.session_state["l6_trainer"][1].model.cfg.cell == "gru_paper"
+    assert "W_hn (r_t ⊙ h_{t-1})" in a.dataframe[0].value["equation"].iloc[0]
+    assert any("layer 6" in m.value for m in a.markdown)
+    assert {"l6_csv_gates", "l6_csv_depth"} <= {b.key for b in a.get("download_button")}
+    plain = open_url(PAGE, {})
+    for part, shown in view(plain).items():
+        assert shown != view(a)[part], part
+
+
+def test_switching_to_no_reset_gate_keeps_the_controls_valid(page):
+    at = page
+    at.radio(key="l6_stage").set_value("reset")
+    at.select_slider(key="l6_t").set_value(11).run()
+    at.selectbox(key="l6_cell").set_value("gru_minimal").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="l6_stage").value == "update"
+    sentence(at).set_value("Spain the sea fluent").run()
+    assert not at.exception and not at.error
+    assert at.select_slider(key="l6_t").value == 3
+
+
+def where(at, text: str) -> tuple[int, int]:
+    """(markdown blocks holding ``text`` anywhere, those of them inside an expander)."""
+    anywhere = sum(text in m.value for m in at.main.markdown)
+    folded = sum(text in m.value for e in at.expander for m in e.markdown)
+    return anywhere, folded
+
+
+def test_presenter_mode_folds_the_prose(open_url):
+    prose = "Turn the GRU's update 90 degrees"
+    at = open_url(PAGE, {"present": "true"})
+    assert not at.exception and not at.error
+    assert where(at, prose) == (1, 1)
+    assert len(at.get("plotly_chart")) >= 7 and at.get("latex")
+    assert where(open_url(PAGE, {}), prose) == (1, 0)
+
+
+def test_check_question_gives_feedback_and_marks_the_lesson(page):
+    at = page
+    at.radio(key="check_06_gru.py").set_value(1).run()
+    assert at.error and "old" in at.error[0].value and not at.success
+    assert "06_gru.py" not in at.session_state["lessons_done"] if "lessons_done" in at.session_state else True
+    at.radio(key="check_06_gru.py").set_value(0).run()
+    assert not at.error and at.success
+    assert "06_gru.py" in at.session_state["lessons_done"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"l6_t": "999", "l6_unit": "-1", "l6_lag": "0", "l6_hidden": "5", "l6_depth": "1000"},
+        {"l6_cell": "lstm", "l6_stage": "😀", "l6_width": "big", "l6_grad_kind": "", "l6_t": "1.5"},
+        {"l6_cell": "GRU without a reset gate", "l6_stage": "1. reset"},
+        {"l6_text": "😀 " * 300},
+        {"l6_text": " \t "},
+    ],
+)
+def test_bad_link_values_run_clean(open_url, bad):
+    at = open_url(PAGE, bad)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) >= 6  # the page went on (no reset-gate heatmap without r)
+    assert len(at.error) <= 1
+    if "l6_text" in bad:
+        assert at.error and "e.g." in at.error[0].value

@@ -87,8 +87,97 @@ def test_short_training_run_changes_the_model(page):
     assert any("10 training steps so far" in c.value for c in at.caption)
     assert alpha(at).shape != before.shape or not np.allclose(alpha(at), before)
     # a checkpoint slider now lets the student go back to step 0
-    ckpt = at.select_slider(key="l7_ckpt_10")
+    ckpt = at.select_slider(key="l7_ckpt")
     assert ckpt.options == ["0", "10"] and ckpt.value == 10
     ckpt.set_value(0).run()
     np.testing.assert_array_equal(alpha(at), before)
     assert "Model at step 0 answers" in texts(at)
+
+
+# --- shared links, presenter mode, the check question (issue 6) ----------------------------------
+
+LINK = {
+    "seed": "5",
+    "l7_tokens": "words (up to 10)",
+    "l7_len": ["3", "6"],
+    "l7_cell": "LSTM",
+    "l7_attn": "dot-product attention",
+    "l7_steps": "50",
+    "l7_text": "the fifth of may nineteen ninety",
+    "l7_s": "2",
+    "l7_cap_attn": "dot-product attention",
+    "l7_cap_img": "4",
+}
+
+
+def view(at) -> dict:
+    """Every number the page shows: text, tables and chart data."""
+    return {
+        "markdown": [m.value for m in at.markdown],
+        "tables": [frame.value.to_csv() for frame in at.dataframe],
+        "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
+    }
+
+
+def test_a_link_shows_everyone_the_same_view(open_url):
+    a, b = open_url(PAGE, LINK), open_url(PAGE, LINK)
+    assert not a.exception and not a.error
+    assert view(a) == view(b)
+    assert heatmap(a)["layout"]["xaxis"]["ticktext"] == ["the", "fifth", "of", "may", "nineteen", "ninety"]
+    assert a.select_slider(key="l7_s").value == 2 and a.slider(key="l7_len").value == (3, 6)
+    model = a.session_state["l7_trainer"][1].model
+    assert (model.cfg.cell, model.cfg.attention) == ("lstm", "dot")
+    assert a.session_state["l7_cap_trainer"][1].model.cfg.attention == "dot"
+    assert "Step $s=2$" in texts(a)
+    assert "l7_csv_alpha" in {b.key for b in a.get("download_button")}
+    plain = open_url(PAGE, {})
+    for part, shown in view(plain).items():
+        assert shown != view(a)[part], part
+
+
+def where(at, text: str) -> tuple[int, int]:
+    """(markdown blocks holding ``text`` anywhere, those of them inside an expander)."""
+    anywhere = sum(text in m.value for m in at.main.markdown)
+    folded = sum(text in m.value for e in at.expander for m in e.markdown)
+    return anywhere, folded
+
+
+def test_presenter_mode_folds_the_prose(open_url):
+    prose = "At every output step the decoder compares"
+    at = open_url(PAGE, {"present": "true"})
+    assert not at.exception and not at.error
+    assert where(at, prose) == (1, 1)
+    assert len(at.get("plotly_chart")) >= 5 and at.get("latex")
+    assert "Model at step 0 answers" in texts(at)  # results stay open
+    assert where(open_url(PAGE, {}), prose) == (1, 0)
+
+
+def test_check_question_gives_feedback_and_marks_the_lesson(page):
+    at = page
+    at.radio(key="check_07_attention.py").set_value(3).run()
+    assert at.error and "no softmax over the input" in at.error[0].value and not at.success
+    assert (
+        "07_attention.py" not in at.session_state["lessons_done"]
+        if "lessons_done" in at.session_state
+        else True
+    )
+    at.radio(key="check_07_attention.py").set_value(0).run()
+    assert not at.error and at.success
+    assert "07_attention.py" in at.session_state["lessons_done"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"l7_s": "999", "l7_len": ["9", "2"], "l7_steps": "7", "l7_cap_img": "-3"},
+        {"l7_tokens": "bytes", "l7_cell": "😀", "l7_attn": "", "l7_cap_attn": "none", "l7_s": "x"},
+        {"l7_text": "😀 " * 2000},
+        {"l7_text": "   "},
+        {"l7_text": "the thirty second of march", "l7_ckpt": "10"},
+    ],
+)
+def test_bad_link_values_run_clean(open_url, bad):
+    at = open_url(PAGE, bad)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) >= 1  # the page went on to the image section
+    assert len(at.error) <= 1

@@ -81,3 +81,107 @@ def test_transfer_training_run(page):
     assert not at.exception and len(at.error) == 1 and "superb" in at.error[0].value
     at.button(key="l8_reset").click().run()
     assert table(at, "steps") == [0, 0, 0]
+
+
+# --- shared links, presenter mode, the check question (issue 6) ----------------------------------
+
+LINK = {
+    "seed": "4",
+    "l8_vocab": "cat dog bus van",
+    "l8_table": "pretrained GloVe",
+    "l8_lookup": "bus",
+    "l8_u": "king",
+    "l8_v": "queen",
+    "l8_word": "paris",
+    "l8_k_nb": "5",
+    "l8_preset": "your own words",
+    "l8_a": "paris",
+    "l8_b": "france",
+    "l8_c": "rome",
+    "l8_k_an": "3",
+    "l8_n_train": "40",
+    "l8_cell": "lstm",
+    "l8_review": "the plot was brilliant",
+}
+
+
+def view(at) -> dict:
+    """Every number the page shows: metrics, text, tables and chart data."""
+    return {
+        "metrics": [(m.label, m.value) for m in at.metric],
+        "markdown": [m.value for m in at.markdown],
+        "tables": [frame.value.to_csv() for frame in at.dataframe],
+        "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
+    }
+
+
+def test_a_link_shows_everyone_the_same_view(open_url):
+    a, b = open_url(PAGE, LINK), open_url(PAGE, LINK)
+    assert not a.exception and not a.error
+    assert view(a) == view(b)
+    assert "paris : france :: rome : **italy**" in texts(a)
+    assert a.radio(key="l8_lookup").value == "bus" and any("('bus')" in c.value for c in a.caption)
+    assert any("cos(e_{\\text{king}}, e_{\\text{queen}})" in x.value for x in a.get("latex"))
+    assert a.session_state["l8_exp"].cfg.n_train == 40
+    csv = {"l8_csv_cos", "l8_csv_nb", "l8_csv_analogy", "l8_csv_curves"}
+    assert csv <= {b.key for b in a.get("download_button")}
+    plain = open_url(PAGE, {})
+    for part, shown in view(plain).items():
+        assert shown != view(a)[part], part
+
+
+def test_a_word_that_leaves_the_vocabulary_is_not_looked_up(page):
+    at = page
+    at.radio(key="l8_lookup").set_value("truck").run()
+    at.text_input(key="l8_vocab").set_value("cat dog king").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="l8_lookup").value == "cat"
+
+
+def where(at, text: str) -> tuple[int, int]:
+    """(markdown blocks holding ``text`` anywhere, those of them inside an expander)."""
+    anywhere = sum(text in m.value for m in at.main.markdown)
+    folded = sum(text in m.value for e in at.expander for m in e.markdown)
+    return anywhere, folded
+
+
+def test_presenter_mode_folds_the_prose(open_url):
+    prose = "A network cannot read a word, only numbers"
+    at = open_url(PAGE, {"present": "true"})
+    assert not at.exception and not at.error
+    assert where(at, prose) == (1, 1)
+    assert where(at, "What you will learn") == (1, 1)
+    assert len(at.get("plotly_chart")) >= 9 and at.get("latex")
+    assert "man : woman :: king : **queen**" in texts(at)  # results stay open
+    assert where(open_url(PAGE, {}), prose) == (1, 0)
+
+
+def test_check_question_gives_feedback_and_marks_the_lesson(page):
+    at = page
+    at.radio(key="check_08_embeddings.py").set_value(3).run()
+    assert at.error and "Frozen rows never change" in at.error[0].value and not at.success
+    assert (
+        "08_embeddings.py" not in at.session_state["lessons_done"]
+        if "lessons_done" in at.session_state
+        else True
+    )
+    at.radio(key="check_08_embeddings.py").set_value(0).run()
+    assert not at.error and at.success
+    assert "08_embeddings.py" in at.session_state["lessons_done"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "errors"),
+    [
+        ({"l8_k_nb": "999", "l8_k_an": "0", "l8_dim": "-2", "l8_n_train": "15", "l8_steps": "1e99"}, 0),
+        ({"l8_seconds": "x", "l8_table": "😀", "l8_lookup": "zebra", "l8_preset": "nonsense"}, 0),
+        ({"l8_cell": "transformer", "l8_u": "   ", "l8_word": "x" * 5000}, 2),
+        ({"l8_vocab": "😀 🙂 🐸", "l8_table": "pretrained GloVe"}, 1),
+        ({"l8_a": "kingg", "l8_b": "", "l8_c": "😀", "l8_review": "the plot was superb"}, 2),
+    ],
+)
+def test_bad_link_values_run_clean(open_url, bad, errors):
+    at = open_url(PAGE, bad)
+    assert not at.exception
+    assert len(at.error) == errors  # each bad word says what is wrong; everything else falls back
+    assert len(at.metric) == 3 or "l8_review" in bad  # the page went on to the transfer section
