@@ -1,0 +1,70 @@
+"""The pure helpers of the server benchmark (rnnviz/bench/_live.py) and its page tables; no timing."""
+
+import numpy as np
+import pytest
+
+import lessons
+from rnnviz.bench import _live, server
+
+STATUS = """Name:\tpython
+VmPeak:\t 1234567 kB
+VmHWM:\t  604112 kB
+VmRSS:\t  512000 kB
+RssAnon:\t  400000 kB
+"""
+
+
+@pytest.mark.parametrize("q", [0, 10, 50, 90, 95, 99, 100])
+def test_percentile_matches_numpy(q):
+    values = [3.2, 0.4, 7.5, 1.1, 2.0, 9.9, 4.4]
+    assert _live.percentile(values, q) == pytest.approx(np.percentile(values, q))
+
+
+def test_percentile_of_one_value_and_of_none():
+    assert _live.percentile([2.5], 95) == 2.5
+    with pytest.raises(ValueError):
+        _live.percentile([], 50)
+
+
+def test_summary():
+    assert _live.summary([1.0, 2.0, 3.0, 4.0, 5.0]) == {"median": 3.0, "p95": 4.8, "max": 5.0}
+    assert _live.summary([]) == {"median": None, "p95": None, "max": None}
+
+
+def test_status_kib_reads_the_field_asked_for():
+    assert _live.status_kib(STATUS, "VmRSS") == 512000
+    assert _live.status_kib(STATUS, "VmHWM") == 604112  # not VmPeak, not RssAnon
+    with pytest.raises(ValueError):
+        _live.status_kib(STATUS, "VmSwap")
+
+
+def test_parent_pid_survives_a_command_name_with_spaces_and_parentheses():
+    assert _live.parent_pid("4242 (python) S 17 4242 1 0 -1") == 17
+    assert _live.parent_pid("4243 (my (odd) name) R 4242 4243 1 0") == 4242
+
+
+def test_descendants_walk_the_whole_tree():
+    parents = {1: 0, 10: 1, 11: 10, 12: 10, 13: 11, 20: 1, 30: 99}
+    assert _live.descendants(parents, 10) == [11, 12, 13]
+    assert _live.descendants(parents, 13) == []
+
+
+def test_largest_n_under_stops_at_the_first_n_over_the_limit():
+    assert _live.largest_n_under({1: 0.4, 5: 2.0, 10: 7.5}, 5.0) == 5
+    assert _live.largest_n_under({10: 1.0, 1: 0.4, 5: 6.0}, 5.0) == 1  # 10 after a failed 5 does not count
+    assert _live.largest_n_under({1: 5.0}, 5.0) == 0
+    assert _live.largest_n_under({1: 0.5, 5: None}, 5.0) == 1  # None: some session did not finish
+
+
+def test_mb_converts_mebibytes():
+    assert _live.mb(572.2) == 600.0
+    assert _live.mb(1) == 1.0
+
+
+def test_every_page_has_a_widget_and_every_training_page_a_way_to_tell_it_finished():
+    paths = {lesson.url_path for lesson in lessons.LESSONS}
+    assert set(server.WIDGETS) == paths
+    assert set(server.TRAIN) <= paths
+    assert server.CONCURRENT_PAGE in server.TRAIN
+    for spec in server.TRAIN.values():
+        assert (spec.play_seconds > 0) != bool(spec.done), spec
