@@ -5,6 +5,7 @@ Screenshots land in tests/artifacts/screenshots/<page file>.png for a human to l
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -60,6 +61,8 @@ def stand_in_app(tmp_path) -> Path:
     """A copy of the router and home page with one small lesson: a server of its own, cheap to start."""
     for name in ("app.py", "lessons.py"):
         shutil.copy(lessons.ROOT / name, tmp_path / name)
+    for package in ("ui", "rnnviz"):  # what app.py imports (the sidebar's presenter toggle)
+        (tmp_path / package).symlink_to(lessons.ROOT / package, target_is_directory=True)
     pages = tmp_path / lessons.PAGES_DIR.name
     pages.mkdir()
     shutil.copy(lessons.PAGES_DIR / lessons.HOME_FILE, pages / lessons.HOME_FILE)
@@ -91,7 +94,9 @@ def test_a_teachers_link_on_a_cold_server(chromium, stand_in_app):
             browser.click_nav(page, "Home")
             assert seed_input(page).locator("input").input_value() == "7"
             browser.click_nav(page, lesson.title)
-            assert page.url.rstrip("/").endswith(lesson.url_path)
+            address = urlsplit(page.url)
+            assert address.path.rstrip("/").endswith(lesson.url_path)
+            assert "seed=7" in address.query  # the seed is part of the link
             assert page.get_by_text("seed is 7").count() == 1
         finally:
             context.close()

@@ -19,9 +19,11 @@ def model_box(key: str, trainer: Trainer) -> None:
     seen = f"{key}_upload_done"
     loaded = st.session_state.get(seen)
     current = st.session_state.get(f"{key}_upload")
+    # Messages go above the expander, in a slot that is there on every run: the expander keeps its place
+    # (and so stays open or closed as the student left it), and a refusal shows even when it is closed.
+    note = st.empty()
     if loaded and current is not None and current.file_id == loaded[0]:
-        # outside the expander, which is closed again after the page reran with the loaded model
-        st.success(loaded[1], icon=":material/check:")
+        note.success(loaded[1], icon=":material/check:")
     with st.expander("Save this model, or load one to continue", icon=":material/save:"):
         left, right = st.columns(2)
         left.download_button(
@@ -48,7 +50,7 @@ def model_box(key: str, trainer: Trainer) -> None:
         try:
             step = restore_trainer(trainer, upload.getvalue())
         except InputError as err:
-            right.error(str(err), icon=":material/error:")
+            note.error(str(err), icon=":material/error:")
             return
         message = f"Loaded {upload.name}: the model is back at step {step}; train on to continue."
         st.session_state[seen] = (upload.file_id, message)
