@@ -29,7 +29,7 @@ from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
-from ui.lesson import check, explain, header, seed, try_this
+from ui.lesson import check, explain, follow, header, seed, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l2_"  # prefix of every widget and session key on this page
@@ -187,7 +187,7 @@ model_cfg = trainer.model.cfg
 
 def restore() -> None:
     st.session_state[P + "scale"] = 1.0
-    st.session_state[P + "w_for"] = "restore"  # the next run puts W_hh[i, j] back to its trained value
+    st.session_state[P + "w_basis"] = None  # the next run puts W_hh[i, j] back to its trained value
 
 
 e1, e2, e3, e4, e5 = st.columns([3, 2, 1, 1, 2])
@@ -214,12 +214,8 @@ for name in ("edit_i", "edit_j"):  # a smaller H (or a link's i, j) may leave th
 i = e3.number_input("i", 0, H - 1, 0, key=P + "edit_i", bind="query-params")
 j = e4.number_input("j", 0, H - 1, 1 if H > 1 else 0, key=P + "edit_j", bind="query-params")
 trained = float(trainer.model.layers[k_edit].params(d_edit)["weight_hh"][i, j].detach())
-# The entry shows the model's own value again whenever it is another entry or another model. Its key (and
-# URL parameter) stays "l2_w"; a fresh session keeps the value its link gives.
-entry = (id(trainer), trainer.step, k_edit, d_edit, i, j)
-if st.session_state.get(P + "w_for", entry) != entry:
-    st.session_state[P + "w"] = round(trained, 4)
-st.session_state[P + "w_for"] = entry
+# the entry shows the model's own value again whenever it is another entry or another model
+follow(P + "w", (id(trainer), trainer.step, k_edit, d_edit, i, j), round(trained, 4))
 value = e5.number_input(
     f"W_hh[{i}, {j}]",
     -10.0,

@@ -16,7 +16,7 @@ from rnnviz.tasks.charlm import check_text
 from rnnviz.tasks.corpora import decode_upload, is_well_formed
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
-from ui.lesson import check, explain, friendly_errors, header, seed, try_this
+from ui.lesson import check, explain, follow, friendly_errors, header, seed, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l3_"  # prefix of every widget and session key on this page
@@ -52,16 +52,6 @@ header(
 
 def chart(fig, key: str, where=None) -> None:
     lesson_chart(fig, key=P + key, where=where)
-
-
-def follow(key: str, basis, value) -> None:
-    """Put widget ``key`` back to ``value`` whenever ``basis`` (what its default depends on) has changed
-    since the last run. The key, and so the URL parameter, stays the same; a fresh session keeps the
-    value its link gives."""
-    mark = key + "_for"
-    if st.session_state.get(mark, basis) != basis:
-        st.session_state[key] = value
-    st.session_state[mark] = basis
 
 
 @st.cache_data(show_spinner="Preparing the text...")

@@ -14,7 +14,7 @@ from rnnviz.tasks import FirstWord
 from rnnviz.trace import GateClamp, trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, friendly_errors, header, seed, try_this
+from ui.lesson import chart, check, explain, follow, friendly_errors, header, seed, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l5_"  # prefix of every widget and session key on this page
@@ -45,17 +45,6 @@ CLAMP_UNITS = {"all": "all units", "one": "only unit j (chosen above)"}
 def show(fig, name: str, where=None) -> None:
     """A chart across its column, larger in presenter mode."""
     chart(fig, key=P + name, where=where)
-
-
-def follow(key: str, basis, value) -> None:
-    """Put widget ``key`` back to ``value`` when ``basis`` (what its default is made of) changes.
-
-    The widget keeps one key (one URL parameter) for good; on a session's first run nothing is
-    reset, so the value of a shared link stands."""
-    mark = key + "_basis"
-    if st.session_state.get(mark, basis) != basis:
-        st.session_state[key] = value
-    st.session_state[mark] = basis
 
 
 header(

@@ -14,7 +14,7 @@ from rnnviz.seq2seq.model import Seq2Seq, Seq2SeqConfig
 from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, friendly_errors, header, try_this
+from ui.lesson import chart, check, explain, follow, friendly_errors, header, try_this
 from ui.lesson import seed as global_seed
 from ui.training import session_trainer, training_panel, training_slots
 
@@ -191,10 +191,9 @@ text = st.text_input("Type a date in words", DEFAULT_TEXT, key=P + "text", bind=
 points = [step for step, _ in trainer.checkpoints]
 at_step = points[-1]
 if len(points) > 1:
-    follow_latest = st.session_state.get(P + "ckpt_basis") not in (None, trainer.step)
-    if follow_latest or st.session_state.get(P + "ckpt", points[-1]) not in points:
-        st.session_state[P + "ckpt"] = points[-1]  # after more training: show the newest weights
-    st.session_state[P + "ckpt_basis"] = trainer.step
+    follow(P + "ckpt", trainer.step, points[-1])  # after more training: show the newest weights
+    if st.session_state.get(P + "ckpt", points[-1]) not in points:  # a link's step this model never saved
+        st.session_state[P + "ckpt"] = points[-1]
     at_step = st.select_slider(
         "Weights after training step (in-memory checkpoints)", points, value=points[-1],
         key=P + "ckpt", bind="query-params",

@@ -148,18 +148,6 @@ def unfolded(at) -> list[str]:
     return rest
 
 
-def test_check_question_gives_feedback_and_marks_the_lesson_done(page):
-    at = page
-    question = at.radio(key=f"check_{PAGE}")
-    question.set_value(0).run()
-    assert not at.exception and len(at.error) == 1 and "Not quite" in at.error[0].value
-    assert "lessons_done" not in at.session_state
-    at.radio(key=f"check_{PAGE}").set_value(1).run()
-    assert error_texts(at) == []
-    assert any("Right." in s.value for s in at.success)
-    assert PAGE in at.session_state["lessons_done"]
-
-
 @pytest.mark.parametrize(
     "params",
     [

@@ -174,17 +174,6 @@ def test_presenter_mode_folds_the_prose(open_url, open_page):
     assert not any(said in m.value for e in plain.expander for m in e.markdown)
 
 
-def test_check_question_gives_feedback_and_marks_the_lesson_done(page):
-    at = page
-    at.radio(key=f"check_{PAGE}").set_value(0).run()
-    assert not at.exception and len(at.error) == 1 and "Not quite" in at.error[0].value
-    assert "lessons_done" not in at.session_state
-    at.radio(key=f"check_{PAGE}").set_value(1).run()
-    assert errors(at) == []
-    assert any("Right." in s.value for s in at.success)
-    assert PAGE in at.session_state["lessons_done"]
-
-
 def test_bad_link_values_run_clean(open_url):
     bad = {
         "l3_source": "zzz", "l3_hidden": "17", "l3_lr": "abc", "l3_clip": "999", "l3_half": "7",

@@ -148,17 +148,6 @@ def test_presenter_mode_folds_the_prose(open_url, open_page):
     assert not any(said in m.value for e in plain.expander for m in e.markdown)
 
 
-def test_check_question_gives_feedback_and_marks_the_lesson_done(page):
-    at = page
-    at.radio(key=f"check_{PAGE}").set_value(3).run()
-    assert not at.exception and len(at.error) == 1 and "Not quite" in at.error[0].value
-    assert "lessons_done" not in at.session_state
-    at.radio(key=f"check_{PAGE}").set_value(1).run()
-    assert not at.exception and not at.error
-    assert any("Right." in s.value for s in at.success)
-    assert PAGE in at.session_state["lessons_done"]
-
-
 @pytest.mark.parametrize(
     "params, errors",
     [

@@ -203,16 +203,6 @@ def test_presenter_mode_folds_the_prose(open_url):
     assert where(open_url(PAGE, {}), prose) == (1, 0)
 
 
-def test_check_question_gives_feedback_and_marks_the_lesson(page):
-    at = page
-    at.radio(key="check_06_gru.py").set_value(1).run()
-    assert at.error and "old" in at.error[0].value and not at.success
-    assert "06_gru.py" not in at.session_state["lessons_done"] if "lessons_done" in at.session_state else True
-    at.radio(key="check_06_gru.py").set_value(0).run()
-    assert not at.error and at.success
-    assert "06_gru.py" in at.session_state["lessons_done"]
-
-
 @pytest.mark.parametrize(
     "bad",
     [

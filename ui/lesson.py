@@ -57,6 +57,19 @@ def chart(fig, key: str | None = None, where=None) -> None:
     (where or st).plotly_chart(fig, width="stretch", key=key)
 
 
+def follow(key: str, basis, value) -> None:
+    """Put widget ``key`` back to ``value`` whenever ``basis`` (what its default is made of) has changed
+    since the last run: a new model starts at its own busiest unit, a new text at its own sequence.
+
+    The widget keeps one key, and so one URL parameter, for good; on a session's first run nothing is
+    reset, so the value a shared link gives stands. Setting ``key + "_basis"`` to None forces the reset.
+    """
+    mark = key + "_basis"
+    if st.session_state.get(mark, basis) != basis:
+        st.session_state[key] = value
+    st.session_state[mark] = basis
+
+
 @contextmanager
 def friendly_errors(hint: str | None = None) -> Iterator[None]:
     """Show an InputError as a red box (plus a hint) instead of a traceback; the page goes on."""
