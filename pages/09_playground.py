@@ -7,7 +7,6 @@ widgets -> PlaygroundConfig(s) -> Playground (1-3 runs, same task, data, seed) -
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from urllib.parse import urlencode
 
@@ -53,7 +52,6 @@ from rnnviz.playground.session import (
     TICK_SECONDS,
     VIEW_REFRESH_SECONDS,
     Pacer,
-    warm_up,
 )
 from rnnviz.playground.url import FIELD_PARAM, HIDE_GROUPS, HIDEABLE, PARAMS
 from rnnviz.tasks.corpora import decode_upload
@@ -225,14 +223,6 @@ def train_under_slot(pg: Playground, blocking: bool):
         slots.release()
 
 
-@st.cache_resource(show_spinner=False)
-def warm_up_once() -> threading.Thread:
-    """Once per server process, in the background: see ``session.warm_up``."""
-    thread = threading.Thread(target=warm_up, name="rnnviz-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
 # --- page ---------------------------------------------------------------------------------------
 
 header(
@@ -249,7 +239,6 @@ header(
     "its gradients reach, which gates start saturated).",
 )
 
-warm_up_once()
 ss.pg_page_running = True  # the live panel trains one tick only while the whole page runs
 if ss.get("pg_playing") and time.perf_counter() - ss.get("pg_alive", 0.0) > PLAY_RUN_SECONDS + 5:
     ss.pg_playing = False  # the student left the page while it played: coming back does not resume

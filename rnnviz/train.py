@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from rnnviz.errors import InputError
+from rnnviz.optim import SGD, Adam
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -78,7 +79,7 @@ class Trainer:
 
     def __init__(self, model: nn.Module, task, cfg: TrainConfig = TrainConfig()):
         self.model, self.task, self.cfg = model, task, cfg
-        self._optimizer: torch.optim.Optimizer | None = None
+        self._optimizer: Adam | SGD | None = None
         self.generator = torch.Generator().manual_seed(cfg.seed)
         self.eval_generator = torch.Generator().manual_seed(cfg.seed + 1_000_003)
         self.step = 0
@@ -90,12 +91,11 @@ class Trainer:
             self._checkpoint()
 
     @property
-    def optimizer(self) -> torch.optim.Optimizer:
-        """Built on first use: torch's first optimizer in a process imports torch._dynamo (2-7 s),
-        which a page that only shows an untrained model should not pay."""
+    def optimizer(self) -> Adam | SGD:
+        """Built on first use, from the parameters that train at that moment."""
         if self._optimizer is None:
             params = [p for p in self.model.parameters() if p.requires_grad]
-            kind = torch.optim.Adam if self.cfg.optimizer == "adam" else torch.optim.SGD
+            kind = Adam if self.cfg.optimizer == "adam" else SGD
             self._optimizer = kind(params, lr=self.cfg.lr)
         return self._optimizer
 
@@ -136,8 +136,13 @@ class Trainer:
         max_steps: int,
         max_seconds: float,
         callback: Callable[[Trainer, LogRow], None] | None = None,
+        between: Callable[[], object] | None = None,
     ) -> RunResult:
-        """Train for at most ``max_steps`` steps and ``max_seconds`` of wall time."""
+        """Train for at most ``max_steps`` steps and ``max_seconds`` of training time.
+
+        ``callback(trainer, row)`` gets every history row. ``between()`` is called after every step;
+        the time it takes (waiting for a turn on a shared server) counts neither against the budget
+        nor in ``seconds``."""
         if self.diverged:
             return RunResult("diverged", self.diverged + " (reset the model to train again)", 0)
         if max_steps < 1 or not max_seconds > 0:
@@ -145,10 +150,15 @@ class Trainer:
         cfg = self.cfg
         self.model.train()
         start = time.perf_counter()
+        paused = 0.0  # seconds spent in between(): not training
+
+        def elapsed() -> float:
+            return time.perf_counter() - start - paused
+
         taken = 0
         status = "done"
         while taken < max_steps:
-            if time.perf_counter() - start >= max_seconds:
+            if elapsed() >= max_seconds:
                 status = "budget"
                 break
             batch = self.task.batch(cfg.batch_size, self.generator)
@@ -163,7 +173,7 @@ class Trainer:
             taken += 1
             self.step += 1
             if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
-                self.seconds += time.perf_counter() - start
+                self.seconds += elapsed()
                 self.diverged = (
                     f"diverged at step {self.step}: gradient norm {grad_norm:.3g}, loss {loss_value:.3g}"
                 )
@@ -175,7 +185,7 @@ class Trainer:
             self.optimizer.step()
             if self.step % cfg.log_every == 0 or taken == max_steps:
                 clipped = min(grad_norm, cfg.clip) if cfg.clip is not None else grad_norm
-                seconds = self.seconds + time.perf_counter() - start
+                seconds = self.seconds + elapsed()
                 if cfg.eval_batches:
                     metrics = {**metrics, **self.evaluate(cfg.eval_batches)}
                 row = LogRow(self.step, loss_value, grad_norm, clipped, seconds, metrics)
@@ -184,7 +194,11 @@ class Trainer:
                     callback(self, row)
             if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                 self._checkpoint()
-        self.seconds += time.perf_counter() - start
+            if between is not None and taken < max_steps:
+                pause_start = time.perf_counter()
+                between()
+                paused += time.perf_counter() - pause_start
+        self.seconds += elapsed()
         if cfg.checkpoint_every and (not self.checkpoints or self.checkpoints[-1][0] != self.step):
             self._checkpoint()
         why = "time budget used" if status == "budget" else "step budget used"

@@ -10,7 +10,6 @@ once on the server; others wait with a visible message instead of slowing everyo
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from rnnviz.charts.sequence import training_curves
+from rnnviz.slots import TurnTaking
 from rnnviz.train import RunResult, Trainer
 from ui.export import model_box
 
@@ -25,15 +25,20 @@ from ui.export import model_box
 # a third would only make all of them slower.
 TRAINING_SLOTS = 2
 WAIT_SECONDS = 60
+# While others wait, a Train click trains this long, then lets the next in line have the slot: with
+# ten students clicking at once, each sees a first loss point within a few turns, not after every run
+# before theirs (rnnviz/slots.py; README, benchmark "server").
+TURN_SECONDS = 0.5
 
 
 @st.cache_resource
-def training_slots() -> threading.BoundedSemaphore:
-    """The server-wide limit: at most TRAINING_SLOTS trainings at once, shared by every session.
+def training_slots() -> TurnTaking:
+    """The server-wide limit: at most TRAINING_SLOTS trainings at once, shared by every session,
+    first come first served.
 
-    Built once and never replaced (a semaphore is the one thing in st.cache_resource whose state
+    Built once and never replaced (its queue is the one thing in st.cache_resource whose state
     changes: that is its job)."""
-    return threading.BoundedSemaphore(TRAINING_SLOTS)
+    return TurnTaking(TRAINING_SLOTS)
 
 
 @contextmanager
@@ -102,11 +107,14 @@ def run_with_progress(
             return None
         bar = st.progress(0.0, text="training...")
         chart = st.empty()
-        start, first, last_draw = time.perf_counter(), trainer.step, [0.0]
+        first, seconds_before, last_draw = trainer.step, trainer.seconds, [0.0]
+        done = [0.0]
 
         def draw(tr: Trainer, row) -> None:
-            done = max((tr.step - first) / max_steps, (time.perf_counter() - start) / max_seconds)
-            bar.progress(min(1.0, done), text=f"step {tr.step}: loss {row.loss:.4f}")
+            done[0] = min(
+                1.0, max((tr.step - first) / max_steps, (row.seconds - seconds_before) / max_seconds)
+            )
+            bar.progress(done[0], text=f"step {tr.step}: loss {row.loss:.4f}")
             now = time.perf_counter()
             if now - last_draw[0] > 0.25:  # redraw at most 4 times a second
                 last_draw[0] = now
@@ -114,7 +122,12 @@ def run_with_progress(
             if on_row:
                 on_row(tr, row)
 
-        result = trainer.run(max_steps, max_seconds, callback=draw)
+        def wait(ahead: int) -> None:
+            others = "another student" if ahead == 1 else f"{ahead} other students"
+            bar.progress(done[0], text=f"step {trainer.step}: taking turns with {others}...")
+
+        between = training_slots().take_turns(TURN_SECONDS, on_wait=wait)
+        result = trainer.run(max_steps, max_seconds, callback=draw, between=between)
         bar.empty()
         chart.empty()
         return result

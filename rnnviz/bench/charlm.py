@@ -46,7 +46,7 @@ def _load() -> list[float]:
 
 
 def _warm_up(text: str) -> None:
-    """Pay torch's one-off costs (the optimizer's first step imports its compiler) outside the timing."""
+    """Pay a process's one-off costs of its first training steps (first backward pass) outside the timing."""
     trainer = build_trainer(text, replace(LMSettings(), hidden_size=8, seq_len=8, batch_size=2))
     trainer.run(2, 600.0)
 

@@ -60,7 +60,7 @@ def run(lags=LAGS, steps: int = STEPS, seeds=SEEDS, out: Path | None = ASSET) ->
                 for key, field in (("accuracy_half", "acc_half"), ("accuracy_double", "acc_double")):
                     value = statistics.mean(getattr(p, field) for p in points)
                     report[key][name][cell][str(lag)] = round(value, 4)
-                report["seconds"][name][cell][str(lag)] = round(statistics.mean(p.seconds for p in points), 2)
+                report["seconds"][name][cell][str(lag)] = round(statistics.mean(p.seconds for p in points), 3)
                 for seed, p in zip(seeds, points, strict=True):
                     report["points"].append({"recipe": name, "seed": seed, **p.as_dict()})
     report["total_seconds"] = round(time.perf_counter() - start, 1)

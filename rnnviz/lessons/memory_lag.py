@@ -187,7 +187,7 @@ class LagRun:
             loss=round(float(loss), 4),
             chance=1 / self.recipe.n_countries,
             steps=self.trainer.step,
-            seconds=round(self.trainer.seconds, 2),
+            seconds=round(self.trainer.seconds, 3),
             reached_lag=self.curriculum.lag,
             status=self.status,
             latched=round(latched, 3),

@@ -206,9 +206,3 @@ class Playground:
             for i in range(len(self.runs))
         )
         return Tick(steps, time.perf_counter() - start, results)
-
-
-def warm_up() -> None:
-    """One optimizer step on a tiny model. A process's first step imports ~800 modules of torch's
-    compiler stack (~2 s, measured); a server that does it early keeps that wait from the first Play."""
-    build_trainer(PlaygroundConfig(lag=1, hidden_size=2)).run(1, 60.0)
