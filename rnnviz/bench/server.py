@@ -29,10 +29,10 @@ Seconds are wall time on the machine the command runs on, the browser included.
   is busy" warning counts as not finished). Times are taken inside each tab, so polling N tabs from
   Python does not blur them. The Elman RNN lesson is used because a click on its Train button trains the
   page's default model at once (nothing to set first), through the ``training_panel`` every lesson
-  shares. The server trains at most 2 runs at once (ui/training.py ``TRAINING_SLOTS``): the others queue,
-  and while anyone waits a run passes its slot on every ``TURN_SECONDS`` (rnnviz/slots.py). Chromium runs on the server's 2
-  cores and its N tabs draw live charts: the figures include that load, which a real class puts on its
-  own laptops.
+  shares. The server trains at most 2 runs at once (ui/training.py ``TRAINING_SLOTS``): the others
+  queue, and while anyone waits a run passes its slot on every ``TURN_SECONDS`` (rnnviz/slots.py).
+  Chromium runs on the server's 2 cores and its N tabs draw live charts: the figures include that
+  load, which a real class puts on its own laptops.
 """
 
 from __future__ import annotations
