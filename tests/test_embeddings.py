@@ -327,3 +327,19 @@ def test_frozen_glove_beats_random_embeddings_on_unseen_words(wv_full, one_threa
     assert final["frozen"] > final["random"] + 0.15
     # all three learn the words they saw
     assert all(exp.curves[v]["train_acc"][-1] > 0.9 for v in VARIANTS)
+
+
+def test_labels_of_words_that_sit_close_together_go_to_opposite_sides():
+    from rnnviz.charts.embeddings import projection_2d_figure
+
+    words = ["king", "queen", "uncle", "man", "woman", "boy"]
+    coords = np.array(
+        [[0.6, 0.23], [0.39, -0.10], [0.39, -0.04], [-0.3, 0.18], [-0.36, -0.08], [-0.30, -0.13]]
+    )
+    fig = projection_2d_figure(
+        words, coords, [("man", "woman"), ("king", "queen")], np.array([0.4, 0.3]), "map"
+    )
+    side = dict(zip(words, fig.data[0].textposition, strict=True))
+    assert (side["uncle"], side["queen"]) == ("middle left", "middle right")  # uncle sits just above queen
+    assert (side["woman"], side["boy"]) == ("middle left", "middle right")  # boy is to the right
+    assert side["king"] == "top center"  # far from everyone: the side its arrow gives

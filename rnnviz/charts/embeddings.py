@@ -223,6 +223,11 @@ def _pair_style(k: int) -> tuple[str, int]:
     return (RELATION_COLOR, 4) if k < 2 else (EXTRA_COLOR, 2)
 
 
+# Label collisions on the 2-D map, as fractions of its span: a label is about this wide and tall, and
+# two words this far apart in x count as side by side.
+LABEL_WIDE, LABEL_TALL, SIDE_BY_SIDE = 0.12, 0.07, 0.03
+
+
 def _label_sides(words: list[str], pos: dict, pairs: Sequence[tuple[str, str]]) -> list[str]:
     """Put each label away from its arrow: behind the tail, beyond the head (fewer overlaps)."""
     side: dict[str, str] = {}
@@ -234,7 +239,22 @@ def _label_sides(words: list[str], pos: dict, pairs: Sequence[tuple[str, str]]) 
             tail, head = ("middle left", "middle right") if dx > 0 else ("middle right", "middle left")
         side.setdefault(x, tail)
         side.setdefault(y, head)
-    return [side.get(w, "top center") for w in words]
+    sides = [side.get(w, "top center") for w in words]
+    # Two labels this close print over each other, and arrows reach words from above or below: put the
+    # labels left and right of their words, the left one for the word further left (for two words
+    # one above the other, the upper one).
+    xy = np.array([pos[w] for w in words], dtype=float).reshape(len(words), 2)
+    span = float(np.ptp(xy, axis=0).max()) if len(words) > 1 else 0.0
+    for i in range(len(words)):
+        for j in range(i + 1, len(words)):
+            dx, dy = xy[j] - xy[i]
+            if span == 0 or abs(dx) >= LABEL_WIDE * span or abs(dy) >= LABEL_TALL * span:
+                continue
+            j_left = dx < 0 if abs(dx) >= SIDE_BY_SIDE * span else dy > 0
+            sides[i], sides[j] = (
+                ("middle right", "middle left") if j_left else ("middle left", "middle right")
+            )
+    return sides
 
 
 def projection_2d_figure(
