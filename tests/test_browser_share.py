@@ -94,6 +94,7 @@ def test_a_downloaded_model_uploads_again_and_a_pickle_is_refused(page, app_url,
     browser._arm(page)
     uploader.set_input_files(str(evil))
     browser._settle(page, browser.TIMEOUT_MS)
-    refusal = page.get_by_text(re.compile("not a safetensors file|too short|not saved by rnnviz"))
-    assert refusal.count() >= 1 and refusal.first.is_visible()
+    refusal = page.get_by_text(re.compile("not a safetensors file|too short|not saved by rnnviz")).first
+    refusal.wait_for(state="visible")  # the upload may finish after the helper's quiet moment
+    browser.wait_idle(page)
     assert page.get_by_text(re.compile(rf"^{trained} training steps so far")).count() == 1  # nothing lost
