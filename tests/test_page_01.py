@@ -5,6 +5,7 @@ import functools
 import pytest
 import streamlit as st
 
+import apptools
 from rnnviz.lessons import recurrence
 
 PAGE = "01_why_recurrence.py"
@@ -96,13 +97,7 @@ def test_train_button_trains_the_examples(quick_examples, open_page):
 
 def view(at) -> dict:
     """Every number the page shows: metrics, texts, tables and the data of every chart."""
-    return {
-        "metrics": [(m.label, m.value) for m in at.metric],
-        "markdown": [m.value for m in at.markdown],
-        "captions": [c.value for c in at.caption],
-        "tables": [d.value.to_dict("list") for d in at.dataframe],
-        "charts": [c.proto.spec for c in at.get("plotly_chart")],
-    }
+    return apptools.view(at, "metrics", "markdown", "captions", "tables", "charts")
 
 
 LINK = {

@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 
+import apptools
 from rnnviz.lessons.elman import ElmanConfig, WeightEdit, edited, make_model, make_task, sequence_ids
 from rnnviz.trace import trace
 
@@ -178,12 +179,7 @@ def test_bad_sequence_shows_an_error_and_the_page_recovers(page, bad):
 
 def view(at) -> dict:
     """Every number the page shows: equations, texts, metrics and the data of every chart."""
-    return {
-        "latex": [x.value for x in at.latex],
-        "markdown": [m.value for m in at.markdown],
-        "captions": [c.value for c in at.caption],
-        "charts": [c.proto.spec for c in at.get("plotly_chart")],
-    }
+    return apptools.view(at, "latex", "markdown", "captions", "charts")
 
 
 LINK = {

@@ -2,6 +2,7 @@
 
 import pytest
 
+import apptools
 from rnnviz.lessons.charlm import LMSettings
 
 PAGE = "03_char_lm.py"
@@ -118,14 +119,7 @@ def test_python_source_and_other_cells(page):
 
 def view(at) -> dict:
     """Every number the page shows: metrics, equations, texts, coloured texts and chart data."""
-    return {
-        "metrics": [(m.label, m.value) for m in at.metric],
-        "latex": [x.value for x in at.latex],
-        "markdown": [m.value for m in at.markdown],
-        "captions": [c.value for c in at.caption],
-        "html": html_texts(at),
-        "charts": [c.proto.spec for c in at.get("plotly_chart")],
-    }
+    return {**apptools.view(at, "metrics", "latex", "markdown", "captions", "charts"), "html": html_texts(at)}
 
 
 LINK = {

@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+import apptools
+
 PAGE = "04_gradients.py"
 
 
@@ -106,12 +108,7 @@ def test_measure_three_cells_at_a_short_lag(page):
 
 def view(at) -> dict:
     """Every number the page shows: metrics, texts, captions and the data of every chart."""
-    return {
-        "metrics": [(m.label, m.value) for m in at.metric],
-        "markdown": [m.value for m in at.markdown],
-        "captions": [c.value for c in at.caption],
-        "charts": [c.proto.spec for c in at.get("plotly_chart")],
-    }
+    return apptools.view(at, "metrics", "markdown", "captions", "charts")
 
 
 LINK = {

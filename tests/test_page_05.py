@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import apptools
 from rnnviz.lessons import gating
 from rnnviz.trace import GateClamp, trace
 
@@ -168,12 +169,7 @@ LINK = {
 
 def view(at) -> dict:
     """Every number the page shows: metrics, text, tables and chart data."""
-    return {
-        "metrics": [(m.label, m.value, m.delta) for m in at.metric],
-        "markdown": [m.value for m in at.markdown],
-        "tables": [frame.value.to_csv() for frame in at.dataframe],
-        "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
-    }
+    return apptools.view(at, "metrics", "markdown", "tables", "charts")
 
 
 def test_a_link_shows_everyone_the_same_view(open_url):
@@ -207,20 +203,13 @@ def test_moving_the_sentence_keeps_the_controls_valid(page):
     assert len(sentence(at).value.split()) == 7
 
 
-def where(at, text: str) -> tuple[int, int]:
-    """(markdown blocks holding ``text`` anywhere, those of them inside an expander)."""
-    anywhere = sum(text in m.value for m in at.main.markdown)
-    folded = sum(text in m.value for e in at.expander for m in e.markdown)
-    return anywhere, folded
-
-
 def test_presenter_mode_folds_the_prose(open_url):
     prose = "The model reads a sentence that starts with a country"
     at = open_url(PAGE, {"present": "true"})
     assert not at.exception and not at.error
-    assert where(at, prose) == (1, 1)  # in a closed expander
+    assert apptools.folded(at, prose) == (1, 1)  # in a closed expander
     assert len(at.get("plotly_chart")) >= 12 and at.get("latex")  # charts and equations stay
-    assert where(open_url(PAGE, {}), prose) == (1, 0)  # open on the page otherwise
+    assert apptools.folded(open_url(PAGE, {}), prose) == (1, 0)  # open on the page otherwise
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+import apptools
 from rnnviz.lessons import gating
 from rnnviz.model import ModelConfig, SeqModel, param_count
 
@@ -144,12 +145,7 @@ LINK = {
 
 def view(at) -> dict:
     """Every number the page shows: metrics, text, tables and chart data."""
-    return {
-        "metrics": [(m.label, m.value) for m in at.metric],
-        "markdown": [m.value for m in at.markdown],
-        "tables": [frame.value.to_csv() for frame in at.dataframe],
-        "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
-    }
+    return apptools.view(at, "metrics", "markdown", "tables", "charts")
 
 
 def test_a_link_shows_everyone_the_same_view(open_url):
@@ -187,20 +183,13 @@ def test_switching_to_no_reset_gate_keeps_the_controls_valid(page):
     assert at.select_slider(key="l6_t").value == 3
 
 
-def where(at, text: str) -> tuple[int, int]:
-    """(markdown blocks holding ``text`` anywhere, those of them inside an expander)."""
-    anywhere = sum(text in m.value for m in at.main.markdown)
-    folded = sum(text in m.value for e in at.expander for m in e.markdown)
-    return anywhere, folded
-
-
 def test_presenter_mode_folds_the_prose(open_url):
     prose = "Turn the GRU's update 90 degrees"
     at = open_url(PAGE, {"present": "true"})
     assert not at.exception and not at.error
-    assert where(at, prose) == (1, 1)
+    assert apptools.folded(at, prose) == (1, 1)
     assert len(at.get("plotly_chart")) >= 7 and at.get("latex")
-    assert where(open_url(PAGE, {}), prose) == (1, 0)
+    assert apptools.folded(open_url(PAGE, {}), prose) == (1, 0)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ import json
 import numpy as np
 import pytest
 
+import apptools
+
 PAGE = "07_attention.py"
 
 
@@ -112,11 +114,7 @@ LINK = {
 
 def view(at) -> dict:
     """Every number the page shows: text, tables and chart data."""
-    return {
-        "markdown": [m.value for m in at.markdown],
-        "tables": [frame.value.to_csv() for frame in at.dataframe],
-        "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
-    }
+    return apptools.view(at, "markdown", "tables", "charts")
 
 
 def test_a_link_shows_everyone_the_same_view(open_url):
@@ -135,21 +133,14 @@ def test_a_link_shows_everyone_the_same_view(open_url):
         assert shown != view(a)[part], part
 
 
-def where(at, text: str) -> tuple[int, int]:
-    """(markdown blocks holding ``text`` anywhere, those of them inside an expander)."""
-    anywhere = sum(text in m.value for m in at.main.markdown)
-    folded = sum(text in m.value for e in at.expander for m in e.markdown)
-    return anywhere, folded
-
-
 def test_presenter_mode_folds_the_prose(open_url):
     prose = "At every output step the decoder compares"
     at = open_url(PAGE, {"present": "true"})
     assert not at.exception and not at.error
-    assert where(at, prose) == (1, 1)
+    assert apptools.folded(at, prose) == (1, 1)
     assert len(at.get("plotly_chart")) >= 5 and at.get("latex")
     assert "Model at step 0 answers" in texts(at)  # results stay open
-    assert where(open_url(PAGE, {}), prose) == (1, 0)
+    assert apptools.folded(open_url(PAGE, {}), prose) == (1, 0)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 import pytest
 
+import apptools
+
 PAGE = "08_embeddings.py"
 
 
@@ -107,12 +109,7 @@ LINK = {
 
 def view(at) -> dict:
     """Every number the page shows: metrics, text, tables and chart data."""
-    return {
-        "metrics": [(m.label, m.value) for m in at.metric],
-        "markdown": [m.value for m in at.markdown],
-        "tables": [frame.value.to_csv() for frame in at.dataframe],
-        "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
-    }
+    return apptools.view(at, "metrics", "markdown", "tables", "charts")
 
 
 def test_a_link_shows_everyone_the_same_view(open_url):
@@ -138,22 +135,15 @@ def test_a_word_that_leaves_the_vocabulary_is_not_looked_up(page):
     assert at.radio(key="l8_lookup").value == "cat"
 
 
-def where(at, text: str) -> tuple[int, int]:
-    """(markdown blocks holding ``text`` anywhere, those of them inside an expander)."""
-    anywhere = sum(text in m.value for m in at.main.markdown)
-    folded = sum(text in m.value for e in at.expander for m in e.markdown)
-    return anywhere, folded
-
-
 def test_presenter_mode_folds_the_prose(open_url):
     prose = "A network cannot read a word, only numbers"
     at = open_url(PAGE, {"present": "true"})
     assert not at.exception and not at.error
-    assert where(at, prose) == (1, 1)
-    assert where(at, "What you will learn") == (1, 1)
+    assert apptools.folded(at, prose) == (1, 1)
+    assert apptools.folded(at, "What you will learn") == (1, 1)
     assert len(at.get("plotly_chart")) >= 9 and at.get("latex")
     assert "man : woman :: king : **queen**" in texts(at)  # results stay open
-    assert where(open_url(PAGE, {}), prose) == (1, 0)
+    assert apptools.folded(open_url(PAGE, {}), prose) == (1, 0)
 
 
 @pytest.mark.parametrize(
