@@ -15,6 +15,7 @@ from rnnviz.trace import GateClamp, trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, friendly_errors, header, seed, try_this
+from ui.pickers import time_step_and_unit
 from ui.training import session_trainer, training_panel
 
 P = "l5_"  # prefix of every widget and session key on this page
@@ -147,16 +148,9 @@ c1, c2, c3 = st.columns([3, 2, 2])
 stage = c1.radio(
     "Step", list(STAGES), format_func=STAGES.get, horizontal=True, key=P + "stage", bind="query-params"
 )
-if st.session_state.get(P + "t", 0) > T - 1:  # a shorter sentence: stay on its last word
-    st.session_state[P + "t"] = T - 1
-t = c2.select_slider(  # a select_slider keeps one identity as its range changes: the URL follows it
-    "Time step t", list(range(T)), min(1, T - 1), key=P + "t", bind="query-params", help="0 is the country."
-)
-busiest = gating.busiest_unit(lt)
-follow(P + "unit", (hidden, cell), busiest)  # a new model starts at its own remembering unit
-unit = c3.select_slider(
-    "Unit j", list(range(hidden)), busiest, key=P + "unit", bind="query-params",
-    help="Starts at the unit with the largest |c| at the last step: usually one that remembers.",
+t, unit = time_step_and_unit(
+    P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell),
+    unit_help="Starts at the unit with the largest |c| at the last step: usually one that remembers.",
 )  # fmt: skip
 step = worked.worked_step(tr, t, unit)
 peep = cell == "lstm_peephole"

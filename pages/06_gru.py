@@ -17,6 +17,7 @@ from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, header, seed, try_this
+from ui.pickers import time_step_and_unit
 from ui.training import current_trainer, reset_trainer, run_with_progress, session_trainer, training_panel
 
 P = "l6_"  # prefix of every widget and session key on this page
@@ -145,14 +146,7 @@ if st.session_state.get(P + "stage") not in (None, *stages):  # no reset gate to
 stage = c1.radio(
     "Step", list(stages), format_func=STAGES.get, horizontal=True, key=P + "stage", bind="query-params"
 )
-if st.session_state.get(P + "t", 0) > T - 1:  # a shorter sentence: stay on its last word
-    st.session_state[P + "t"] = T - 1
-t = c2.select_slider(  # a select_slider keeps one identity as its range changes: the URL follows it
-    "Time step t", list(range(T)), min(1, T - 1), key=P + "t", bind="query-params", help="0 is the country."
-)
-busiest = gating.busiest_unit(lt)
-follow(P + "unit", (hidden, cell), busiest)  # a new model starts at its own remembering unit
-unit = c3.select_slider("Unit j", list(range(hidden)), busiest, key=P + "unit", bind="query-params")
+t, unit = time_step_and_unit(P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell), unit_help=None)
 step = worked.worked_step(tr, t, unit)
 title = f"{VARIANTS[cell]}: step t={t} ('{tokens[t]}'), unit {unit}"
 show(charts.cell_diagram(cell, stage, step.values, title=title), "diagram")
