@@ -26,3 +26,20 @@ def folded(at, text: str) -> tuple[int, int]:
     anywhere = sum(text in m.value for m in at.main.markdown)
     inside = sum(text in m.value for e in at.expander for m in e.markdown)
     return anywhere, inside
+
+
+def opened_twice(open_url, page: str, link: dict, view_of):
+    """``link`` opened in two fresh sessions: both run clean and ``view_of`` them is the same.
+
+    Returns the first session, for the page's own checks of what the link set."""
+    first, second = open_url(page, link), open_url(page, link)
+    for at in (first, second):
+        assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    assert view_of(first) == view_of(second)
+    return first
+
+
+def differs_in_every_part(view: dict, other: dict) -> None:
+    """Every part of one view differs from the other's: each setting the link carries took effect."""
+    for part, shown in view.items():
+        assert shown != other[part], part

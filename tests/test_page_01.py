@@ -108,9 +108,7 @@ LINK = {
 
 
 def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
-    first, second = open_url(PAGE, LINK), open_url(PAGE, LINK)
-    assert error_texts(first) == [] and error_texts(second) == []
-    assert view(first) == view(second)
+    first = apptools.opened_twice(open_url, PAGE, LINK, view)
     assert view(first) != view(page)  # the link's settings took effect
     assert [first.slider(key=f"l1_{k}").value for k in "DHKnL"] == [5, 9, 3, 7, 5]
     assert metric(first, "RNN") == recurrence.rnn_params(5, 9, 3)

@@ -190,9 +190,7 @@ LINK = {
 
 
 def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
-    first, second = open_url(PAGE, LINK), open_url(PAGE, LINK)
-    assert error_texts(first) == [] and error_texts(second) == []
-    assert view(first) == view(second)
+    first = apptools.opened_twice(open_url, PAGE, LINK, view)
     assert view(first) != view(page)  # the link's settings took effect
     assert dict(first.query_params) == LINK
     assert first.slider(key="l2_t").value == 4 and first.number_input(key="l2_w").value == 2.5

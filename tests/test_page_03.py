@@ -131,9 +131,7 @@ LINK = {
 
 
 def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
-    first, second = open_url(PAGE, LINK), open_url(PAGE, LINK)
-    assert errors(first) == [] and errors(second) == []
-    assert view(first) == view(second)
+    first = apptools.opened_twice(open_url, PAGE, LINK, view)
     assert view(first) != view(page)  # the link's settings took effect
     assert dict(first.query_params) == LINK
     assert "Elman RNN (tanh), 2 x 32 units" in first.caption[0].value

@@ -119,9 +119,7 @@ LINK = {
 
 
 def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
-    first, second = open_url(PAGE, LINK), open_url(PAGE, LINK)
-    assert not first.exception and not first.error and not second.exception and not second.error
-    assert view(first) == view(second)
+    first = apptools.opened_twice(open_url, PAGE, LINK, view)
     assert view(first) != view(page)  # the link's settings took effect
     assert dict(first.query_params) == LINK
     assert metric(first, "ρ(W_hh) drawn") == pytest.approx(1.2, abs=1e-3)
