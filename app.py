@@ -73,13 +73,16 @@ with st.sidebar:
         key="seed",
         # the Playground keeps its whole setup, its own seed included, in the URL itself
         bind=None if current.url_path in OWN_URL_STATE else "query-params",
-        help="Every page draws its data and initial weights from this seed: "
-        "the same seed gives everyone the same numbers.",
+        help="Every page draws its data and initial weights from this seed: the same seed and settings "
+        "give everyone the same starting model, and the same number of training steps the same numbers.",
     )
     with st.popover("Link to this view", icon=":material/link:", width="stretch"):
         st.caption(
-            "Everyone who opens this link sees this page with the same settings, seed and numbers. "
-            "Copy it with the button at the right of the box (the address bar holds the same link)."
+            "Everyone who opens this link sees this page with the same settings and seed: the same data "
+            "and the same untrained model. The link does not carry training: a model trained here is "
+            "reached by training the same number of steps (each training panel shows its step count), "
+            "or by downloading it and sharing the file. Copy the link with the button at the right of "
+            "the box (the address bar holds the same link)."
         )
         st.code(link_to_this_view(), language=None, wrap_lines=True)
     st.caption("rnnviz: small recurrent networks, trained live in your browser and inspected step by step.")

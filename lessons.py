@@ -61,7 +61,7 @@ LESSONS = (
     Lesson(
         "02_elman_rnn.py",
         "The Elman RNN",
-        "One cell, step by step: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), unrolled in time.",
+        "One cell, step by step: h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h), unrolled in time.",
         ":material/cycle:",
         "Foundations",
         "elman-rnn",

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lessons import HOME_FILE, available, by_section
+from rnnviz.notation import markdown_table
 from ui.lesson import lessons_done
 
 st.title("rnnviz: recurrent neural networks, opened up")
@@ -16,8 +17,12 @@ st.markdown(
 st.markdown(
     "The same letters mean the same things everywhere, in the text, the code and the charts: "
     "$x_t$ is the input at step $t$, $h_t$ the hidden state, $c_t$ the LSTM cell state, and a gate "
-    "such as $i$ is its value after the nonlinearity (the value before it is `i_pre`)."
+    "such as $i$ is its value after the nonlinearity (the value before it is `i_pre`). Steps count "
+    "$t = 1, \\dots, T$ from the state $h_0 = 0$ before the first input, and a matrix is named by what "
+    "it connects: $W_{xh}$ (input to hidden, torch's `weight_ih`), $W_{hh}$, $W_{hy}$."
 )
+with st.expander("Notation: the course notes' symbols and rnnviz's", icon=":material/translate:"):
+    st.markdown(markdown_table())
 
 lessons = [lesson for lesson in available() if lesson.file != HOME_FILE]
 done = lessons_done()
@@ -56,10 +61,12 @@ with left:
     st.markdown(
         "- Turn on **Presenter mode** in the sidebar: larger text and charts, the explanations fold "
         "away (you do the explaining). Collapse the sidebar for more room.\n"
-        "- **Link to this view** (sidebar) gives the address of exactly what you show, settings and "
-        "seed included: post it and every student opens the same view with the same numbers.\n"
+        "- **Link to this view** (sidebar) gives the address of what you show, settings and seed "
+        "included: post it and every student opens the same view with the same data and the same "
+        "untrained model. Training is not in the link: students who train the same number of steps "
+        "(each training panel counts them) get the numbers the projector shows.\n"
         "- The **Seed** in the sidebar fixes the data and the initial weights: the same seed and the "
-        "same settings give the same numbers on every laptop, so students can follow along and "
+        "same settings give the same starting model on every laptop, so students can follow along and "
         "check they see what the projector shows.\n"
         "- Change one setting at a time and ask the room what will happen before the chart redraws."
     )
