@@ -11,6 +11,7 @@ import torch
 
 from lessons import OWN_URL_STATE, available, by_section
 from ui.lesson import PRESENT_KEY
+from ui.links import boolean, drop_refused, whole_number
 
 # One intra-op thread per process. Streamlit serves every browser session from threads of
 # one process, and the models here are tiny (hidden sizes of tens of units), so extra
@@ -57,7 +58,18 @@ def link_to_this_view() -> str:
     return base + (f"?{query}" if query else "")
 
 
+SEED_MAX = 2**31 - 1
+IGNORED_KEY = "link_ignored"  # (url_path of the page a link opened, what it ignored)
+# the sidebar's bound widgets and what each can take; checked before the widgets read the URL
+ignored = drop_refused({PRESENT_KEY: boolean, "seed": whole_number(0, SEED_MAX)})
+if ignored:  # said on the page the link opened until the student moves to another page
+    st.session_state[IGNORED_KEY] = current.url_path, "; ".join(f"{k}: {why}" for k, why in ignored.items())
+elif st.session_state.get(IGNORED_KEY, ("",))[0] != current.url_path:
+    st.session_state.pop(IGNORED_KEY, None)
+
 with st.sidebar:
+    if IGNORED_KEY in st.session_state:
+        st.warning(f"Ignored from the link: {st.session_state[IGNORED_KEY][1]}.", icon=":material/link_off:")
     st.toggle(
         "Presenter mode",
         key=PRESENT_KEY,
@@ -67,7 +79,7 @@ with st.sidebar:
     st.number_input(
         "Seed",
         min_value=0,
-        max_value=2**31 - 1,
+        max_value=SEED_MAX,
         value=0,
         step=1,
         key="seed",

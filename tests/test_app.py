@@ -83,11 +83,34 @@ def test_a_link_carries_seed_and_presenter_mode_and_the_sidebar_shows_it(open_ur
     assert "What you will learn" not in [e.label for e in plain.expander]
 
 
-def test_bad_sidebar_values_in_a_link_fall_back_to_defaults(open_url):
-    for bad in ({"seed": "-3"}, {"seed": "lots"}, {"seed": "9" * 40}, {"present": "🤷"}, {"seed": " "}):
-        at = open_url("01_why_recurrence.py", bad)
-        assert error_texts(at) == [], bad
-        assert at.session_state["seed"] == 0 and not at.session_state["present"], bad
+BAD_SIDEBAR_VALUES = [
+    *({"seed": v} for v in ("-3", "lots", "9" * 40, " ", "inf", "-inf", "nan", "1e400", "1.5", "0x10")),
+    {"seed": str(2**31)},
+    {"present": "🤷"},
+    {"present": "1"},
+]
+
+
+@pytest.mark.parametrize("bad", BAD_SIDEBAR_VALUES, ids=lambda bad: "=".join(*bad.items()))
+def test_bad_sidebar_values_in_a_link_fall_back_to_defaults_and_say_so(bad):
+    at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT)
+    at.query_params.update(bad)
+    at.run()  # the link opens the home page
+    (name,) = bad
+    assert error_texts(at) == [], bad
+    assert at.session_state["seed"] == 0 and not at.session_state["present"], bad
+    assert [w.value.split(":")[:2] for w in at.sidebar.warning] == [["Ignored from the link", f" {name}"]]
+    assert name not in at.query_params  # the link the page now offers leaves it out
+    at.sidebar.toggle(key="present").set_value(True).run()  # still said on the page the link opened
+    assert len(at.sidebar.warning) == 1 and at.session_state["present"]
+    at.switch_page("pages/01_why_recurrence.py").run()  # and no more once the student moves on
+    assert error_texts(at) == [] and not at.sidebar.warning
+
+
+def test_good_sidebar_values_are_not_reported_as_ignored(open_url):
+    at = open_url("01_why_recurrence.py", {"seed": "7", "present": "true"})
+    assert error_texts(at) == [] and not at.sidebar.warning
+    assert at.session_state["seed"] == 7 and at.session_state["present"]
 
 
 @pytest.mark.parametrize("file", page_files())
