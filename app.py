@@ -96,10 +96,15 @@ with st.sidebar:
             "or by downloading it and sharing the file. Copy the link with the button at the right of "
             "the box (the address bar holds the same link)."
         )
-        st.code(link_to_this_view(), language=None, wrap_lines=True)
+        # filled after the page has run: its bound widgets bring the URL up to date as they
+        # register (a Restore that puts a setting back to its default removes it only then)
+        link_slot = st.empty()
     st.caption("rnnviz: small recurrent networks, trained live in your browser and inspected step by step.")
 
 if st.session_state.get(PRESENT_KEY):
     st.html(PRESENTER_CSS)
 
-current.run()
+try:
+    current.run()
+finally:
+    link_slot.code(link_to_this_view(), language=None, wrap_lines=True)

@@ -83,6 +83,17 @@ def test_a_link_carries_seed_and_presenter_mode_and_the_sidebar_shows_it(open_ur
     assert "What you will learn" not in [e.label for e in plain.expander]
 
 
+def test_the_link_follows_a_setting_put_back_by_the_page(open_url):
+    """Scale 3, then Restore: the slider, the URL and the offered link all say scale 1 (the default)."""
+    at = open_url("02_elman_rnn.py", {"l2_scale": "3"})
+    assert at.slider(key="l2_scale").value == 3.0
+    assert "l2_scale=3" in at.sidebar.code[0].value
+    at.button(key="l2_restore").click().run()
+    assert error_texts(at) == []
+    assert at.slider(key="l2_scale").value == 1.0 and "l2_scale" not in at.query_params
+    assert "l2_scale" not in at.sidebar.code[0].value
+
+
 BAD_SIDEBAR_VALUES = [
     *({"seed": v} for v in ("-3", "lots", "9" * 40, " ", "inf", "-inf", "nan", "1e400", "1.5", "0x10")),
     {"seed": str(2**31)},
