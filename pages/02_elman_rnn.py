@@ -1,15 +1,31 @@
 """Lesson 2: the Elman RNN, step by step. The equation with real numbers at every step, live edits of
 W_hh, and the same views for stacked, bidirectional and pyramid RNNs."""
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import diagrams
 from rnnviz.charts import elman as charts
-from rnnviz.charts.sequence import distribution_bars, unit_heatmap
+from rnnviz.charts.sequence import distribution_bars
 from rnnviz.errors import InputError
+from rnnviz.lessons.bidirectional import (
+    CheatConfig,
+    cheat_sentences,
+    measure_cheat,
+    reach_of_last_input,
+    reach_sentence,
+)
+from rnnviz.lessons.bptt import (
+    CUT_OUTCOMES,
+    autograd,
+    cut_outcome,
+    delta_table,
+    largest_difference,
+    parse_inputs,
+    scalar_chain,
+)
 from rnnviz.lessons.elman import (
     MAX_SCALE,
     MAX_SEQUENCE,
@@ -29,7 +45,7 @@ from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
-from ui.lesson import check, explain, follow, header, seed, try_this
+from ui.lesson import check, explain, follow, friendly_errors, header, seed, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l2_"  # prefix of every widget and session key on this page
@@ -76,7 +92,8 @@ with st.expander("Where these symbols live in torch, and what x_t is"):
         "torch's `weight_ih_l0` ($H \\times V$), $W_{hh}$ is `weight_hh_l0` ($H \\times H$), and $b$ = "
         "`bias_ih_l0` + `bias_hh_l0` (torch keeps two biases; only their sum matters).\n- $W_{hy}$ and "
         "$b_y$ are the output layer (`head.weight`, `head.bias`), $V \\times H$ and $V$.\n- Steps are "
-        "numbered from 0, like the chart axes, so the state before step 0 is the zero vector $h_{-1} = 0$."
+        "numbered $t = 1, \\dots, T$, in the text, the equations, the tables, the chart axes and the CSV "
+        "files alike; the state before the first input is the zero vector $h_0 = 0$."
     )
 
 # --- the model ---------------------------------------------------------------------------------
@@ -121,9 +138,9 @@ if arch == "stacked":
     st.latex(r"h^{(k)}_t = \tanh\big(W^{(k)}_{hh}\,h^{(k)}_{t-1} + W^{(k)}_{xh}\,h^{(k-1)}_t + b^{(k)}\big)")
 elif arch == "bidirectional":
     explain(
-        "**Bidirectional RNN**: a second RNN reads the sequence from the end to the start. At every step the "
-        "output layer reads both states side by side, $[\\overrightarrow{h}_t; \\overleftarrow{h}_t]$, so it "
-        "knows the past *and* the future of step $t$."
+        "**Bidirectional RNN**: a second RNN reads the sequence from the end to the start, starting from "
+        "$\\overleftarrow{h}_{T+1} = 0$. At every step the output layer reads both states side by side, "
+        "$[\\overrightarrow{h}_t; \\overleftarrow{h}_t]$, so it knows the past *and* the future of step $t$."
     )
     st.latex(
         r"\overrightarrow{h}_t = \tanh(\overrightarrow{W}_{hh}\overrightarrow{h}_{t-1} + "
@@ -134,10 +151,12 @@ elif arch == "bidirectional":
     )
     st.warning(
         "This model **cheats**, on purpose: to predict the character after step $t$, its backward state "
-        "$\\overleftarrow{h}_t$ has already read that very character ($x_{t+1}$). Train it and the loss "
-        "drops to almost 0: it learns to copy, not to predict. Use a bidirectional RNN only when the whole "
-        "input is "
-        "known before any output is needed, e.g. tagging (Lesson 1 and the Playground), never to generate.",
+        "$\\overleftarrow{h}_t$ has already read that very character ($x_{t+1}$). Your sequence, repeated, "
+        "may hide it: there every next character follows from enough of the ones before it, so a "
+        "one-direction model can learn it too, and a low loss proves nothing. Section 1b measures the cheat "
+        "on random letters, where the past tells nothing. Use a bidirectional RNN only when the whole input "
+        "is known before any output is needed, e.g. tagging (Lesson 1 and the Playground), never to "
+        "generate.",
         icon=":material/warning:",
     )
 elif arch == "pyramid":
@@ -150,7 +169,7 @@ elif arch == "pyramid":
     )
     st.latex(
         r"h^{(k)}_j = \tanh\big(W^{(k)}_{hh}\,h^{(k)}_{j-1} + "
-        r"W^{(k)}_{xh}\,[h^{(k-1)}_{2j};\,h^{(k-1)}_{2j+1}] + b^{(k)}\big),\qquad y = "
+        r"W^{(k)}_{xh}\,[h^{(k-1)}_{2j-1};\,h^{(k-1)}_{2j}] + b^{(k)}\big),\qquad y = "
         r"\operatorname{softmax}(W_{hy}\,h^{(L)}_{\text{last}} + b_y)"
     )
     tokens_per_layer = pyramid_tokens(sequence, cfg.layers)
@@ -174,6 +193,67 @@ if trainer.step == 0:
         "number below is still real. Train it and watch the same views change.",
         icon=":material/info:",
     )
+
+
+def cheat_ui() -> None:
+    """1b: the cheat measured on random letters, where the past cannot predict the next letter."""
+    st.subheader("1b. The cheat, measured")
+    cheat_cfg = CheatConfig(seed=cfg.seed)
+    explain(
+        f"Train a one-direction and a bidirectional RNN (H = {cheat_cfg.hidden_size}) for "
+        f"{cheat_cfg.steps} steps each on random letters, then read their held-out loss at every step "
+        f"t = 1..{cheat_cfg.window} of a window. The measurement is the same on any machine: steps, not "
+        "seconds, are its budget, and it runs once per seed for everyone."
+    )
+    done = st.session_state.get(P + "cheat", False)
+    if not done:
+        st.button(
+            "Measure the cheat (trains two small RNNs)",
+            key=P + "measure",
+            on_click=lambda: st.session_state.update({P + "cheat": True}),
+        )
+        return
+    with st.spinner("Training both RNNs on random letters..."):
+        result = measure_cheat(cheat_cfg)
+    chart(
+        charts.cheat_losses(
+            result.single, result.bidirectional, result.chance, title="Held-out loss per step"
+        ),
+        "cheat",
+    )
+    said = cheat_sentences(result)
+    st.markdown(said[0] + "\n" + "\n".join(said[1:3]) + "\n\n" + said[3])
+    csv_button(result.frame(), "rnnviz-l2-cheat", P + "csv_cheat", "Loss per step t (CSV)")
+
+
+def not_stacked_ui(model) -> None:
+    """The course notes' 'two RNNs stacked', beside what the live bidirectional model computes."""
+    st.subheader("1c. Course notes often write: a bidirectional RNN is two RNNs stacked")
+    stacked = make_model(replace(cfg, architecture="stacked", num_layers=2), task)
+    x_ids, _ = sequence_ids(cfg, task)
+    r = reach_of_last_input(model, stacked, x_ids, task.vocab)
+    st.markdown(reach_sentence(r, lambda c: f"'{md_char(c)}'"))
+    table = pd.DataFrame(
+        {
+            "t": range(1, len(r.backward) + 1),
+            "x_t": list(sequence),
+            "‖Δh→_t‖ (this model)": r.forward,
+            "‖Δh←_t‖ (this model)": r.backward,
+            "‖Δh^(2)_t‖ (stacked)": r.stacked,
+        }
+    )
+    fmt = {c: st.column_config.NumberColumn(format="%.2e") for c in table.columns[2:]}
+    st.dataframe(table, hide_index=True, column_config=fmt)
+    st.caption(
+        f"How far each state moves when x_{len(sequence)} = '{md_char(sequence[-1])}' is replaced by "
+        f"'{md_char(r.replaced)}'. The stacked net is a fresh two-layer one-direction RNN of the same size "
+        "(the zeros hold for any weights: it never reads ahead)."
+    )
+
+
+if arch == "bidirectional":
+    cheat_ui()
+    not_stacked_ui(trainer.model)
 
 # --- change a weight ---------------------------------------------------------------------------
 st.header("2. Change W_hh")
@@ -242,8 +322,8 @@ if scale != 1.0 or abs(value - round(trained, 4)) > 1e-9:
 # --- step through ------------------------------------------------------------------------------
 st.header("3. Step through the sequence")
 T = len(sequence)
-if st.session_state.get(P + "t", 0) > T - 1:
-    st.session_state[P + "t"] = T - 1
+if st.session_state.get(P + "t", 1) > T:  # steps count from 1 to T
+    st.session_state[P + "t"] = T
 playing = st.session_state.get(P + "playing", False)
 
 
@@ -251,8 +331,8 @@ def toggle_play() -> None:
     now = not st.session_state.get(P + "playing", False)
     st.session_state[P + "playing"] = now
     if now:
-        if st.session_state.get(P + "t", 0) >= T - 1:
-            st.session_state[P + "t"] = 0
+        if st.session_state.get(P + "t", 1) >= T:
+            st.session_state[P + "t"] = 1
         st.session_state[P + "show_first"] = True  # the first run of a play shows the current step
 
 
@@ -266,25 +346,25 @@ st.button(
 
 
 def states_table() -> pd.DataFrame:
-    """h_t of every layer and direction, one row per (layer, direction, step): what the heatmaps show."""
+    """h_t of every layer and direction, one row per (layer, direction, step t from 1): the heatmaps."""
     rows = []
     for lt in tr.layers:
         labels = pyramid_tokens(sequence, cfg.layers)[lt.layer] if arch == "pyramid" else list(sequence)
-        for step, h in enumerate(lt.h):
+        for step, h in enumerate(lt.h, 1):
             row = {"layer": lt.layer + 1, "direction": ("forward", "backward")[lt.direction], "t": step}
-            rows.append({**row, "x_t": labels[step], **{f"h_t[{u}]": v for u, v in enumerate(h)}})
+            rows.append({**row, "x_t": labels[step - 1], **{f"h_t[{u}]": v for u, v in enumerate(h)}})
     return pd.DataFrame(rows)
 
 
 def outputs_table() -> pd.DataFrame:
     """y_t, the predicted distribution over the next character, one row per step (one row for the pyramid)."""
     probs = tr.probs.reshape(-1, len(task.vocab))
-    steps = [len(sequence) - 1] if tr.head == "many_to_one" else range(len(sequence))
+    steps = [len(sequence) - 1] if tr.head == "many_to_one" else range(len(sequence))  # 0-based rows
     targets = [int(y)] if tr.head == "many_to_one" else [int(v) for v in y]
     return pd.DataFrame(
         {
-            "t": steps,
-            "x_t": [sequence[t] for t in steps],
+            "t": [i + 1 for i in steps],
+            "x_t": [sequence[i] for i in steps],
             "next character": [task.vocab[c] for c in targets],
             "p(next character)": [p[c] for p, c in zip(probs, targets, strict=True)],
             **{f"y_t[{c!r}]": probs[:, n] for n, c in enumerate(task.vocab)},
@@ -293,19 +373,20 @@ def outputs_table() -> pd.DataFrame:
 
 
 def hidden_states(t: int, lengths: list[int]) -> None:
-    """The heatmaps of h over time, step t marked: per layer, or both directions and their concatenation."""
-    tokens = list(sequence)
+    """The heatmaps of h over time, step t (1..T) marked: per layer, or both directions and their join."""
+    tokens, i = list(sequence), t - 1  # i: the 0-based row of step t
+    heat = charts.states_heatmap
     if arch == "bidirectional":
         left, right = st.columns(2)
-        chart(unit_heatmap(tr.layer(0, 0).h, tokens, "h", "forward states h→", (-1, 1), t), "heat_f", left)
-        chart(unit_heatmap(tr.layer(0, 1).h, tokens, "h", "backward states h←", (-1, 1), t), "heat_b", right)
+        chart(heat(tr.layer(0, 0).h, tokens, "h", "forward states h→", (-1, 1), i), "heat_f", left)
+        chart(heat(tr.layer(0, 1).h, tokens, "h", "backward states h←", (-1, 1), i), "heat_b", right)
         both = concat_directions(tr)
         title = "[h→_t; h←_t]: the vector the output layer reads at each step"
-        chart(charts.concat_heatmap(tr.layer(0, 0).h, tr.layer(0, 1).h, tokens, t, title=title), "heat_cat")
+        chart(charts.concat_heatmap(tr.layer(0, 0).h, tr.layer(0, 1).h, tokens, i, title=title), "heat_cat")
         st.caption(
             f"At step {t} the output layer reads {both.shape[1]} numbers: the forward state (top half), "
-            f"which has read '{sequence[: t + 1]}', and the backward state (bottom half), which has read "
-            f"'{sequence[t:]}'."
+            f"which has read '{sequence[:t]}', and the backward state (bottom half), which has read "
+            f"'{sequence[i:]}'."
         )
         return
     for k in range(cfg.layers):
@@ -314,9 +395,9 @@ def hidden_states(t: int, lengths: list[int]) -> None:
             if arch == "pyramid"
             else tokens
         )
-        mark = layer_step(t, k, lengths) if arch == "pyramid" else t
+        mark = layer_step(i, k, lengths) if arch == "pyramid" else i
         title = f"h of layer {k + 1}" + (f": {lengths[k]} steps" if arch == "pyramid" else "")
-        chart(unit_heatmap(tr.layer(k).h, labels, "h", title, (-1, 1), mark), f"heat_{k}")
+        chart(heat(tr.layer(k).h, labels, "h", title, (-1, 1), mark), f"heat_{k}")
 
 
 def step_views() -> None:
@@ -324,12 +405,13 @@ def step_views() -> None:
     finished = False
     if st.session_state.get(P + "playing", False):
         if not st.session_state.pop(P + "show_first", False):
-            st.session_state[P + "t"] = min(st.session_state.get(P + "t", 0) + 1, T - 1)
-        if st.session_state[P + "t"] >= T - 1:
+            st.session_state[P + "t"] = min(st.session_state.get(P + "t", 1) + 1, T)
+        if st.session_state[P + "t"] >= T:
             st.session_state[P + "playing"], finished = False, True
-    t = st.slider("Time step t", 0, T - 1, key=P + "t", bind="query-params", help="Or press Play above.")
-    shown = [f"**[{md_char(c)}]**" if n == t else md_char(c) for n, c in enumerate(sequence)]
-    st.markdown(f"Step {t} reads x_{t} = '{md_char(sequence[t])}':&nbsp;&nbsp; " + " ".join(shown))
+    t = st.slider("Time step t", 1, T, key=P + "t", bind="query-params", help="Or press Play above.")
+    i = t - 1  # the 0-based row of step t in the trace's arrays
+    shown = [f"**[{md_char(c)}]**" if n == t else md_char(c) for n, c in enumerate(sequence, 1)]
+    st.markdown(f"Step {t} reads x_{t} = '{md_char(sequence[i])}':&nbsp;&nbsp; " + " ".join(shown))
     lengths = [len(tr.layer(k).h) for k in range(cfg.layers)]
     hidden_states(t, lengths)
     d1, d2, _ = st.columns([1, 1, 2])
@@ -361,7 +443,7 @@ def step_views() -> None:
             key=P + "eq_dir",
             bind="query-params",
         )
-    step = layer_step(t, e_layer, lengths) if arch == "pyramid" else t
+    step = layer_step(i, e_layer, lengths) if arch == "pyramid" else i  # 0-based row in that layer
     terms = None
     if step is None:
         st.info(f"Step {t} was dropped before layer {e_layer + 1}: it had no partner to pair with.")
@@ -373,12 +455,13 @@ def step_views() -> None:
         if H > charts.MAX_ROWS:
             notes.append(f"H = {H}: the matrices show their first {charts.MAX_ROWS} rows and columns only.")
         if arch == "pyramid" and e_layer > 0:
+            j = step + 1  # steps of every layer count from 1
             notes.append(
-                f"Layer {e_layer + 1} step {step} reads x_{step} = [h_{2 * step}; h_{2 * step + 1}] of layer "
+                f"Layer {e_layer + 1} step {j} reads x_{j} = [h_{2 * j - 1}; h_{2 * j}] of layer "
                 f"{e_layer}: the characters '{pyramid_tokens(sequence, cfg.layers)[e_layer][step]}'."
             )
         elif e_layer > 0:
-            notes.append(f"Here x_{step} is h_{step} of layer {e_layer}, the layer below, at the same step.")
+            notes.append(f"Here x_{t} is h_{t} of layer {e_layer}, the layer below, at the same step.")
         if notes:
             st.caption(" ".join(notes))
 
@@ -387,12 +470,13 @@ def step_views() -> None:
         target, title = int(y), "y: the character after the sequence"
         st.latex(charts.output_latex(out, task.vocab, None, layers=cfg.layers))
     else:
-        out = output_terms(view_model, tr, t)
-        target, title = int(y[t]), f"y_{t}: what comes after '{sequence[t]}'?"
+        out = output_terms(view_model, tr, i)
+        target, title = int(y[i]), f"y_{t}: what comes after '{sequence[i]}'?"
         st.latex(charts.output_latex(out, task.vocab, t, arch == "bidirectional", layers=cfg.layers))
     left, right = st.columns(2)
     if terms is not None:
-        chart(charts.step_contributions(terms, title=f"The terms of h_{step}, unit by unit"), "contrib", left)
+        title_h = f"The terms of h_{step + 1}" + (f" of layer {e_layer + 1}" if cfg.layers > 1 else "")
+        chart(charts.step_contributions(terms, title=title_h + ", unit by unit"), "contrib", left)
     chart(distribution_bars(out.probs, task.vocab, highlight=target, title=title), "bars", right)
     right.caption(
         f"Red bar: the true next character ({task.vocab[target]!r}), given p = {out.probs[target]:.3f}."
@@ -408,33 +492,126 @@ def step_views() -> None:
 
 st.fragment(step_views, run_every=PLAY_SECONDS if playing else None)()
 
+# --- backpropagation through time ------------------------------------------------------------
+st.header("4. Backpropagation through time, on these numbers")
+explain(
+    "Training needs the gradient of the loss with respect to every weight. Here the loss is the sum over "
+    "the steps, $L = \\sum_{t=1}^{T} L_t$ with $L_t = -\\log y_t[x_{t+1}]$ (training averages it over the "
+    "steps of a window, which divides every number below by their count). Going **backwards** from "
+    "$t = T$, each $\\partial L / \\partial h_t$ is the step's own loss term plus what flows back from "
+    "$t + 1$; through the tanh it becomes $\\delta_t$, and every weight's gradient adds up one term per "
+    "step, because the same weights are used at every step. $e_t$ is the one-hot vector of the true next "
+    "character."
+)
+st.latex(
+    r"\frac{\partial L}{\partial h_t} = \underbrace{W_{hy}^\top (y_t - e_t)}_{\text{own term}} + "
+    r"\underbrace{W_{hh}^\top \delta_{t+1}}_{\text{from } t+1},\quad \delta_t = "
+    r"\frac{\partial L}{\partial h_t} \odot (1 - h_t^2),\quad \delta_{T+1} = 0,\quad"
+    r"\frac{\partial L}{\partial W_{hh}} = \sum_t \delta_t h_{t-1}^\top,\ "
+    r"\frac{\partial L}{\partial W_{xh}} = \sum_t \delta_t x_t^\top,\ "
+    r"\frac{\partial L}{\partial b} = \sum_t \delta_t"
+)
+if arch != "single":
+    st.info("The worked backward pass is for the one-layer RNN: choose 'one layer' in section 1 to see it.")
+else:
+    hand = delta_table(view_model, x, y)
+    auto = autograd(view_model, x, y)
+    gap = largest_difference(hand, auto)
+    b1, b2, b3 = st.columns([1, 1, 2])
+    for name in ("bptt_i", "bptt_j", "bptt_t"):  # a smaller H or a shorter sequence may leave them out
+        top = T if name == "bptt_t" else H - 1
+        low = 1 if name == "bptt_t" else 0
+        if not low <= st.session_state.get(P + name, low) <= top:
+            st.session_state[P + name] = min(max(int(st.session_state[P + name]), low), top)
+    unit_i = b1.number_input("Unit i", 0, H - 1, 0, key=P + "bptt_i", bind="query-params")
+    uj = b2.number_input(
+        "Unit j (of h_(t−1))", 0, H - 1, min(1, H - 1), key=P + "bptt_j", bind="query-params"
+    )
+    tb = b3.slider("Step t of the vectors below", 1, T, T, key=P + "bptt_t", bind="query-params")
+    table = hand.frame(task.vocab, int(unit_i), int(uj))
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[3:]},
+    )
+    csv_button(table, "rnnviz-l2-bptt", P + "csv_bptt", "The delta table (CSV)")
+    st.latex(charts.bptt_step_latex(hand, int(tb)))
+    st.latex(charts.bptt_totals_latex(hand))
+    same = gap < 1e-9
+    st.markdown(
+        f"The table is worked by hand (numpy, float64) on the model shown in section 3, edits included, "
+        f"over your {T} characters: L = {hand.loss:.4f}. torch.autograd on the same model in float64 "
+        + (
+            "gives the same numbers: the largest difference over every ∂L/∂h_t and every gradient is "
+            f"{gap:.1e}."
+            if same
+            else f"differs by up to {gap:.2e}: the worked numbers are wrong; please report this."
+        )
+    )
+
+    st.subheader("4b. The scalar chain, path by path")
+    explain(
+        "Course notes often work one number through: a scalar RNN $h_t = \\tanh(w_h h_{t-1} + w_x x_t)$, "
+        "$h_0 = 0$, and the loss of the last step $L_T = \\tfrac12 (h_T - y)^2$. Its derivative with respect "
+        "to $w_x$ is a **sum over paths**: $w_x$ acts at every step $k$, and the change it makes to $h_k$ "
+        "reaches $h_T$ through the factors $\\partial h_s / \\partial h_{s-1} = w_h (1 - h_s^2)$ of the "
+        "steps after $k$. Pick your own numbers."
+    )
+    st.latex(
+        r"\frac{\partial L_T}{\partial w_x} = \sum_{k=1}^{T} (h_T - y)"
+        r"\prod_{s=k+1}^{T} w_h (1 - h_s^2)\;(1 - h_k^2)\,x_k"
+    )
+    s1, s2, s3, s4 = st.columns([1, 1, 2, 1])
+    w_h = s1.number_input("w_h", -5.0, 5.0, 0.8, 0.1, key=P + "sc_wh", bind="query-params")
+    w_x = s2.number_input("w_x", -5.0, 5.0, 0.5, 0.1, key=P + "sc_wx", bind="query-params")
+    xs_text = s3.text_input("x_1, ..., x_T", "1, -0.5, 2, 0, 1", key=P + "sc_xs", bind="query-params")
+    target = s4.number_input("y", -1.0, 1.0, 0.0, 0.1, key=P + "sc_y", bind="query-params")
+    with friendly_errors("Example: 1, -0.5, 2, 0, 1"):
+        sc = scalar_chain(w_h, w_x, parse_inputs(xs_text), target)
+        st.dataframe(
+            sc.frame(),
+            hide_index=True,
+            column_config={c: st.column_config.NumberColumn(format="%.5f") for c in sc.frame().columns[1:]},
+        )
+        agree = abs(sc.total - sc.autograd) <= 1e-12 * max(1.0, abs(sc.autograd))
+        st.markdown(
+            f"Summed over the {len(sc.xs)} paths: ∂L_T/∂w_x = **{sc.total:.6f}**; torch.autograd gives "
+            f"{sc.autograd:.6f}"
+            + (" (the same)." if agree else f", a difference of {sc.total - sc.autograd:.2e}.")
+        )
+
 try_this(
     "Untrained, step through 'hello world': does the prediction after the first 'l' differ from the one "
     "after the second? Train, and compare again. Which part of the equation lets the model tell them apart?",
     "Set the scale of W_hh to 0. The model forgets everything before the current character: which "
     "predictions break? Then try 2 or 3 and watch the heatmap saturate at ±1.",
     "Change one entry W_hh[i, j] by a lot and find the step where the contributions chart changes first.",
-    "Switch to bidirectional and train: how low does the loss go, and why is that too good to be true?",
+    "Switch to bidirectional and measure the cheat (section 1b): at which step of a window does it stop "
+    "working, and why exactly there?",
+    "In the delta table, find the step whose 'from t+1' part is largest. Set s = 0.5 in section 2: what "
+    "happens to that column, and to dL/dW_hh?",
     "Switch to pyramid with 3 layers and a 12-character sequence: how many steps does the top layer read, "
     "and which characters has each of them seen?",
 )
-check(
-    "02_elman_rnn.py",
-    "In section 2, set the scale of W_hh to s = 0. What is h_t computed from then?",
-    [
-        "From every character read so far, as before: only the sizes of the numbers change.",
-        "From x_t and b alone: h_t = tanh(W_xh x_t + b), so the same character always gives the same state.",
-        "From nothing: every h_t becomes the zero vector.",
-        "From h_{t-1} alone: the input no longer matters.",
-    ],
-    1,
-    "With W_hh = 0 the term W_hh h_{t-1} vanishes, so h_t = tanh(W_xh x_t + b) is the column of W_xh of the "
-    "current character plus the bias. Both 'l's of 'hello' then get the same state and the same prediction: "
-    "W_hh is the only path from the past to the present.",
-    {
-        0: "Look at the equation in section 3 with s = 0: the W_hh h_{t-1} term is a zero matrix times "
-        "h_{t-1}. Where else could the past enter?",
-        2: "Only the recurrent term vanishes: W_xh x_t + b is still there, and tanh of it is not zero.",
-        3: "It is the other way round: s scales W_hh, the matrix that multiplies h_{t-1}.",
-    },
-)
+if arch == "single":
+    # the right answer is what the delta table of this very model shows with W_hh = 0
+    cut_answer = cut_outcome(trainer.model, x, y)
+    check(
+        "02_elman_rnn.py",
+        "Predict, then try it: in section 2 set the scale of W_hh to s = 0. What will the delta table of "
+        "section 4 show?",
+        list(CUT_OUTCOMES),
+        cut_answer,
+        "With W_hh = 0 the term W_hh^T δ_(t+1) is a zero matrix times δ_(t+1), so nothing flows back from "
+        "t + 1: each ∂L/∂h_t is its own step's term W_hy^T (y_t − e_t). But ∂L/∂W_hh = Σ δ_t h_(t−1)^T asks "
+        "how the loss would change if W_hh grew, and h_(t−1) = tanh(W_xh x_(t−1) + b) is not zero: the "
+        "gradient still says which way to grow W_hh back. Set s = 0 and read the 'from t+1' column.",
+        {
+            0: "The 'from t+1' part vanishes, but dL/dW_hh = Σ δ_t h_(t−1)^T multiplies δ_t by h_(t−1), and "
+            "h_(t−1) = tanh(W_xh x_(t−1) + b) is not zero.",
+            2: "The backward pass multiplies by W_hh^T at every step: look at the 'from t+1' column.",
+            3: "W_hh acts between every pair of neighbouring steps, not only at the end.",
+        },
+    )
+else:
+    st.info("The check question is about the one-layer RNN's backward pass: choose 'one layer' to answer it.")

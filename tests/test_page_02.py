@@ -57,7 +57,7 @@ def page(open_page):
 
 def test_defaults_render_the_step_of_a_fresh_seeded_model(page):
     at = page
-    assert at.slider(key="l2_t").value == 0 and at.button(key="l2_play").label == "Play"
+    assert at.slider(key="l2_t").value == 1 and at.button(key="l2_play").label == "Play"
     assert len(at.get("plotly_chart")) >= 3  # heatmap, contributions, output bars
     # the model the page shows is the one the config and seed 0 build
     cfg = ElmanConfig()
@@ -66,16 +66,21 @@ def test_defaults_render_the_step_of_a_fresh_seeded_model(page):
     x, y = sequence_ids(cfg, task)
     tr = trace(fresh, x, y, jacobians=False)
     np.testing.assert_allclose(shown_result(at), tr.layer(0).h[0], atol=0.006)
-    assert "{h}_{-1} = 0" in step_equation(at) and r"\text{column }\text{'h'}" in step_equation(at)
+    assert (
+        "{h}_{0} = 0" in step_equation(at)
+        and "{h}_{1} &=" in step_equation(at)
+        and r"\text{column }\text{'h'}" in step_equation(at)
+    )
 
 
 def test_time_slider_moves_the_equation(page):
     at = page
-    at.slider(key="l2_t").set_value(5).run()
+    at.slider(key="l2_t").set_value(6).run()
     assert error_texts(at) == []
-    assert "x_{5}" in step_equation(at)
+    assert "x_{6}" in step_equation(at)
     np.testing.assert_allclose(shown_result(at), page_trace(at).layer(0).h[5], atol=0.006)
-    assert "[" + "␣" + "]" in " ".join(m.value for m in at.markdown)  # step 5 of 'hello world' is the space
+    assert "[" + "␣" + "]" in " ".join(m.value for m in at.markdown)  # step 6 of 'hello world' is the space
+    assert "Step 6 reads x_6 = '␣'" in " ".join(m.value for m in at.markdown)
 
 
 def test_scaling_and_editing_w_hh_change_every_view(page):
@@ -85,38 +90,38 @@ def test_scaling_and_editing_w_hh_change_every_view(page):
     at.slider(key="l2_scale").set_value(0.0).run()
     assert error_texts(at) == []
     cut = page_trace(at, WeightEdit(scale=0.0))
-    np.testing.assert_allclose(shown_result(at), cut.layer(0).h[4], atol=0.006)
+    np.testing.assert_allclose(shown_result(at), cut.layer(0).h[3], atol=0.006)
     assert not np.allclose(shown_result(at), before, atol=0.006)
     entry = next(n for n in at.number_input if n.label == "W_hh[0, 1]")
     entry.set_value(3.0).run()
     at.slider(key="l2_scale").set_value(1.0).run()
     assert error_texts(at) == []
     changed = page_trace(at, WeightEdit(row=0, col=1, value=3.0))
-    np.testing.assert_allclose(shown_result(at), changed.layer(0).h[4], atol=0.006)
+    np.testing.assert_allclose(shown_result(at), changed.layer(0).h[3], atol=0.006)
     assert any("edited copy" in c.value for c in at.caption)
     # the trained weights were never touched, and Restore shows them again
     at.button(key="l2_restore").click().run()
     assert at.slider(key="l2_scale").value == 1.0
-    np.testing.assert_allclose(shown_result(at), page_trace(at).layer(0).h[4], atol=0.006)
+    np.testing.assert_allclose(shown_result(at), page_trace(at).layer(0).h[3], atol=0.006)
     np.testing.assert_allclose(shown_result(at), before, atol=1e-9)
 
 
 def test_play_advances_the_step_and_stops_at_the_end(page):
     at = page
     at.button(key="l2_play").click().run()
-    assert at.button(key="l2_play").label == "Pause" and at.slider(key="l2_t").value == 0
+    assert at.button(key="l2_play").label == "Pause" and at.slider(key="l2_t").value == 1
     at.run()  # each run of the playing fragment shows the next step
     at.run()
-    assert at.slider(key="l2_t").value == 2
-    assert "x_{2}" in step_equation(at)
+    assert at.slider(key="l2_t").value == 3
+    assert "x_{3}" in step_equation(at)
     T = len(at.text_input(key="l2_sequence").value)
-    at.slider(key="l2_t").set_value(T - 3).run()
+    at.slider(key="l2_t").set_value(T - 2).run()
     at.run()
     at.run()
-    assert at.slider(key="l2_t").value == T - 1
+    assert at.slider(key="l2_t").value == T
     assert at.button(key="l2_play").label == "Play" and not at.session_state["l2_playing"]
     at.run()
-    assert at.slider(key="l2_t").value == T - 1  # stopped
+    assert at.slider(key="l2_t").value == T  # stopped
     assert error_texts(at) == []
 
 
@@ -127,7 +132,7 @@ def test_training_changes_the_numbers_shown(page):
     at.button(key="l2_model_train").click().run()
     assert error_texts(at) == []
     assert at.session_state["l2_model_trainer"][1].step > 0
-    np.testing.assert_allclose(shown_result(at), page_trace(at).layer(0).h[3], atol=0.006)
+    np.testing.assert_allclose(shown_result(at), page_trace(at).layer(0).h[2], atol=0.006)
     assert not np.allclose(shown_result(at), before, atol=0.006)
 
 
@@ -141,7 +146,7 @@ def test_bidirectional_shows_both_directions_and_their_concatenation(page):
     assert error_texts(at) == []
     eq = step_equation(at)
     assert r"\overleftarrow{h}_{2}" in eq and r"\overleftarrow{h}_{3}" in eq
-    np.testing.assert_allclose(shown_result(at), page_trace(at).layer(0, 1).h[2], atol=0.006)
+    np.testing.assert_allclose(shown_result(at), page_trace(at).layer(0, 1).h[1], atol=0.006)
     out = next(x.value for x in at.latex if r"\overrightarrow{h}_{2};" in x.value)
     assert "softmax" in out
 
@@ -151,14 +156,15 @@ def test_pyramid_shows_halving_layers(page):
     at.radio(key="l2_arch").set_value("pyramid").run()
     at.slider(key="l2_layers").set_value(3).run()
     assert error_texts(at) == []
-    at.slider(key="l2_t").set_value(6).run()
+    at.slider(key="l2_t").set_value(7).run()
     at.radio(key="l2_eq_layer").set_value(2).run()
     assert error_texts(at) == []
     tr = page_trace(at)
     assert [len(tr.layer(k).h) for k in range(3)] == [11, 5, 2]
     np.testing.assert_allclose(shown_result(at), tr.layer(2).h[6 // 4], atol=0.006)
     assert "column" not in step_equation(at)  # layer 3 reads pairs of layer-2 states, not a character
-    at.slider(key="l2_t").set_value(9).run()  # layer 3 covers steps 0..7 only: 8 and 9 were dropped
+    assert "{h}^{(3)}_{2} &=" in step_equation(at)  # step 7 of the input is in layer 3's step 2
+    at.slider(key="l2_t").set_value(10).run()  # layer 3 covers steps 1..8 only: 9 and 10 were dropped
     assert error_texts(at) == []
     assert any("dropped" in i.value for i in at.info)
 
@@ -200,7 +206,7 @@ def test_a_link_reproduces_the_view_in_a_fresh_session(open_url, page):
     x, y = sequence_ids(cfg, task)
     edit = WeightEdit(scale=0.5, layer=1, row=2, col=3, value=2.5)
     tr = trace(edited(make_model(cfg, task), edit), x, y, jacobians=False)
-    np.testing.assert_allclose(shown_result(first), tr.layer(1).h[4], atol=0.006)
+    np.testing.assert_allclose(shown_result(first), tr.layer(1).h[3], atol=0.006)
 
 
 def test_the_weight_entry_follows_i_and_j_under_a_stable_key(page):
@@ -251,4 +257,4 @@ def test_bad_sequence_in_a_link_shows_an_error(open_url, bad):
 
 def test_traces_have_csv_buttons(page):
     shown = [b.proto.id.rsplit("-", 1)[-1] for b in page.get("download_button")]
-    assert [k for k in shown if "_csv_" in k] == ["l2_csv_h", "l2_csv_y"]
+    assert [k for k in shown if "_csv_" in k] == ["l2_csv_h", "l2_csv_y", "l2_csv_bptt"]

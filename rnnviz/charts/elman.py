@@ -15,8 +15,70 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.charts.sequence import step_labels
+from rnnviz.charts.sequence import unit_heatmap
 from rnnviz.charts.style import COLORS, DIVERGING, base_layout
+
+SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+def one_based_labels(tokens: Sequence[str] | None, T: int) -> list[str]:
+    """Axis labels '1:h', '2:e', ...: lesson 2 counts steps from 1 (h_0 = 0 comes before x_1)."""
+    if tokens is None:
+        return [str(t) for t in range(1, T + 1)]
+    return [f"{t}:{SHOWN.get(tok, tok)}" for t, tok in enumerate(tokens[:T], 1)]
+
+
+def states_heatmap(
+    values: np.ndarray,
+    tokens: Sequence[str] | None,
+    name: str,
+    title: str | None,
+    zrange: tuple[float, float] | None = None,
+    mark_step: int | None = None,
+) -> go.Figure:
+    """``unit_heatmap`` with the time axis counted from 1; ``mark_step`` is the 0-based row of step t."""
+    values = np.asarray(values, dtype=float)
+    T, H = values.shape
+    fig = unit_heatmap(values, tokens, name, title, zrange, None)
+    labels = one_based_labels(tokens, T)
+    fig.data[0].x = list(range(1, T + 1))
+    fig.data[0].customdata = np.array([labels] * H)
+    tick_every = max(1, T // 40)
+    fig.update_xaxes(tickvals=list(range(1, T + 1, tick_every)), ticktext=labels[::tick_every])
+    if mark_step is not None and 0 <= mark_step < T:
+        fig.add_vrect(x0=mark_step + 0.5, x1=mark_step + 1.5, line=dict(color="black", width=2))
+    return fig
+
+
+def cheat_losses(single: np.ndarray, bidirectional: np.ndarray, chance: float, title: str | None = None):
+    """Held-out loss at each position t = 1..T of a window: one-direction vs bidirectional, and chance."""
+    T = len(single)
+    t = list(range(1, T + 1))
+    fig = go.Figure()
+    for name, values, color, dash in (
+        ("one direction", single, COLORS["h"], "solid"),
+        ("bidirectional", bidirectional, COLORS["i"], "solid"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=t,
+                y=values,
+                name=name,
+                mode="lines+markers",
+                line=dict(color=color, width=3, dash=dash),
+                hovertemplate=f"{name}<br>t = %{{x}}<br>loss = %{{y:.4f}} nats<extra></extra>",
+            )
+        )
+    fig.add_hline(
+        y=chance,
+        line=dict(color="#666", dash="dot"),
+        annotation_text=f"chance ln V = {chance:.2f}",
+        annotation_position="top left",
+    )
+    fig.update_xaxes(title="step t in the window", tickvals=t)
+    fig.update_yaxes(title="held-out loss -log y_t[x_(t+1)] (nats)", rangemode="tozero")
+    return base_layout(fig, title, 360)
+
 
 MAX_ROWS = 8  # rows (and columns) of a matrix printed in full; larger ones are cut with dots
 TEX_ESCAPES = {
@@ -75,7 +137,7 @@ def hidden_step_latex(terms, char: str | None = None, layered: bool = False, max
     ``terms``: a ``StepTerms``; ``char``: the character x_t stands for (one-hot input of layer 1);
     ``layered``: put the layer number on h, as in a stacked net.
     """
-    t, d = terms.t, terms.direction
+    t, d = terms.t + 1, terms.direction  # steps are shown from 1: h_0 = 0 is the state before x_1
     h_t = _h(terms.layer, d, layered, str(t))
     h_prev = _h(terms.layer, d, layered, str(t + 1 if d else t - 1))
     Wx = bmatrix(terms.Wx, max_rows=max_rows)
@@ -177,12 +239,12 @@ def concat_heatmap(
     both = np.concatenate([h_fwd, h_bwd], axis=1).astype(float)
     T, H2 = both.shape
     H = H2 // 2
-    labels = step_labels(tokens, T)
+    labels = one_based_labels(tokens, T)
     rows = [f"→ unit {j}" for j in range(H)] + [f"← unit {j}" for j in range(H)]
     fig = go.Figure(
         go.Heatmap(
             z=both.T,
-            x=list(range(T)),
+            x=list(range(1, T + 1)),
             y=rows,
             zmin=-1,
             zmax=1,
@@ -193,11 +255,50 @@ def concat_heatmap(
         )
     )
     fig.add_hline(y=H - 0.5, line=dict(color="black", width=2))
-    if mark_step is not None and 0 <= mark_step < T:
-        fig.add_vrect(x0=mark_step - 0.5, x1=mark_step + 0.5, line=dict(color="black", width=2))
+    if mark_step is not None and 0 <= mark_step < T:  # mark_step is the 0-based index of step t
+        fig.add_vrect(x0=mark_step + 0.5, x1=mark_step + 1.5, line=dict(color="black", width=2))
     tick_every = max(1, T // 40)
     fig.update_xaxes(
-        title="time step t", tickvals=list(range(0, T, tick_every)), ticktext=labels[::tick_every]
+        title="time step t", tickvals=list(range(1, T + 1, tick_every)), ticktext=labels[::tick_every]
     )
     fig.update_yaxes(title="[h→ ; h←]", autorange="reversed")
     return base_layout(fig, title, max(240, min(560, 70 + 18 * H2)))
+
+
+def bptt_step_latex(r, t: int, max_rows: int = MAX_ROWS) -> str:
+    """dL/dh_t = W_hy^T (y_t - e_t) + W_hh^T delta_{t+1} with the numbers of step t (1..T), then delta_t.
+
+    ``r``: a ``BPTT`` of ``rnnviz.lessons.bptt``."""
+    k, T = t - 1, len(r.x)
+    nxt = rf"\delta_{{{t + 1}}}" + (" = 0" if t == T else "")
+
+    def vec(v, under):
+        return rf"\underbrace{{{bmatrix(v, 3, max_rows)}}}_{{{under}}}"
+
+    own = vec(r.own[k], r"\text{own loss } L_{" + str(t) + "}")
+    back = vec(r.from_next[k], r"\text{from } t+1")
+    lines = (
+        rf"\frac{{\partial L}}{{\partial h_{{{t}}}}} &= W_{{hy}}^\top (y_{{{t}}} - e_{{{t}}})"
+        rf" + W_{{hh}}^\top\,{nxt}",
+        rf"&= {own} + {back} = {bmatrix(r.dh[k], 3, max_rows)}",
+        rf"\delta_{{{t}}} &= \frac{{\partial L}}{{\partial h_{{{t}}}}} \odot (1 - h_{{{t}}}^2) = "
+        rf"{bmatrix(r.dh[k], 3, max_rows)} \odot {bmatrix(1 - r.h[t] ** 2, 3, max_rows)} = "
+        rf"{bmatrix(r.delta[k], 3, max_rows)}",
+    )
+    return r"\begin{aligned}" + r" \\[6pt] ".join(lines) + r"\end{aligned}"
+
+
+def bptt_totals_latex(r, max_rows: int = MAX_ROWS) -> str:
+    """The weight gradients accumulated over t = 1..T, as matrices."""
+    T = len(r.x)
+    s = rf"\sum_{{t=1}}^{{{T}}}"
+    return (
+        r"\begin{gathered}"
+        rf"\frac{{\partial L}}{{\partial W_{{hh}}}} = {s} \delta_t\,h_{{t-1}}^\top = "
+        rf"{bmatrix(r.dW_hh, 3, max_rows, max_rows)},\qquad "
+        rf"\frac{{\partial L}}{{\partial b}} = {s} \delta_t = {bmatrix(r.db, 3, max_rows)}"
+        r" \\[8pt] "
+        rf"\frac{{\partial L}}{{\partial W_{{xh}}}} = {s} \delta_t\,x_t^\top = "
+        rf"{bmatrix(r.dW_xh, 3, max_rows, max_rows)}"
+        r"\end{gathered}"
+    )

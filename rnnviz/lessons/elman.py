@@ -20,7 +20,7 @@ the character after it; ``NextChar``).
 ([2, 1, 3, 3, 4], [1, 3, 3, 4, 0])
 >>> tr = trace(model, x, y, jacobians=False)
 >>> terms = step_terms(tr, t=1)
->>> terms.x_index, terms.prev_step  # x_1 = 'e' picks column 1 of W_xh; h_0 was computed at t = 0
+>>> terms.x_index, terms.prev_step  # row 1 is step 2: x_2 = "e" picks column 1; row 0 (step 1) before
 (1, 0)
 >>> bool(np.allclose(np.tanh(terms.pre), tr.layer(0).h[1], atol=1e-6))
 True
