@@ -8,7 +8,7 @@ from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import over_time
 from rnnviz.charts.style import COLORS
 from rnnviz.errors import InputError
-from rnnviz.lessons import gating, worked
+from rnnviz.lessons import gating, lstm_backward, lstm_story, worked
 from rnnviz.model import ModelConfig, SeqModel
 from rnnviz.tasks import FirstWord
 from rnnviz.trace import GateClamp, trace
@@ -53,16 +53,21 @@ header(
     [
         "the four steps of an LSTM cell (forget, input + candidate, update the cell, output), each with its "
         "equation and the real numbers of a live model;",
-        "why the cell state $c_t$ can carry a memory across many steps when the hidden state $h_t$ cannot;",
+        "why a memory across many steps is easier to learn in the cell state $c_t$, which is only edited, "
+        "than in a state that is rewritten at every step;",
         "what trained gates look like (near 0 or near 1), and what happens when you force a gate open or "
         "shut;",
-        "two variants from the course, peepholes and coupled gates, on the same data.",
+        "the backward pass of one step written out on real numbers, and a common mistake in the output "
+        "equation;",
+        "two variants, peepholes and coupled gates, on the same data.",
     ],
-    "An Elman RNN rewrites its whole state at every step, so a memory fades within a few steps (lesson 4). "
+    "An Elman RNN rewrites its whole state at every step, so a memory across many steps is hard to learn and "
+    "fragile (lesson 4 measures how far each cell gets, and with what help). "
     "An LSTM adds a second state, the **cell** $c_t$, that is only *edited*: a **forget gate** $f_t$ decides "
     "how much of the old cell to keep, an **input gate** $i_t$ how much of a **candidate** $g_t$ to write, "
     "and an **output gate** $o_t$ how much of the cell to show as $h_t$. Gates are numbers between 0 and 1, "
-    "one per unit, computed from $x_t$ and $h_{t-1}$ at every step.",
+    "one per unit, computed from $x_t$ and $h_{t-1}$ at every step (the candidate $g_t$ is a tanh, between "
+    "-1 and 1).",
 )
 
 # --- the task and the live model ---------------------------------------------------------------
@@ -104,9 +109,13 @@ def build() -> Trainer:
 trainer = session_trainer("l5", config, build)
 model = trainer.model
 training_panel("l5", STEPS_PER_CLICK, SECONDS_PER_CLICK)
+batch = task.batch(64, task.generator(7))  # one fixed batch: the histograms and the check question
+before = gating.batch_gates(gating.model_at(trainer, 0), batch.x)
+after = gating.batch_gates(model, batch.x)
+start = lstm_story.start_sentence(lstm_story.gate_means(before), forget_bias, cell == "lstm_coupled")
 if trainer.step == 0:
     st.info(
-        "This model is **untrained**: its gates are random, all near 0.5. Every view below already shows its "
+        f"This model is **untrained**: its weights are random. {start} Every view below already shows its "
         "real numbers; press **Train** (a few seconds) and watch the gates take sides."
     )
 
@@ -238,7 +247,8 @@ explain(
 # --- c slow, h fast ----------------------------------------------------------------------------
 st.header("Does c change slowly and h fast?")
 explain(
-    "The slides say the cell is the slow, long-term memory and $h$ the fast, working one. The reason is in "
+    "Course notes often say the cell is the slow, long-term memory and $h$ the fast, working one. The reason "
+    "given is in "
     "the equations: the cell is *edited*, $c_t - c_{t-1} = i_t \\odot g_t - (1 - f_t) \\odot c_{t-1}$, so "
     "where $f_t \\approx 1$ and $i_t \\approx 0$ it stands still; $h_t = o_t \\odot \\tanh(c_t)$ is "
     "recomputed at every step through the output gate. Left: how far each state moves per step on this "
@@ -267,32 +277,102 @@ st.markdown(
     f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
     f"{1 - f_mean:.0%} of the old cell."
 )
+paths = lstm_story.cell_gradient_paths(lt)
+DIRECT = "||f_(t+1) ⊙ dL/dc_(t+1)||"
 explain(
-    "Right: the gradient of the loss at the last step with respect to "
-    "$c_t$ and $h_t$, back through the sentence (log scale). Along the cell, one step back multiplies it by "
-    "$f_t$ and nothing else (no weight matrix, no tanh slope), so where $f \\approx 1$ it survives."
+    "Right: the gradient of the loss at the last step with respect to $c_t$ and $h_t$, back through the "
+    "sentence (log scale). The cell reaches the loss by two roads, so its gradient has two terms:",
 )
-grads = {"||dL/dc_t||": lt.grad_c_norm, "||dL/dh_t||": lt.grad_h_norm}
+st.latex(
+    r"\frac{\partial L}{\partial c_{t-1}} = \underbrace{f_t \odot \frac{\partial L}{\partial c_t}}"
+    r"_{\text{along the cell}} + \underbrace{o_{t-1} \odot (1 - \tanh^2 c_{t-1}) \odot "
+    r"\frac{\partial L}{\partial h_{t-1}}}"
+    r"_{\text{through } h_{t-1}}"
+)
+explain(
+    'Only the first term is "multiplied by $f_t$ and nothing else" (no weight matrix, no tanh slope): where '
+    "$f \\approx 1$ it passes unchanged. The chart shows the total $\\|dL/dc_t\\|$ and, dashed, its direct "
+    "term along the cell alone."
+    + (
+        " With peepholes the gates read $c$ as well, which adds more terms."
+        if cell == "lstm_peephole"
+        else ""
+    )
+)
+st.markdown(lstm_story.paths_sentence(paths, cell == "lstm_peephole"))
+grads = {"||dL/dc_t||": lt.grad_c_norm, DIRECT: paths[DIRECT], "||dL/dh_t||": lt.grad_h_norm}
 show(
     over_time(
-        grads, tokens, title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=t,
-        colors={"||dL/dc_t||": COLORS["c"], "||dL/dh_t||": COLORS["h"]}, dash={"||dL/dh_t||": "dot"},
+        {k: np.where(v > 0, v, np.nan) for k, v in grads.items()}, tokens,
+        title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=t,
+        colors={"||dL/dc_t||": COLORS["c"], DIRECT: COLORS["f"], "||dL/dh_t||": COLORS["h"]},
+        dash={"||dL/dh_t||": "dot", DIRECT: "dash"},
     ),
     "grads", right,
 )  # fmt: skip
 per_step = pd.DataFrame({"t": range(T), "word": tokens, **changes, **grads})
 csv_button(per_step, f"lstm-per-step-{cell}", P + "csv_steps", "Step sizes and gradient norms as CSV (per t)")
 
+# --- the backward step -------------------------------------------------------------------------
+st.header("One step of the backward pass, on real numbers")
+explain(
+    f"The step at t = {t} (the picker above) receives $dL/dh_t$ (what the head and step t+1 ask of $h_t$) "
+    "and $dL/dc_{t+1}$ (from the next cell), and hands back $dL/dh_{t-1}$ and $dL/dc_{t-1}$. Each line below "
+    "is computed from the lines above it with this step's numbers (float64); a test checks every one against "
+    "torch's autograd. σ' = σ(1 - σ) is the sigmoid's slope."
+)
+st.latex(
+    r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t} \odot o_t \odot (1 - \tanh^2 c_t) "
+    r"+ f_{t+1} \odot \frac{\partial L}{\partial c_{t+1}}, \quad "
+    r"\frac{\partial L}{\partial o_t} = \frac{\partial L}{\partial h_t} \odot \tanh c_t, \quad "
+    r"\frac{\partial L}{\partial f_t} = \frac{\partial L}{\partial c_t} \odot c_{t-1}, \quad "
+    r"\frac{\partial L}{\partial i_t} = \frac{\partial L}{\partial c_t} \odot g_t, \quad "
+    r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t} \odot i_t"
+)
+if cell == "lstm":
+    back = lstm_backward.backward_step(model, x, y, t, unit)
+    st.dataframe(back.frame(), hide_index=True, width="stretch")
+    b1, b2 = st.columns(2)
+    b1.metric("share of dL/dc_(t-1) along the cell (f_t)", f"{back.share_f:.0%}")
+    b2.metric("share through h_(t-1)", f"{back.share_h:.0%}")
+    st.markdown(lstm_backward.share_sentence(back))
+    st.caption(
+        f"Unit {unit}'s numbers in the middle column, the norm over all {hidden} units on the right. Shares "
+        "are projections of each term onto the total dL/dc_(t-1), so they add up to 100%."
+    )
+else:
+    st.info(
+        "The backward step is written out for the standard LSTM: with coupled gates or peepholes $c_{t-1}$ "
+        "also reaches the gates, which adds terms. Switch the **Cell** to the LSTM to see it."
+    )
+
+# --- the output without its tanh ---------------------------------------------------------------
+st.header("A common mistake: the output without its tanh")
+explain("Course notes often write the LSTM's output as")
+st.latex(r"a_t = \Gamma_o \odot c_t \qquad \text{(wrong: the tanh is missing)}")
+explain(
+    "where the correct one (torch's, and this model's) is $h_t = o_t \\odot \\tanh(c_t)$. The cell $c_t$ is "
+    "not bounded (it adds $i_t g_t$ at every step), so without the tanh the output can leave (-1, 1). Both, "
+    "with the live model's $o_t$ and $c_t$:"
+)
+bare = lstm_story.without_tanh(lt)
+w1, w2, w3, w4 = st.columns(4)
+w1.metric("max |h_t| = max |o_t tanh(c_t)|", f"{bare.max_h:.3f}")
+w2.metric("max |Γ_o c_t| (no tanh)", f"{bare.max_wrong:.3f}")
+w3.metric(f"h_t at t={t}, unit {unit}", f"{step.values['h']:.4f}")
+w4.metric(
+    f"Γ_o c_t at t={t}, unit {unit}", f"{step.values['o'] * step.values['c']:.4f}",
+    help="The same step's o_t times c_t, as the wrong formula writes it.",
+)  # fmt: skip
+st.markdown(lstm_story.tanh_sentence(bare))
+
 # --- saturation --------------------------------------------------------------------------------
 st.header("Gate saturation: before and after training")
 explain(
-    "A gate is most useful as a switch: near 0 (shut) or near 1 (open). At the start all gates sit near 0.5. "
-    "These histograms count the gate values of 64 sentences at every step and unit, for the initial weights "
-    "(grey) and the current ones."
+    "A gate is most useful as a switch: near 0 (shut) or near 1 (open). These histograms count the gate "
+    "values of 64 sentences at every step and unit, for the initial weights (grey) and the current ones. "
+    f"At the start: {start[0].lower()}{start[1:]}"
 )
-batch = task.batch(64, task.generator(7))
-before = gating.batch_gates(gating.model_at(trainer, 0), batch.x)
-after = gating.batch_gates(model, batch.x)
 show(charts.gate_histograms(before, after, ("i", "f", "g", "o")), "histograms")
 shares = {
     f"{gate} {when}": gating.saturation(values[gate])
@@ -308,7 +388,8 @@ st.header("Intervention: clamp a gate")
 explain(
     "Force a gate to a value on a span of steps and see what the model predicts. Clamping $f = 1$ makes the "
     "cell purely additive, $c_t = c_{t-1} + i_t \\odot g_t$; clamping $f = 0$ after the first word wipes the "
-    "country from memory. The replay (rnnviz.trace) can do this; torch's fused LSTM cannot."
+    "cell's copy of the country, so whatever still reaches *fluent* must travel through $h$. The replay "
+    "(rnnviz.trace) can do this; torch's fused LSTM cannot."
 )
 gates_here = ("f", "i", "o", "g")
 c1, c2, c3, c4 = st.columns([1, 2, 3, 2])
@@ -363,7 +444,8 @@ with friendly_errors("Pick a span inside the sentence."):
 st.header("Variants on the same data")
 explain(
     "Switch the **Cell** at the top: the task, the sentence and the seed stay the same, so every view above "
-    "compares like with like. (The variants train through the step-by-step replay, about twice as slow.)"
+    "compares like with like. (The variants train through the step-by-step replay, not torch's fused "
+    "kernel.)"
 )
 v1, v2 = st.columns(2)
 with v1:
@@ -378,9 +460,8 @@ with v2:
     st.subheader("Coupled input and forget gates")
     explain("Forget exactly as much as you write: no forget-gate weights of their own.")
     st.latex(r"f_t = 1 - i_t, \qquad c_t = (1 - i_t) \odot c_{t-1} + i_t \odot g_t")
-    explain(
-        "In the views: the $f$ heatmap is the mirror image of $i$, and the model has a quarter fewer weights."
-    )
+    explain("In the views: the $f$ heatmap is the mirror image of $i$.")
+    st.markdown(lstm_story.saving_sentence(lstm_story.coupled_saving(task, hidden)))
 gap = np.abs(lt.gates["f"] + lt.gates["i"] - 1).max()
 st.markdown(
     f"**Live check on the current model ({VARIANTS[cell]}):** the largest $|f_t + i_t - 1|$ over this "
@@ -404,23 +485,5 @@ try_this(
     "Raise the lag to 30 and train again; then switch to the coupled variant and compare the $f$ heatmap "
     "with the $i$ heatmap.",
 )
-check(
-    "05_lstm.py",
-    "On a trained LSTM, a unit has $f_t \\approx 1$ and $i_t \\approx 0$ on every filler word. What does its "
-    "cell $c_t$ do there?",
-    [
-        "It stays put, $c_t \\approx c_{t-1}$: what was written at the country is still there at *fluent*.",
-        "It is wiped towards 0 at every step, so the model must rewrite the country each time.",
-        "It copies the candidate $g_t$ of each filler word.",
-        "It follows $h_t$, which the output gate recomputes at every step.",
-    ],
-    0,
-    "With $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$, $f_t = 1$ keeps all of the old cell and $i_t = 0$ "
-    "writes nothing new: the memory passes through unchanged, and so does the gradient along $c$.",
-    {
-        1: "That is $f_t \\approx 0$. Which term of the update row keeps $c_{t-1}$, and by what factor?",
-        2: "Writing $g_t$ takes $i_t \\approx 1$; here the input gate is shut.",
-        3: "$h_t = o_t \\odot \\tanh(c_t)$ is read *from* the cell; the cell itself is only edited through "
-        "$f_t$ and $i_t$.",
-    },
-)
+question = lstm_story.filler_question(after)
+check("05_lstm.py", question.question, question.options, question.answer, question.why, question.hints)
