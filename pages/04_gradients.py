@@ -9,21 +9,21 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import gradients as charts
-from rnnviz.lessons.exploding import ExplodingPreset, exploding_run, first_gradient_norm
+from rnnviz.lessons.exploding import ExplodingPreset, clip_check, clip_question, exploding_run
+from rnnviz.lessons.gate_paths import gate_path, path_story
 from rnnviz.lessons.gradients import (
     PATTERNS,
     GradientRecorder,
     GradientsConfig,
     ScalarConfig,
-    decay_rate,
-    gradient_profile,
     parse_inputs,
     scalar_chain,
     spectral_radius,
-    with_spectral_radius,
 )
-from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, measure
+from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, LagRun, measure
 from rnnviz.lessons.memory_report import accuracy_rows, load_bench, story, transfer_rows
+from rnnviz.lessons.scalar_regime import chain_regime
+from rnnviz.lessons.step_factors import INPUT_SCALES, drawn_copy, factor_story, step_factors
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
 from ui.lesson import check, explain, friendly_errors, header, seed, try_this
@@ -40,7 +40,7 @@ P = "l4_"  # prefix of every widget and session key on this page
 KEY = "l4"  # the trainer of sections 2 and 3
 STEPS_PER_CLICK, SECONDS_PER_CLICK = 150, 8.0
 RECORD_EVERY = 10  # training steps between rows of the gradient heatmap
-MEASURE_SECONDS = 20.0  # wall-time cap per cell in section 5
+MEASURE_SECONDS = 600.0  # a safety cap only: the step budget decides, as in the offline table
 MEMORY_LAGS = [5, 10, 20, 30, 50, 75, 100, 150, 200]
 BENCH = Path(__file__).resolve().parents[1] / "assets" / "memory_lag.json"
 RECIPES = {"curriculum": LagRecipe(curriculum=True), "direct": LagRecipe(curriculum=False)}
@@ -134,36 +134,32 @@ with friendly_errors("Example: 1, 0, 0, -1"):
     per_step = abs(final) ** (1 / T_scalar) if final else 0.0
     st.markdown(
         f"After $T = {T_scalar}$ steps, $\\partial s_T / \\partial s_0 = {final:.3g}$: on average each step "
-        f"multiplied it by {per_step:.3f}. "
-        + (
-            "Every factor $|w_h|(1 - s_t^2)$ is below 1 here, so the product **vanishes** geometrically."
-            if np.all(np.abs(sc.step) < 1)
-            else "Some factors exceed 1, so the product can **grow**; it explodes only while the state "
-            "stays away from saturation (try $x = 0$ with $w_h = 1.5$, then give it any input)."
-        )
+        f"multiplied its size by {per_step:.3f}. " + chain_regime(sc, w_h).sentence()
     )
 
 # --- 2. a real RNN --------------------------------------------------------------------------
 st.header("2. A real RNN: the gradient norm at every step, and its bound")
 explain(
     "Now a tanh RNN with $H$ hidden units reads *remember the first word* (a country, then distractor "
-    "words, then *fluent*; it must answer the country's language) and the loss $L$ is read at the last "
-    "step $T$. One step back multiplies the gradient by the transposed step Jacobian "
-    "$D_t W_{hh}$, where $D_t$ holds the tanh derivatives of step $t$. Taking norms step by step gives "
-    "a bound that only needs $\\|W_{hh}\\|$ (its largest singular value) and the largest derivative "
-    "$\\|D_s\\|$ of each step:"
+    "words, then *fluent*; it must answer the country's language), $h_t = \\tanh(W_{xh} x_t + W_{hh} "
+    "h_{t-1} + b_h)$ for $t = 1..T$ from $h_0 = 0$, and the loss $L$ is read at the last step $T$. Write "
+    "$g_t = \\partial L / \\partial h_t$. One step back multiplies the gradient by the transposed step "
+    "Jacobian $(D_t W_{hh})^\\top$, where $D_t$ holds the tanh derivatives of step $t$. Taking norms step "
+    "by step gives a bound that only needs $\\|W_{hh}\\|$ (its largest singular value) and the largest "
+    "derivative $\\|D_s\\|$ of each step:"
 )
 st.latex(
-    r"\frac{\partial h_t}{\partial h_{t-1}} = D_t W_{hh}, \quad D_t = \mathrm{diag}(1 - h_t^2), \qquad "
-    r"\left\|\frac{\partial L}{\partial h_t}\right\| \le \left\|\frac{\partial L}{\partial h_T}\right\| "
-    r"\prod_{s=t+1}^{T} \|D_s\|\, \|W_{hh}\|^{T-t}"
+    r"\frac{\partial h_t}{\partial h_{t-1}} = D_t W_{hh}, \quad D_t = \mathrm{diag}(1 - h_t^2), \quad "
+    r"g_{t-1} = (D_t W_{hh})^\top g_t, \qquad "
+    r"\|g_t\| \le \|g_T\| \prod_{s=t+1}^{T} \|D_s\|\, \|W_{hh}\|^{T-t}"
 )
 explain(
-    "If $\\|W_{hh}\\| < 1$ the bound forces the gradient to vanish. The **spectral radius** "
-    "$\\rho(W_{hh}) \\le \\|W_{hh}\\|$, the largest $|\\text{eigenvalue}|$, is what repeated "
-    "multiplication by the same matrix grows like in the long run ($\\rho^n$): with $\\rho < 1$ the "
-    "gradient fades, with $\\rho > 1$ it *can* grow wherever the tanh units are not saturated. The "
-    "control below rescales a copy of $W_{hh}$ to the $\\rho$ you choose; the model keeps its own weights."
+    "The **spectral radius** $\\rho(W_{hh}) \\le \\|W_{hh}\\|$, the largest $|\\text{eigenvalue}|$, is "
+    "what repeated multiplication by the same matrix grows like in the long run ($\\rho^n$). The controls "
+    "below draw a copy of the model with $W_{hh}$ rescaled to the $\\rho$ you choose and the input drive "
+    "$W_{xh} x_t + b_h$ multiplied by an *input scale*: small inputs keep the tanh units away from "
+    "saturation ($D_t \\approx I$), big ones saturate them and shrink every factor, as in section 1. "
+    "The model keeps its own weights."
 )
 c1, c2, c3 = st.columns(3)
 lag = c1.slider(
@@ -176,10 +172,19 @@ lag = c1.slider(
     bind="query-params",
     help="The sequence has lag + 2 words.",
 )
-hidden = c2.select_slider("hidden units H", [8, 16, 32, 64], 32, key=P + "hidden", bind="query-params")
-rescale = c3.toggle("rescale W_hh", True, key=P + "rescale", bind="query-params")
-rho = c3.slider(
+hidden = c1.select_slider("hidden units H", [8, 16, 32, 64], 32, key=P + "hidden", bind="query-params")
+rescale = c2.toggle("draw a rescaled copy", True, key=P + "rescale", bind="query-params")
+rho = c2.slider(
     "spectral radius ρ(W_hh)", 0.5, 1.5, 0.9, 0.05, key=P + "rho", bind="query-params", disabled=not rescale
+)
+input_scale = c3.select_slider(
+    "input scale",
+    INPUT_SCALES,
+    0.03,
+    key=P + "input_scale",
+    bind="query-params",
+    disabled=not rescale,
+    help="The copy reads input_scale × (W_xh x_t + b_h).",
 )
 gcfg = GradientsConfig(lag=lag, hidden_size=hidden, seed=seed())
 trainer = session_trainer(KEY, asdict(gcfg), gcfg.trainer)
@@ -194,19 +199,24 @@ if held is None or held[0] is not trainer:
 recorder = st.session_state[P + "recorder"][1]
 with friendly_errors("Move the spectral radius back between 0.5 and 1.5."):
     own_radius = spectral_radius(trainer.model.layers[0].params(0)["weight_hh"].detach())
-    model = with_spectral_radius(trainer.model, rho) if rescale else trainer.model
-    prof = gradient_profile(model, x_probe, y_probe)
+    model = drawn_copy(trainer.model, rho, input_scale) if rescale else trainer.model
+    sf = step_factors(model, x_probe, y_probe)
+    prof = sf.profile
     state = "untrained" if trainer.step == 0 else f"trained for {trainer.step} steps"
+    drawn = (
+        f"The copy drawn has ρ = {sf.radius:.3f} and input scale {input_scale:g}."
+        if rescale
+        else "Drawn with its own weights."
+    )
     st.caption(
         f"Sequence: *{' '.join(tokens)}* → {task.labels[int(y_probe)]}. The model is {state} (section 3 "
-        f"trains it); its own W_hh has ρ = {own_radius:.3f}."
+        f"trains it); its own W_hh has ρ = {own_radius:.3f}. {drawn}"
     )
     m = st.columns(4)
-    m[0].metric("ρ(W_hh) drawn", f"{prof.radius:.3f}")
-    m[1].metric("‖W_hh‖₂", f"{prof.w_norm:.3f}")
-    ratio = prof.grad_norm[0] / prof.grad_norm[-1] if prof.grad_norm[-1] > 0 else float("nan")
-    m[2].metric("‖dL/dh_0‖ / ‖dL/dh_T‖", f"{ratio:.3g}")
-    m[3].metric("factor per step back", f"{decay_rate(prof.grad_norm):.3f}")
+    m[0].metric("ρ(W_hh) drawn", f"{sf.radius:.3f}")
+    m[1].metric("‖W_hh‖₂", f"{sf.w_norm:.3f}")
+    m[2].metric("‖dL/dh_1‖ / ‖dL/dh_T‖", f"{sf.ratio:.3g}")
+    m[3].metric("factor per step back", f"{sf.rate:.3f}")
     chart(
         charts.gradient_bound(
             prof.grad_norm, prof.bound, prof.step_bound, tokens, "‖dL/dh_t‖ and its bounds"
@@ -214,27 +224,28 @@ with friendly_errors("Move the spectral radius back between 0.5 and 1.5."):
         "bound",
     )
     explain(
-        "The grey dashed line is the bound above; the dotted line is the tighter product of the actual "
-        "step norms $\\prod \\|D_s W_{hh}\\|$. The measured norm always stays under both (a test checks "
-        "it at every step); the bound is loose because it assumes every step pushes the gradient along "
-        "the direction $W_{hh}$ stretches most. The strip shows each step's factor "
-        "$\\|\\partial h_t / \\partial h_{t-1}\\| = \\|D_t W_{hh}\\|$: blue steps shrink the gradient, red "
-        "steps can grow it."
+        "The grey dashed line is the bound above; the dotted line is the tighter product of the "
+        "worst-case step norms $\\prod \\|D_s W_{hh}\\|$. The measured norm stays under both (a test "
+        "checks it at every step). The strip shows two factors per step: the worst case "
+        "$\\|D_t W_{hh}\\|$, the most any direction can be stretched, and $a_t = \\|(D_t W_{hh})^\\top "
+        "g_t\\| / \\|g_t\\|$, what step $t$ really does to this gradient. Blue shrinks, red grows."
     )
-    chart(charts.jacobian_strip(prof.jac_norm, tokens, "Step Jacobian norms ‖D_t W_hh‖"), "strip")
+    chart(charts.factor_strip(sf.worst, sf.acting, tokens, "Factor per step: worst case and acting"), "strip")
+    st.markdown(factor_story(sf))
     profile = pd.DataFrame(
         {
-            "t": range(len(tokens)),
+            "t": range(1, len(tokens) + 1),
             "x_t (word)": tokens,
             "||dL/dh_t||": prof.grad_norm,
             "bound": prof.bound,
             "product of ||D_s W_hh||": prof.step_bound,
-            "||D_t W_hh||": prof.jac_norm,
+            "||D_t W_hh||": sf.worst,
+            "a_t = ||(D_t W_hh)^T g_t|| / ||g_t||": sf.acting,
             "||D_t||": prof.d_norm,
         }
     )
     csv_button(
-        profile, "rnnviz-l4-gradient-norms", P + "csv_bound", "‖dL/dh_t‖ and the bounds per step (CSV)"
+        profile, "rnnviz-l4-gradient-norms", P + "csv_bound", "‖dL/dh_t‖, the bounds and the factors (CSV)"
     )
 
 # --- 3. gradients while training --------------------------------------------------------------
@@ -267,7 +278,7 @@ def training_section() -> None:
     rows = [
         {"training step": step, "t": t, "x_t (word)": word, "||dL/dh_t||": g}
         for step, row in zip(rec.steps, rec.grid(), strict=True)
-        for t, (word, g) in enumerate(zip(tokens, row, strict=True))
+        for t, (word, g) in enumerate(zip(tokens, row, strict=True), start=1)
     ]
     csv_button(
         pd.DataFrame(rows), "rnnviz-l4-gradients-over-training", P + "csv_heat", "The heatmap's numbers (CSV)"
@@ -300,8 +311,9 @@ st.header("4. Exploding in practice, and clipping")
 preset = ExplodingPreset(seed=seed())
 explain(
     f"A ReLU RNN does not squash its state, so nothing caps the product. This preset starts "
-    f"$W_{{hh}} = {preset.w_hh_scale:g}\\, I$ (an *IRNN*, Le, Jaitly and Hinton 2015: every unit keeps "
-    f"{preset.w_hh_scale:g} times its previous value), reads *remember the first word* with lag "
+    f"$W_{{hh}} = {preset.w_hh_scale:g}\\, I$ (every unit keeps {preset.w_hh_scale:g} times its previous "
+    "value: a little above the *IRNN* of Le, Jaitly and Hinton 2015, which starts from $W_{hh} = I$), "
+    "reads *remember the first word* with lag "
     f"{preset.lag} and trains with plain SGD (learning rate {preset.lr:g}), whose step is "
     "$\\eta\\, g$ however large $g$ is. The second run is the same run (same seed, same batches) with "
     "**clipping by norm**, which shrinks $g$ to length at most $c$ and keeps its direction:"
@@ -309,7 +321,8 @@ explain(
 st.latex(
     r"g \leftarrow g \cdot \min\!\left(1, \frac{c}{\|g\|}\right), \qquad \theta \leftarrow \theta - \eta\, g"
 )
-g1 = first_gradient_norm(preset)
+clip = clip_check(preset)
+g1 = clip.norm
 st.markdown(
     f"At the initial weights, the first batch's gradient already has norm $\\|g\\| = {g1:,.0f}$, so the "
     f"first plain SGD step moves the weights by $\\eta \\|g\\| = {preset.lr * g1:,.1f}$. With $c = "
@@ -356,6 +369,16 @@ if st.session_state.get(P + "exploded") == asdict(preset):
             for name, run in (("without clipping", raw), (f"clipped at {clipped.clip:g}", clipped))
         )  # fmt: skip
         csv_button(runs_table, "rnnviz-l4-clipping", P + "csv_clip", "Both runs, step by step (CSV)")
+        same_direction = clip.cosine > 1 - 1e-9
+        st.markdown(
+            f"**Checked on that gradient** (the Trainer's own call, `clip_grad_norm_`): after clipping, "
+            f"$\\|g'\\| = {clip.norm_clipped:.4f}$ and $\\cos(g, g') = {clip.cosine:.9f}$: "
+            + ("**the same direction**, only shorter. " if same_direction else "the direction changed. ")
+            + f"Clipping every entry to $[-c, c]$ instead (*by value*) gives $\\|g''\\| = "
+            f"{clip.norm_by_value:.2f}$ "
+            f"and $\\cos(g, g'') = {clip.cosine_by_value:.3f}$: "
+            + ("a different direction." if clip.cosine_by_value < 1 - 1e-6 else "the same direction here.")
+        )
 else:
     st.caption("Nothing trains until you click: both runs take a few seconds.")
 
@@ -363,11 +386,11 @@ else:
 st.header("5. Short vs long memory: RNN, LSTM and GRU")
 explain(
     "*The clouds are in the ___*: the answer sits two words back, and any RNN finds it. *I grew up in "
-    "France ... (many words) ... I speak fluent ___*: the answer sits at the start. The classic claim is "
-    "that a plain RNN cannot learn such long gaps because the gradient from the answer vanishes before "
-    "it reaches the first word, while the LSTM's cell state and the GRU's update gate give it a path "
-    "that does not shrink. Test the claim: train each cell from scratch on *remember the first word* at "
-    "a lag you choose, then score it on 512 new sentences (chance is 25%, 4 countries)."
+    "France ... (many words) ... I speak fluent ___*: the answer sits at the start. Course notes often "
+    "write that a plain RNN cannot learn such long gaps because the gradient from the answer vanishes "
+    "before it reaches the first word, and that the LSTM's cell state and the GRU's update gate solve "
+    "this with a path that does not shrink. Test both halves: train each cell from scratch on *remember "
+    "the first word* at a lag you choose, then score it on 512 new sentences (chance is 25%, 4 countries)."
 )
 with st.expander("The training recipe, and why"):
     st.markdown(
@@ -396,7 +419,20 @@ recipe_name = c2.radio(
 )
 budget = c3.select_slider("steps per cell", [100, 300, 600], 600, key=P + "budget", bind="query-params")
 recipe = RECIPES[recipe_name]
-st.caption(f"Recipe: {recipe.describe()}; up to {budget} steps or {MEASURE_SECONDS:g} s per cell.")
+st.caption(
+    f"Recipe: {recipe.describe()}; {budget} training steps per cell, a step budget like the offline table's "
+    f"(no cut by time; a run that passed the {MEASURE_SECONDS:g} s safety cap would say so in the table)."
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def initial_paths(lag: int, seed_: int) -> str:
+    """The gated cells' direct path at their initial weights (section 5), cached per (lag, seed)."""
+    r = LagRecipe()
+    lstm, gru = (
+        gate_path(LagRun(cell, lag, r, seed_).trainer.model, lag, r.n_countries) for cell in ("lstm", "gru")
+    )
+    return path_story(lstm, gru, r.forget_bias, r.start_lag)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -405,12 +441,13 @@ def measure_point(cell: str, lag: int, recipe_config: dict, steps: int, seconds:
     return measure(cell, lag, LagRecipe(**recipe_config), seed_, steps, seconds).as_dict()
 
 
+st.markdown(initial_paths(mem_lag, seed()))
 points = st.session_state.setdefault(P + "points", [])
 if st.button(
     f"Measure RNN, LSTM and GRU at lag {mem_lag}",
     key=P + "measure",
     type="primary",
-    help=f"Trains three models from scratch: up to {budget} steps or {MEASURE_SECONDS:g} s each.",
+    help=f"Trains three models from scratch, {budget} steps each.",
 ):
     bar = st.progress(0.0, text="starting...")
     for k, cell in enumerate(LAG_CELLS):
@@ -457,8 +494,10 @@ if mine:
                 "seconds": p["seconds"],
                 "lag the curriculum reached": p["reached_lag"],
                 "units latched": p["latched"],
-                "‖dL/dh_0‖ / ‖dL/dh_T‖": np.nan if p["grad_ratio"] is None else p["grad_ratio"],
+                "‖dL/dh_1‖ / ‖dL/dh_T‖": np.nan if p["grad_ratio"] is None else p["grad_ratio"],
                 "ρ(W_hh), RNN": np.nan if p["radius"] is None else p["radius"],
+                "largest path ∏ f_t (LSTM) / ∏ z_t (GRU)": np.nan if p.get("path") is None else p["path"],
+                "cut by the time cap": p["status"] == "budget",
                 "seed": p["seed"],
             }
             for p in sorted(mine, key=lambda p: (p["lag"], LAG_CELLS.index(p["cell"])))
@@ -468,10 +507,11 @@ if mine:
     csv_button(shown, "rnnviz-l4-memory", P + "csv_points", "Your measurements (CSV)")
     st.caption(
         "Your measurements (solid lines), cached per setting: the next visitor with the same lag, recipe, "
-        f"budget and seed gets them at once. A point cut short by the {MEASURE_SECONDS:g} s cap shows fewer "
-        "steps. *At half / twice the lag*: the same model on sentences with a shorter or longer gap. "
+        "budget and seed gets them at once. *At half / twice the lag*: the same model on sentences with "
+        "a shorter or longer gap. "
         "*Units latched*: the share of units whose sign stays fixed over every distractor. "
-        "‖dL/dh_0‖ / ‖dL/dh_T‖: how much of the final loss's gradient reaches the first word after training."
+        "‖dL/dh_1‖ / ‖dL/dh_T‖: how much of the final loss's gradient reaches the first word after training. "
+        "*Largest path*: the largest unit's product of gates from the first word to the last, after training."
     )
 else:
     st.caption("Click **Measure** to add this session's own points (solid lines) to the chart.")
@@ -490,8 +530,9 @@ if bench:
         f"same numbers), seeds {', '.join(map(str, bench['seeds']))}, {bench['eval_sentences']} held-out "
         f"sentences per point, torch {bench['machine']['torch']} on {bench['machine']['threads']} thread. "
         f"Training seconds per point ({RECIPE_LABELS[recipe_name]}, a shared 2-core machine): {cost}. "
-        "With seed 0 and 600 steps, **Measure** here trains the very same models (unless the time cap "
-        "cuts a run short)."
+        f"With seed {', '.join(map(str, bench['seeds']))} and {bench['steps_per_point']} steps, "
+        f"**Measure** here "
+        "trains the very same models and gets the same accuracy."
     )
     st.markdown(story(bench))
 else:
@@ -506,26 +547,5 @@ try_this(
     "learns to carry the first word? Then set the lag to 60, reset, and train again.",
     "Section 5: measure at lag 20 and lag 200 with both recipes. Which cell needs the curriculum most?",
 )
-check(
-    "04_gradients.py",
-    "Section 2 shows ‖dL/dh_t‖ shrinking step by step on its way back to the first word. Why does it shrink "
-    "by about the same factor at every step (geometrically), rather than by a fixed amount?",
-    [
-        "Because the loss is read only at the last step, so the earlier steps get no gradient at all.",
-        "Because each step back multiplies the gradient by that step's Jacobian D_t W_hh: after T - t "
-        "steps it is a product of T - t factors, and with factors below 1 the product shrinks like a power.",
-        "Because clipping at 1.0 cuts the gradient a little more at every step.",
-        "Because tanh'(z) is exactly 0 at every step, so no gradient gets through.",
-    ],
-    1,
-    "dL/dh_t = dL/dh_T · (D_T W_hh) ··· (D_{t+1} W_hh): one factor per step, which is what the strip below "
-    "the chart shows. The 'factor per step back' metric is its typical size; slide ρ(W_hh) up and it grows "
-    "towards (and past) 1.",
-    {
-        0: "The earlier steps do get gradient, through h_{t+1}: the chart is not zero at the first word, "
-        "just small. Why does it fall by a factor rather than stop?",
-        2: "Clipping rescales the whole gradient of a training step at once; section 2 does not clip at all.",
-        3: "If tanh' were 0 nothing would pass at all. It is between 0 and 1: 1 - h_t^2 (the D_t of the "
-        "equation).",
-    },
-)
+question, options, answer, why, hints = clip_question(clip, preset.clip)
+check("04_gradients.py", question, options, answer, why, hints)

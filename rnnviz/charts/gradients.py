@@ -2,7 +2,8 @@
 
 - ``scalar_product``: |ds_t/ds_0| and its bound |w_h|^t over t, log axis;
 - ``gradient_bound``: ||dL/dh_t|| over t with the bounds drawn over it, log axis;
-- ``jacobian_strip``: ||dh_t/dh_{t-1}|| per step as one coloured row (1 = neither shrinks nor grows);
+- ``factor_strip``: per step, the worst-case factor ||D_t W_hh|| and the factor a_t acting on the
+  gradient, two coloured rows centred on 1 (blue shrinks, red grows);
 - ``training_heatmap``: ||dL/dh_t|| over (time step x training step), log colour scale;
 - ``clipping_runs``: loss and gradient norm of the same run without and with clipping;
 - ``accuracy_vs_lag``: held-out accuracy against the lag, one curve per cell.
@@ -16,11 +17,29 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.sequence import step_labels
 from rnnviz.charts.style import CELL_COLORS, COLORS, base_layout
 
 CELL_KEYS = {"rnn_tanh": "rnn", "lstm": "lstm", "gru": "gru"}
 CELL_NAMES = {"rnn_tanh": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def step_labels(tokens: Sequence[str] | None, T: int) -> list[str]:
+    """Axis labels '1:France', '2:the', ...: steps count from 1 (h_0 = 0 is the state before x_1)."""
+    if tokens is None:
+        return [str(t) for t in range(1, T + 1)]
+    return [f"{t}:{tok}" for t, tok in enumerate(tokens[:T], start=1)]
+
+
+def _step_axis(fig: go.Figure, T: int, labels: list[str], title: str, **kwargs) -> None:
+    """x = 1..T, at most ~30 labelled ticks."""
+    every = max(1, T // 30)
+    fig.update_xaxes(
+        title=title,
+        tickvals=list(range(1, T + 1, every)),
+        ticktext=labels[::every],
+        tickangle=-45 if T > 12 else 0,
+        **kwargs,
+    )
 
 
 def _positive(values) -> np.ndarray:
@@ -110,7 +129,7 @@ def gradient_bound(
     for name, values, color, dash in lines:
         fig.add_trace(
             go.Scatter(
-                x=list(range(T)),
+                x=list(range(1, T + 1)),
                 y=_positive(values),
                 name=name,
                 mode="lines+markers" if T <= 60 else "lines",
@@ -119,55 +138,46 @@ def gradient_bound(
                 hovertemplate=f"step %{{customdata}}<br>{name}<br>= %{{y:.4g}}<extra></extra>",
             )
         )
-    tick_every = max(1, T // 30)
-    fig.update_xaxes(
-        title="time step t (the loss is read at the last step)",
-        tickvals=list(range(0, T, tick_every)),
-        ticktext=labels[::tick_every],
-        tickangle=-45 if T > 12 else 0,
-    )
+    _step_axis(fig, T, labels, "time step t (the loss is read at the last step, T)")
     _log_axis(fig, "gradient norm (log scale)")
     return base_layout(fig, title, 420)
 
 
-def jacobian_strip(
-    jac_norm: np.ndarray, tokens: Sequence[str] | None = None, title: str | None = None
+def factor_strip(
+    worst: np.ndarray, acting: np.ndarray, tokens: Sequence[str] | None = None, title: str | None = None
 ) -> go.Figure:
-    """||dh_t/dh_{t-1}|| per step; blue shrinks the gradient (< 1), red lets it grow (> 1)."""
-    values = np.asarray(jac_norm, dtype=np.float64)
-    T = len(values)
+    """Two rows over t = 1..T: ||D_t W_hh|| (worst case) and a_t = ||(D_t W_hh)^T g_t|| / ||g_t||
+    (the factor acting on the gradient). One colour range, log scale centred on 1."""
+    rows = np.vstack([np.asarray(worst, dtype=np.float64), np.asarray(acting, dtype=np.float64)])
+    T = rows.shape[1]
     labels = step_labels(tokens, T)
-    logs = np.log10(np.clip(values, 1e-12, None))
+    logs = np.log10(np.clip(rows, 1e-12, None))
     span = max(0.05, float(np.max(np.abs(logs))) if T else 1.0)  # colour range symmetric around 1
+    names = ["worst case ‖D_t W_hh‖", "acting a_t"]
     fig = go.Figure(
         go.Heatmap(
-            z=[logs],
-            x=list(range(T)),
-            y=["||dh_t/dh_{t-1}||"],
+            z=logs,
+            x=list(range(1, T + 1)),
+            y=names,
             zmin=-span,
             zmax=span,
             colorscale="RdBu_r",
             colorbar=dict(
-                title=dict(text="norm"),
+                title=dict(text="factor"),
                 thickness=12,
                 tickvals=[-span, 0, span],
                 ticktext=[f"{10**-span:.2g}", "1", f"{10**span:.2g}"],
             ),
-            text=[[f"{v:.2f}" for v in values]] if T <= 40 else None,
+            text=[[f"{v:.2f}" for v in row] for row in rows] if T <= 40 else None,
             texttemplate="%{text}" if T <= 40 else None,
-            customdata=[[f"{lab}: {v:.4g}" for lab, v in zip(labels, values, strict=True)]],
+            customdata=[[f"{lab}<br>{n} = {v:.4g}" for lab, v in zip(labels, row, strict=True)]
+                        for n, row in zip(names, rows, strict=True)],
             hovertemplate="step %{customdata}<extra></extra>",
         )
-    )
-    tick_every = max(1, T // 30)
-    fig.update_xaxes(
-        title="time step t",
-        tickvals=list(range(0, T, tick_every)),
-        ticktext=labels[::tick_every],
-        tickangle=-45,
-    )
-    fig.update_yaxes(showticklabels=False)
-    return base_layout(fig, title, 240)
+    )  # fmt: skip
+    _step_axis(fig, T, labels, "time step t")
+    fig.update_yaxes(autorange="reversed")
+    return base_layout(fig, title, 280)
 
 
 def training_heatmap(
@@ -183,7 +193,7 @@ def training_heatmap(
     fig = go.Figure(
         go.Heatmap(
             z=logs,
-            x=list(range(T)),
+            x=list(range(1, T + 1)),
             y=list(steps),
             zmin=lo,
             zmax=max(hi, lo + 1e-6),
@@ -195,13 +205,7 @@ def training_heatmap(
             hovertemplate="training step %{y}<br>time step %{customdata}<extra></extra>",
         )
     )
-    tick_every = max(1, T // 30)
-    fig.update_xaxes(
-        title="time step t",
-        tickvals=list(range(0, T, tick_every)),
-        ticktext=labels[::tick_every],
-        tickangle=-45,
-    )
+    _step_axis(fig, T, labels, "time step t")
     fig.update_yaxes(title="training step", autorange="reversed" if len(steps) > 1 else True)
     return base_layout(fig, title, max(260, min(520, 140 + 10 * len(steps))))
 

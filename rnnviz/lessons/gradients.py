@@ -212,6 +212,7 @@ class GradientProfile:
     radius: float  # rho(W_hh), the largest |eigenvalue|
     loss: float  # the final-step loss L
     h: np.ndarray = field(repr=False)  # (T, H) hidden states
+    grad_h: np.ndarray = field(repr=False)  # (T, H) dL/dh_t
 
 
 def _backward_products(factors: np.ndarray) -> np.ndarray:
@@ -251,6 +252,7 @@ def gradient_profile(model: SeqModel, x: torch.Tensor, y: torch.Tensor) -> Gradi
         radius=spectral_radius(w),
         loss=tr.loss,
         h=lt.h,
+        grad_h=lt.grad_h,
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from rnnviz.errors import InputError
+from rnnviz.lessons.gate_paths import gate_path
 from rnnviz.model import ModelConfig, SeqModel
 from rnnviz.tasks import FirstWord
 from rnnviz.tasks.base import Batch, check_int
@@ -112,6 +113,7 @@ class LagPoint:
     saturated: float  # share of h_t entries with |h_t| > 0.99 (tanh saturated: 1 - h^2 < 0.02)
     grad_ratio: float | None  # ||dL/dh_0|| / ||dL/dh_T|| on one held-out sentence: the signal reaching word 1
     radius: float | None  # rho(W_hh) at the end, for the plain RNN (the gated cells stack gate blocks)
+    path: float | None = None  # gated cells: the largest unit's prod_{t=2..T} f_t (LSTM) or z_t (GRU)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -178,6 +180,9 @@ class LagRun:
         ratio = float(f"{g[0] / g[-1]:.3g}") if g[-1] > 0 else None
         w_hh = model.layers[0].params(0)["weight_hh"].detach()
         radius = float(torch.linalg.eigvals(w_hh.double()).abs().max()) if self.cell == "rnn_tanh" else None
+        path = (
+            None if self.cell == "rnn_tanh" else gate_path(model, self.lag, self.recipe.n_countries).largest
+        )
         return LagPoint(
             cell=self.cell,
             lag=self.lag,
@@ -194,6 +199,7 @@ class LagRun:
             saturated=round(saturated, 3),
             grad_ratio=ratio,
             radius=None if radius is None else round(radius, 3),
+            path=None if path is None else float(f"{path:.3g}"),
         )
 
 

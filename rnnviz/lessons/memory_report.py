@@ -91,7 +91,7 @@ def _points(report: dict, recipe: str, cell: str, lag: int) -> list[dict]:
 
 
 def story(report: dict) -> str:
-    """Markdown: what the table says at its longest lag, and where it disagrees with the slides."""
+    """Markdown: what the table says at its longest lag, and where it disagrees with the course notes."""
     L, n = max(report["lags"]), len(report["seeds"])
     acc = report["accuracy"]
     lines = [
@@ -115,17 +115,26 @@ def story(report: dict) -> str:
     stuck = [c for c in ("lstm", "gru") if acc["direct"][c][L] < 0.5]
     if stuck:
         ratios = [p["grad_ratio"] or 0.0 for c in stuck for p in _points(report, "direct", c, L)]
+        names_stuck = " and the ".join(CELL_NAMES[c] for c in stuck)
         lines.append(
             f"Trained directly, the {' and the '.join(CELL_NAMES[c] for c in stuck)} stay near chance at "
             f"lag {L} within {report['steps_per_point']} steps: after training, the gradient reaching the "
-            f"first word is at most {_ratio(max(ratios))} of the last step's. This is the vanishing "
-            "gradient of the slides."
+            f"first word is at most {_ratio(max(ratios))} of the last step's. Course notes often write that "
+            f"the {names_stuck} {'handles' if len(stuck) == 1 else 'handle'} the vanishing gradient; trained "
+            f"directly at lag {L}, within these steps, {'it does' if len(stuck) == 1 else 'they do'} not"
+            + (": the curriculum is what made them learn it." if set(stuck) <= set(gated) else ".")
         )
     rnn_c, rnn_d = _points(report, "curriculum", "rnn_tanh", L), _points(report, "direct", "rnn_tanh", L)
     if not any(p["acc"] >= 0.5 for p in rnn_c + rnn_d):
-        lines.append(f"The plain RNN stays near chance at lag {L} with both recipes, as the slides say.")
+        lines.append(
+            f"The plain RNN stays near chance at lag {L} with both recipes, as course notes often write."
+        )
         return "\n\n".join(lines)
-    lines.append("**Where the data disagrees with the slides: the plain RNN does not fall to chance here.**")
+    lines.append(
+        "**Where the data disagrees with what course notes often write: the plain RNN does not fall to "
+        "chance "
+        "here.**"
+    )
     learned = [p for p in rnn_c if p["acc"] >= 0.9 and min(p["acc_half"], p["acc_double"]) >= 0.9]
     if learned:
         lines.append(
@@ -136,7 +145,7 @@ def story(report: dict) -> str:
             f"{_ratio(max(p['grad_ratio'] or 0.0 for p in learned))} of the last step's. Saturated units "
             "are a latch: where 1 - h² ≈ 0 neither a distractor nor a gradient gets through, so the word "
             "stays. The curriculum let the RNN build the latch at short gaps, where the gradient still "
-            "arrives (section 2: it shrinks by a roughly constant factor per step, so a gap of 5 costs 5 "
+            "arrives (section 2: one factor per step back, so a gap of 5 costs 5 "
             "factors and a gap of 100 costs 100), and a latch does not care how long the gap is."
         )
     failed = [p for p in rnn_c if p["acc"] < 0.9]
