@@ -10,6 +10,7 @@ from rnnviz.charts.sequence import distribution_bars
 from rnnviz.seq2seq.captions import CaptionConfig, CaptionModel, CaptionTask
 from rnnviz.seq2seq.dates import LONGEST, SHORTEST, DateTask
 from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
+from rnnviz.seq2seq.focus import focus, position_sentence
 from rnnviz.seq2seq.model import Seq2Seq, Seq2SeqConfig
 from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
 from rnnviz.train import TrainConfig, Trainer
@@ -225,11 +226,26 @@ if trace is not None:
         st.caption(
             "Row s: the weights alpha_{t,s} of output step s over the input tokens t; each row sums to 1."
         )
+        seen = focus(task, task.words(text), trace.alpha)
+        st.markdown(" ".join(seen.sentences()))
+        if tokens == "chars":
+            explain(
+                "**Why a decoder may look at spaces.** The encoder reads left to right, so $e_t$ has read "
+                "$x_1 \\dots x_t$ and nothing after. Inside a word, $e_t$ may not know the word yet: "
+                f"{len(seen.prefix_words)} of the task's words begin a longer one "
+                f"({', '.join(seen.prefix_words[:6])}, ...: *four* may still become *fourth* or *fourteen*), "
+                "so at their last letter the word is not settled. At the space after a word it is: the state "
+                "at a separator sums up the whole word before it, so one weight on a space reads the whole "
+                "word. A letter after which only one word of the task fits (*marc* can only be *march*) "
+                "serves as well. Which of these positions a model uses depends on its training; the shares "
+                "above are this model's, and section 6 says, for each step, which kind of position it reads.",
+                label="Why spaces?",
+            )
         weights = [
-            {"s": s, "y_s": y_s, "t": t, "x_t": x_t, "score_ts": float(trace.score[s, t]),
-             "alpha_ts": float(trace.alpha[s, t])}
-            for s, y_s in enumerate(trace.out)
-            for t, x_t in enumerate(trace.src)
+            {"s": s, "y_s": y_s, "t": t, "x_t": x_t, "score_ts": float(trace.score[s - 1, t - 1]),
+             "alpha_ts": float(trace.alpha[s - 1, t - 1])}
+            for s, y_s in enumerate(trace.out, 1)
+            for t, x_t in enumerate(trace.src, 1)
         ]  # fmt: skip
         csv_button(
             pd.DataFrame(weights), f"attention-{attention}", P + "csv_alpha", "Attention weights as CSV"
@@ -241,31 +257,36 @@ if trace is None:
     st.caption("Type a date the model can read in section 5 to step through its decoding.")
 else:
     S = len(trace.out)
-    if st.session_state.get(P + "s", 0) > S - 1:  # a shorter answer: stay on its last step
-        st.session_state[P + "s"] = S - 1
-    steps_s = list(range(max(S, 2)))  # a select_slider keeps one identity as S changes: the URL follows it
+    if st.session_state.get(P + "s", 1) > S:  # a shorter answer: stay on its last step
+        st.session_state[P + "s"] = S
+    steps_s = list(
+        range(1, max(S, 2) + 1)
+    )  # a select_slider keeps one identity as S changes: the URL follows it
     s = min(
-        st.select_slider("Output step s", steps_s, 0, key=P + "s", bind="query-params", disabled=S == 1),
-        S - 1,
-    )
-    chosen = task.tgt_vocab.index(trace.out[s])
+        st.select_slider("Output step s", steps_s, 1, key=P + "s", bind="query-params", disabled=S == 1), S
+    )  # s counts from 1, as the heatmap's rows: trace arrays are indexed s - 1
+    chosen = task.tgt_vocab.index(trace.out[s - 1])
     if trace.alpha is not None:
-        best = int(trace.alpha[s].argmax())
-        top = float(trace.alpha[s, best])
+        best = int(trace.alpha[s - 1].argmax())
+        top = float(trace.alpha[s - 1, best])
+        t_best = best + 1
         blend = (
-            f"so $c_{{{s}}}$ is mostly $e_{{{best}}}$"
+            f"so $c_{{{s}}}$ is mostly $e_{{{t_best}}}$"
             if top > 0.5
             else f"a blend of many $e_t$ makes $c_{{{s}}}$"
         )
+        src_word = "'␣' (a space)" if trace.src[best] == " " else f"'{trace.src[best]}'"
         st.markdown(
-            f"Step $s={s}$: the largest score, and so the largest weight, is at $t={best}$ "
-            f"('{trace.src[best]}'): $\\alpha_{{{best},{s}}} = {top:.3f}$, {blend}. "
-            f"The decoder predicts **'{trace.out[s]}'** with $p = {trace.probs[s, chosen]:.3f}$."
+            f"Step $s={s}$: the largest score, and so the largest weight, is at $t={t_best}$ "
+            f"({src_word}): $\\alpha_{{{t_best},{s}}} = {top:.3f}$, {blend}. "
+            f"The decoder predicts **'{trace.out[s - 1]}'** with $p = {trace.probs[s - 1, chosen]:.3f}$."
         )
+        st.markdown(position_sentence(task, task.words(text), best))
         c1, c2 = st.columns(2)
-        show(charts.step_bars(trace.src, trace.score[s], trace.alpha[s], s, trace.out[s]), "step_bars", c1)
-        show(charts.context_build(trace.e, trace.alpha[s], trace.src, s), "context", c2)
-    fig = distribution_bars(trace.probs[s], task.tgt_vocab, f"p(y_{s}): the prediction at step s={s}",
+        bars = charts.step_bars(trace.src, trace.score[s - 1], trace.alpha[s - 1], s, trace.out[s - 1])
+        show(bars, "step_bars", c1)
+        show(charts.context_build(trace.e, trace.alpha[s - 1], trace.src, s), "context", c2)
+    fig = distribution_bars(trace.probs[s - 1], task.tgt_vocab, f"p(y_{s}): the prediction at step s={s}",
                             highlight=chosen)  # fmt: skip
     show(fig, "p_y")
 
@@ -287,7 +308,7 @@ else:
         }
         width = max(len(r) for r in rows.values())
         table = pd.DataFrame({k: r + [""] * (width - len(r)) for k, r in rows.items()}).T
-        st.dataframe(table.rename(columns=lambda step: f"s={step}"))
+        st.dataframe(table.rename(columns=lambda step: f"s={step + 1}"))
         st.markdown(
             f"Teacher forcing: **`{forced.answer}`** - free running: **`{trace.answer}`** - correct: "
             f"**`{trace.target}`**."

@@ -1,7 +1,8 @@
 """Charts for lesson 7: attention heatmaps, one decoder step in numbers, accuracy vs length.
 
 Symbols as in the lesson: input position t (encoder states e_t), output step s (decoder
-states d_s), score_{t,s}, alpha_{t,s}, context c_s.
+states d_s), score_{t,s}, alpha_{t,s}, context c_s. Positions are printed from 1, as the lesson
+counts them (t = 1..T, s = 1..S, d_0 = e_T); arrays are indexed from 0 as numpy does.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ def _label(token: str) -> str:
 
 
 def _token_axis(tokens: list[str]) -> dict:
-    """Numeric axis with token tick labels, so repeated tokens (two 'e's) stay separate columns."""
-    return dict(tickmode="array", tickvals=list(range(len(tokens))), ticktext=[_label(t) for t in tokens])
+    """Numeric axis t = 1..T with token tick labels, so repeated tokens (two 'e's) stay separate."""
+    return dict(
+        tickmode="array", tickvals=list(range(1, len(tokens) + 1)), ticktext=[_label(t) for t in tokens]
+    )
 
 
 def attention_heatmap(
@@ -31,13 +34,14 @@ def attention_heatmap(
     """alpha_{t,s} as a heatmap: one row per output step s, one column per input token t."""
     S, T = alpha.shape
     hover = [
-        [f"output s={s} '{out[s]}'<br>input t={t} '{_label(src[t])}'" for t in range(T)] for s in range(S)
+        [f"output s={s + 1} '{out[s]}'<br>input t={t + 1} '{_label(src[t])}'" for t in range(T)]
+        for s in range(S)
     ]
     fig = go.Figure(
         go.Heatmap(
             z=alpha,
-            x=list(range(T)),
-            y=list(range(S)),
+            x=list(range(1, T + 1)),
+            y=list(range(1, S + 1)),
             zmin=0,
             zmax=1,
             colorscale=SEQUENTIAL,
@@ -52,8 +56,8 @@ def attention_heatmap(
     fig.update_yaxes(
         title="output step s",
         tickmode="array",
-        tickvals=list(range(S)),
-        ticktext=[f"{s}: {tok}" for s, tok in enumerate(out)],
+        tickvals=list(range(1, S + 1)),
+        ticktext=[f"{s}: {tok}" for s, tok in enumerate(out, 1)],
         autorange="reversed",
     )
     return fig
@@ -81,7 +85,8 @@ def accuracy_curves(curves: dict[str, dict[int, float]], title: str | None = Non
 
 
 def step_bars(src: list[str], score: np.ndarray, alpha: np.ndarray, s: int, out_token: str) -> go.Figure:
-    """One decoder step: the raw score_{t,s} of every input token, and its softmax alpha_{t,s}."""
+    """One decoder step s (counted from 1): the raw score_{t,s} of every input token t, and its
+    softmax alpha_{t,s}."""
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -89,7 +94,7 @@ def step_bars(src: list[str], score: np.ndarray, alpha: np.ndarray, s: int, out_
         vertical_spacing=0.12,
         subplot_titles=(f"score_t,{s} (any real number)", f"alpha_t,{s} = softmax_t(score) (sums to 1)"),
     )
-    x = list(range(len(src)))
+    x = list(range(1, len(src) + 1))
     labels = [_label(t) for t in src]
     fig.add_trace(
         go.Bar(
@@ -125,12 +130,13 @@ def step_bars(src: list[str], score: np.ndarray, alpha: np.ndarray, s: int, out_
 
 def context_build(e: np.ndarray, alpha_s: np.ndarray, src: list[str], s: int, top: int = 5) -> go.Figure:
     """c_s = sum_t alpha_{t,s} e_t as rows: the ``top`` most weighted alpha_{t,s} e_t, the rest
-    summed into one row, and their total c_s (every row is a real term, so they add up exactly)."""
+    summed into one row, and their total c_s (every row is a real term, so they add up exactly).
+    ``s`` is the step as printed (from 1); rows name e_t with t from 1."""
     weighted = alpha_s[:, None] * e  # (T, H): alpha_{t,s} e_t
     order = sorted(np.argsort(-alpha_s)[:top].tolist())
     rest = [t for t in range(len(src)) if t not in order]
     rows = [weighted[t] for t in order]
-    names = [f"{alpha_s[t]:.2f} · e_{t} '{_label(src[t])}'" for t in order]
+    names = [f"{alpha_s[t]:.2f} · e_{t + 1} '{_label(src[t])}'" for t in order]
     if rest:
         rows.append(weighted[rest].sum(0))
         names.append(f"{alpha_s[rest].sum():.2f} · the other {len(rest)} e_t")
@@ -167,7 +173,7 @@ def image_attention(image: np.ndarray, alpha: np.ndarray, words: list[str], grid
     fig = make_subplots(
         rows=1,
         cols=S,
-        subplot_titles=[f"s={s}: '{w}'" for s, w in enumerate(words)],
+        subplot_titles=[f"s={s}: '{w}'" for s, w in enumerate(words, 1)],
         horizontal_spacing=0.015,
     )
     centres = [(i + 0.5) * px - 0.5 for i in range(grid)]
@@ -184,7 +190,7 @@ def image_attention(image: np.ndarray, alpha: np.ndarray, words: list[str], grid
                 colorscale=dim,
                 showscale=s == S - 1,
                 colorbar=dict(title="alpha", tickvals=[0, 0.5, 1]),
-                customdata=[[[r, c] for c in range(grid)] for r in range(grid)],
+                customdata=[[[r + 1, c + 1] for c in range(grid)] for r in range(grid)],
                 hovertemplate="cell row %{customdata[0]}, col %{customdata[1]}<br>"
                 "alpha = %{z:.3f}<extra></extra>",
             ),
