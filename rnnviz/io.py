@@ -2,7 +2,8 @@
 
 The config (and anything in ``extra``, such as a character vocabulary) travels in the
 safetensors header's ``__metadata__``. Loading never unpickles: safetensors holds raw tensors
-only, so a file from a stranger cannot run code.
+only, so a file from a stranger cannot run code; its header is validated against one declared
+schema (:mod:`rnnviz.modelfile`) before anything in it is used.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import struct
 
+import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from rnnviz.errors import InputError
 from rnnviz.model import ModelConfig, SeqModel
+from rnnviz.modelfile import FORMAT, read_header
 
-FORMAT = "rnnviz-model-1"
 MAX_BYTES = 50_000_000
 
 
@@ -33,44 +34,45 @@ def save_bytes(model: SeqModel, extra: dict | None = None) -> bytes:
     return st_save(tensors, metadata=meta)
 
 
-def _metadata(data: bytes) -> dict:
-    # safetensors layout: 8-byte little-endian header length, then the JSON header
-    if len(data) < 8:
-        raise InputError("this file is too short to be a saved rnnviz model (.safetensors)")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > len(data) - 8 or n > 10_000_000:
-        raise InputError("this is not a safetensors file: save a model from rnnviz and upload that file")
-    try:
-        header = json.loads(data[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(
-            "this is not a safetensors file: save a model from rnnviz and upload that file"
-        ) from None
-    meta = header.get("__metadata__") or {}
-    if meta.get("format") != FORMAT:
-        raise InputError("this safetensors file was not saved by rnnviz (no rnnviz config inside)")
-    return meta
+def _differences(got: ModelConfig, have: ModelConfig) -> list[str]:
+    a, b = dataclasses.asdict(got), dataclasses.asdict(have)
+    return [f"{k} = {a[k]!r} (this page: {b[k]!r})" for k in b if k != "seed" and a[k] != b[k]]
 
 
-def load_bytes(data: bytes) -> tuple[SeqModel, dict]:
-    """Rebuild the model from ``save_bytes`` output; returns (model, extra)."""
+def load_bytes(data: bytes, expect: ModelConfig | None = None) -> tuple[SeqModel, dict]:
+    """Rebuild the model from ``save_bytes`` output; returns (model, extra).
+
+    Everything is checked before it is used, cheapest first: the header against
+    :mod:`rnnviz.modelfile`'s schema, the config against ``expect`` (every setting but the seed),
+    the tensors' names and shapes against a model of that config built on the meta device (no
+    memory), and only then the weights are read (float32, finite) and a model is built.
+    """
     if len(data) > MAX_BYTES:
         raise InputError(f"model file is larger than {MAX_BYTES // 1_000_000} MB")
-    meta = _metadata(data)
+    header = read_header(data)
+    cfg = header.config
+    if expect is not None and (diff := _differences(cfg, expect)):
+        raise InputError(
+            "this model was saved with other settings; set the page to match and upload again: "
+            + ", ".join(diff[:4])
+        )
+    with torch.device("meta"):
+        wanted = {k: tuple(v.shape) for k, v in SeqModel(cfg).state_dict().items()}
+    if header.shapes != wanted:
+        odd = sorted(set(header.shapes) ^ set(wanted)) or [k for k in wanted if header.shapes[k] != wanted[k]]
+        raise InputError(
+            f"the weights in this file do not fit its config (tensor {odd[0][:60]!r}): the file is damaged"
+        )
     try:
-        cfg = ModelConfig(**json.loads(meta["config"]))
-        extra = json.loads(meta.get("extra", "{}"))
         tensors = st_load(data)
-    except (TypeError, KeyError, json.JSONDecodeError) as err:
-        raise InputError(f"the model file is damaged ({type(err).__name__}): save it again") from None
     except Exception as err:  # safetensors raises its own error type for a corrupt body
-        raise InputError(f"the model file is damaged: {err}") from None
+        raise InputError(f"the model file is damaged: {str(err)[:200]}") from None
+    for name, tensor in tensors.items():
+        if not torch.isfinite(tensor).all():
+            raise InputError(f"the model file's tensor {name!r} holds NaN or infinite weights: it is damaged")
     model = SeqModel(cfg)
-    try:
-        model.load_state_dict(tensors)
-    except RuntimeError:
-        raise InputError("the weights in this file do not fit its config: the file is damaged") from None
-    return model, extra
+    model.load_state_dict(tensors)
+    return model, header.extra.model_dump(exclude_none=True)
 
 
 def task_fingerprint(task) -> str:
@@ -104,24 +106,14 @@ def restore_trainer(trainer, data: bytes) -> int:
     """
     from rnnviz.train import LogRow  # train imports model; io stays importable on its own
 
-    model, extra = load_bytes(data)
-    have, got = dataclasses.asdict(trainer.model.cfg), dataclasses.asdict(model.cfg)
-    diff = [f"{k} = {got[k]!r} (this page: {have[k]!r})" for k in have if k != "seed" and have[k] != got[k]]
-    if diff:
-        raise InputError(
-            "this model was saved with other settings; set the page to match and upload again: "
-            + ", ".join(diff[:4])
-        )
+    model, extra = load_bytes(data, expect=trainer.model.cfg)
     if extra.get("task") != task_fingerprint(trainer.task):
         raise InputError(
             "this model was trained on another text or task (its characters or words differ from "
             "this page's): choose the same text and settings it was saved with"
         )
-    try:
-        history = [LogRow(**row) for row in extra.get("history", [])]
-        step, seconds = int(extra.get("step", 0)), float(extra.get("seconds", 0.0))
-    except (TypeError, ValueError):
-        raise InputError("the training history in this file is damaged: save the model again") from None
+    history = [LogRow(**row) for row in extra["history"]]  # validated by rnnviz.modelfile
+    step, seconds = extra["step"], extra["seconds"]
     trainer.model.load_state_dict(model.state_dict())
     trainer._optimizer = None  # Adam's moments are not saved: it starts afresh from these weights
     trainer.step, trainer.seconds, trainer.history = step, seconds, history

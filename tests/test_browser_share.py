@@ -1,8 +1,10 @@
 """Links, presenter mode and model files in a real browser: what AppTest cannot see (the address
 bar, the CSS, file downloads and uploads)."""
 
+import json
 import pickle
 import re
+import struct
 
 import pytest
 
@@ -64,7 +66,7 @@ def test_presenter_mode_enlarges_the_type_and_stays_in_the_link(page, app_url):
     browser.assert_clean(page)
 
 
-def test_a_downloaded_model_uploads_again_and_a_pickle_is_refused(page, app_url, tmp_path):
+def test_a_downloaded_model_uploads_again_and_a_pickle_or_crafted_file_is_refused(page, app_url, tmp_path):
     browser.open_page(page, app_url, "elman-rnn")
     browser.click_button(page, "Train")
     steps = page.get_by_text(re.compile(r"^\d+ training steps so far")).first.inner_text()
@@ -98,3 +100,19 @@ def test_a_downloaded_model_uploads_again_and_a_pickle_is_refused(page, app_url,
     refusal.wait_for(state="visible")  # the upload may finish after the helper's quiet moment
     browser.wait_idle(page)
     assert page.get_by_text(re.compile(rf"^{trained} training steps so far")).count() == 1  # nothing lost
+
+    # a real file with one field crafted: refused naming the field, the trained model kept
+    data = saved.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    config = json.loads(header["__metadata__"]["config"])
+    header["__metadata__"]["config"] = json.dumps({**config, "forget_bias": "high"})
+    blob = json.dumps(header).encode()
+    crafted = tmp_path / "crafted.safetensors"
+    crafted.write_bytes(struct.pack("<Q", len(blob)) + blob + data[8 + n :])
+    browser._arm(page)
+    uploader.set_input_files(str(crafted))
+    browser._settle(page, browser.TIMEOUT_MS)
+    page.get_by_text("the model file's config.forget_bias is not valid").first.wait_for(state="visible")
+    browser.wait_idle(page)
+    assert page.get_by_text(re.compile(rf"^{trained} training steps so far")).count() == 1

@@ -10,20 +10,22 @@ from rnnviz.io import MAX_BYTES, restore_trainer, save_trainer_bytes
 from rnnviz.model import SeqModel
 from rnnviz.train import Trainer
 
+TICK, CROSS = ":material/check:", ":material/error:"
+
 
 def model_box(key: str, trainer: Trainer) -> None:
     """Download this session's model (one .safetensors file: weights, settings, training history)
     and upload one to continue training it. Only models of this page's settings and text load."""
     if not isinstance(trainer.model, SeqModel):
         return
-    seen = f"{key}_upload_done"
-    loaded = st.session_state.get(seen)
+    seen = f"{key}_upload_done"  # (file id, loaded?, message) of the last file uploaded
+    outcome = st.session_state.get(seen)
     current = st.session_state.get(f"{key}_upload")
     # Messages go above the expander, in a slot that is there on every run: the expander keeps its place
     # (and so stays open or closed as the student left it), and a refusal shows even when it is closed.
     note = st.empty()
-    if loaded and current is not None and current.file_id == loaded[0]:
-        note.success(loaded[1], icon=":material/check:")
+    if outcome and current is not None and current.file_id == outcome[0]:
+        (note.success if outcome[1] else note.error)(outcome[2], icon=TICK if outcome[1] else CROSS)
     with st.expander("Save this model, or load one to continue", icon=":material/save:"):
         left, right = st.columns(2)
         left.download_button(
@@ -45,15 +47,16 @@ def model_box(key: str, trainer: Trainer) -> None:
         )
         if upload is None:
             return
-        if st.session_state.get(seen, (None,))[0] == upload.file_id:  # loaded on an earlier run
+        if outcome and outcome[0] == upload.file_id:  # read on an earlier run: never parsed twice
             return
         try:
             step = restore_trainer(trainer, upload.getvalue())
         except InputError as err:
-            note.error(str(err), icon=":material/error:")
+            st.session_state[seen] = (upload.file_id, False, str(err))
+            note.error(str(err), icon=CROSS)
             return
         message = f"Loaded {upload.name}: the model is back at step {step}; train on to continue."
-        st.session_state[seen] = (upload.file_id, message)
+        st.session_state[seen] = (upload.file_id, True, message)
         st.session_state.pop(f"{key}_result", None)
         st.rerun()  # the whole page, so every view shows the loaded model (this may run in a fragment)
 
