@@ -11,6 +11,9 @@ import streamlit as st
 from rnnviz.charts import lm as charts
 from rnnviz.errors import InputError
 from rnnviz.lessons import charlm as lm
+from rnnviz.lessons import charlm_bptt as lm_bptt
+from rnnviz.lessons import charlm_fit as lm_fit
+from rnnviz.lessons import charlm_temperature as lm_temp
 from rnnviz.sample import sample
 from rnnviz.tasks.charlm import check_text
 from rnnviz.tasks.corpora import decode_upload, is_well_formed
@@ -35,9 +38,9 @@ OWN_DEFAULT = (
 header(
     "Char-RNN: training by maximum likelihood",
     [
-        "how a language model scores a text: $p(x_1..x_T) = \\prod_t p(x_t \\mid x_{<t})$, so the loss of a "
-        "sequence is the **sum** of per-step losses, and backpropagation through time (BPTT) sends the "
-        "gradient of that sum back through every step;",
+        "how a language model scores a text: given $x_1$, $p(x_2..x_T \\mid x_1) = \\prod_{t=1}^{T-1} "
+        "p(x_{t+1} \\mid x_1..x_t)$, so the loss of a sequence is the **sum** of per-step losses, and "
+        "backpropagation through time (BPTT) sends the gradient of that sum back through every step;",
         "to train a character-level RNN, LSTM or GRU live on Python source, nested markup or your own text, "
         "and watch readable text emerge;",
         "how temperature and a priming text change what the model writes, and where it is surprised;",
@@ -152,24 +155,38 @@ explain(
     "The chain rule of probability turns the probability of a whole text into a product of next-character "
     "predictions, one per step, each conditioned on everything before it (that is what $h_t$ summarises). "
     "Training maximises this likelihood, which is the same as minimising its negative log, and the log "
-    "turns the product into a **sum of per-step losses**:"
+    "turns the product into a **sum of per-step losses**. Step $t$ reads $x_t$ and predicts $x_{t+1}$, so a "
+    "text of $T$ characters has $T - 1$ predictions: the first character is given, never predicted, and the "
+    "sum is the negative log-probability of $x_2..x_T$ **given** $x_1$ (the factor $p(x_1)$ is not modelled)."
 )
 st.latex(
-    r"p(x_1, \dots, x_T) = \prod_{t=1}^{T} p(x_t \mid x_{<t}),"
+    r"p(x_1, \dots, x_T) = p(x_1) \prod_{t=1}^{T-1} p(x_{t+1} \mid x_1, \dots, x_t),"
     r"\qquad \hat y_t = \mathrm{softmax}(W_{hy} h_t + b_y)"
 )
-st.latex(r"L = -\log p(x_1, \dots, x_T) = \sum_{t} L_t, \qquad L_t = -\log \hat y_{t}[x_{t+1}]")
+st.latex(
+    r"L = \sum_{t=1}^{T-1} L_t = -\log p(x_2, \dots, x_T \mid x_1), \qquad L_t = -\log \hat y_{t}[x_{t+1}]"
+)
 explain(
     "**Backpropagation through time (BPTT)** unrolls the network over the window and applies the chain "
-    "rule backwards: $h_t$ influences $L_t$ directly and every later loss through $h_{t+1}$, so its gradient "
-    "collects both. The weights are shared by all steps, so their gradient is a sum over steps:"
+    "rule backwards, from $t = T-1$ down to 1: $h_t$ influences $L_t$ directly and every later loss through "
+    "the next step, so its gradient collects both. "
+    + lm_bptt.PATHS[cell]
+    + " Gradients are column vectors; $\\delta_t$ is the gradient at step $t$'s $W_{hh} h_{t-1} + b_{hh}$ "
+    "(a quantity at step $T$ is 0):"
 )
-st.latex(
-    r"\frac{\partial L}{\partial h_t} = \frac{\partial L_t}{\partial h_t}"
-    r" + \frac{\partial L}{\partial h_{t+1}} \frac{\partial h_{t+1}}{\partial h_t},"
-    r"\qquad \frac{\partial L}{\partial W_{hh}} = \sum_t \frac{\partial L}{\partial h_t}"
-    r"\frac{\partial h_t}{\partial W_{hh}}\Big|_{\text{step } t}"
+for line in lm_bptt.RECURSION_LATEX[cell]:
+    st.latex(line)
+explain(
+    "The weights are shared by all steps, so their gradient is a **sum over steps** of outer products. "
+    "Unrolled, what step $s$ sends back to $h_t$ is $(\\partial h_s / \\partial h_t)^\\top \\, "
+    "\\partial L_s / "
+    "\\partial h_s$ with $\\partial h_s / \\partial h_t = J_s J_{s-1} \\cdots J_{t+1}$, $J_k = "
+    "\\partial h_k / "
+    "\\partial h_{k-1}$: the latest step's Jacobian stands on the **left** (transposed, it is applied last). "
+    "The $J_k$ are matrices that do not commute, so the order matters."
+    + (" For the LSTM, $J_k$ is the Jacobian of the pair $(h_k, c_k)$." if cell == "lstm" else "")
 )
+st.latex(lm_bptt.SUM_LATEX)
 explain(
     f"Each click trains for **{SECONDS_PER_CLICK:g} s** on random windows of T = {seq_len} characters "
     f"(batches of {batch}), with Adam. Every {SAMPLE_EVERY_S:g} s the model writes a short sample "
@@ -178,12 +195,18 @@ explain(
     f"(a model that guesses uniformly scores $\\ln V = {np.log(len(task.vocab)):.2f}$)."
 )
 prime_default = "\n" if "\n" in task.vocab else text[0]
+held = st.session_state.get(P + "fit")
+if held is None or held[0] is not trainer:  # a new model: a new held-out curve
+    st.session_state[P + "fit"] = (trainer, lm_fit.FitTracker())
+fit = st.session_state[P + "fit"][1]
 live = {"last": -1.0, "box": None}  # the panel's sample box, made on the first row of a run
 
 
 def print_sample(tr, row) -> None:
-    """Called at every history row while training: set the learning rate, and write a sample every few s."""
+    """Called at every history row while training: set the learning rate, measure a new checkpoint on the
+    held-out text (before the trainer thins it out), and write a sample every few s."""
     settings.schedule(tr, row)
+    fit.observe(tr)
     now = time.perf_counter()
     if now - live["last"] < SAMPLE_EVERY_S:
         return
@@ -213,27 +236,44 @@ if samples:
 
 # --- 3. which moment of training -----------------------------------------------------------------
 st.header("3. Look at the model at any point of its training")
-steps = [step for step, _ in trainer.checkpoints]
+fit.observe(trainer)
+saved = lm_fit.saved_states(trainer, fit)  # step -> weights: the trainer's checkpoints and the best one
+steps = sorted(saved)
+best = fit.best_step if fit.best_step is not None else steps[-1]
 if len(steps) > 1:
-    follow(P + "ckpt", (id(trainer), trainer.step), steps[-1])  # after training: the newest checkpoint
+    follow(P + "ckpt", (id(trainer), trainer.step), best)  # after training: the best held-out checkpoint
     chosen = st.select_slider(
-        "Training step to look at (the model saved at that step)", steps, steps[-1],
+        "Training step to look at (the model saved at that step)", steps, best,
         key=P + "ckpt", bind="query-params",
-        help="Checkpoints are kept every 100 steps; every view below uses the one you pick.",
+        help="Checkpoints are kept every 100 steps (thinned to 40 on long runs; the one with the lowest "
+        "held-out bits per character is always kept); every view below uses the one you pick. After "
+        "training, the slider goes to that best checkpoint.",
     )  # fmt: skip
 else:
-    chosen = steps[0] if steps else 0
+    chosen = steps[0]
     st.caption("Only the initial weights so far: train to get checkpoints to slide through.")
-view = lm.model_at(trainer, steps.index(chosen)) if steps else trainer.model
+view = lm_fit.model_from_state(trainer.model.cfg, saved[chosen])
 held_out = text[-task.split_sizes["val"] :]
-bpc = lm.bits_per_char(view, task, "val", max_chars=5000) if task.split_sizes["val"] > 1 else float("nan")
+bpc = fit.curve.get(chosen, float("nan"))
 c1, c2, c3 = st.columns(3)
 c1.metric("Model at training step", chosen)
 c2.metric(
     "Held-out bits per character", f"{bpc:.3f}",
-    help="Mean -log2 p(x_t | x_<t) over the held-out last 10% of the text (up to 5,000 characters).",
+    help=f"Mean -log2 p(x_{{t+1}} | x_1..x_t) over the first {fit.max_chars:,} characters of the held-out "
+    "last 10% of the text, read in one pass (every character but the first is predicted).",
 )  # fmt: skip
 c3.metric("Guessing uniformly", f"{np.log2(len(task.vocab)):.3f}", help="log2 V bits per character.")
+report = fit.report(trainer)
+if report is not None:
+    chart(
+        charts.fit_figure(
+            report.steps, report.held_out, report.train, report.best_step, chosen,
+            title="Held-out bits per character at each checkpoint, and the training loss (bits per "
+                "character)",
+        ),
+        "fit",
+    )  # fmt: skip
+    (st.warning if report.overfitting else st.markdown)(report.sentence())
 
 # --- 4. the loss of one sequence --------------------------------------------------------------------
 st.header("4. The loss of one sequence is a sum over steps")
@@ -247,6 +287,7 @@ seq_text = st.text_area(
 )  # fmt: skip
 with friendly_errors("Type characters that occur in the training text."):
     sl = lm.step_losses(view, task, seq_text)
+    bp = lm_bptt.bptt(view, task.encode(seq_text)) if cell in lm_bptt.CELLS_WRITTEN_OUT else None
     chart(
         charts.step_loss_figure(
             sl.inputs, sl.targets, sl.loss, sl.grad_h_norm,
@@ -258,21 +299,29 @@ with friendly_errors("Type characters that occur in the training text."):
         {"t": range(1, len(sl.loss) + 1), "x_t": list(sl.inputs), "x_{t+1}": list(sl.targets),
          "L_t": sl.loss, "||dL/dh_t||": sl.grad_h_norm}
     )  # fmt: skip
+    if bp is not None:
+        step_table["||delta_t h_{t-1}^T||"] = bp.contribution_norms  # step t's part of dL/dW_hh
     csv_button(step_table, "rnnviz-l3-step-losses", P + "csv_steps", "L_t and ||dL/dh_t|| per step (CSV)")
-    worst = int(np.nanargmax(sl.loss))
+    worst = int(np.nanargmax(sl.loss))  # 0-based row: step t = worst + 1
+    n_steps = len(sl.loss)  # T - 1 predictions for T characters
     st.latex(
-        rf"L = \sum_{{t=1}}^{{{len(sl.loss)}}} L_t = {sl.total:.2f}\ \text{{nats}}"
+        rf"T = {n_steps + 1}:\quad L = \sum_{{t=1}}^{{{n_steps}}} L_t = {sl.total:.2f}\ \text{{nats}}"
         rf"\;\Rightarrow\; p(x_2..x_T \mid x_1) = e^{{-{sl.total:.2f}}}"
-        rf",\quad \frac{{L}}{{T \ln 2}} = {sl.bits_per_char:.3f}\ \text{{bits per character}}"
+        rf",\quad \frac{{L}}{{(T-1) \ln 2}} = {sl.bits_per_char:.3f}\ \text{{bits per character}}"
     )
     st.markdown(
-        f"The most surprising step is t = {worst}: after reading `{sl.inputs[worst]!r}` the model gave the "
-        f"actual next character `{sl.targets[worst]!r}` only p = {np.exp(-sl.loss[worst]):.3f}."
+        f"The most surprising step is t = {worst + 1}: after reading x_{worst + 1} = "
+        f"`{sl.inputs[worst]!r}` the "
+        f"model gave the actual next character x_{worst + 2} = `{sl.targets[worst]!r}` only "
+        f"p = {np.exp(-sl.loss[worst]):.3f}."
     )
+    if bp is not None:
+        st.markdown(lm_bptt.check_sentence(bp, model_layers=layers))
     explain(
         "The lower panel is what BPTT computes: the gradient of the *whole* sum with respect to each $h_t$. "
-        "The last steps get gradient only from their own loss; earlier steps collect it from every later "
-        "loss too."
+        f"The last step, t = T-1 = {n_steps}, gets gradient only from its own loss; every earlier step "
+        f"collects "
+        "it from its own loss and from every later one, through the recursion of section 2."
     )
     surprise = np.concatenate([[np.nan], sl.loss])
     st.markdown("**The same sequence coloured by how surprised the model was** ($L_t$ of each character):")
@@ -283,8 +332,10 @@ st.header("5. Sampling: temperature and priming")
 explain(
     "To write, the model is fed a **priming text**, then draws the next character from its prediction, "
     "feeds it back in, and repeats. The **temperature** $\\tau$ divides the scores $z$ before the softmax: "
-    "$\\tau < 1$ sharpens the distribution (safer, more repetitive), $\\tau > 1$ flattens it (more "
-    "surprising, more mistakes). **Top-k** keeps only the k most likely characters."
+    "$\\tau < 1$ sharpens the distribution (the top character's share grows and the entropy falls: safer, "
+    "often repetitive text), $\\tau > 1$ flattens it (more surprising choices, more mistakes). "
+    "**Top-k** keeps "
+    "only the k most likely characters."
 )
 st.latex(r"p_i = \frac{\exp(z_i / \tau)}{\sum_j \exp(z_j / \tau)}, \qquad z = W_{hy} h_t + b_y")
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
@@ -398,10 +449,7 @@ with friendly_errors():
         "(blue < 0 < red):"
     )
     st.html(charts.colored_text(shown, h[: len(shown), unit], f"h_t[{unit}]", (-1.0, 1.0), signed=True))
-    st.caption(
-        f"Pearson r over {len(probe):,} characters. An untrained model's units correlate only weakly; after "
-        "a minute of training on the markup text, the best unit usually follows the tag depth closely."
-    )
+    st.caption(lm.ranking_sentence(ranked, signal_name, len(probe), chosen))
 
 try_this(
     "Train the default LSTM on the nested markup for 4 or 5 clicks. Slide back through the checkpoints in "
@@ -416,8 +464,16 @@ try_this(
     "Choose the Python source, train, and look for a unit that switches on inside strings "
     "(signal 'inside a string').",
 )
+try:  # the question is about the priming text of section 5, or the default one if that is refused
+    q_prime = prime.replace("↵", "\n")
+    effect = lm_temp.after_prime(view, task, q_prime, lm_temp.QUESTION_TAU)
+except InputError:
+    q_prime = prime_default
+    effect = lm_temp.after_prime(view, task, q_prime, lm_temp.QUESTION_TAU)
+q = lm_temp.question(effect, charts.SHOWN.get(task.vocab[effect.top], task.vocab[effect.top]), q_prime)
+check("03_char_lm.py", q.question, q.options, q.answer, q.why, q.hints)
 check(
-    "03_char_lm.py",
+    "03_char_lm.py (chain rule)",
     "Section 4 shows L = sum_t L_t for your sequence. Why is the loss of a whole sequence a sum of "
     "per-step losses?",
     [
@@ -430,7 +486,8 @@ check(
     1,
     "The chain rule holds for any text, with no independence assumed: each factor is conditioned on "
     "everything before it, which is what h_t summarises. Minimising -log p of the product is minimising "
-    "the sum of the L_t = -log p(x_t | x_<t), which is why section 4's total is the sum of its bars.",
+    "the sum of the L_t = -log p(x_{t+1} | x_1..x_t), which is why section 4's total is the sum of its bars "
+    "(the first character is given: the sum is -log p(x_2..x_T | x_1)).",
     {
         0: "They are not: each factor p(x_t | x_<t) depends on everything before x_t, through h_t. The "
         "chain rule needs no independence.",

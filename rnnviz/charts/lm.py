@@ -107,7 +107,9 @@ def step_loss_figure(
     grad_h_norm: np.ndarray | None = None,
     title: str | None = None,
 ) -> go.Figure:
-    """Bars of L_t = -ln p(x_{t+1} | x_<=t) with the running sum; below, ||dL/dh_t|| of the total loss."""
+    """Bars of L_t = -ln p(x_{t+1} | x_<=t) with the running sum; below, ||dL/dh_t|| of the total loss.
+
+    The x axis is the step t = 1..T-1 (row k of the arrays is step k + 1)."""
     loss = np.asarray(loss, dtype=float)
     T = len(loss)
     rows = 2 if grad_h_norm is not None else 1
@@ -124,7 +126,7 @@ def step_loss_figure(
     custom = np.array([reads, predicts, np.exp(-loss)], dtype=object).T
     fig.add_trace(
         go.Bar(
-            x=list(range(T)),
+            x=list(range(1, T + 1)),
             y=loss,
             name="L_t (nats)",
             marker_color=COLORS["loss"],
@@ -137,7 +139,7 @@ def step_loss_figure(
     )
     fig.add_trace(
         go.Scatter(
-            x=list(range(T)),
+            x=list(range(1, T + 1)),
             y=np.cumsum(loss),
             name="running sum of L_t",
             mode="lines",
@@ -151,7 +153,7 @@ def step_loss_figure(
     if grad_h_norm is not None:
         fig.add_trace(
             go.Scatter(
-                x=list(range(T)),
+                x=list(range(1, T + 1)),
                 y=np.asarray(grad_h_norm, dtype=float),
                 name="||dL/dh_t||",
                 mode="lines+markers" if T <= 80 else "lines",
@@ -164,7 +166,7 @@ def step_loss_figure(
         fig.update_yaxes(title_text="||dL/dh_t||", row=2, col=1)
     every = max(1, T // 50)
     fig.update_xaxes(
-        tickvals=list(range(0, T, every)),
+        tickvals=list(range(1, T + 1, every)),  # steps count from 1: step t reads x_t, predicts x_{t+1}
         ticktext=predicts[::every],
         tickangle=0,
         title_text="time step t (tick = the character to predict)",
@@ -208,7 +210,7 @@ def next_char_figure(
     fig = go.Figure(
         go.Heatmap(
             z=top.T,
-            x=list(range(T)),
+            x=list(range(1, T + 1)),
             y=[f"#{r + 1}" for r in range(k)],
             zmin=0,
             zmax=1,
@@ -224,7 +226,7 @@ def next_char_figure(
     )
     fig.update_xaxes(
         title="position t (tick = the character just read)",
-        tickvals=list(range(T)),
+        tickvals=list(range(1, T + 1)),  # positions count from 1, as the sample's CSV does
         ticktext=reads,
         tickangle=0,
     )
@@ -260,7 +262,7 @@ def unit_trace_figure(
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Scatter(
-            x=list(range(T)),
+            x=list(range(1, T + 1)),
             y=h,
             name=f"h_t[{unit}]",
             mode="lines",
@@ -271,7 +273,7 @@ def unit_trace_figure(
     )
     fig.add_trace(
         go.Scatter(
-            x=list(range(T)),
+            x=list(range(1, T + 1)),
             y=signal,
             name=signal_name,
             mode="lines",
@@ -292,3 +294,52 @@ def unit_trace_figure(
         dtick=1 if whole else None,
     )
     return base_layout(fig, title, 300)
+
+
+def fit_figure(
+    steps: Sequence[int],
+    held_out: Sequence[float],
+    train: Sequence[float],
+    best_step: int,
+    chosen_step: int | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Held-out bits/char at each checkpoint and the training loss (bits/char) before it; the best marked."""
+    steps = list(steps)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=steps,
+            y=[None if not np.isfinite(v) else float(v) for v in train],  # no rows before step 0
+            name="training loss (mean of the 100 steps before)",
+            mode="lines+markers",
+            line=dict(color=COLORS["h"]),
+            hovertemplate="step %{x}: training %{y:.3f} bits per character<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=steps,
+            y=list(held_out),
+            name="held-out bits per character",
+            mode="lines+markers",
+            line=dict(color=COLORS["loss"], width=3),
+            hovertemplate="step %{x}: held out %{y:.3f} bits per character<extra></extra>",
+        )
+    )
+    best = held_out[steps.index(best_step)]
+    fig.add_trace(
+        go.Scatter(
+            x=[best_step],
+            y=[best],
+            name=f"best held-out: step {best_step}",
+            mode="markers",
+            marker=dict(symbol="star", size=16, color="#000000"),
+            hovertemplate="best checkpoint, step %{x}: %{y:.3f} bits per character<extra></extra>",
+        )
+    )
+    if chosen_step is not None and chosen_step != best_step and chosen_step in steps:
+        fig.add_vline(x=chosen_step, line_dash="dot", line_color="#555555")
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="bits per character", rangemode="tozero")
+    return base_layout(fig, title, 320)

@@ -3,7 +3,10 @@
 A language model factors the probability of a text into next-character predictions, and its
 loss is the sum of the per-step losses (the negative log-likelihood):
 
-    p(x_1..x_T) = prod_t p(x_t | x_<t)        L = -log p(x_1..x_T) = sum_t L_t
+    p(x_2..x_T | x_1) = prod_{t=1}^{T-1} p(x_{t+1} | x_1..x_t)
+    L = -log p(x_2..x_T | x_1) = sum_{t=1}^{T-1} L_t,   L_t = -log y_t[x_{t+1}]
+
+(step t reads x_t and predicts x_{t+1}: T characters give T - 1 predictions; x_1 is given.)
 
 >>> s = LMSettings()                       # the lesson's defaults (tuned for the markup text)
 >>> text = builtin_text("Nested markup")
@@ -216,6 +219,19 @@ def rank_units(h: np.ndarray, signal: np.ndarray) -> list[UnitScore]:
     return [UnitScore(int(j), float(r[j])) for j in order]
 
 
+def ranking_sentence(ranked: list[UnitScore], signal: str, n_chars: int, step: int) -> str:
+    """The caption under the unit views, from the ranking just computed."""
+    best = ranked[0]
+    strength = "strongly" if abs(best.r) >= 0.7 else "moderately" if abs(best.r) >= 0.4 else "only weakly"
+    return (
+        f"Pearson r over {n_chars:,} characters. At step {step} the best unit for '{signal}', unit "
+        f"{best.unit}, "
+        f"correlates {strength} with it (r = {best.r:+.2f}; |r| = 1 would be an exact affine copy, 0 no "
+        f"linear "
+        "relation). Train and look again: the ranking is recomputed for the checkpoint you pick."
+    )
+
+
 @dataclass(frozen=True)
 class StepLosses:
     inputs: str  # x_1..x_{T-1}: the characters the model has read at each step
@@ -231,7 +247,8 @@ class StepLosses:
 
     @property
     def bits_per_char(self) -> float:
-        return float(self.loss.mean() / math.log(2))
+        """L / ((T - 1) ln 2): the mean over the T - 1 predicted characters, in bits."""
+        return float(self.loss.sum() / len(self.loss) / math.log(2))
 
 
 MAX_SCORED = 400  # longest text scored step by step (the replay keeps every gradient)
