@@ -270,8 +270,9 @@ verdict = (
     f"On this sentence the slogan holds: c moves {dc:.3f} per step on average, h {dh:.3f}."
     if dc < dh
     else f"On this sentence c moves *more* than h ({dc:.3f} against {dh:.3f} per step): the cell keeps "
-    "adding $i_t \\odot g_t$ (it can count), while $h$ is squashed into (-1, 1) by tanh and often sits "
-    "saturated. What the slogan gets right is *how* they change: c is edited, h is recomputed."
+    "adding $i_t \\odot g_t$ (it can count), while $h$ is squashed into (-1, 1) by tanh ($|h_t| > 0.9$ on "
+    f"{lstm_story.h_saturated(lt):.0%} of the steps and units here). What the slogan gets right is *how* "
+    "they change: c is edited, h is recomputed."
 )
 st.markdown(
     f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
@@ -324,14 +325,19 @@ explain(
 st.latex(
     r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t} \odot o_t \odot (1 - \tanh^2 c_t) "
     r"+ f_{t+1} \odot \frac{\partial L}{\partial c_{t+1}}, \quad "
-    r"\frac{\partial L}{\partial o_t} = \frac{\partial L}{\partial h_t} \odot \tanh c_t, \quad "
+    r"\frac{\partial L}{\partial o_t} = \frac{\partial L}{\partial h_t} \odot \tanh c_t"
+)
+st.latex(
     r"\frac{\partial L}{\partial f_t} = \frac{\partial L}{\partial c_t} \odot c_{t-1}, \quad "
     r"\frac{\partial L}{\partial i_t} = \frac{\partial L}{\partial c_t} \odot g_t, \quad "
     r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t} \odot i_t"
 )
 if cell == "lstm":
     back = lstm_backward.backward_step(model, x, y, t, unit)
-    st.dataframe(back.frame(), hide_index=True, width="stretch")
+    st.dataframe(
+        back.frame().style.format({"value": "{:.4g}", "norm over units": "{:.4g}"}),
+        hide_index=True, width="stretch", height=35 * (len(back.rows) + 1) + 3,
+    )  # fmt: skip
     b1, b2 = st.columns(2)
     b1.metric("share of dL/dc_(t-1) along the cell (f_t)", f"{back.share_f:.0%}")
     b2.metric("share through h_(t-1)", f"{back.share_h:.0%}")

@@ -149,6 +149,8 @@ def test_the_c_and_h_verdict_and_the_forget_share_follow_the_trace(open_page):
     text = _text(at, "The forget gate averages")
     assert f"{dc:.3f}" in text and f"{dh:.3f}" in text
     assert ("the slogan holds" in text) == (dc < dh)
+    if dc >= dh:
+        assert f"$|h_t| > 0.9$ on {np.mean(np.abs(lt.h) > 0.9):.0%} of the steps and units" in text
     f_mean = lt.gates["f"][1:].mean()
     assert f"averages {f_mean:.3f} after the first step" in text and f"about {1 - f_mean:.0%}" in text
 

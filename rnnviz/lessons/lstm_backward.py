@@ -145,7 +145,7 @@ def backward_step(model, x, y, t: int, unit: int) -> BackwardStep:
         row("dL/dh_t", "dh", "given (autograd: the head and step t+1)", ""),
         row("dL/dc_{t+1}", "dc_next", "given (from step t+1; 0 at the last step)", ""),
         row("path 1: through h_t", "dc_from_h", "dL/dh_t ⊙ o_t ⊙ (1 - tanh² c_t)",
-            f"{_n(v['dh'][j])} × {_n(o[t, j])} × (1 - {tanh_c[j]:.4g}²)"),
+            f"{_n(v['dh'][j])} × {_n(o[t, j])} × (1 - {_n(tanh_c[j])}²)"),
         row("path 2: along the cell", "dc_along", "f_{t+1} ⊙ dL/dc_{t+1}",
             "0 (the last step: no c_{t+1})" if last else f"{_n(v['f_next'][j])} × {_n(v['dc_next'][j])}"),
         row("dL/dc_t", "dc", "path 1 + path 2", f"{_n(v['dc_from_h'][j])} + {_n(v['dc_along'][j])}"),
@@ -153,12 +153,12 @@ def backward_step(model, x, y, t: int, unit: int) -> BackwardStep:
         row("dL/df_t", "df", "dL/dc_t ⊙ c_{t-1}", f"{_n(v['dc'][j])} × {_n(c_prev[j])}"),
         row("dL/di_t", "di", "dL/dc_t ⊙ g_t", f"{_n(v['dc'][j])} × {_n(g[t, j])}"),
         row("dL/dg_t", "dg", "dL/dc_t ⊙ i_t", f"{_n(v['dc'][j])} × {_n(i[t, j])}"),
-        row("dL/dh_{t-1}", "dh_prev", "W_hh^T [dL/di σ'(i), dL/df σ'(f), dL/dg (1 - g²), dL/do σ'(o)]",
+        row("dL/dh_{t-1}", "dh_prev", "W_hh^T dL/da_t (a_t: the gates before σ, tanh)",
             f"(a sum over the 4·{H} gate rows)"),
         row("along the cell", "dc_prev_f", "f_t ⊙ dL/dc_t", f"{_n(f[t, j])} × {_n(v['dc'][j])}"),
         row("through h_{t-1}", "dc_prev_h", "o_{t-1} ⊙ (1 - tanh² c_{t-1}) ⊙ dL/dh_{t-1}",
             "0 (h_0 is given, not read from a cell)" if t == 0
-            else f"{_n(o[t - 1, j])} × (1 - {tc_prev[j]:.4g}²) × {_n(v['dh_prev'][j])}"),
+            else f"{_n(o[t - 1, j])} × (1 - {_n(tc_prev[j])}²) × {_n(v['dh_prev'][j])}"),
         row("dL/dc_{t-1}", "dc_prev", "along the cell + through h_{t-1}",
             f"{_n(v['dc_prev_f'][j])} + {_n(v['dc_prev_h'][j])}"),
     ]  # fmt: skip
@@ -170,12 +170,13 @@ def share_sentence(step: BackwardStep) -> str:
     t, sf, sh = step.t, step.share_f, step.share_h
     if step.t == 0:
         return (
-            "At t = 0 all of dL/dc_{t-1} comes along the cell, through f_0: the state before the first word "
-            "is given, so no h_{t-1} was computed from it."
+            "At t = 0 all of dL/dc_(t-1) comes along the cell (through f_t): the state before the first word "
+            "is given, so no h_(t-1) was computed from it."
         )
     head = (
-        f"Of dL/dc_{{t-1}} at t = {t} (norm {np.linalg.norm(step.v['dc_prev']):.3g}), a share of {sf:.0%} "
-        f"comes along the cell through f_{t} and {sh:.0%} through h_{t - 1}"
+        f"Of dL/dc_(t-1) at t = {t} (norm {np.linalg.norm(step.v['dc_prev']):.3g}), a share of {sf:.0%} "
+        "comes along the cell (through f_t) and "
+        f"{sh:.0%} through h_(t-1)"
     )
     if min(sf, sh) < 0:
         return (

@@ -96,8 +96,9 @@ def filler_question(gates: dict[str, np.ndarray]) -> Question:
         if k != answer
     }
     question = (
-        f"Predict, then check with the heatmaps: on the filler words (between the country and *fluent*) of "
-        f"64 sentences, which gate of the live model is above {HIGH} most often?"
+        "Predict: on the filler words (between the country and *fluent*) of 64 sentences of the task, which "
+        f"gate of the live model is above {HIGH} most often? (The heatmaps show one sentence; the answer "
+        "counts all 64.)"
     )
     return Question(question, options, answer, why, hints, shares)
 
@@ -125,6 +126,11 @@ def paths_sentence(paths: dict[str, np.ndarray], peephole: bool) -> str:
         f"{ratio[hi]:.2f}× (t = {steps[hi]}) the direct term: the rest comes {rest}, and it can add to "
         "the direct term or partly cancel it."
     )
+
+
+def h_saturated(lt: LayerTrace, level: float = 0.9) -> float:
+    """Share of steps and units where |h_t| > ``level``: h sits near the ends of tanh's range."""
+    return float(np.mean(np.abs(lt.h) > level))
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,7 @@ def tanh_sentence(w: WithoutTanh) -> str:
             f"On this sentence $|c_t|$ reaches {w.max_c:.2f}, so $|\\Gamma_o \\odot c_t|$ reaches "
             f"{w.max_wrong:.2f} (t = {t}, unit {j}): outside (-1, 1), where $h_t = o_t \\odot \\tanh(c_t)$ "
             "can never be, so the next step's gates and the head would read values this model's $h_t$ "
-            f"never takes. With the tanh the largest $|h_t|$ is {w.max_h:.2f}."
+            f"never takes. With the tanh the largest $|h_t|$ is {w.max_h:.3f}."
         )
     return (
         f"On this sentence $|c_t|$ is at most {w.max_c:.2f}, so even without the tanh "
@@ -190,7 +196,7 @@ def coupled_saving(task, hidden: int) -> Saving:
 
 def saving_sentence(s: Saving) -> str:
     return (
-        f"At this size the coupled layer has {s.coupled_layer:,} weights against the LSTM layer's "
+        f"At this size the coupled layer has {s.coupled_layer:,} parameters against the LSTM layer's "
         f"{s.lstm_layer:,}: 3 blocks instead of 4, {1 - s.coupled_layer / s.lstm_layer:.0%} fewer. The "
         f"output head is the same, so the whole model has {s.coupled:,} parameters against {s.lstm:,}, "
         f"{s.share:.1%} fewer."
