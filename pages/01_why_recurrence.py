@@ -8,13 +8,17 @@ import lessons
 from rnnviz.charts import diagrams
 from rnnviz.charts.sequence import distribution_bars
 from rnnviz.lessons.recurrence import (
+    REACH_OPTIONS,
     ExamplesConfig,
     build_examples,
     classify,
     fc_model,
+    first_input_reach,
     generate,
     growth,
+    one_step_as_feedforward,
     random_sequence,
+    reach_answer,
     rnn_model,
     tag,
 )
@@ -66,7 +70,7 @@ explain(
     "big for 5 inputs as for 5,000."
 )
 st.latex(r"(h_t,\ y_t) = f(h_{t-1},\ x_t), \qquad h_0 = 0")
-st.latex(r"h_t = \tanh(W_{hh}\,h_{t-1} + W_{xh}\,x_t + b), \qquad y_t = W_{hy}\,h_t + b_y")
+st.latex(r"h_t = \tanh(W_{hh}\,h_{t-1} + W_{xh}\,x_t + b_h), \qquad y_t = W_{hy}\,h_t + b_y")
 c1, c2, c3, c4 = st.columns(4)
 D = c1.slider(
     "Input size D", 1, 8, 3, key=P + "D", bind="query-params", help="Numbers in each input vector x_t."
@@ -90,8 +94,9 @@ chart(
 )
 st.caption(
     f"Every coloured cell is a real number of this (untrained) RNN run on {n} random input vectors: hover "
-    f"for the exact values. Each box f holds the same W_xh ({H}x{D}), W_hh ({H}x{H}), b ({H}), "
-    f"W_hy ({K}x{H}) and b_y ({K}): {n_rnn} parameters in all, reused at every step. "
+    f"for the exact values. Each box f holds the same W_xh ({H}x{D}), W_hh ({H}x{H}), b_h ({H}, kept by "
+    f"torch as two vectors b_ih + b_hh, so {2 * H} numbers), W_hy ({K}x{H}) and b_y ({K}): {n_rnn} "
+    "parameters in all, reused at every step. "
     "Change n: the picture grows, the parameter count does not."
 )
 steps_table = pd.DataFrame(
@@ -128,9 +133,9 @@ m2.metric("RNN, any n", f"{n_rnn:,}")
 m3.metric(f"Fully connected over n = {n_max}", f"{param_count(fc_model(n_max, D, H, K)):,}")
 with explanation("Where these numbers come from"):
     st.caption(
-        "The two middle numbers are counted on real torch modules (nn.Linear layers and the RNN above); the "
-        "curve is the formula, and the tests check that both agree. torch keeps two bias vectors b_ih and "
-        "b_hh; the lesson writes their sum as b."
+        "The three numbers above are counted on real torch modules (nn.Linear layers and the RNN above); "
+        "the curve is the formula, and the tests check that both agree. torch keeps two bias vectors b_ih "
+        "and b_hh; the lesson writes their sum as b_h."
     )
 csv_button(pd.DataFrame(counts), "rnnviz-l1-parameters", P + "csv_growth", "Download the counts per n (CSV)")
 
@@ -173,7 +178,8 @@ with tabs[0]:
     explain(
         "**One input, one output**: a plain classifier. Run the sentiment RNN for a single step: with "
         "$h_0 = 0$ the term $W_{hh} h_0$ vanishes, so the RNN is just a feedforward net "
-        "$y = \\operatorname{softmax}(W_{hy} \\tanh(W_{xh} x_1 + b) + b_y)$."
+        "$y = \\operatorname{softmax}(W_{hy} \\tanh(W_{xh} x_1 + b_h) + b_y)$, where $x_1$ is the word's "
+        "vector (its row of the embedding the model learns)."
     )
     polar = sorted(POSITIVE + NEGATIVE)
     word = st.selectbox("One word", polar, index=polar.index("good"), key=P + "word", bind="query-params")
@@ -182,6 +188,13 @@ with tabs[0]:
     chart(diagrams.usage_pattern([word], [f"{res.label} ({res.probs.max():.0%})"]), "p11", left)
     chart(
         distribution_bars(res.probs, ex.sentiment_task.labels, title="y: the one output"), "p11_bars", right
+    )
+    p_ff, p_rnn = one_step_as_feedforward(ex.sentiment, ex.sentiment_task, word)
+    best = int(p_rnn.argmax())
+    st.caption(
+        "As a feedforward net, softmax(W_hy tanh(W_xh x_1 + b_h) + b_y) gives "
+        f"p({ex.sentiment_task.labels[best]}) = {p_ff[best]:.6f}; the RNN run for one step gives "
+        f"{p_rnn[best]:.6f}."
     )
 with tabs[1]:
     explain(
@@ -239,8 +252,9 @@ with tabs[4]:
     explain(
         "**Many inputs, a different number of outputs**: translation. An **encoder** RNN reads the whole "
         "input first; a **decoder** RNN then writes the output, one token at a time, each fed back in. "
-        "Nothing lines up: here 3 words become 5 characters. The example below shows the task (dates in "
-        "words to digits) with the target its rules give; the model that learns it is trained in Lesson 7."
+        "Nothing lines up: the number of words in and of characters out differ. The example below shows "
+        "the task (dates in words to digits) with the target its rules give; the model that learns it is "
+        "trained in Lesson 7."
     )
     phrase = st.text_input("A date in words", "twenty one march", key=P + "phrase", bind="query-params")
     with friendly_errors():
@@ -252,7 +266,10 @@ with tabs[4]:
             ),
             "pseq",
         )
-        st.caption(f"Target for *{phrase}*: `{target}` (from the task's rules, not from a model).")
+        st.caption(
+            f"Target for *{phrase}*: `{target}` (from the task's rules, not from a model): {len(words)} "
+            f"word{'s' * (len(words) != 1)} in, {len(target)} characters out."
+        )
     lesson7 = next((le for le in lessons.available() if le.file == "07_attention.py"), None)
     if lesson7:
         st.page_link(lesson7.path, label="Train the encoder-decoder in Lesson 7", icon=lesson7.icon)
@@ -278,24 +295,21 @@ try_this(
     "Tag *we fish in the river* and *they eat fish*: the same word gets two tags. What must the hidden "
     "state have remembered for the second *fish*?",
 )
+moved = first_input_reach(model, xs)  # the answer is measured on section 1's RNN, not assumed
+moves = ", ".join(f"y_{t} by {v:.3g}" for t, v in enumerate(moved, 1))
 check(
     "01_why_recurrence.py",
-    "In section 1, raise the sequence length n from 4 to 8. What happens to the number of parameters of "
-    "the RNN?",
-    [
-        "It grows in proportion to n, like the fully connected network's.",
-        "It stays exactly the same: the same W_xh, W_hh, b, W_hy, b_y are reused at every step.",
-        "It grows by H x H, one more W_hh for the new steps.",
-        "It shrinks, because the hidden state is shared by more steps.",
-    ],
-    1,
-    "The RNN applies one function f with one set of weights at every step, so its count (HD + HH + 2H + "
-    "KH + K) has no n in it: the 'RNN, any n' number in section 2 does not move. Only the unrolled picture "
-    "grows.",
+    f"Predict: if the first input x_1 of the RNN in section 1 were set to zero, with x_2..x_{n} kept as "
+    f"they are, which of its {n} outputs y_1..y_{n} would change?",
+    list(REACH_OPTIONS),
+    reach_answer(moved),
+    f"h_1 = tanh(W_xh x_1 + b_h) goes into h_2 through W_hh, h_2 into h_3, and so on, so x_1 reaches every "
+    f"later output. Measured on this RNN with x_1 = 0: {moves}. The change usually fades with distance; "
+    "how fast it fades is Lesson 4.",
     {
-        0: "That is the fully connected network: its first layer has nD columns. Watch the 'RNN, any n' "
-        "number in section 2 while you move n.",
-        2: "Unrolling draws more boxes, but every box f is the same function with the same W_hh.",
-        3: "Nothing is divided among the steps: the weights are reused, not shared out.",
+        0: "Only y_1 would change if every step were its own fully connected network, with no state. Here "
+        "h_1 is carried into h_2 through W_hh: follow the arrows of the unrolled picture.",
+        2: "The weights are the same, but the inputs are not: x_1 enters h_1, and h_1 every later step.",
+        3: "This RNN gives an output at every step (y_t from h_t), and h_1 already depends on x_1.",
     },
 )

@@ -71,7 +71,7 @@ def md_char(c: str) -> str:
 header(
     "The Elman RNN, step by step",
     [
-        "how one step h_t = tanh(W_hh h_{t-1} + W_xh x_t + b) turns the previous state and a new input "
+        "how one step h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h) turns the previous state and a new input "
         "into the next state, with every number of a live model;",
         "how the output y_t = softmax(W_hy h_t + b_y) becomes a prediction of the next character;",
         "what W_hh does, by changing it and watching every view follow;",
@@ -81,7 +81,7 @@ header(
     "step, predicts the next character. Train it on your sequence, then walk through it step by step.",
 )
 st.latex(
-    r"h_t = \tanh\big(W_{hh}\,h_{t-1} + W_{xh}\,x_t + b\big), \qquad y_t = "
+    r"h_t = \tanh\big(W_{hh}\,h_{t-1} + W_{xh}\,x_t + b_h\big), \qquad y_t = "
     r"\operatorname{softmax}(W_{hy}\,h_t + b_y)"
 )
 with st.expander("Where these symbols live in torch, and what x_t is"):
@@ -89,7 +89,7 @@ with st.expander("Where these symbols live in torch, and what x_t is"):
         "- $x_t$ is the character at step $t$ as a **one-hot** vector: all zeros except a 1 at the "
         "character's position in the vocabulary. So $W_{xh} x_t$ is simply **one column** of $W_{xh}$: "
         "each character has its own column, added to the state when that character is read.\n- $W_{xh}$ is "
-        "torch's `weight_ih_l0` ($H \\times V$), $W_{hh}$ is `weight_hh_l0` ($H \\times H$), and $b$ = "
+        "torch's `weight_ih_l0` ($H \\times V$), $W_{hh}$ is `weight_hh_l0` ($H \\times H$), and $b_h$ = "
         "`bias_ih_l0` + `bias_hh_l0` (torch keeps two biases; only their sum matters).\n- $W_{hy}$ and "
         "$b_y$ are the output layer (`head.weight`, `head.bias`), $V \\times H$ and $V$.\n- Steps are "
         "numbered $t = 1, \\dots, T$, in the text, the equations, the tables, the chart axes and the CSV "
@@ -132,10 +132,12 @@ except InputError as err:
 if arch == "stacked":
     explain(
         "**Stacked (deep) RNN**: layer $k$ reads, as its input $x_t$, the state $h^{(k-1)}_t$ of the layer "
-        "below at the same step. Each layer has its own $W_{hh}$, $W_{xh}$, $b$; the output layer reads the "
-        "top layer."
+        "below at the same step. Each layer has its own $W_{hh}$, $W_{xh}$, $b_h$; the output layer reads "
+        "the top layer."
     )
-    st.latex(r"h^{(k)}_t = \tanh\big(W^{(k)}_{hh}\,h^{(k)}_{t-1} + W^{(k)}_{xh}\,h^{(k-1)}_t + b^{(k)}\big)")
+    st.latex(
+        r"h^{(k)}_t = \tanh\big(W^{(k)}_{hh}\,h^{(k)}_{t-1} + W^{(k)}_{xh}\,h^{(k-1)}_t + b^{(k)}_h\big)"
+    )
 elif arch == "bidirectional":
     explain(
         "**Bidirectional RNN**: a second RNN reads the sequence from the end to the start, starting from "
@@ -144,9 +146,9 @@ elif arch == "bidirectional":
     )
     st.latex(
         r"\overrightarrow{h}_t = \tanh(\overrightarrow{W}_{hh}\overrightarrow{h}_{t-1} + "
-        r"\overrightarrow{W}_{xh}x_t + \overrightarrow{b}),\quad \overleftarrow{h}_t = "
+        r"\overrightarrow{W}_{xh}x_t + \overrightarrow{b}_h),\quad \overleftarrow{h}_t = "
         r"\tanh(\overleftarrow{W}_{hh}\overleftarrow{h}_{t+1} + \overleftarrow{W}_{xh}x_t + "
-        r"\overleftarrow{b}),\quad y_t = "
+        r"\overleftarrow{b}_h),\quad y_t = "
         r"\operatorname{softmax}(W_{hy}[\overrightarrow{h}_t;\overleftarrow{h}_t] + b_y)"
     )
     st.warning(
@@ -169,7 +171,7 @@ elif arch == "pyramid":
     )
     st.latex(
         r"h^{(k)}_j = \tanh\big(W^{(k)}_{hh}\,h^{(k)}_{j-1} + "
-        r"W^{(k)}_{xh}\,[h^{(k-1)}_{2j-1};\,h^{(k-1)}_{2j}] + b^{(k)}\big),\qquad y = "
+        r"W^{(k)}_{xh}\,[h^{(k-1)}_{2j-1};\,h^{(k-1)}_{2j}] + b^{(k)}_h\big),\qquad y = "
         r"\operatorname{softmax}(W_{hy}\,h^{(L)}_{\text{last}} + b_y)"
     )
     tokens_per_layer = pyramid_tokens(sequence, cfg.layers)
@@ -236,7 +238,7 @@ def not_stacked_ui(model) -> None:
     table = pd.DataFrame(
         {
             "t": range(1, len(r.backward) + 1),
-            "x_t": list(sequence),
+            "x_t": [md_char(c) for c in sequence],
             "‖Δh→_t‖ (this model)": r.forward,
             "‖Δh←_t‖ (this model)": r.backward,
             "‖Δh^(2)_t‖ (stacked)": r.stacked,
@@ -506,10 +508,12 @@ explain(
 st.latex(
     r"\frac{\partial L}{\partial h_t} = \underbrace{W_{hy}^\top (y_t - e_t)}_{\text{own term}} + "
     r"\underbrace{W_{hh}^\top \delta_{t+1}}_{\text{from } t+1},\quad \delta_t = "
-    r"\frac{\partial L}{\partial h_t} \odot (1 - h_t^2),\quad \delta_{T+1} = 0,\quad"
-    r"\frac{\partial L}{\partial W_{hh}} = \sum_t \delta_t h_{t-1}^\top,\ "
+    r"\frac{\partial L}{\partial h_t} \odot (1 - h_t^2),\quad \delta_{T+1} = 0"
+)
+st.latex(
+    r"\frac{\partial L}{\partial W_{hh}} = \sum_t \delta_t h_{t-1}^\top,\quad "
     r"\frac{\partial L}{\partial W_{xh}} = \sum_t \delta_t x_t^\top,\ "
-    r"\frac{\partial L}{\partial b} = \sum_t \delta_t"
+    r"\frac{\partial L}{\partial b_h} = \sum_t \delta_t"
 )
 if arch != "single":
     st.info("The worked backward pass is for the one-layer RNN: choose 'one layer' in section 1 to see it.")
@@ -533,6 +537,11 @@ else:
         table,
         hide_index=True,
         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[3:]},
+    )
+    st.caption(
+        f"One row per step, from t = {T} back to 1, for unit i = {int(unit_i)} of h_t: own term = "
+        "[W_hyᵀ(y_t − e_t)][i], from t+1 = [W_hhᵀ δ_(t+1)][i] (0 at t = T), dL/dh_t[i] = their sum, "
+        "δ_t[i] = dL/dh_t[i]·(1 − h_t[i]²); the last two columns build dL/dW_hh[i, j] one step at a time."
     )
     csv_button(table, "rnnviz-l2-bptt", P + "csv_bptt", "The delta table (CSV)")
     st.latex(charts.bptt_step_latex(hand, int(tb)))
@@ -604,11 +613,11 @@ if arch == "single":
         cut_answer,
         "With W_hh = 0 the term W_hh^T δ_(t+1) is a zero matrix times δ_(t+1), so nothing flows back from "
         "t + 1: each ∂L/∂h_t is its own step's term W_hy^T (y_t − e_t). But ∂L/∂W_hh = Σ δ_t h_(t−1)^T asks "
-        "how the loss would change if W_hh grew, and h_(t−1) = tanh(W_xh x_(t−1) + b) is not zero: the "
+        "how the loss would change if W_hh grew, and h_(t−1) = tanh(W_xh x_(t−1) + b_h) is not zero: the "
         "gradient still says which way to grow W_hh back. Set s = 0 and read the 'from t+1' column.",
         {
             0: "The 'from t+1' part vanishes, but dL/dW_hh = Σ δ_t h_(t−1)^T multiplies δ_t by h_(t−1), and "
-            "h_(t−1) = tanh(W_xh x_(t−1) + b) is not zero.",
+            "h_(t−1) = tanh(W_xh x_(t−1) + b_h) is not zero.",
             2: "The backward pass multiplies by W_hh^T at every step: look at the 'from t+1' column.",
             3: "W_hh acts between every pair of neighbouring steps, not only at the end.",
         },

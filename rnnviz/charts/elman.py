@@ -1,6 +1,6 @@
 """The Elman equation with its actual numbers (lesson 2): LaTeX strings and two figures.
 
-    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b)      hidden_step_latex, step_contributions
+    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)    hidden_step_latex, step_contributions
     y_t = softmax(W_hy h_t + b_y)                output_latex
     [h_fwd_t; h_bwd_t]                            concat_heatmap (bidirectional)
 
@@ -148,10 +148,10 @@ def hidden_step_latex(terms, char: str | None = None, layered: bool = False, max
     hp = bmatrix(terms.h_prev, max_rows=max_rows)
     hp = rf"\underbrace{{{hp}}}_{{{h_prev}{' = 0' if terms.prev_step is None else ''}}}"
     W_hh = rf"\underbrace{{{bmatrix(terms.W_hh, max_rows=max_rows, max_cols=max_rows)}}}_{{W_{{hh}}}}"
-    b = rf"\underbrace{{{bmatrix(terms.b, max_rows=max_rows)}}}_{{b}}"
+    b = rf"\underbrace{{{bmatrix(terms.b, max_rows=max_rows)}}}_{{b_h}}"
     pre = rf"\underbrace{{{bmatrix(terms.pre, max_rows=max_rows)}}}_{{h_{{\text{{pre}}}}}}"
     lines = (
-        rf"{h_t} &= \tanh\big(W_{{hh}}\,{h_prev} + W_{{xh}}\,x_{{{t}}} + b\big)",
+        rf"{h_t} &= \tanh\big(W_{{hh}}\,{h_prev} + W_{{xh}}\,x_{{{t}}} + b_h\big)",
         rf"&= \tanh\Big({W_hh}\,{hp} + {Wx} + {b}\Big)",
         rf"&= \tanh\Big({pre}\Big) = {bmatrix(terms.h, max_rows=max_rows)}",
     )
@@ -179,14 +179,14 @@ def output_latex(
 
 
 def step_contributions(terms, title: str | None = None) -> go.Figure:
-    """Per unit: the three terms stacked (W_hh h_{t-1}, W_xh x_t, b), their sum h_pre and h_t = tanh."""
+    """Per unit: the three terms stacked (W_hh h_{t-1}, W_xh x_t, b_h), their sum h_pre and h_t = tanh."""
     H = len(terms.h)
     units = [f"unit {j}" for j in range(H)]
     fig = go.Figure()
     parts = (
         ("W_hh h_prev (memory)", terms.Wh, COLORS["h"]),
         ("W_xh x_t (input)", terms.Wx, COLORS["i"]),
-        ("b (bias)", terms.b, COLORS["bound"]),
+        ("b_h (bias)", terms.b, COLORS["bound"]),
     )
     for name, values, color in parts:
         fig.add_trace(
@@ -296,7 +296,7 @@ def bptt_totals_latex(r, max_rows: int = MAX_ROWS) -> str:
         r"\begin{gathered}"
         rf"\frac{{\partial L}}{{\partial W_{{hh}}}} = {s} \delta_t\,h_{{t-1}}^\top = "
         rf"{bmatrix(r.dW_hh, 3, max_rows, max_rows)},\qquad "
-        rf"\frac{{\partial L}}{{\partial b}} = {s} \delta_t = {bmatrix(r.db, 3, max_rows)}"
+        rf"\frac{{\partial L}}{{\partial b_h}} = {s} \delta_t = {bmatrix(r.db, 3, max_rows)}"
         r" \\[8pt] "
         rf"\frac{{\partial L}}{{\partial W_{{xh}}}} = {s} \delta_t\,x_t^\top = "
         rf"{bmatrix(r.dW_xh, 3, max_rows, max_rows)}"

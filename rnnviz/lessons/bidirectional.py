@@ -121,7 +121,8 @@ def cheat_sentences(r: CheatResult) -> list[str]:
     if inner < 0.25 * one:
         out.append(
             f"It has not learnt to predict: at steps 1 to {T - 1} of a window its loss is {inner:.3f}, "
-            f"because h←_t has already read x_(t+1) and copies it. At the last step, t = {T}, the next "
+            "because $\\overleftarrow{h}_t$ has already read $x_{t+1}$ and copies it."
+            f" At the last step, t = {T}, the next "
             f"letter is outside the window, nothing has read it, and the loss is {last:.2f}, chance again."
         )
     else:
@@ -182,14 +183,23 @@ def reach_sentence(r: Reach, show) -> str:
     """The comparison at step 1, in words that follow the numbers (``show`` renders a character)."""
     T = len(r.backward)
     b1 = float(r.backward[0])
+
+    def by(v: float) -> str:
+        return "exactly 0" if v == 0 else f"{v:.2g}"
+
     moved = f"by {b1:.2g}" if b1 > 0 else "by less than float64 can show (it is not cut off, only faded)"
-    faded = f" (small: x_{T} reaches it through {T - 1} steps of W_hh, but not zero)" if 0 < b1 < 1e-3 else ""
+    faded = (
+        f" (small: $x_{{{T}}}$ reaches it through {T - 1} steps of $W_{{hh}}$, but not 0)"
+        if 0 < b1 < 1e-3
+        else ""
+    )
     return (
-        f"Replace the last character x_{T} by {show(r.replaced)} and look at step 1. The stacked net's "
-        f"top state h^(2)_1 moves by {float(r.stacked[0]):g}: its second RNN reads the first one's states "
-        f"in the same direction, so at step 1 both have read x_1 only. In this bidirectional model the "
-        f"forward state h→_1 moves by {float(r.forward[0]):g}, but the backward state h←_1 moves {moved}"
-        f"{faded}: it read x_{T} first. The head reads the two states side by side, "
-        f"[h→_t; h←_t] = {r.width_bidirectional} numbers per step, not one on top of the other "
-        f"(the stacked net's head reads h^(2)_t, {r.width_stacked} numbers)."
+        f"Replace the last character $x_{{{T}}}$ by {show(r.replaced)} and look at step 1. The stacked "
+        f"net's top state $h^{{(2)}}_1$ moves by {by(float(r.stacked[0]))}: its second RNN reads the first "
+        "one's states in the same direction, so at step 1 both have read $x_1$ only. In this bidirectional "
+        f"model the forward state $\\overrightarrow{{h}}_1$ moves by {by(float(r.forward[0]))}, but the "
+        f"backward state $\\overleftarrow{{h}}_1$ moves {moved}{faded}: it read $x_{{{T}}}$ first. The head "
+        "reads the two states side by side, $[\\overrightarrow{h}_t; \\overleftarrow{h}_t]$ = "
+        f"{r.width_bidirectional} numbers per step, not one on top of the other (the stacked net's head "
+        f"reads $h^{{(2)}}_t$, {r.width_stacked} numbers)."
     )

@@ -2,14 +2,14 @@
 
 The Elman RNN of the page, steps t = 1..T, h_0 = 0, loss L = sum_t L_t with L_t = -log y_t[x_{t+1}]:
 
-    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b),   y_t = softmax(W_hy h_t + b_y)
+    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h), y_t = softmax(W_hy h_t + b_y)
 
 Backward, from t = T down to 1 (delta_{T+1} = 0):
 
     dL/dh_t     = W_hy^T (y_t - e_t)          the step's own loss term L_t
                 + W_hh^T delta_{t+1}           what flows back from t + 1 (through L_{t+1}, ..., L_T)
     delta_t     = dL/dh_t * (1 - h_t^2)        through the tanh: dL/d(pre-activation of step t)
-    dL/dW_hh    = sum_t delta_t h_{t-1}^T      dL/dW_xh = sum_t delta_t x_t^T      dL/db = sum_t delta_t
+    dL/dW_hh    = sum_t delta_t h_{t-1}^T      dL/dW_xh = sum_t delta_t x_t^T      dL/db_h = sum_t delta_t
 
 ``delta_table`` computes every number by hand; ``autograd`` gets the same from torch (the tests and
 the page compare them). ``scalar_chain`` is the course notes' scalar RNN h_t = tanh(w_h h_{t-1} +
@@ -36,7 +36,7 @@ from rnnviz.model import SeqModel
 class Params:
     W_xh: np.ndarray  # (H, V) weight_ih
     W_hh: np.ndarray  # (H, H) weight_hh
-    b: np.ndarray  # (H,) bias_ih + bias_hh
+    b: np.ndarray  # (H,) b_h = bias_ih + bias_hh
     W_hy: np.ndarray  # (V, H) head.weight
     b_y: np.ndarray  # (V,) head.bias
 
@@ -87,16 +87,16 @@ class BPTT:
             rows.append(
                 {
                     "t": t,
-                    "x_t": vocab[int(self.x[k])],
-                    "next": vocab[int(self.targets[k])],
+                    "x_t": SHOWN.get(c := vocab[int(self.x[k])], c),
+                    "next": SHOWN.get(c := vocab[int(self.targets[k])], c),
                     "L_t": self.loss_steps[k],
-                    f"own: [W_hyᵀ(y_t−e_t)][{i}]": self.own[k, i],
-                    f"from t+1: [W_hhᵀδ_(t+1)][{i}]": self.from_next[k, i],
+                    f"own term [{i}]": self.own[k, i],
+                    f"from t+1 [{i}]": self.from_next[k, i],
                     f"dL/dh_t[{i}]": self.dh[k, i],
                     "‖dL/dh_t‖": float(np.linalg.norm(self.dh[k])),
-                    f"δ_t[{i}] = dL/dh_t[{i}]·(1−h_t[{i}]²)": self.delta[k, i],
+                    f"δ_t[{i}]": self.delta[k, i],
                     f"δ_t[{i}]·h_(t−1)[{j}]": part,
-                    f"dL/dW_hh[{i},{j}] so far": running,
+                    f"Σ so far: dL/dW_hh[{i},{j}]": running,
                 }
             )
         return pd.DataFrame(rows)
@@ -113,7 +113,7 @@ def delta_table(model: SeqModel, x: torch.Tensor, targets: torch.Tensor) -> BPTT
     h = np.zeros((T + 1, H))  # h[0] = h_0 = 0
     probs = np.zeros((T, V))
     for t in range(1, T + 1):
-        # h_t = tanh(W_hh h_{t-1} + W_xh x_t + b); one-hot x_t: W_xh x_t is column x_t of W_xh
+        # h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h); one-hot x_t: W_xh x_t is column x_t of W_xh
         h[t] = np.tanh(p.W_hh @ h[t - 1] + p.W_xh[:, x[t - 1]] + p.b)
         z = p.W_hy @ h[t] + p.b_y  # z_t = W_hy h_t + b_y
         e = np.exp(z - z.max())
@@ -197,6 +197,7 @@ def largest_difference(hand: BPTT, auto: Autograd) -> float:
 # --- the course notes' scalar chain ------------------------------------------------------------
 
 MAX_SCALAR_STEPS = 12
+SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}  # whitespace made visible in tables
 
 
 @dataclass(frozen=True)

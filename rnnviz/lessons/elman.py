@@ -3,7 +3,7 @@
 The student types a short sequence; a character-level Elman RNN (``rnn_tanh``, one-hot input)
 learns it by heart from the sequence repeated over and over. At every step t the lesson shows
 
-    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b)        W_xh = weight_ih, b = bias_ih + bias_hh
+    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)      W_xh = weight_ih, b_h = bias_ih + bias_hh
     y_t = softmax(W_hy h_t + b_y)                  W_hy, b_y = the head
 
 with the actual numbers (``step_terms``, ``output_terms``). Architectures: one layer, stacked,
@@ -202,13 +202,13 @@ class StepTerms:
     x_index: int | None  # one-hot x_t: the column of W_xh it picks (layer 0 of a char model)
     Wx: np.ndarray  # (H,) W_xh x_t
     Wh: np.ndarray  # (H,) W_hh h_{t-1}
-    b: np.ndarray  # (H,) b = bias_ih + bias_hh
-    pre: np.ndarray  # (H,) h_pre = W_hh h_{t-1} + W_xh x_t + b
+    b: np.ndarray  # (H,) b_h = bias_ih + bias_hh
+    pre: np.ndarray  # (H,) h_pre = W_hh h_{t-1} + W_xh x_t + b_h
     h: np.ndarray  # (H,) h_t = tanh(h_pre), recomputed here from the parts
 
 
 def step_terms(tr: Trace, t: int, layer: int = 0, direction: int = 0) -> StepTerms:
-    """Every term of h_t = tanh(W_hh h_{t-1} + W_xh x_t + b), computed with numpy from the trace."""
+    """Every term of h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h), computed with numpy from the trace."""
     try:
         lt = tr.layer(layer, direction)
     except StopIteration:
@@ -224,7 +224,7 @@ def step_terms(tr: Trace, t: int, layer: int = 0, direction: int = 0) -> StepTer
     onehot = bool(np.all((x == 0) | (x == 1)) and x.sum() == 1)
     Wx = p["weight_ih"] @ x  # W_xh x_t: for one-hot x_t, a column of W_xh
     Wh = p["weight_hh"] @ h_prev  # W_hh h_{t-1}
-    b = p["bias_ih"] + p["bias_hh"]  # b = b_ih + b_hh
+    b = p["bias_ih"] + p["bias_hh"]  # b_h = b_ih + b_hh
     pre = Wh + Wx + b  # h_pre = W_hh h_{t-1} + W_xh x_t + b
     return StepTerms(
         t=t,

@@ -19,6 +19,7 @@ from the backend's tasks: ``build_examples`` trains (or only initialises) three 
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 
@@ -211,3 +212,57 @@ def generate(model: SeqModel, task: CharLM, prime: str = "<", length: int = 60, 
     if len(prime) > 40:
         raise InputError("the start is too long: type at most 40 characters, e.g. '<b>'")
     return sample(model, task, prime=prime, length=length, temperature=0.7, seed=seed)
+
+
+# --- the equations and the check question, on the live models ----------------------------------
+
+
+@torch.no_grad()
+def one_step_as_feedforward(model: SeqModel, task: Sentiment, word: str) -> tuple[np.ndarray, np.ndarray]:
+    """(p as a feedforward net, p as the RNN run for one step) for a one-word input, float64.
+
+    With h_0 = 0 the recurrent term W_hh h_0 vanishes: y = softmax(W_hy tanh(W_xh x_1 + b_h) + b_y),
+    where x_1 is the word's vector (its row of the learned embedding) and b_h = b_ih + b_hh."""
+    words = _words(word, "the word")
+    if len(words) != 1:
+        raise InputError("type one word for the one-to-one pattern")
+    ids = task.encode(words[0])  # (1,)
+    p = {k: v.detach().double().numpy() for k, v in model.layers[0].params(0).items()}
+    x1 = model.embed(ids[None])[0, 0].double().numpy()  # (E,) x_1
+    h1 = np.tanh(p["weight_ih"] @ x1 + p["bias_ih"] + p["bias_hh"])  # h_1 = tanh(W_xh x_1 + b_h)
+    z = model.head.weight.double().numpy() @ h1 + model.head.bias.double().numpy()  # z = W_hy h_1 + b_y
+    e = np.exp(z - z.max())
+    rnn = torch.softmax(model(ids[None])[0][0].double(), -1).numpy()  # the model itself, one step
+    return e / e.sum(), rnn  # y = softmax(z)
+
+
+REACH_OPTIONS = (
+    "Only y_1: the other outputs never saw x_1.",
+    "Every y_t, from y_1 to y_n: h_1 is carried into h_2, h_2 into h_3, and so on.",
+    "None of them: the weights did not change.",
+    "Only y_n: the RNN answers at the end.",
+)
+
+
+@torch.no_grad()
+def first_input_reach(model: SeqModel, xs: torch.Tensor) -> np.ndarray:
+    """(n,) ||y_t(x_1 = 0) - y_t|| for t = 1..n: how far each output moves when x_1 alone is zeroed."""
+    m = copy.deepcopy(model).double()
+    x = xs.double()[None]  # (1, n, D)
+    cut = x.clone()
+    cut[0, 0] = 0.0  # x_1 = 0, every other input kept
+    y, _ = m(x)
+    y_cut, _ = m(cut)
+    return (y_cut - y)[0].norm(dim=-1).numpy()
+
+
+def reach_answer(moved: np.ndarray, tol: float = 0.0) -> int:
+    """Which of REACH_OPTIONS the measured changes show (exactly 0 in float64 counts as not moved)."""
+    hit = moved > tol
+    if hit.all():
+        return 1
+    if not hit.any():
+        return 2
+    if hit[0] and not hit[1:].any():
+        return 0
+    return 3 if hit[-1] and not hit[:-1].any() else 1
