@@ -11,7 +11,9 @@ from rnnviz.seq2seq.captions import CaptionConfig, CaptionModel, CaptionTask
 from rnnviz.seq2seq.dates import LONGEST, SHORTEST, DateTask
 from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
 from rnnviz.seq2seq.focus import focus, position_sentence
+from rnnviz.seq2seq.mistakes import written_softmax
 from rnnviz.seq2seq.model import Seq2Seq, Seq2SeqConfig
+from rnnviz.seq2seq.predict import largest_weight_question
 from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
@@ -222,6 +224,8 @@ if trace is not None:
             "This model has no attention: every output step sees only $d_0 = e_T$. Choose dot or additive."
         )
     else:
+        q = largest_weight_question(trace.src, trace.out, trace.alpha)
+        check(P + "predict", q.question, q.options, q.answer, q.why, q.hints)
         show(charts.attention_heatmap(trace.alpha, trace.src, trace.out), "heatmap")
         st.caption(
             "Row s: the weights alpha_{t,s} of output step s over the input tokens t; each row sums to 1."
@@ -241,6 +245,20 @@ if trace is not None:
                 "above are this model's, and section 6 says, for each step, which kind of position it reads.",
                 label="Why spaces?",
             )
+        st.subheader("Course notes often write the softmax with the wrong index")
+        wrong = written_softmax(model, task, text, trace.score, trace.answer)
+        c1, c2 = st.columns(2)
+        c1.markdown("**As often written**: the denominator sums over $t'$ a term written with $t$")
+        c1.latex(
+            r"\alpha_{t,s} = \frac{\exp(\mathrm{score}_{t,s})}{\sum_{t'=1}^{T} \exp(\mathrm{score}_{t,s})}"
+        )
+        c2.markdown("**Correct**: the denominator sums the numerator's term over every input position")
+        c2.latex(
+            r"\alpha_{t,s} = \frac{\exp(\mathrm{score}_{t,s})}{\sum_{t'=1}^{T} \exp(\mathrm{score}_{t',s})}"
+        )
+        show(charts.attention_heatmap(wrong.written, trace.src, trace.out, "as often written"), "written", c1)
+        show(charts.attention_heatmap(wrong.correct, trace.src, trace.out, "correct softmax"), "correct", c2)
+        st.markdown(wrong.sentence())
         weights = [
             {"s": s, "y_s": y_s, "t": t, "x_t": x_t, "score_ts": float(trace.score[s - 1, t - 1]),
              "alpha_ts": float(trace.alpha[s - 1, t - 1])}

@@ -263,3 +263,63 @@ def test_the_step_sentence_names_what_the_encoder_had_read(trained):
         assert "It is the space after" in shown
     else:
         assert "It is letter" in shown and ("only" in shown or "still fit" in shown)
+
+
+# --- section 4 of the issue: the softmax written with the wrong index ----------------------------
+def titled(at, text: str) -> np.ndarray:
+    (fig,) = [f for f in figures(at) if title(f) == text]
+    return array(fig["data"][0]["z"])
+
+
+def test_written_softmax_panel_is_uniform_beside_the_real_weights(trained):
+    at = trained
+    model = at.session_state["l7_trainer"][1].model
+    task = DateTask(tokens="chars")
+    e, ref = by_hand(model, task, DEFAULT_TEXT, task.max_target_len)
+    T = len(DEFAULT_TEXT)
+    written, correct = titled(at, "as often written"), titled(at, "correct softmax")
+    np.testing.assert_allclose(written, 1 / T, rtol=1e-12)  # every weight 1/T, whatever the scores
+    np.testing.assert_allclose(correct, ref["alpha"], atol=2e-5)
+    np.testing.assert_allclose(correct, array(heatmap(at)["data"][0]["z"]), atol=1e-6)
+    assert np.abs(correct - written).max() > 0.1  # the trained weights are far from uniform
+    # what the model answers with c_s = mean_t e_t: the decoder by hand with the uniform context
+    dec = model.decoder
+    cell = [np64(getattr(dec.cell, k)) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    state, c, prev, answer = e[-1], e.mean(0), 1, []
+    for _ in range(task.max_target_len):
+        state = gru_step(np64(dec.embed.weight)[prev], state, *cell)
+        pre = np64(dec.W_c.weight) @ np.concatenate([state, c]) + np64(dec.W_c.bias)
+        prev = int((np64(dec.W_y.weight) @ np.tanh(pre) + np64(dec.W_y.bias)).argmax())
+        if prev == 2:
+            break
+        answer.append(task.tgt_vocab[prev])
+    shown = texts(at)
+    assert f"every weight is 1/T = 1/{T} = {1 / T:.3f}" in shown
+    tr = trace_date(model, task, DEFAULT_TEXT)
+    if "".join(answer) == tr.answer:
+        assert f"This model still answers `{tr.answer}`" in shown
+    else:
+        assert f"this model answers `{''.join(answer) or '(nothing)'}` instead of `{tr.answer}`" in shown
+
+
+# --- section 5: the predict-first question -------------------------------------------------------
+def test_predict_question_is_graded_against_the_heatmap(trained):
+    at = trained
+    weights = array(heatmap(at)["data"][0]["z"])
+    S = weights.shape[0]
+    s = 4 if S >= 4 else 1
+    best = int(weights[s - 1].argmax())
+    radio = at.radio(key="check_l7_predict")
+    assert f"$s={s}$" in radio.label
+    options = list(radio.options)
+    right = [i for i, o in enumerate(options) if o.startswith(f"$t={best + 1}$:")]
+    assert len(right) == 1 and len(options) == 4
+    wrong = next(i for i in range(4) if i != right[0])
+    at.radio(key="check_l7_predict").set_value(wrong).run()
+    assert any(
+        e.value.startswith("Not quite.") and f"{weights[s - 1, best]:.3f}" in e.value for e in at.error
+    )
+    at.radio(key="check_l7_predict").set_value(right[0]).run()
+    assert any(
+        m.value.startswith("Right.") and f"= {weights[s - 1, best]:.3f}" in m.value for m in at.success
+    )
