@@ -20,7 +20,9 @@ from rnnviz.embeddings import (
     plot_pairs,
     random_table,
 )
+from rnnviz.embeddings.onehot import closest_pairs, pairs_sentence
 from rnnviz.embeddings.projection import project_pairs
+from rnnviz.embeddings.similarity import NEAREST_RANKS, nearest_of_four
 from rnnviz.embeddings.transfer import SEEN_WORDS as TSEEN
 from rnnviz.embeddings.transfer import TITLES, VARIANTS, TransferConfig, TransferExperiment, nearest_seen
 from rnnviz.embeddings.transfer import UNSEEN_WORDS as TUNSEEN
@@ -127,16 +129,7 @@ else:
         "cos_dense",
         right,
     )
-    if pretrained:
-        explain(
-            "With GloVe rows, related words get high cosines (cat and dog, king and queen, car and truck). "
-            "The similarity was *learned*: nothing in the spelling says that cats resemble dogs."
-        )
-    else:
-        explain(
-            "A freshly initialised $E$ has random cosines: similar and unrelated words score alike. Training "
-            "(or pretraining, below) is what moves related words together. Switch to **pretrained GloVe**."
-        )
+    explain(pairs_sentence(closest_pairs(demo.words, demo.cos_dense), pretrained))
 
 # --- 2. GloVe and cosine similarity -----------------------------------------------------------
 st.header("2. Pretrained vectors and cosine similarity")
@@ -178,9 +171,25 @@ query = c1.text_input("Neighbours of", "frog", key=P + "word", bind="query-param
 k_nb = c2.slider("How many", 3, 20, 10, key=P + "k_nb", bind="query-params")
 try:
     nb = neighbours(wv, query, k=k_nb)
+    four, nearest = nearest_of_four(wv, query)
 except InputError as err:
     show_error(err)
 else:
+    check(
+        P + "predict",
+        f"Predict before you look at the chart: which of these four words is nearest to "
+        f"'{query.strip().lower()}' in GloVe (the largest cosine)?",
+        [w for w, _ in four],
+        nearest,
+        f"cos = {four[nearest][1]:.3f} for *{four[nearest][0]}*, its nearest word of all "
+        f"{len(wv):,}; the other three are its neighbours "
+        f"number {', '.join(str(r) for r in NEAREST_RANKS[1:])}.",
+        {
+            i: f"*{w}* has cos = {c:.3f}; one of the four has {four[nearest][1]:.3f}."
+            for i, (w, c) in enumerate(four)
+            if i != nearest
+        },
+    )
     show(
         charts.ranked_words_figure(
             [w for w, _ in nb], [s for _, s in nb], f"the {k_nb} words closest to '{query.strip().lower()}'"

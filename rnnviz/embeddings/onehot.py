@@ -105,3 +105,29 @@ def one_hot_demo(words: tuple[str, ...], table: np.ndarray, word: str) -> OneHot
         cos_onehot=cosine_matrix(eye),
         cos_dense=cosine_matrix(table),
     )
+
+
+def closest_pairs(words: tuple[str, ...], cos: np.ndarray) -> list[tuple[str, str, float]]:
+    """Each word's closest other word by cos(e_u, e_v), as pairs (each pair once), highest first."""
+    cos = np.asarray(cos, dtype=np.float64)
+    out = {}
+    for i in range(len(words)):
+        others = [j for j in range(len(words)) if j != i]
+        j = max(others, key=lambda j: cos[i, j])
+        out[tuple(sorted((i, j)))] = float(cos[i, j])
+    return sorted(((words[i], words[j], c) for (i, j), c in out.items()), key=lambda p: -p[2])
+
+
+def pairs_sentence(pairs: list[tuple[str, str, float]], pretrained: bool) -> str:
+    """What the page says about the dense cosine table, from its numbers."""
+    shown = ", ".join(f"*{u}* and *{v}* ({c:.2f})" for u, v, c in pairs)
+    if pretrained:
+        return (
+            f"With GloVe rows, each word's closest other word gives these pairs: {shown}. The similarity "
+            "was *learned*: nothing in the spelling says that cats resemble dogs."
+        )
+    return (
+        f"A freshly initialised $E$ has random cosines; here each word's closest other word gives: {shown}. "
+        "Nothing but chance put them there. Training (or pretraining, below) is what moves related words "
+        "together. Switch to **pretrained GloVe**."
+    )

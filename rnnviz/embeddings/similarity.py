@@ -116,3 +116,14 @@ def neighbours(wv: WordVectors, word: str, k: int = 10) -> list[tuple[str, float
     """The ``k`` nearest words to ``word`` by cosine similarity (the word itself left out)."""
     row = wv.index_of(word)
     return top_k(wv, wv.unit[row], k, exclude=(row,))
+
+
+NEAREST_RANKS = (1, 5, 20, 50)  # the neighbours offered by the predict-first question
+
+
+def nearest_of_four(wv: WordVectors, word: str) -> tuple[list[tuple[str, float]], int]:
+    """Four words at neighbour ranks 1, 5, 20 and 50 of ``word``, in alphabetical order, with
+    their cos(e_word, e_w); and the index of the nearest one (rank 1), for a predict question."""
+    ranked = neighbours(wv, word, k=max(NEAREST_RANKS))
+    picks = sorted((ranked[r - 1] for r in NEAREST_RANKS), key=lambda p: p[0])
+    return picks, picks.index(ranked[0])
