@@ -11,7 +11,7 @@ import torch
 
 from lessons import OWN_URL_STATE, available, by_section
 from ui.lesson import PRESENT_KEY
-from ui.links import boolean, drop_refused, whole_number
+from ui.links import LinkCheck, boolean, whole_number
 
 # One intra-op thread per process. Streamlit serves every browser session from threads of
 # one process, and the models here are tiny (hidden sizes of tens of units), so extra
@@ -59,17 +59,11 @@ def link_to_this_view() -> str:
 
 
 SEED_MAX = 2**31 - 1
-IGNORED_KEY = "link_ignored"  # (url_path of the page a link opened, what it ignored)
 # the sidebar's bound widgets and what each can take; checked before the widgets read the URL
-ignored = drop_refused({PRESENT_KEY: boolean, "seed": whole_number(0, SEED_MAX)})
-if ignored:  # said on the page the link opened until the student moves to another page
-    st.session_state[IGNORED_KEY] = current.url_path, "; ".join(f"{k}: {why}" for k, why in ignored.items())
-elif st.session_state.get(IGNORED_KEY, ("",))[0] != current.url_path:
-    st.session_state.pop(IGNORED_KEY, None)
+link = LinkCheck(current.url_path, {PRESENT_KEY: boolean, "seed": whole_number(0, SEED_MAX)})
 
 with st.sidebar:
-    if IGNORED_KEY in st.session_state:
-        st.warning(f"Ignored from the link: {st.session_state[IGNORED_KEY][1]}.", icon=":material/link_off:")
+    link_notice = st.empty()  # what a link asked that this page did not take: known once it has run
     st.toggle(
         "Presenter mode",
         key=PRESENT_KEY,
@@ -107,4 +101,8 @@ if st.session_state.get(PRESENT_KEY):
 try:
     current.run()
 finally:
+    if current.url_path not in OWN_URL_STATE:  # the Playground checks its own link (playground.url)
+        link.after_run()
+    if message := link.message():
+        link_notice.warning(message, icon=":material/link_off:")
     link_slot.code(link_to_this_view(), language=None, wrap_lines=True)

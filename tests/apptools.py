@@ -35,6 +35,7 @@ def opened_twice(open_url, page: str, link: dict, view_of):
     first, second = open_url(page, link), open_url(page, link)
     for at in (first, second):
         assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+        assert not at.sidebar.warning, [w.value for w in at.sidebar.warning]  # every setting was taken
     assert view_of(first) == view_of(second)
     return first
 

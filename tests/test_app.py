@@ -118,6 +118,18 @@ def test_bad_sidebar_values_in_a_link_fall_back_to_defaults_and_say_so(bad):
     assert error_texts(at) == [] and not at.sidebar.warning
 
 
+@pytest.mark.parametrize("bad, shows", [("-5", "6"), ("1e9", "6"), ("lots", "6")])
+def test_a_lesson_setting_the_page_cannot_take_is_named(open_url, bad, shows):
+    at = open_url("02_elman_rnn.py", {"l2_H": bad, "l2_scale": "2"})
+    assert error_texts(at) == []
+    assert at.session_state["l2_H"] == int(shows) and at.slider(key="l2_scale").value == 2.0
+    (warning,) = at.sidebar.warning
+    assert (
+        warning.value
+        == f"Ignored from the link: l2_H: {bad!r} is not a value this setting takes (it shows '{shows}')."
+    )
+
+
 def test_good_sidebar_values_are_not_reported_as_ignored(open_url):
     at = open_url("01_why_recurrence.py", {"seed": "7", "present": "true"})
     assert error_texts(at) == [] and not at.sidebar.warning

@@ -7,6 +7,7 @@ router checks the parameters it binds against a rule each, removes the ones that
 says which were ignored.
 """
 
+import math
 import re
 from collections.abc import Callable, Mapping
 
@@ -56,3 +57,73 @@ def drop_refused(rules: Mapping[str, Callable[[str], bool]]) -> dict[str, str]:
             for name in bad:
                 qp._initial_query_params.pop(name, None)
     return bad
+
+
+def _same(given: list[str], value) -> bool:
+    """Whether a widget's ``value`` is what the URL's ``given`` strings asked for."""
+    if isinstance(value, list | tuple):
+        return len(given) == len(value) and all(_same([g], v) for g, v in zip(given, value, strict=True))
+    if len(given) != 1:
+        return False
+    if isinstance(value, bool):
+        return given[0].lower() == str(value).lower()
+    if isinstance(value, int | float):
+        try:
+            return math.isclose(float(given[0]), float(value), rel_tol=1e-9, abs_tol=1e-12)
+        except ValueError:
+            return False
+    return given[0] == str(value)
+
+
+def _shown(values) -> str:
+    text = ", ".join(map(str, values)) if isinstance(values, list | tuple) else str(values)
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
+class LinkCheck:
+    """What a link asked of the page it opened, and what that page did not take, said in words.
+
+    Made before any widget reads the URL: it drops the parameters that break ``rules`` (values a
+    widget would choke on). After the page has run, :meth:`after_run` compares every other
+    parameter with the widget of the same key: a value Streamlit dropped or clamped (``?l2_H=-5``)
+    is named too (a choice dropped from the URL is not: Streamlit drops a default the same way, and
+    the link may name it by its label). Only a page's first run in a session is checked, the run a
+    link opens; later runs change settings on purpose (a Restore button puts one back to its default).
+    """
+
+    KEY = "link_ignored"  # session state: (url_path of the page a link opened, what it ignored)
+    SEEN = "link_checked"  # session state: url_paths whose first run has been checked
+
+    def __init__(self, page: str, rules: Mapping[str, Callable[[str], bool]]) -> None:
+        self.page = page
+        seen = st.session_state.setdefault(self.SEEN, set())
+        self.first = page not in seen
+        seen.add(page)
+        self.ignored = drop_refused(rules)
+        self.asked = {k: st.query_params.get_all(k) for k in st.query_params} if self.first else {}
+
+    def after_run(self) -> None:
+        for key, given in self.asked.items():
+            if st.query_params.get_all(key) == given or key not in st.session_state:
+                continue  # kept as given, or no widget of that key on this page
+            value = st.session_state[key]
+            if isinstance(value, str) and key not in st.query_params:
+                # a choice widget drops its default from the URL, and the URL may name an option by
+                # its label ("dot-product attention" for "dot"): dropped is then no sign of refusal
+                continue
+            if not _same(given, value):
+                self.ignored[key] = (
+                    f"{_shown(given)} is not a value this setting takes (it shows {_shown(value)})"
+                )
+        if self.ignored:
+            st.session_state[self.KEY] = (
+                self.page,
+                "; ".join(f"{k}: {why}" for k, why in self.ignored.items()),
+            )
+        elif st.session_state.get(self.KEY, ("",))[0] != self.page:
+            st.session_state.pop(self.KEY, None)
+
+    def message(self) -> str | None:
+        """The sentence to show on this page, if a link's settings were ignored here."""
+        said = st.session_state.get(self.KEY)
+        return f"Ignored from the link: {said[1]}." if said and said[0] == self.page else None
