@@ -11,6 +11,7 @@ import streamlit as st
 from rnnviz.charts import gradients as charts
 from rnnviz.lessons.exploding import ExplodingPreset, clip_check, clip_question, exploding_run
 from rnnviz.lessons.gate_paths import gate_path, path_story
+from rnnviz.lessons.gradient_mistakes import derivative_max, ordered_story, ordered_vs_commuted, relu_d_norms
 from rnnviz.lessons.gradients import (
     PATTERNS,
     GradientRecorder,
@@ -60,15 +61,16 @@ def with_slot(fn, *args):
 header(
     "Vanishing and exploding gradients",
     [
-        "why the gradient through time is a product of one factor per step, so it shrinks or grows "
-        "geometrically: first for one number, then for a real RNN, with a bound you can check;",
+        "why the gradient through time is a product of one factor per step, so it can shrink or grow "
+        "fast: first for one number, then for a real RNN, with a bound you can check;",
         "how the spectral radius of W_hh tilts the gradient from vanishing to exploding;",
         "what an exploding gradient does to training, and how clipping by norm stops it;",
         "whether RNN, LSTM and GRU can learn to remember across 5 to 200 words, measured live.",
     ],
     "Training an RNN means backpropagating through time: the loss at the last step sends its gradient "
     "back through every earlier state. Each step multiplies the gradient by that step's Jacobian, so "
-    "after many steps it is a long product. A product of numbers below 1 vanishes; above 1 it explodes. "
+    "after many steps it is a long product. A product of factors that stay below some q < 1 vanishes; "
+    "above some q > 1 it explodes. "
     "Everything on this page is computed live from real models; nothing is a drawing.",
 )
 
@@ -538,11 +540,62 @@ if bench:
 else:
     st.info("The offline table is missing: run `python -m rnnviz.bench memory_lag` to create it.")
 
+# --- 6. what course notes often write -------------------------------------------------------------
+st.header("6. What course notes often write, checked on these models")
+explain(
+    "Three shortcuts that appear in course notes, each beside its correction, both computed on this "
+    "page's models."
+)
+with st.container(border=True):
+    st.markdown("**The gradient through time with the factors gathered.**")
+    left, right = st.columns(2)
+    left.markdown("As often written:")
+    left.latex(r"\frac{\partial h_T}{\partial h_t} = \Big(\prod_{s=t+1}^{T} D_s\Big)\, W_{hh}^{\,T-t}")
+    right.markdown("Correct (matrices do not commute, so the order stays):")
+    right.latex(r"\frac{\partial h_T}{\partial h_t} = D_T W_{hh}\, D_{T-1} W_{hh} \cdots D_{t+1} W_{hh}")
+    with friendly_errors():
+        here = ordered_vs_commuted(model, x_probe, y_probe, t=1)
+        other = (
+            ordered_vs_commuted(drawn_copy(trainer.model, rho, 1.0), x_probe, y_probe, t=1)
+            if rescale and input_scale < 1
+            else None
+        )
+        st.markdown(ordered_story(here, other, 1.0))
+with st.container(border=True):
+    st.markdown("**How small the activation's derivative is.**")
+    sig, tanh_max = derivative_max("sigmoid"), derivative_max("tanh")
+    left, right = st.columns(2)
+    left.markdown("As often written: *the sigmoid's derivative is less than one.*")
+    right.markdown(
+        f"Correct: $\\sigma'(z) = \\sigma(z)(1 - \\sigma(z)) \\le \\tfrac14$. By autograd on 1,201 points "
+        f"from -6 to 6, the largest $\\sigma'$ is {sig.largest:.4f} (at $z = "
+        f"{round(sig.at, 6) + 0.0:g}$) and the largest "
+        f"$\\tanh'$ is {tanh_max.largest:.4f}. A sigmoid RNN with this $W_{{hh}}$ would have every step "
+        f"factor "
+        f"at most $\\|W_{{hh}}\\| / 4 = {sf.w_norm / 4:.3f}$, where tanh allows {sf.w_norm:.3f}."
+    )
+with st.container(border=True):
+    st.markdown("**What the ReLU's derivative does.**")
+    relu_model = preset.model()
+    relu = relu_d_norms(relu_model, preset.task().example(0).x[0])
+    ones = int(np.sum(relu.d_norm == 1.0))
+    left, right = st.columns(2)
+    left.markdown("As often written: *$\\|D_s\\| < 1$ for ReLU, so it shrinks the gradient too.*")
+    right.markdown(
+        f"Correct: $\\mathrm{{relu}}'(z)$ is 0 or 1, so $\\|D_s\\| \\le 1$ and $\\|D_s\\| = 1$ as soon "
+        f"as one "
+        f"unit is active. On section 4's ReLU RNN at its initial weights, by autograd: $\\|D_s\\| = 1$ at "
+        f"{ones} of {len(relu.d_norm)} steps ({int(relu.active.min())} to {int(relu.active.max())} of "
+        f"{relu.hidden} units active). The ReLU never shrinks the largest stretch; $W_{{hh}}$ alone "
+        f"decides it."
+    )
+
 try_this(
     "Section 1: set $x = 0$ and $w_h = 1.5$. The state stays 0 and the product is exactly $1.5^t$. Now "
     "give it an input of 0.5: the state saturates, $1 - s_t^2$ drops, and the explosion stops.",
     "Section 2: slide the spectral radius from 0.5 to 1.5 and read the *factor per step back*. Where does "
-    "the measured curve stop falling? Is the bound still far above it?",
+    "the measured curve stop falling? Then, at ρ = 1.5, raise the input scale to 1: the units saturate, "
+    "$D_t$ shrinks, and the explosion fades.",
     "Section 3: train for a few clicks. Do the left columns of the heatmap get brighter as the model "
     "learns to carry the first word? Then set the lag to 60, reset, and train again.",
     "Section 5: measure at lag 20 and lag 200 with both recipes. Which cell needs the curriculum most?",

@@ -151,9 +151,11 @@ def factor_story(sf: StepFactors) -> str:
         f"{act_lo:.2f} and {act_hi:.2f} ({acting_above} of {n} above 1), and their product is the measured "
         "curve exactly.",
     ]
+    closest = float(np.max(sf.acting[1:] / np.clip(sf.worst[1:], 1e-300, None)))
     why = (
         "The spectral norm is the stretch along the one direction $D_t W_{hh}$ stretches most, and $g_t$ "
-        "does not point that way"
+        + ("does not point that way" if closest < 0.999 else "rarely points that way")
+        + f" (at best $a_t$ reaches {closest:.0%} of the worst case)"
     )
     if sf.departure > 1e-6:
         why += (
@@ -172,11 +174,24 @@ def factor_story(sf: StepFactors) -> str:
             else "."
         )
     )
+    if sf.rate < 0.99 * sf.long_run:
+        why += (
+            f" Over the {n} steps shown the factor per step back, {sf.rate:.3f}, is below that: $g_T$ "
+            f"is a mix "
+            "of many directions, most of which $W_{hh}^\\top$ scales by less than $\\rho$, and $D_t \\le 1$ "
+            "shrinks it further."
+        )
+    elif sf.rate > 1.01 * sf.long_run:
+        why += (
+            f" Over the {n} steps shown the factor per step back, {sf.rate:.3f}, is above that: a "
+            f"matrix that "
+            "is not normal can stretch a mix of directions more than $\\rho$ for a while."
+        )
     parts.append(why)
     if sf.d_mean < 0.9:
         parts.append(
             f"The tanh units are partly saturated here (mean $1 - h_t^2$ = {sf.d_mean:.2f}), so $D_t$ "
             f"shrinks "
-            "the gradient too: lower the input scale to keep them near 0."
+            "the gradient too; a smaller input scale keeps them nearer 0."
         )
     return " ".join(parts)
