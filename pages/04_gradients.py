@@ -160,7 +160,7 @@ explain(
     "what repeated multiplication by the same matrix grows like in the long run ($\\rho^n$). The controls "
     "below draw a copy of the model with $W_{hh}$ rescaled to the $\\rho$ you choose and the input drive "
     "$W_{xh} x_t + b_h$ multiplied by an *input scale*: small inputs keep the tanh units away from "
-    "saturation ($D_t \\approx I$), big ones saturate them and shrink every factor, as in section 1. "
+    "saturation ($D_t \\approx I$), big ones saturate them and shrink the factors, as in section 1. "
     "The model keeps its own weights."
 )
 c1, c2, c3 = st.columns(3)

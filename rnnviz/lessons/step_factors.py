@@ -139,6 +139,10 @@ def factor_story(sf: StepFactors) -> str:
     T = len(sf.acting)
     worst_lo, worst_hi = float(sf.worst[1:].min()), float(sf.worst[1:].max())
     act_lo, act_hi = float(sf.acting[1:].min()), float(sf.acting[1:].max())
+
+    def span(lo: float, hi: float) -> str:
+        return f"are all {lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"lie between {lo:.2f} and {hi:.2f}"
+
     above = int(np.sum(sf.worst[1:] > 1))
     acting_above = int(np.sum(sf.acting[1:] > 1))
     n = T - 1
@@ -146,9 +150,9 @@ def factor_story(sf: StepFactors) -> str:
     parts = [
         f"From $h_T$ back to $h_1$ the gradient {trend}: $\\|dL/dh_1\\| / \\|dL/dh_T\\| = {_fmt(sf.ratio)}$, "
         f"a factor of {sf.rate:.3f} per step back. The worst-case factors $\\|D_t W_{{hh}}\\|$ of steps 2 to "
-        f"{T} lie between {worst_lo:.2f} and {worst_hi:.2f} ({above} of {n} above 1); the factors that "
-        f"actually act on the gradient, $a_t = \\|(D_t W_{{hh}})^\\top g_t\\| / \\|g_t\\|$, lie between "
-        f"{act_lo:.2f} and {act_hi:.2f} ({acting_above} of {n} above 1), and their product is the measured "
+        f"{T} {span(worst_lo, worst_hi)} ({above} of {n} above 1); the factors that "
+        f"actually act on the gradient, $a_t = \\|(D_t W_{{hh}})^\\top g_t\\| / \\|g_t\\|$, "
+        f"{span(act_lo, act_hi)} ({acting_above} of {n} above 1), and their product is the measured "
         "curve exactly.",
     ]
     closest = float(np.max(sf.acting[1:] / np.clip(sf.worst[1:], 1e-300, None)))
