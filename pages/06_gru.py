@@ -10,7 +10,7 @@ import torch
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import training_curves
 from rnnviz.errors import InputError
-from rnnviz.lessons import depth, gating, worked
+from rnnviz.lessons import depth, gating, gru_story, worked
 from rnnviz.model import ModelConfig, SeqModel, param_count
 from rnnviz.tasks import FirstWord
 from rnnviz.trace import trace
@@ -91,8 +91,10 @@ st.info(f"**The live model is: {VARIANTS[cell]}.** Its candidate is")
 st.latex(CANDIDATE[cell])
 training_panel("l6", RACE_STEPS, RACE_SECONDS)
 if trainer.step == 0:
+    start_gates = gating.batch_gates(model, task.batch(64, task.generator(7)).x)
     st.caption(
-        "The model is untrained: its gates sit near 0.5. Every number below is real; train to change them."
+        f"The model is untrained: its weights are random. {gru_story.start_sentence(start_gates)} Every "
+        "number below is real; train to change them."
     )
 
 example = task.decode(task.example(0).x[0])
@@ -125,9 +127,9 @@ m3.metric("Right answer", task.labels[y] if y is not None else "- (the first wor
 # --- gates step by step ------------------------------------------------------------------------
 st.header("Reset and update gates, step by step")
 explain(
-    "torch writes the GRU with an update gate $z_t$ that is the share of the **old** state kept. The course "
-    "(after Andrew Ng) writes $\\Gamma_u$ for the share of the **new** candidate taken. They are the same "
-    "gate read from the other side: $\\Gamma_u = 1 - z_t$, and the course's $\\tilde c_t, c_t$ are torch's "
+    "torch writes the GRU with an update gate $z_t$ that is the share of the **old** state kept. Course "
+    "notes often write $\\Gamma_u$ for the share of the **new** candidate taken. They are the same "
+    "gate read from the other side: $\\Gamma_u = 1 - z_t$, and the notes' $\\tilde c_t, c_t$ are torch's "
     "$n_t, h_t$ (a GRU has no separate cell)."
 )
 st.latex(
@@ -164,7 +166,9 @@ left, s1, s2 = st.columns([3, 1, 1])
 with left:
     explain(WHAT[stage])
 s1.metric("z_t (torch)", f"{step.values['z']:.4f}", help="share of h_{t-1} kept")
-s2.metric("Γ_u = 1 - z_t (course)", f"{step.values['gamma_u']:.4f}", help="share of the candidate taken")
+s2.metric(
+    "Γ_u = 1 - z_t (course notes)", f"{step.values['gamma_u']:.4f}", help="share of the candidate taken"
+)
 st.dataframe(charts.worked_table(step.rows, stage), hide_index=True, width="stretch")
 with st.expander("All steps at this (t, unit) in one table"):
     st.dataframe(charts.worked_table(step.rows), hide_index=True, width="stretch")
@@ -195,9 +199,9 @@ csv_button(
     pd.DataFrame(gate_rows), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)"
 )
 
-# --- the slides' update ------------------------------------------------------------------------
-st.header("A mistake in the slides: the GRU update")
-explain("The course slides print the GRU update as")
+# --- the miswritten update - ------------------------------------------------------------------------
+st.header("A common mistake: the GRU update")
+explain("Course notes often write the GRU update as")
 st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 + \Gamma_u) + c_{t-1} \qquad \text{(wrong)}")
 explain(
     "Two typos: a **+** where a **−** belongs, and a **+** where a **×** belongs. It is not a mix of the old "
@@ -208,23 +212,27 @@ v = step.values
 wrong = v["gamma_u"] * v["n"] + (1 + v["gamma_u"]) + v["h_prev"]
 right_value = v["gamma_u"] * v["n"] + (1 - v["gamma_u"]) * v["h_prev"]
 w1, w2, w3 = st.columns(3)
-w1.metric("slides' formula", f"{wrong:.4f}", help="Γ_u c̃_t + (1 + Γ_u) + c_{t-1} with this step's numbers")
+w1.metric("as often written", f"{wrong:.4f}", help="Γ_u c̃_t + (1 + Γ_u) + c_{t-1} with this step's numbers")
 w2.metric(
     "correct formula", f"{right_value:.4f}", help="Γ_u c̃_t + (1 - Γ_u) c_{t-1} with this step's numbers"
 )
 w3.metric("torch's h_t", f"{v['h']:.4f}", help="h_t of the live model at this step and unit (rnnviz.trace)")
 st.caption(
     f"With the numbers of unit {unit} at step {t}: Γ_u = {v['gamma_u']:.4f}, c̃_t = n_t = {v['n']:.4f}, "
-    f"c_(t-1) = h_(t-1) = {v['h_prev']:.4f}. The correct formula reproduces torch; the slides' one "
+    f"c_(t-1) = h_(t-1) = {v['h_prev']:.4f}. The correct formula reproduces torch; the miswritten one "
     + ("leaves the range (-1, 1) that a GRU state can never leave." if abs(wrong) >= 1 else "does not.")
 )
 
 # --- three forms -------------------------------------------------------------------------------
 st.header("Three forms of the candidate")
+minimal_params, torch_params = (
+    sum(term.count for term in gating.param_terms(ModelConfig.for_task(task, cell=c, hidden_size=hidden)))
+    for c in ("gru_minimal", "gru")
+)
 for kind, note in (
     ("gru", "torch's `nn.GRU` (and cuDNN): $r_t$ multiplies the recurrent term *after* $W_{hn}$."),
     ("gru_paper", "Cho et al. (2014): $r_t$ multiplies $h_{t-1}$ *before* $W_{hn}$."),
-    ("gru_minimal", "No reset gate at all: fewer weights, and on many tasks about as good."),
+    ("gru_minimal", f"No reset gate at all: {minimal_params:,} parameters here against {torch_params:,}."),
 ):
     live = " **← the live model**" if kind == cell else ""
     explain(f"**{VARIANTS[kind]}**{live}: {note}", label=VARIANTS[kind])
@@ -236,17 +244,23 @@ if cell != "gru_minimal":
     st.markdown(
         f"**Same weights, other form.** Read with the {VARIANTS[other]} candidate, the live model's weights "
         f"give states up to **{gap:.4f}** away from its own, and p({task.labels[guess]}) = "
-        f"{twin.probs[guess]:.3f} instead of {tr.probs[guess]:.3f}. The two forms are different functions, "
-        "so weights trained in one do not transfer exactly to the other."
+        f"{twin.probs[guess]:.3f} instead of {tr.probs[guess]:.3f}. "
+        + (
+            "The two forms are different functions, so weights trained in one do not transfer exactly to the "
+            "other."
+            if gap > 1e-6
+            else "On this sentence the two forms agree to 6 decimals."
+        )
     )
 
 # --- LSTM vs GRU -------------------------------------------------------------------------------
 st.header("LSTM vs GRU, side by side")
 st.markdown(
     "| | LSTM (torch) | GRU (torch) |\n|---|---|---|\n"
-    "| gates | $i_t, f_t, o_t = \\sigma(W x_t + U h_{t-1} + b)$ | "
-    "$r_t, z_t = \\sigma(W x_t + U h_{t-1} + b)$ |\n"
-    "| candidate | $g_t = \\tanh(W_{ig} x_t + W_{hg} h_{t-1} + b_g)$ | "
+    "| gates ($\\ast$ is the gate's letter) | $i_t, f_t, o_t = \\sigma(W_{i\\ast} x_t + W_{h\\ast} h_{t-1} + "
+    "b_{i\\ast} + b_{h\\ast})$ | $r_t, z_t = \\sigma(W_{i\\ast} x_t + W_{h\\ast} h_{t-1} + b_{i\\ast} + "
+    "b_{h\\ast})$ |\n"
+    "| candidate | $g_t = \\tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})$ | "
     "$n_t = \\tanh(W_{in} x_t + b_{in} + r_t \\odot (W_{hn} h_{t-1} + b_{hn}))$ |\n"
     "| memory update | $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$ | "
     "$h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$ |\n"
@@ -317,17 +331,14 @@ for name, racer in racers.items():
             "model": name,
             "parameters": param_count(racer.model),
             "training steps": racer.step,
-            "ms per step": round(ms[name], 2) if ms else None,
+            "ms per step": gru_story.ms_cell(ms, name),
             "held-out accuracy": round(val, 3),
         }
     )
 st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
 if ms:
-    st.markdown(
-        f"Measured just now on this server: a GRU step takes **{ms['GRU'] / ms['LSTM']:.2f}×** the time of "
-        "an LSTM step at this size (median of three interleaved rounds; the machine is shared, so expect "
-        "noise)."
-    )
+    counts = {name: param_count(racer.model) for name, racer in racers.items()}
+    st.markdown(gru_story.speed_sentence(ms, counts, hidden, train_config().batch_size))
 if any(r.history for r in racers.values()):
     runs = {
         name: {"step": [row.step for row in r.history], "acc": [row.metrics["acc"] for row in r.history]}
@@ -420,13 +431,7 @@ with right:
         show(training_curves(runs, "loss", title="Training loss", colors=charts.KIND_COLORS), "deep_curves")
     else:
         ratio = {kind: n[0] / n[-1] for kind, n in norms.items()}
-        st.markdown(
-            "**Before any training**, the gradient reaching layer 1 compared with the one reaching layer "
-            f"{n_layers}: plain {ratio['plain']:.1e}, residual {ratio['residual']:.1e}, highway "
-            f"{ratio['highway']:.1e}. In the plain stack each layer multiplies the gradient by $W_l^\\top$ "
-            "and a tanh slope below 1, so it vanishes on the way down, exactly as it does back through time "
-            "in an Elman RNN. Press **Train all three**."
-        )
+        st.markdown(gru_story.depth_sentence(ratio, n_layers))
 acc = {kind: gating.held_out_accuracy(tr.model, rings, seed=seed()) for kind, tr in deep_trainers.items()}
 st.dataframe(
     pd.DataFrame({"training steps": steps_now, "held-out accuracy": acc, "parameters": {
@@ -461,7 +466,7 @@ try_this(
 check(
     "06_gru.py",
     "At some step and unit the live GRU shows $z_t = 0.9$. How much of the candidate $n_t$ goes into $h_t$, "
-    "and what is the course's $\\Gamma_u$ there?",
+    "and what is the notes' $\\Gamma_u$ there?",
     [
         "10% of $n_t$, and $\\Gamma_u = 0.1$",
         "90% of $n_t$, and $\\Gamma_u = 0.9$",
@@ -470,11 +475,13 @@ check(
     ],
     0,
     "torch's $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$ keeps 90% of the old state and takes 10% of "
-    "the candidate; the course's $\\Gamma_u = 1 - z_t = 0.1$ is that share of the candidate.",
+    "the candidate; the notes' $\\Gamma_u = 1 - z_t = 0.1$ is that share of the candidate.",
     {
         1: "$z_t$ is the share of the **old** state $h_{t-1}$ kept, not of the candidate.",
-        2: "10% is right, but $\\Gamma_u = 1 - z_t$ *is* the candidate's share, read from the course's side.",
+        2: "10% is right, but $\\Gamma_u = 1 - z_t$ *is* the candidate's share, read from the notes' side.",
         3: "$\\Gamma_u = 0.1$ is right, and $h_t = (1 - z_t) \\odot n_t + \\dots$ gives the candidate "
         "the same share.",
     },
 )
+weights = gru_story.weights_question(task, hidden)
+check("06_gru.py:weights", weights.question, weights.options, weights.answer, weights.why, weights.hints)

@@ -190,7 +190,7 @@ def worked_step(
             WorkedRow(
                 "update",
                 "Γ_u",
-                "1 - z_t (the course's update gate)",
+                "1 - z_t (course notes' update gate)",
                 f"1 - {_n(v['z'])} = {_r(v['gamma_u'])}",
                 v["gamma_u"],
             )
