@@ -157,7 +157,7 @@ else:
     ex = untrained_examples(seed())
     b1, b2 = st.columns([1, 3])
     b1.button(
-        "Train these examples (5-15 s)",
+        "Train these examples (a few hundred steps each)",
         key=P + "train",
         type="primary",
         on_click=lambda: st.session_state.update({P + "trained": True}),

@@ -41,6 +41,7 @@ from rnnviz.lessons.elman import (
     sequence_ids,
     step_terms,
 )
+from rnnviz.lessons.elman_tables import outputs_frame, states_frame
 from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
@@ -190,9 +191,13 @@ st.markdown(
 )
 training_panel(P + "model", STEPS_PER_CLICK, SECONDS_PER_CLICK)
 if trainer.step == 0:
+    x0, y0 = sequence_ids(cfg, task)
+    p0 = trace(trainer.model, x0, y0, jacobians=False).probs
     st.info(
-        "The model is **untrained**: its weights are random, so its predictions are close to uniform. Every "
-        "number below is still real. Train it and watch the same views change.",
+        "The model is **untrained**: its weights are random, so its predictions are spread out: at every "
+        f"step each character gets a probability from {p0.min():.3f} to {p0.max():.3f}, where uniform "
+        f"would be 1/V = {1 / len(task.vocab):.3f}. Every number below is still real. Train it and watch "
+        "the same views change.",
         icon=":material/info:",
     )
 
@@ -310,15 +315,19 @@ value = e5.number_input(
     help=f"Trained value: {trained:.4f}",
 )
 st.button("Restore the trained weights", key=P + "restore", on_click=restore)
+changed = abs(value - round(trained, 4)) > 1e-9  # the box shows 4 decimals of the trained value
 try:
-    edit = WeightEdit(scale=scale, layer=k_edit, direction=d_edit, row=int(i), col=int(j), value=value)
+    # an unchanged box keeps the trained weight itself, not its 4-decimal rounding
+    edit = WeightEdit(
+        scale=scale, layer=k_edit, direction=d_edit, row=int(i), col=int(j), value=value if changed else None
+    )
     view_model = edited(trainer.model, edit)
     x, y = sequence_ids(cfg, task)
     tr = trace(view_model, x, y, jacobians=False)
 except InputError as err:
     st.error(f"{err}\n\nPress 'Restore the trained weights' to start again.", icon=":material/error:")
     st.stop()
-if scale != 1.0 or abs(value - round(trained, 4)) > 1e-9:
+if scale != 1.0 or changed:
     st.caption(f"Showing the edited copy: W_hh[{i}, {j}] = {value:.4f}, then every W_hh times {scale:g}.")
 
 # --- step through ------------------------------------------------------------------------------
@@ -345,33 +354,6 @@ st.button(
     on_click=toggle_play,
     help=f"Move the time step forward by one every {PLAY_SECONDS:g} s until the end of the sequence.",
 )
-
-
-def states_table() -> pd.DataFrame:
-    """h_t of every layer and direction, one row per (layer, direction, step t from 1): the heatmaps."""
-    rows = []
-    for lt in tr.layers:
-        labels = pyramid_tokens(sequence, cfg.layers)[lt.layer] if arch == "pyramid" else list(sequence)
-        for step, h in enumerate(lt.h, 1):
-            row = {"layer": lt.layer + 1, "direction": ("forward", "backward")[lt.direction], "t": step}
-            rows.append({**row, "x_t": labels[step - 1], **{f"h_t[{u}]": v for u, v in enumerate(h)}})
-    return pd.DataFrame(rows)
-
-
-def outputs_table() -> pd.DataFrame:
-    """y_t, the predicted distribution over the next character, one row per step (one row for the pyramid)."""
-    probs = tr.probs.reshape(-1, len(task.vocab))
-    steps = [len(sequence) - 1] if tr.head == "many_to_one" else range(len(sequence))  # 0-based rows
-    targets = [int(y)] if tr.head == "many_to_one" else [int(v) for v in y]
-    return pd.DataFrame(
-        {
-            "t": [i + 1 for i in steps],
-            "x_t": [sequence[i] for i in steps],
-            "next character": [task.vocab[c] for c in targets],
-            "p(next character)": [p[c] for p, c in zip(probs, targets, strict=True)],
-            **{f"y_t[{c!r}]": probs[:, n] for n, c in enumerate(task.vocab)},
-        }
-    )
 
 
 def hidden_states(t: int, lengths: list[int]) -> None:
@@ -418,9 +400,14 @@ def step_views() -> None:
     hidden_states(t, lengths)
     d1, d2, _ = st.columns([1, 1, 2])
     with d1:
-        csv_button(states_table(), "rnnviz-l2-hidden-states", P + "csv_h", "Hidden states h_t (CSV)")
+        csv_button(states_frame(tr, cfg), "rnnviz-l2-hidden-states", P + "csv_h", "Hidden states h_t (CSV)")
     with d2:
-        csv_button(outputs_table(), "rnnviz-l2-predictions", P + "csv_y", "Predictions y_t (CSV)")
+        csv_button(
+            outputs_frame(tr, cfg, task.vocab, y),
+            "rnnviz-l2-predictions",
+            P + "csv_y",
+            "Predictions y_t (CSV)",
+        )
 
     st.subheader(f"The step t = {t} in numbers")
     c1, c2 = st.columns(2)
