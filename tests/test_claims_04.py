@@ -160,11 +160,10 @@ def test_factor_story_states_its_numbers(setup, rho, scale):
     sf = step_factors(drawn_copy(model, rho, scale), x, y)
     text = factor_story(sf)
     worst, acting = sf.worst[1:], sf.acting[1:]
-    assert (
-        f"between {worst.min():.2f} and {worst.max():.2f} ({np.sum(worst > 1)} of {len(worst)} above 1)"
-        in text
-    )
-    assert f"between {acting.min():.2f} and {acting.max():.2f} ({np.sum(acting > 1)} of {len(acting)}" in text
+    for f in (worst, acting):
+        lo, hi = f"{f.min():.2f}", f"{f.max():.2f}"
+        shown = f"are all {lo}" if lo == hi else f"lie between {lo} and {hi}"
+        assert f"{shown} ({np.sum(f > 1)} of {len(f)} above 1)" in text
     assert ("shrinks" if sf.ratio < 1 else "grows") in text.split(":")[0]
     # W_hh is not normal, ||W_hh|| > rho, and the long-run rate of W_hh^T alone is rho
     w = model.layers[0].params(0)["weight_hh"].detach().double().numpy() * (rho / sf.radius)

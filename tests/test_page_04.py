@@ -59,7 +59,7 @@ def test_scalar_controls_and_bad_typed_input(page):
     at.selectbox(key="l4_pattern").set_value("typed").run()
     at.text_input(key="l4_typed").set_value("1, two").run()
     assert not at.exception
-    assert len(at.error) == 1 and "'two' is not a number" in at.error[0].value
+    assert len(at.error) == 1 and "'two' is not a number" in at.error[0].value.replace("\\", "")
     assert len(at.get("plotly_chart")) >= 4  # the rest of the page still draws
     at.text_input(key="l4_typed").set_value("1, 0.5").run()
     assert not at.error
