@@ -91,8 +91,15 @@ cell = c1.selectbox(
     key=P + "cell",
     bind="query-params",
 )
+suggested = lm_fit.settings_for_text(len(text)) if source == lm.OWN else D  # defaults by the text's size
+follow(P + "hidden", (source, suggested.hidden_size), suggested.hidden_size)  # a new size class: its H
 hidden = c2.select_slider(
-    "Hidden units H", [16, 32, 64, 96, 128, 192, 256], D.hidden_size, key=P + "hidden", bind="query-params"
+    "Hidden units H",
+    [16, 32, 64, 96, 128, 192, 256],
+    suggested.hidden_size,
+    key=P + "hidden",
+    bind="query-params",
+    help=lm_fit.SIZE_HELP,
 )
 layers = c3.slider("Layers", 1, 3, D.num_layers, key=P + "layers", bind="query-params")
 lr = c4.select_slider(
@@ -181,14 +188,25 @@ explain(
     "Unrolled, what step $s$ sends back to $h_t$ is $(\\partial h_s / \\partial h_t)^\\top \\, "
     "\\partial L_s / "
     "\\partial h_s$ with $\\partial h_s / \\partial h_t = J_s J_{s-1} \\cdots J_{t+1}$, $J_k = "
-    "\\partial h_k / "
-    "\\partial h_{k-1}$: the latest step's Jacobian stands on the **left** (transposed, it is applied last). "
-    "The $J_k$ are matrices that do not commute, so the order matters."
-    + (" For the LSTM, $J_k$ is the Jacobian of the pair $(h_k, c_k)$." if cell == "lstm" else "")
+    "\\partial h_k / \\partial h_{k-1}$: the latest step's Jacobian stands on the **left** (transposed, "
+    "it is applied last). The $J_k$ are matrices that do not commute, so the order matters."
+    + (
+        " For the LSTM the chain runs through the pair: $J_k$ is the Jacobian of $(h_k, c_k)$ with "
+        "respect to $(h_{k-1}, c_{k-1})$, and $\\partial h_s / \\partial h_t$ is one block of the product."
+        if cell == "lstm"
+        else ""
+    )
+    + (
+        f" With {layers} layers, the recursion is the top layer's (the one $W_{{hy}}$ reads); a lower "
+        "layer's direct term is what the layer above sends down instead."
+        if layers > 1
+        else ""
+    )
 )
 st.latex(lm_bptt.SUM_LATEX)
 explain(
-    f"Each click trains for **{SECONDS_PER_CLICK:g} s** on random windows of T = {seq_len} characters "
+    f"Each click trains for up to **{STEPS_PER_CLICK:,} steps or {SECONDS_PER_CLICK:g} s**, whichever comes "
+    f"first, on random windows of T = {seq_len} characters "
     f"(batches of {batch}), with Adam. Every {SAMPLE_EVERY_S:g} s the model writes a short sample "
     f"(τ = {D.temperature:g}), so you can watch text emerge. The training loss is the mean $L_t$ per "
     "character, in nats "

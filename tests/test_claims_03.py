@@ -485,7 +485,7 @@ def test_page_warns_and_samples_from_the_best_checkpoint(overfit):
     config = {"text": hashlib.sha1(RECORDS.encode()).hexdigest(), **dataclasses.asdict(settings), "seed": 0}
     config.pop("temperature")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.query_params.update({"l3_source": "Your own text"})
+    at.query_params.update({"l3_source": "Your own text", "l3_hidden": "128"})  # the built-in texts' H
     at.run()
     at.switch_page(PAGE)
     at.session_state["l3_pasted"] = RECORDS
@@ -508,3 +508,18 @@ def test_page_warns_and_samples_from_the_best_checkpoint(overfit):
     held = next(d for d in curve["data"] if d["name"] == "held-out bits per character")
     assert array(held["x"]).tolist() == list(fit.steps)
     assert array(held["y"]).astype(float).tolist() == pytest.approx(list(fit.held_out))
+
+
+def test_own_text_starts_with_a_hidden_size_by_its_length(page):
+    """'For your own text H starts by its size: 32 units under 20,000 characters, 64 under 200,000'."""
+    assert page.select_slider(key="l3_hidden").value == lm.LMSettings().hidden_size  # the built-in text
+    assert [lm_fit.settings_for_text(n).hidden_size for n in (300, 19_999, 20_000, 199_999, 200_000)] == [
+        32, 32, 64, 64, 128,
+    ]  # fmt: skip
+    at = open_at({"l3_source": "Your own text"})
+    assert at.select_slider(key="l3_hidden").value == 32  # the example text: 3 lines
+    at.text_area(key="l3_pasted").set_value(records_text(25_000)).run()
+    assert at.select_slider(key="l3_hidden").value == 64
+    at.select_slider(key="l3_hidden").set_value(96).run()
+    at.text_area(key="l3_pasted").set_value(records_text(30_000, seed=1)).run()
+    assert at.select_slider(key="l3_hidden").value == 96  # same size class: the student's choice stays

@@ -6,6 +6,11 @@
   page's default temperature, each judged by ``is_well_formed``.
 - ``bits_per_char``: held-out bits per character (the markup's last 10%) after 10, 20, 40 and 60 s
   of training, for the Elman RNN, the LSTM and the GRU at the lesson's default sizes.
+- ``own_text``: a user-style structured text (``records_text``: a stock list, one record a line) of
+  12,000 and 50,000 characters, the built-in texts' H = 128 beside the size default the page suggests
+  (``settings_for_text``), a fixed number of steps each: held-out bits per character at every
+  checkpoint (best, last, whether the page calls it overfitting), then 100 lines sampled from the best
+  checkpoint at tau = 0.5 judged by the format's own rule (``is_record_line``).
 - ``first_render``: the page with default settings under AppTest, in a separate process (rnnviz
   never imports streamlit), opened through the router (app.py: one torch thread) as a student does:
   the process's first page run (imports, the text) and the median of the next runs, each a new session.
@@ -32,6 +37,8 @@ from rnnviz.lessons.charlm import (
     builtin_text,
     well_formed_rate,
 )
+from rnnviz.lessons.charlm_fit import FitTracker, settings_for_text
+from rnnviz.lessons.charlm_records import is_record_line, records_text
 
 WELL_FORMED_SECONDS = 60.0
 N_LINES = 100
@@ -102,6 +109,53 @@ def bits_per_char_curves(seed: int = 0) -> dict:
     return {"held_out_chars": len(text) // 10, "load_average_after": _load(), "curves": curves}
 
 
+OWN_TEXT_RUNS = ((12_000, 1600), (50_000, 3000))  # (characters, training steps)
+
+
+def own_text(seed: int = 0) -> dict:
+    out = []
+    for n_chars, steps in OWN_TEXT_RUNS:
+        text = records_text(n_chars, seed=seed)
+        for hidden in sorted(
+            {LMSettings().hidden_size, settings_for_text(n_chars).hidden_size}, reverse=True
+        ):
+            settings = replace(LMSettings(), hidden_size=hidden)
+            trainer = build_trainer(text, settings, seed=seed)
+            tracker = FitTracker()
+
+            def on_row(tr, row, settings=settings, tracker=tracker):
+                settings.schedule(tr, row)
+                tracker.observe(tr)
+
+            start = time.perf_counter()
+            trainer.run(steps, 3600.0, callback=on_row)
+            wall = time.perf_counter() - start
+            tracker.observe(trainer)
+            fit = tracker.report(trainer)
+            best = tracker.best_model(trainer.model.cfg)
+            wf = well_formed_rate(
+                best, trainer.task, N_LINES, settings.temperature, seed=seed, judge=is_record_line
+            )
+            out.append(
+                {
+                    "chars": len(text),
+                    "hidden_size": hidden,
+                    "size_default": hidden == settings_for_text(n_chars).hidden_size,
+                    "steps": trainer.step,
+                    "wall_seconds": round(wall, 1),
+                    "held_out_curve": {s: round(v, 4) for s, v in zip(fit.steps, fit.held_out, strict=True)},
+                    "best_step": fit.best_step,
+                    "best_held_out_bits_per_char": round(tracker.curve[fit.best_step], 4),
+                    "last_held_out_bits_per_char": round(fit.held_out[-1], 4),
+                    "last_train_bits_per_char": round(fit.train[-1], 4),
+                    "overfitting": fit.overfitting,
+                    "well_formed_best": f"{sum(wf.ok)}/{len(wf.ok)}",
+                    "broken_lines": [line for line, ok in zip(wf.lines, wf.ok, strict=True) if not ok][:3],
+                }
+            )
+    return {"format": "YYYY-MM-DD fruit quantity status", "load_average_after": _load(), "runs": out}
+
+
 _RENDER_SCRIPT = """
 import json, sys, time
 from streamlit.testing.v1 import AppTest
@@ -141,5 +195,6 @@ def run() -> dict:
     return {
         "well_formed": well_formed(),
         "bits_per_char_vs_seconds": bits_per_char_curves(),
+        "own_text": own_text(),
         "first_render": first_render(),
     }

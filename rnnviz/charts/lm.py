@@ -341,5 +341,11 @@ def fit_figure(
     if chosen_step is not None and chosen_step != best_step and chosen_step in steps:
         fig.add_vline(x=chosen_step, line_dash="dot", line_color="#555555")
     fig.update_xaxes(title="training step")
-    fig.update_yaxes(title="bits per character", rangemode="tozero")
+    later = [float(v) for v in [*held_out[1:], *train[1:]] if np.isfinite(v)]
+    top = 1.15 * max(later) if later else 0.0
+    if len(steps) >= 3 and held_out[0] > top:
+        # the untrained step-0 point (near log2 V) would squash the part that matters: it leaves the top
+        fig.update_yaxes(title=f"bits per character (step 0: {held_out[0]:.2f}, off the top)", range=[0, top])
+    else:
+        fig.update_yaxes(title="bits per character", rangemode="tozero")
     return base_layout(fig, title, 320)

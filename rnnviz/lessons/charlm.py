@@ -312,8 +312,10 @@ def well_formed_rate(
     top_k: int = 0,
     seed: int = 0,
     max_rounds: int = 8,
+    judge=is_well_formed,
 ) -> WellFormed:
-    """Sample from a newline prime and judge the first ``n_lines`` complete lines with ``is_well_formed``.
+    """Sample from a newline prime and judge the first ``n_lines`` complete lines with ``judge``
+    (``is_well_formed``: the markup's rule; any ``str -> bool`` for another format).
 
     A line is complete when the model ended it with a newline; a line still open when a sample
     stops is not judged (the next round draws a fresh sample with the next seed).
@@ -332,5 +334,5 @@ def well_formed_rate(
         if len(lines) >= n_lines:
             break
     lines = lines[:n_lines]
-    ok = tuple(is_well_formed(line) for line in lines)
+    ok = tuple(bool(judge(line)) for line in lines)
     return WellFormed(sum(ok) / max(1, len(ok)), tuple(lines), ok, "".join(texts))
