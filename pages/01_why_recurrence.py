@@ -279,7 +279,7 @@ st.header("4. Feedforward versus recurrent")
 explain(
     "Turn the unrolled RNN by 90 degrees and it looks like a deep feedforward network: one layer per time "
     "step. Two differences matter. A feedforward net has **different weights in every layer** and gets its "
-    "input only at the bottom; the RNN uses **the same $W_{hh}$, $W_{xh}$, $b$ at every level** and gets a "
+    "input only at the bottom; the RNN uses **the same $W_{hh}$, $W_{xh}$, $b_h$ at every level** and gets a "
     "new input $x_t$ at each. Training an RNN is training a deep net with tied weights, which is why "
     "gradients through many steps can vanish or explode (Lesson 4)."
 )

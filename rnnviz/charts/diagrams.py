@@ -142,9 +142,9 @@ def unrolled(
     H, K = hs.shape[1], ys.shape[1]
     sk = Sketch()
     hover = (
-        "f: the same function at every step<br>h_t = tanh(W_hh h_(t-1) + W_xh x_t + b)"
+        "f: the same function at every step<br>h_t = tanh(W_hh h_(t-1) + W_xh x_t + b_h)"
         "<br>y_t = W_hy h_t + b_y"
-        f"<br>W_xh: {H}x{D}, W_hh: {H}x{H}, b: {H}, W_hy: {K}x{H}, b_y: {K}"
+        f"<br>W_xh: {H}x{D}, W_hh: {H}x{H}, b_h: {H} (torch: b_ih + b_hh, {2 * H}), W_hy: {K}x{H}, b_y: {K}"
         f"<br>{n_params} parameters, shared by all {T} steps"
     )
     sk.column(np.zeros(H), 0, 0, 1.6, "h_0")
@@ -244,10 +244,10 @@ def feedforward_vs_recurrent(L: int, D: int, H: int, title: str | None = None) -
             y,
             2.4,
             0.8,
-            "W<sub>hh</sub>, W<sub>xh</sub>, b",
+            "W<sub>hh</sub>, W<sub>xh</sub>, b<sub>h</sub>",
             fill=COLORS["h"],
             color="white",
-            hover=f"step {k + 1}: the same W_hh ({H}x{H}), W_xh ({H}x{D}) and b as every step",
+            hover=f"step {k + 1}: the same W_hh ({H}x{H}), W_xh ({H}x{D}) and b_h as every step",
         )
         sk.box(7.6, y, 0.9, 0.6, f"x<sub>{k + 1}</sub>", fill=IO)
         sk.arrow(7.15, y, 6.2, y)
