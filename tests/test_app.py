@@ -94,11 +94,17 @@ def test_the_link_follows_a_setting_put_back_by_the_page(open_url):
     assert "l2_scale" not in at.sidebar.code[0].value
 
 
+def shown(message) -> str:
+    """A message's text as the student reads it (user text in it is Markdown-escaped)."""
+    return re.sub(r"\\(.)", r"\1", message.value)
+
+
 BAD_SIDEBAR_VALUES = [
     *({"seed": v} for v in ("-3", "lots", "9" * 40, " ", "inf", "-inf", "nan", "1e400", "1.5", "0x10")),
     {"seed": str(2**31)},
     {"present": "🤷"},
     {"present": "1"},
+    {"seed": "[x](https://evil.example/x) ![p](https://evil.example/p.png)"},
 ]
 
 
@@ -110,7 +116,7 @@ def test_bad_sidebar_values_in_a_link_fall_back_to_defaults_and_say_so(bad):
     (name,) = bad
     assert error_texts(at) == [], bad
     assert at.session_state["seed"] == 0 and not at.session_state["present"], bad
-    assert [w.value.split(":")[:2] for w in at.sidebar.warning] == [["Ignored from the link", f" {name}"]]
+    assert [shown(w).split(":")[:2] for w in at.sidebar.warning] == [["Ignored from the link", f" {name}"]]
     assert name not in at.query_params  # the link the page now offers leaves it out
     at.sidebar.toggle(key="present").set_value(True).run()  # still said on the page the link opened
     assert len(at.sidebar.warning) == 1 and at.session_state["present"]
@@ -125,7 +131,7 @@ def test_a_lesson_setting_the_page_cannot_take_is_named(open_url, bad, shows):
     assert at.session_state["l2_H"] == int(shows) and at.slider(key="l2_scale").value == 2.0
     (warning,) = at.sidebar.warning
     assert (
-        warning.value
+        shown(warning)
         == f"Ignored from the link: l2_H: {bad!r} is not a value this setting takes (it shows '{shows}')."
     )
 

@@ -5,6 +5,7 @@ import json
 import pickle
 import re
 import struct
+from urllib.parse import urlencode
 
 import pytest
 
@@ -116,3 +117,15 @@ def test_a_downloaded_model_uploads_again_and_a_pickle_or_crafted_file_is_refuse
     page.get_by_text("the model file's config.forget_bias is not valid").first.wait_for(state="visible")
     browser.wait_idle(page)
     assert page.get_by_text(re.compile(rf"^{trained} training steps so far")).count() == 1
+
+
+def test_a_link_cannot_put_links_or_images_into_the_apps_messages(page, app_url):
+    evil = "[prize](https://evil.example/x) ![p](https://evil.example/p.png) :red[boo] www.evil.example"
+    browser.open_page(page, app_url, "?" + urlencode({"seed": evil}))
+    warning = page.locator("section[data-testid='stSidebar'] [data-testid='stAlert']").first
+    warning.wait_for(state="visible")
+    text = warning.inner_text().replace("\u200b", "")  # zero-width spaces break bare addresses
+    assert "Ignored from the link" in text and "[prize](https://evil.example/x)" in text  # shown as typed
+    assert warning.locator("a, img").count() == 0
+    assert warning.locator("[style*='color']").count() == 0
+    browser.assert_clean(page)

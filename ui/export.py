@@ -9,6 +9,7 @@ from rnnviz.errors import InputError
 from rnnviz.io import MAX_BYTES, restore_trainer, save_trainer_bytes
 from rnnviz.model import SeqModel
 from rnnviz.train import Trainer
+from ui.safe import plain
 
 TICK, CROSS = ":material/check:", ":material/error:"
 
@@ -52,10 +53,10 @@ def model_box(key: str, trainer: Trainer) -> None:
         try:
             step = restore_trainer(trainer, upload.getvalue())
         except InputError as err:
-            st.session_state[seen] = (upload.file_id, False, str(err))
-            note.error(str(err), icon=CROSS)
+            st.session_state[seen] = (upload.file_id, False, plain(err))
+            note.error(plain(err), icon=CROSS)
             return
-        message = f"Loaded {upload.name}: the model is back at step {step}; train on to continue."
+        message = f"Loaded {plain(upload.name)}: the model is back at step {step}; train on to continue."
         st.session_state[seen] = (upload.file_id, True, message)
         st.session_state.pop(f"{key}_result", None)
         st.rerun()  # the whole page, so every view shows the loaded model (this may run in a fragment)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from rnnviz.errors import InputError
+from ui.safe import plain
 
 PRESENT_KEY = "present"  # the sidebar toggle (app.py); also its query parameter: ?present=true
 DONE_KEY = "lessons_done"  # session_state: set of page files whose check question was answered right
@@ -76,7 +77,7 @@ def friendly_errors(hint: str | None = None) -> Iterator[None]:
     try:
         yield
     except InputError as err:
-        st.error(str(err) + (f"\n\n{hint}" if hint else ""), icon=":material/error:")
+        st.error(plain(err) + (f"\n\n{hint}" if hint else ""), icon=":material/error:")
 
 
 def try_this(*tasks: str) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from ui.safe import plain
+
 
 def whole_number(low: int, high: int) -> Callable[[str], bool]:
     """A rule: digits only (no sign, point, exponent or inf), between ``low`` and ``high``."""
@@ -126,4 +128,4 @@ class LinkCheck:
     def message(self) -> str | None:
         """The sentence to show on this page, if a link's settings were ignored here."""
         said = st.session_state.get(self.KEY)
-        return f"Ignored from the link: {said[1]}." if said and said[0] == self.page else None
+        return f"Ignored from the link: {plain(said[1])}." if said and said[0] == self.page else None
