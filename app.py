@@ -4,14 +4,13 @@ Run with ``streamlit run app.py``. Every lesson is a file in ``pages/`` listed i
 ``lessons.LESSONS``; a lesson appears in the navigation once its file exists.
 """
 
-from urllib.parse import urlencode
-
 import streamlit as st
 import torch
 
 from lessons import OWN_URL_STATE, available, by_section
 from ui.lesson import PRESENT_KEY
-from ui.links import LinkCheck, boolean, whole_number
+from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, shareable, whole_number
+from ui.safe import plain
 
 # One intra-op thread per process. Streamlit serves every browser session from threads of
 # one process, and the models here are tiny (hidden sizes of tens of units), so extra
@@ -51,11 +50,11 @@ current = st.navigation(pages, expanded=True)
 PRESENTER_CSS = "<style>html { font-size: 20px; } .stMainBlockContainer { max-width: 100%; }</style>"
 
 
-def link_to_this_view() -> str:
-    """The address of this page with every bound setting in it (what the browser's address bar shows)."""
-    query = urlencode([(key, value) for key in st.query_params for value in st.query_params.get_all(key)])
-    base = st.context.url or f"/{current.url_path}"
-    return base + (f"?{query}" if query else "")
+def link_to_this_view() -> tuple[str, list[str]]:
+    """The address of this page with every bound setting in it (what the browser's address bar
+    shows), and the settings left out because the link would be too long to share."""
+    params = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    return shareable(st.context.url or f"/{current.url_path}", params)
 
 
 SEED_MAX = 2**31 - 1
@@ -105,4 +104,12 @@ finally:
         link.after_run()
     if message := link.message():
         link_notice.warning(message, icon=":material/link_off:")
-    link_slot.code(link_to_this_view(), language=None, wrap_lines=True)
+    shared, left_out = link_to_this_view()
+    with link_slot.container():
+        st.code(shared, language=None, wrap_lines=True)
+        if left_out:
+            st.caption(
+                f"Left out, too long for a link (over {MAX_LINK_CHARS:,} characters in all): "
+                + ", ".join(plain(name) for name in left_out)
+                + ". Whoever opens the link gets this page's default there: share that text another way."
+            )

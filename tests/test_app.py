@@ -225,3 +225,21 @@ def test_navigation_and_home_show_only_existing_lessons(tmp_path, monkeypatch):
     at.run()
     at.switch_page(f"{pages.name}/02_elman_rnn.py").run()
     assert [t.value for t in at.title] == ["second lesson"]
+
+
+def test_a_link_too_long_to_share_leaves_the_long_text_out_and_says_so(open_url):
+    from rnnviz.lessons.charlm import OWN
+    from ui.links import MAX_LINK_CHARS
+
+    text = "<a><b>text</b></a>\n" * 2_000  # 40,000 characters: ~3 x that once percent-encoded
+    at = open_url("03_char_lm.py", {"l3_source": OWN, "l3_pasted": text, "l3_layers": "2"})
+    assert error_texts(at) == [] and at.text_area(key="l3_pasted").value == text
+    (link,) = [c.value for c in at.sidebar.code]
+    assert len(link) <= MAX_LINK_CHARS and "l3_layers=2" in link and "l3_pasted" not in link
+    (note,) = [c.value for c in at.sidebar.caption if c.value.startswith("Left out")]
+    assert "l3\\_pasted" in note  # the parameter's name, Markdown-escaped
+
+
+def test_a_short_link_leaves_nothing_out(open_url):
+    at = open_url("02_elman_rnn.py", {"l2_H": "9"})
+    assert not [c for c in at.sidebar.caption if c.value.startswith("Left out")]

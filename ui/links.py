@@ -10,6 +10,7 @@ says which were ignored.
 import math
 import re
 from collections.abc import Callable, Mapping
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -129,3 +130,21 @@ class LinkCheck:
         """The sentence to show on this page, if a link's settings were ignored here."""
         said = st.session_state.get(self.KEY)
         return f"Ignored from the link: {plain(said[1])}." if said and said[0] == self.page else None
+
+
+MAX_LINK_CHARS = 8_000  # every browser, chat and course site takes an address this long (Streamlit's
+# server refuses requests over ~130 kB, and stops writing a parameter into the address at 524,288)
+
+
+def shareable(base: str, params: list[tuple[str, str]], limit: int = MAX_LINK_CHARS) -> tuple[str, list[str]]:
+    """``base`` with ``params`` as its query, leaving out the longest values until it fits in ``limit``.
+
+    Returns (the link, the names left out)."""
+    kept, left_out = list(params), []
+    while True:
+        query = urlencode(kept)
+        link = base + (f"?{query}" if query else "")
+        if len(link) <= limit or not kept:
+            return link, left_out
+        longest = max(range(len(kept)), key=lambda i: len(urlencode([kept[i]])))
+        left_out.append(kept.pop(longest)[0])
