@@ -5,8 +5,8 @@ Scalar chain (one input, one state, one weight):
     z_t = s_{t-1} w_h + x_t w_x + b,   s_t = tanh(z_t),   ds_t/dz_t = 1 - tanh^2(z_t) in (0, 1]
     ds_t/ds_{t-1} = w_h (1 - s_t^2),   ds_t/ds_0 = prod_{k=1..t} w_h (1 - s_k^2),  |ds_t/ds_0| <= |w_h|^t
 
-Vector case, a tanh RNN ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` with the loss L read at
-the last step T (0-based: T = len - 1):
+Vector case, a tanh RNN ``h_t = tanh(W_xh x_t + b_ih + W_hh h_{t-1} + b_hh)`` (W_xh is torch's
+weight_ih) with the loss L read at the last step T (t = 1..T from h_0 = 0; array row t - 1 is step t):
 
     dh_t/dh_{t-1} = D_t W_hh,          D_t = diag(1 - h_t^2)
     ||dL/dh_t|| <= ||dL/dh_T|| prod_{s=t+1..T} ||D_s W_hh||                         (``step_bound``)

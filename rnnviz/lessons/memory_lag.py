@@ -111,7 +111,7 @@ class LagPoint:
     status: str  # "done" (step budget used) | "budget" (time budget used) | "diverged"
     latched: float  # share of (sentence, unit) pairs whose sign of h_t stays fixed over all distractors
     saturated: float  # share of h_t entries with |h_t| > 0.99 (tanh saturated: 1 - h^2 < 0.02)
-    grad_ratio: float | None  # ||dL/dh_0|| / ||dL/dh_T|| on one held-out sentence: the signal reaching word 1
+    grad_ratio: float | None  # ||dL/dh_1|| / ||dL/dh_T|| on one held-out sentence: the signal reaching word 1
     radius: float | None  # rho(W_hh) at the end, for the plain RNN (the gated cells stack gate blocks)
     path: float | None = None  # gated cells: the largest unit's prod_{t=2..T} f_t (LSTM) or z_t (GRU)
 
@@ -176,7 +176,7 @@ class LagRun:
         saturated = float((h.abs() > 0.99).float().mean())
         probe = task.example(0, split="val")
         g = trace(model, probe.x[0], probe.y[0], grad_of="final", jacobians=False).layer(0).grad_h_norm
-        # ||dL/dh_0|| / ||dL/dh_T||: how much of the final loss's gradient reaches the first word
+        # ||dL/dh_1|| / ||dL/dh_T||: how much of the final loss's gradient reaches the first word
         ratio = float(f"{g[0] / g[-1]:.3g}") if g[-1] > 0 else None
         w_hh = model.layers[0].params(0)["weight_hh"].detach()
         radius = float(torch.linalg.eigvals(w_hh.double()).abs().max()) if self.cell == "rnn_tanh" else None
