@@ -276,7 +276,7 @@ bpc = fit.curve.get(chosen, float("nan"))
 c1, c2, c3 = st.columns(3)
 c1.metric("Model at training step", chosen)
 c2.metric(
-    "Held-out bits per character", f"{bpc:.3f}",
+    "Held-out bits per character", f"{bpc:.3f}" if np.isfinite(bpc) else "n/a (text too short)",
     help=f"Mean -log2 p(x_{{t+1}} | x_1..x_t) over the first {fit.max_chars:,} characters of the held-out "
     "last 10% of the text, read in one pass (every character but the first is predicted).",
 )  # fmt: skip
@@ -399,14 +399,14 @@ with friendly_errors("Use only characters of the training text in the priming te
 
 # --- 6. inside the model ---------------------------------------------------------------------------
 st.header("6. Inside the model: find an interpretable unit")
+probe_where = "held-out text" if len(held_out) >= 200 else "text (its held-out part is under 200 characters)"
+probe = (held_out if len(held_out) >= 200 else text)[:TRACED_CHARS]
 explain(
     "Most hidden units are hard to read, but a few track something a human can name (Karpathy et al., "
     "*Visualizing and Understanding Recurrent Networks*, 2015; Strobelt et al., *LSTMVis*, 2017). Below, "
-    "every unit's $h_t$ is correlated with a structural signal over a stretch of held-out text; the best "
-    "matches come first. Pick one to colour the text by its activation."
+    f"every unit's $h_t$ is correlated with a structural signal over the first {len(probe):,} characters of "
+    f"the {probe_where}; the best matches come first. Pick one to colour the text by its activation."
 )
-probe = held_out if len(held_out) >= 200 else text
-probe = probe[:TRACED_CHARS]
 signals = {name: v for name, v in lm.structural_signals(probe).items() if np.ptp(v) > 0}  # that vary here
 names = list(signals)
 c1, c2, c3 = st.columns([2, 1, 3])
@@ -463,7 +463,8 @@ with friendly_errors():
         )  # fmt: skip
         csv_button(trace_table, "rnnviz-l3-unit-trace", P + "csv_trace", f"h_t[{unit}] and the signal (CSV)")
     st.markdown(
-        f"**The held-out text coloured by unit {unit}'s activation** $h_t[{unit}]$, r = {r_of[unit]:+.2f} "
+        f"**The {probe_where.split(' (')[0]} coloured by unit {unit}'s activation** $h_t[{unit}]$, "
+        f"r = {r_of[unit]:+.2f} "
         "(blue < 0 < red):"
     )
     st.html(charts.colored_text(shown, h[: len(shown), unit], f"h_t[{unit}]", (-1.0, 1.0), signed=True))

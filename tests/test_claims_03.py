@@ -291,6 +291,11 @@ def test_untrained_model_predicts_about_uniformly(page, default_trainer):
         logits, _ = default_trainer.model(task.ids[-2000:][None])
     p = torch.softmax(logits[0], -1).numpy()
     assert p.max() < 1.5 / V and p.min() > 0.5 / V
+    for cell in ("rnn_tanh", "gru"):  # the other cells the page offers, untrained on the same text
+        other = lm.build_trainer(task.text, lm.LMSettings(cell=cell), seed=0).model
+        with torch.no_grad():
+            p = torch.softmax(other(task.ids[-2000:][None])[0][0], -1).numpy()
+        assert p.max() < 1.5 / V and p.min() > 0.5 / V, cell
 
 
 def test_windows_come_from_the_first_90_percent(default_trainer):

@@ -222,7 +222,7 @@ AGREE = 1e-9  # relative difference below which the page says the recursion equa
 
 def check_sentence(bp: BPTT, model_layers: int = 1) -> str:
     """The page's sentence on this sequence's written-out BPTT against autograd, from the numbers."""
-    which = f" of the top layer (layer {bp.layer + 1}, the one W_hy reads)" if model_layers > 1 else ""
+    which = f", top layer (layer {bp.layer + 1}, the one W_hy reads)" if model_layers > 1 else ""
     scale = max(float(np.max(np.abs(bp.autograd_grad_h))), 1e-300)
     h_ok = bp.grad_h_error / scale < AGREE
     w_ok = bp.relative_w_hh_error < AGREE

@@ -123,9 +123,9 @@ class FitReport:
             return (
                 f"**The model is overfitting.** Since step {self.best_step} the held-out bits per character "
                 f"rose from {val_best:.3f} to {val_now:.3f}{since}: it is learning the training part of this "
-                "text by heart, not rules that carry over to text it has not seen. More training makes it "
-                f"worse. The views below use the best checkpoint, step {self.best_step}. To do better: stop "
-                "here, use fewer hidden units H (or a lower learning rate), or give it a longer text."
+                "text by heart, not rules that carry over to text it has not seen. So far, more training has "
+                f"made it worse. The views below use the best checkpoint, step {self.best_step}. To do "
+                "better: stop here (train no further), use fewer hidden units H, or give it a longer text."
             )
         if self.latest_step == self.best_step:
             return (
