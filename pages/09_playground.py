@@ -44,7 +44,8 @@ from rnnviz.playground.config import (
     short_labels,
     title,
 )
-from rnnviz.playground.probe import PROBE_SIZE, gate_names
+from rnnviz.playground.presets import progress
+from rnnviz.playground.probe import PROBE_SIZE, gate_names, reach_sentence
 from rnnviz.playground.session import (
     FIRST_TICK_SECONDS,
     PLAY_RUN_SECONDS,
@@ -337,6 +338,9 @@ for note in configs[0].notes():
 if ss.get("pg_preset") in PRESETS and PRESETS[ss.pg_preset].configs == configs:
     preset = PRESETS[ss.pg_preset]
     st.info(f"**{preset.title}.** {preset.watch}", icon=":material/visibility:")
+    now = progress(ss.pg_preset, pg.runs, labels)
+    if now:
+        st.caption(now + " (Updated when the page reruns: Pause, or any change.)")
 
 if ss.pop("pg_step_request", False):
     if train_under_slot(pg, blocking=True) is None:
@@ -484,15 +488,42 @@ st.fragment(run_every=RESTART_SECONDS if ss.pg_playing else None)(live_panel)()
 with st.expander("How to read these charts"):
     st.markdown(
         f"**Gradient through time.** Every {PROBE_EVERY} steps the Playground replays {PROBE_SIZE} "
-        "held-out sequences and "
-        "measures how strongly the loss at the last step that counts reaches back to each earlier "
-        "hidden state. By the chain rule that is a product of one Jacobian per step, so it shrinks "
-        "(or grows) geometrically with the distance: dark rows near t = 0 are a vanishing gradient."
+        "held-out sequences and measures how strongly the loss $L$ at the last step that counts (step $T$ "
+        "here) reaches back to each earlier hidden state $h_t$, $t = 1 \\dots T$. By the chain rule that is "
+        "a product of one Jacobian per step, in this order (gradients as row vectors; the factors are "
+        "matrices and do not commute):"
     )
     st.latex(
-        r"\frac{\partial L_T}{\partial h_t} = \frac{\partial L_T}{\partial h_T}"
-        r"\prod_{k=t+1}^{T} \frac{\partial h_k}{\partial h_{k-1}}"
+        r"\frac{\partial L}{\partial h_t} = \frac{\partial L}{\partial h_T}\,"
+        r"\frac{\partial h_T}{\partial h_{T-1}}\,\frac{\partial h_{T-1}}{\partial h_{T-2}} \cdots"
+        r"\frac{\partial h_{t+1}}{\partial h_t}"
+        r"\qquad\text{or, as columns:}\quad \nabla_{h_t} L = "
+        r"\Big(\frac{\partial h_{t+1}}{\partial h_t}\Big)^{\!\top} \cdots"
+        r"\Big(\frac{\partial h_T}{\partial h_{T-1}}\Big)^{\!\top} \nabla_{h_T} L"
     )
+    st.markdown(
+        "For an LSTM the state is the pair $(h_t, c_t)$ and each factor is the Jacobian of the pair. "
+        "The cell state adds a path of its own: $\\partial L/\\partial c_t$ (the chart's ‖∂L/∂c_t‖) is "
+        "what comes back along the cell, multiplied by $f_{t+1}$ and nothing else, plus what comes "
+        "through $h_t = o_t \\odot \\tanh c_t$. For $t < T$, $\\partial L/\\partial h_t$ comes back "
+        "through the gates of step $t+1$, whose pre-activations are "
+        "$a_{t+1} = W_{xh} x_{t+1} + W_{hh} h_t + b_h$ (rows i, f, g, o; a peephole LSTM's gates also "
+        "read $c_t$, one more path)."
+    )
+    st.latex(
+        r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial c_{t+1}} \odot f_{t+1}"
+        r" + \frac{\partial L}{\partial h_t} \odot o_t \odot (1 - \tanh^2 c_t),\qquad"
+        r"\frac{\partial L}{\partial h_t} = \frac{\partial L}{\partial a_{t+1}}\, W_{hh}"
+    )
+    st.markdown(
+        "Each step back multiplies by one more factor, so when the factors are mostly smaller than 1 the "
+        "gradient shrinks with the distance (dark rows near $t = 1$: a vanishing gradient), and when they "
+        "are larger it grows. The factors change from step to step, so the fall is geometric only on "
+        "average. Measured on the runs, newest probe:"
+    )
+    for run, label in zip(pg.runs, labels, strict=True):
+        if run.probe.records:
+            st.markdown("- " + reach_sentence(label, run.probe.records[-1]))
     st.markdown(
         "**Saturated gates.** The share of gate values where the gate's nonlinearity is flat: a sigmoid "
         "gate (i, f, o, r, z) below 0.05 or above 0.95, a tanh value (g, n, or h of a tanh RNN) beyond "

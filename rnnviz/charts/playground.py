@@ -143,7 +143,7 @@ def training_heatmap(
         type="heatmap",
         z=z.T if N else [[]],
         x=list(steps),
-        y=list(range(T)),
+        y=list(range(1, T + 1)),  # t = 1..T, as the lessons count
         colorscale=_scale(SEQUENTIAL),
         colorbar=dict(title=dict(text="log10" if log else "", side="right"), thickness=12),
         customdata=values.T if N else None,

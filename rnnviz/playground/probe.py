@@ -5,7 +5,8 @@ replayed step by step through the model's own weights:
 
 - ``grad_norm[t]`` = mean over the batch of ||dL_last/dh_t||: how strongly the loss at the last
   counted step of each sequence reaches back to the hidden state at step t, through every path
-  (h_t -> h_{t+1} -> ... ). A vanishing gradient shows as a column that fades towards t = 0.
+  (h_t -> h_{t+1} -> ... ). A vanishing gradient shows as a column that fades towards t = 1
+  (the first step; arrays index it 0).
 - ``saturation[gate]``: the share of gate values where the gate's nonlinearity is flat (sigmoid
   gates below 0.05 or above 0.95, tanh values beyond +-0.95, ReLU at 0), so almost no gradient
   passes through them. ``near_one[gate]`` is the part above 0.95 (an f near 1 keeps c_{t-1}).
@@ -154,3 +155,39 @@ def measure(model: SeqModel, batch: Batch, step: int = 0) -> ProbeRecord:
     for g in names:
         sat[g], one[g] = flat_share(torch.stack(values[g]).numpy(), g, cfg.cell)
     return ProbeRecord(step, grad_norm, sat, one)
+
+
+def reach(grad_norm: np.ndarray) -> tuple[float, float, int]:
+    """How far back the last counted loss reaches, from one record's ``grad_norm`` (T,).
+
+    Returns (ratio, per_step, n): ratio = ||dL/dh_1|| / ||dL/dh_end|| (``end`` the last step with a
+    nonzero gradient), n = end - 1 steps back, per_step = ratio ** (1 / n), the geometric mean of the
+    step-to-step factors ||dL/dh_{t}|| / ||dL/dh_{t+1}|| (they multiply to the ratio)."""
+    g = np.asarray(grad_norm, dtype=np.float64)
+    nonzero = np.flatnonzero(g > 0)
+    if len(nonzero) == 0 or nonzero[-1] == 0:
+        return float("nan"), float("nan"), 0
+    end = int(nonzero[-1])
+    ratio = g[0] / g[end]
+    return float(ratio), float(ratio ** (1 / end)) if ratio > 0 else 0.0, end
+
+
+def reach_sentence(label: str, record: ProbeRecord) -> str:
+    """What the page says about one run's newest probe record (each branch follows the numbers)."""
+    ratio, per_step, n = reach(record.grad_norm)
+    if n == 0 or not np.isfinite(ratio):
+        return f"{label}: at step {record.step} no gradient reaches back from the last counted loss."
+    if ratio == 0:
+        return (
+            f"{label}, training step {record.step}: ‖∂L/∂h_1‖ is exactly 0, nothing reaches back from "
+            f"step {n + 1} that far."
+        )
+    trend = (
+        "it vanishes"
+        if per_step < 0.9
+        else ("it grows" if per_step > 1.1 else "it is roughly kept, neither vanishing nor growing fast")
+    )
+    return (
+        f"{label}, training step {record.step}: ‖∂L/∂h_1‖ / ‖∂L/∂h_{n + 1}‖ = {ratio:.1e} over {n} steps "
+        f"back, on average ×{per_step:.2f} per step (the geometric mean of the factors): {trend}."
+    )
