@@ -158,8 +158,8 @@ elif arch == "bidirectional":
         "may hide it: there every next character follows from enough of the ones before it, so a "
         "one-direction model can learn it too, and a low loss proves nothing. Section 1b measures the cheat "
         "on random letters, where the past tells nothing. Use a bidirectional RNN only when the whole input "
-        "is known before any output is needed, e.g. tagging (Lesson 1 and the Playground), never to "
-        "generate.",
+        "is known before any output is needed, e.g. tagging a whole sentence (the Playground can train "
+        "one; Lesson 1's tagger reads one direction), never to generate.",
         icon=":material/warning:",
     )
 elif arch == "pyramid":
@@ -210,7 +210,7 @@ def cheat_ui() -> None:
         f"Train a one-direction and a bidirectional RNN (H = {cheat_cfg.hidden_size}) for "
         f"{cheat_cfg.steps} steps each on random letters, then read their held-out loss at every step "
         f"t = 1..{cheat_cfg.window} of a window. The measurement is the same on any machine: steps, not "
-        "seconds, are its budget, and it runs once per seed for everyone."
+        "seconds, are its budget, and its result is kept for everyone who asks with the same seed."
     )
     done = st.session_state.get(P + "cheat", False)
     if not done:
@@ -486,11 +486,11 @@ st.header("4. Backpropagation through time, on these numbers")
 explain(
     "Training needs the gradient of the loss with respect to every weight. Here the loss is the sum over "
     "the steps, $L = \\sum_{t=1}^{T} L_t$ with $L_t = -\\log y_t[x_{t+1}]$ (training averages it over the "
-    "steps of a window, which divides every number below by their count). Going **backwards** from "
-    "$t = T$, each $\\partial L / \\partial h_t$ is the step's own loss term plus what flows back from "
-    "$t + 1$; through the tanh it becomes $\\delta_t$, and every weight's gradient adds up one term per "
-    "step, because the same weights are used at every step. $e_t$ is the one-hot vector of the true next "
-    "character."
+    "steps of a window, which divides the loss and every gradient by the number of steps). Going "
+    "**backwards** from $t = T$, each $\\partial L / \\partial h_t$ is the step's own loss term plus what "
+    "flows back from $t + 1$; through the tanh it becomes $\\delta_t$, and every weight's gradient adds up "
+    "one term per step, because the same weights are used at every step. $e_t$ is the one-hot vector of "
+    "the true next character."
 )
 st.latex(
     r"\frac{\partial L}{\partial h_t} = \underbrace{W_{hy}^\top (y_t - e_t)}_{\text{own term}} + "
@@ -522,6 +522,7 @@ else:
     table = hand.frame(task.vocab, int(unit_i), int(uj))
     st.dataframe(
         table,
+        height=min(40 + 35 * T, 740),  # every step in view up to ~20 steps
         hide_index=True,
         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns[3:]},
     )

@@ -191,6 +191,7 @@ def test_tagging_prose_is_the_tasks_grammar():
     """'I like cake is Pronoun Verb Noun; in they swim like fish the same like is a Preposition'"""
     tags = word_tags()
     assert {"Verb", "Preposition"} <= tags["like"] and "Pronoun" in tags["i"] and "Noun" in tags["cake"]
+    assert {"Verb", "Noun"} <= tags["fish"]  # try this 4: 'the same word gets two tags'
 
 
 @pytest.mark.parametrize("phrase", ["twenty one march", "first of may"])

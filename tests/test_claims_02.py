@@ -537,3 +537,14 @@ def test_bptt_latex_builders_show_the_numbers():
     assert not back.any() and r"\delta_{" + str(T + 1) + "} = 0" in tex
     np.testing.assert_allclose(delta, hand.delta[-1], atol=6e-4)
     np.testing.assert_allclose(slope, 1 - hand.h[T] ** 2, atol=6e-4)
+
+
+def test_try_this_scaling_w_hh_saturates_the_heatmap(open_page):
+    """Try this 2: 'Then try 2 or 3 and watch the heatmap saturate at ±1.'"""
+    at = opened(open_page)
+    at.slider(key="l2_scale").set_value(3.0).run()
+    cfg, task, model, x, y, tr = page_numbers(at)
+    cut = trace(edited(model, WeightEdit(scale=3.0)), x, y, jacobians=False)
+    assert np.abs(cut.layer(0).h).max() > 0.99 > np.abs(tr.layer(0).h).max()
+    spec = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if "h of layer 1" in c.proto.spec))
+    assert np.abs(array(spec["data"][0]["z"])).max() > 0.99
