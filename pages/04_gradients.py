@@ -373,7 +373,8 @@ if st.session_state.get(P + "exploded") == asdict(preset):
         csv_button(runs_table, "rnnviz-l4-clipping", P + "csv_clip", "Both runs, step by step (CSV)")
         same_direction = clip.cosine > 1 - 1e-9
         st.markdown(
-            f"**Checked on that gradient** (the Trainer's own call, `clip_grad_norm_`): after clipping, "
+            f"**Clipping the first batch's gradient** (the Trainer's own call, `clip_grad_norm_`): "
+            f"after clipping, "
             f"$\\|g'\\| = {clip.norm_clipped:.4f}$ and $\\cos(g, g') = {clip.cosine:.9f}$: "
             + ("**the same direction**, only shorter. " if same_direction else "the direction changed. ")
             + f"Clipping every entry to $[-c, c]$ instead (*by value*) gives $\\|g''\\| = "
