@@ -276,6 +276,8 @@ for name, cfg in (("LSTM", lstm_cfg), ("GRU", gru_cfg)):
         rows.append({"model": name, "part": term.part, "formula": term.formula, "parameters": term.count})
     total = sum(term.count for term in gating.param_terms(cfg))
     rows.append({"model": name, "part": "total", "formula": "", "parameters": total})
+weights = gru_story.weights_question(task, hidden)
+check("06_gru.py:weights", weights.question, weights.options, weights.answer, weights.why, weights.hints)
 st.markdown(
     f"Parameter counts for this task (one-hot input of V = {task.input_size} words, so D = "
     f"{task.input_size}; H = {hidden}; O = {task.output_size} classes):"
@@ -483,5 +485,3 @@ check(
         "the same share.",
     },
 )
-weights = gru_story.weights_question(task, hidden)
-check("06_gru.py:weights", weights.question, weights.options, weights.answer, weights.why, weights.hints)

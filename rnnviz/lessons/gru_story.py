@@ -10,7 +10,7 @@
 >>> from rnnviz.tasks import FirstWord
 >>> q = weights_question(FirstWord(lag=4, n_countries=4), 12)
 >>> q.options[q.answer]
-'588 (one block: 12·35 + 12·12 + 2·12)'
+'588'
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from rnnviz.model import ModelConfig
 NEAR = 0.1  # "near" a value: within 0.1 of it
 
 
+def _signed(v: float) -> str:
+    """+0.12, -0.05, and 0.00 (never -0.00)."""
+    return "0.00" if round(v, 2) == 0 else f"{v:+.2f}"
+
+
 def start_sentence(gates: dict[str, np.ndarray]) -> str:
     """Where an untrained GRU's gates sit, from ``gates`` (name -> values over a batch)."""
     parts = []
@@ -33,7 +38,9 @@ def start_sentence(gates: dict[str, np.ndarray]) -> str:
             m = float(np.mean(gates[g]))
             parts.append(f"{name} averages {m:.2f} ({'near' if abs(m - 0.5) < NEAR else 'away from'} 0.5)")
     m = float(np.mean(gates["n"]))
-    parts.append(f"the candidate $n$, a tanh, {m:+.2f} ({'around' if abs(m) < NEAR else 'away from'} 0)")
+    parts.append(
+        f"the candidate $n$, a tanh, averages {_signed(m)} ({'around' if abs(m) < NEAR else 'away from'} 0)"
+    )
     return "Over 64 sentences of the task, " + "; ".join(parts) + "."
 
 
@@ -58,13 +65,13 @@ def weights_question(task, hidden: int) -> Question:
     saved = lstm - gru
     assert saved == block  # the head is the same: the GRU saves exactly one block
     candidates = {
-        saved: f"{saved:,} (one block: {H}·{D} + {H}·{H} + 2·{H})",
-        lstm // 4: f"{lstm // 4:,} (a quarter of the LSTM's {lstm:,})",
-        2 * block: f"{2 * block:,} (two blocks)",
-        H * H: f"{H * H:,} (one recurrent matrix, {H}·{H})",
+        saved: "one block",
+        lstm // 4: "a quarter of the LSTM",
+        2 * block: "two blocks",
+        H * H: "W_hh",
     }
     values = sorted(candidates)
-    options = [candidates[v] for v in values]
+    options = [f"{v:,}" for v in values]
     answer = values.index(saved)
     why = (
         f"The LSTM has {lstm:,} parameters, the GRU {gru:,}: {saved:,} fewer. Each gate block holds W_i· "
@@ -73,9 +80,14 @@ def weights_question(task, hidden: int) -> Question:
         f"{saved / lstm:.1%} of the LSTM."
     )
     hints = {
-        values.index(lstm // 4): "A quarter of the whole model counts the output head too, which both share.",
-        values.index(2 * block): "The LSTM has 4 blocks and the GRU 3: how many blocks is that?",
-        values.index(H * H): "A block holds more than W_h·: the input weights W_i· and two biases too.",
+        values.index(
+            lstm // 4
+        ): f"That is a quarter of the LSTM's {lstm:,}, output head included; both models have the same head.",
+        values.index(
+            2 * block
+        ): "The LSTM has 4 gate blocks and the GRU 3: how many blocks is the difference?",
+        values.index(H * H): f"That is one recurrent matrix W_h· ({H}·{H}); a gate block also holds W_i· "
+        f"({H}·{D}) and two biases.",
     }
     question = (
         f"Predict: the page's GRU and LSTM have H = {H} units and read D = {D} one-hot inputs, with "

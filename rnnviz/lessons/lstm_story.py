@@ -59,7 +59,8 @@ def start_sentence(means: dict[str, float], forget_bias: bool, coupled: bool) ->
     else:
         parts.append(f"$f$ averages {means['f']:.2f}, {where(means['f'])} (no forget bias)")
     g_word = "around 0" if abs(means["g"]) < NEAR else "away from 0"
-    parts.append(f"the candidate $g$, a tanh, averages {means['g']:+.2f}, {g_word}")
+    g_mean = "0.00" if round(means["g"], 2) == 0 else f"{means['g']:+.2f}"  # never "-0.00"
+    parts.append(f"the candidate $g$, a tanh, averages {g_mean}, {g_word}")
     return "Over 64 sentences of the task, " + "; ".join(parts) + "."
 
 
