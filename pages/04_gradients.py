@@ -10,7 +10,7 @@ import streamlit as st
 
 from rnnviz.charts import gradients as charts
 from rnnviz.lessons.exploding import ExplodingPreset, clip_check, clip_question, exploding_run
-from rnnviz.lessons.gate_paths import gate_path, path_story
+from rnnviz.lessons.gate_paths import gate_path, path_story, trained_paths
 from rnnviz.lessons.gradient_mistakes import derivative_max, ordered_story, ordered_vs_commuted, relu_d_norms
 from rnnviz.lessons.gradients import (
     PATTERNS,
@@ -429,13 +429,16 @@ st.caption(
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def initial_paths(lag: int, seed_: int) -> str:
+def initial_paths(lag: int, seed_: int) -> tuple[str, dict[str, float]]:
     """The gated cells' direct path at their initial weights (section 5), cached per (lag, seed)."""
     r = LagRecipe()
-    lstm, gru = (
-        gate_path(LagRun(cell, lag, r, seed_).trainer.model, lag, r.n_countries) for cell in ("lstm", "gru")
-    )
-    return path_story(lstm, gru, r.forget_bias, r.start_lag)
+    paths = {
+        cell: gate_path(LagRun(cell, lag, r, seed_).trainer.model, lag, r.n_countries)
+        for cell in ("lstm", "gru")
+    }
+    return path_story(paths["lstm"], paths["gru"], r.forget_bias, r.start_lag), {
+        c: p.largest for c, p in paths.items()
+    }
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -444,7 +447,8 @@ def measure_point(cell: str, lag: int, recipe_config: dict, steps: int, seconds:
     return measure(cell, lag, LagRecipe(**recipe_config), seed_, steps, seconds).as_dict()
 
 
-st.markdown(initial_paths(mem_lag, seed()))
+path_text, initial_largest = initial_paths(mem_lag, seed())
+st.markdown(path_text)
 points = st.session_state.setdefault(P + "points", [])
 if st.button(
     f"Measure RNN, LSTM and GRU at lag {mem_lag}",
@@ -507,6 +511,8 @@ if mine:
         ]
     )
     st.dataframe(shown, hide_index=True, width="stretch")
+    after = [p for p in mine if p["lag"] == mem_lag and p["seed"] == seed()]
+    st.markdown(trained_paths(after, initial_largest))
     csv_button(shown, "rnnviz-l4-memory", P + "csv_points", "Your measurements (CSV)")
     st.caption(
         "Your measurements (solid lines), cached per setting: the next visitor with the same lag, recipe, "

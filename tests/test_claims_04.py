@@ -351,3 +351,15 @@ def test_relu_d_is_one_wherever_a_unit_is_active():
     assert (z > 0).sum(dim=1).numpy().tolist() == r.active.tolist()
     assert torch.relu(z).numpy() == pytest.approx(h[0].detach().double().numpy(), rel=1e-4, abs=1e-5)
     assert math.isclose(float(r.d_norm.max()), 1.0)
+
+
+def test_what_the_curriculum_changes_on_the_lstms_path():
+    """Section 5: trained with the curriculum the LSTM learns a path that keeps the word (f_t ~ 1 on the
+    distractors); trained directly at lag 100 its path shrinks further and it stays at chance."""
+    start = gate_path(LagRun("lstm", 100).trainer.model, 100).largest
+    grown = LagRun("lstm", 100, LagRecipe(curriculum=True), 0)
+    point = grown.run(600, 600)
+    assert point.acc > 0.9 and point.path > 0.1 > 1e6 * start
+    direct = LagRun("lstm", 100, LagRecipe(curriculum=False), 0)
+    point = direct.run(600, 600)
+    assert point.acc < 0.35 and point.path < start

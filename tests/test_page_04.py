@@ -99,6 +99,8 @@ def test_measure_three_cells_at_a_short_lag(page):
     assert all(p["lag"] == 5 and p["steps"] == 100 and 0 <= p["acc"] <= 1 for p in points)  # no time cut
     assert [p["path"] is None for p in points] == [True, False, False]  # prod f_t, prod z_t for the gated
     assert all(0 < p["path"] < 1 for p in points[1:])
+    said = texts(at)
+    assert "**The path after training**" in said and f"to {points[1]['path']:.2g}" in said
     table = at.dataframe[0].value
     assert list(table["cell"]) == ["RNN", "LSTM", "GRU"]
     assert any(b.proto.id.endswith("-l4_csv_points") for b in at.get("download_button"))

@@ -103,3 +103,24 @@ def path_story(lstm: GatePath, gru: GatePath, forget_bias: float, start_lag: int
         f"path is "
         f"$\\sigma({forget_bias:g})^{{{first}}} = {_sci(sigmoid_power(forget_bias, first))}$."
     )
+
+
+def trained_paths(points: list[dict], initial: dict[str, float]) -> str:
+    """Markdown: the largest unit's path after each measured gated cell's training, beside its start.
+
+    ``points``: LagPoint dicts (with ``path``, ``recipe``); ``initial``: cell -> largest path at init."""
+    names = {"lstm": ("LSTM", "f"), "gru": ("GRU", "z")}
+    parts = []
+    for p in points:
+        if p.get("path") is None or p["cell"] not in initial:
+            continue
+        name, gate = names[p["cell"]]
+        start = initial[p["cell"]]
+        moved = "grew" if p["path"] > start else "shrank"
+        parts.append(
+            f"{name} at lag {p['lag']} ({p['recipe']}, {p['steps']} steps): the largest $\\prod {gate}_t$ "
+            f"{moved} from {_sci(start)} to {_sci(p['path'])}, accuracy {p['acc']:.0%}"
+        )
+    if not parts:
+        return ""
+    return "**The path after training**, your measurements: " + "; ".join(parts) + "."
