@@ -20,9 +20,10 @@ from rnnviz.embeddings import (
     plot_pairs,
     random_table,
 )
+from rnnviz.embeddings.analogy import exclusion_sentence
 from rnnviz.embeddings.onehot import closest_pairs, pairs_sentence
 from rnnviz.embeddings.projection import project_pairs
-from rnnviz.embeddings.similarity import NEAREST_RANKS, nearest_of_four
+from rnnviz.embeddings.similarity import NEAREST_RANKS, nearest_of_four, spread_sentence
 from rnnviz.embeddings.transfer import SEEN_WORDS as TSEEN
 from rnnviz.embeddings.transfer import TITLES, VARIANTS, TransferConfig, TransferExperiment, nearest_seen
 from rnnviz.embeddings.transfer import UNSEEN_WORDS as TUNSEEN
@@ -158,7 +159,7 @@ else:
     show(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), "cos_terms")
     st.caption(
         "Green bars are dimensions where both vectors agree in sign and push the dot product up; "
-        "red bars are where they disagree. No single dimension means 'animal': the meaning is spread out."
+        "red bars are where they disagree. " + spread_sentence(b)
     )
     terms = pd.DataFrame(
         {"i": range(len(b.u)), f"e_{b.word_u},i": b.u, f"e_{b.word_v},i": b.v, "e_u,i * e_v,i": b.products}
@@ -213,7 +214,8 @@ explain(
     "**a : b :: c : ?** we add the offset $b - a$ to $c$ "
     "(using unit vectors $\\hat e_w = e_w / \\lVert e_w\\rVert$, "
     "so frequent words with long vectors do not dominate) and look for the closest word, leaving out the "
-    "three query words themselves (otherwise the answer is nearly always $c$)."
+    "three query words themselves (otherwise $c$ itself can come out on top: the sentence under the "
+    "answer says whether it would here)."
 )
 st.latex(r"t = \hat e_b - \hat e_a + \hat e_c,\qquad d = \arg\max_{w \notin \{a, b, c\}} \cos(t, e_w)")
 CUSTOM = "your own words"
@@ -253,6 +255,7 @@ except InputError as err:
     show_error(err, "Each box takes one lower-case English word, e.g. man, woman, king.")
 else:
     st.markdown(f"### {res.a} : {res.b} :: {res.c} : **{res.best}**  (cos = {res.answers[0][1]:.3f})")
+    st.markdown(exclusion_sentence(wv, res))
     left, right = st.columns(2)
     show(
         charts.ranked_words_figure(
@@ -330,7 +333,8 @@ st.latex(
     r"\qquad p(\text{positive}) = \mathrm{softmax}(W_{hy} h_T + b_y)_1"
 )
 explain(
-    f"The catch is **little data**: about a hundred training sentences, whose sentiment words come only from "
+    f"The catch is **little data**: a hundred training sentences by default (the slider below), whose "
+    f"sentiment words come only from "
     f"one half of the task's word lists (**seen**: {', '.join(TSEEN)}). The main test set uses only the "
     f"other half (**unseen**: {', '.join(TUNSEEN)}). With a random $E$ the model has never adjusted the "
     "rows of the unseen words, so they are noise to it; GloVe already put them next to seen words of "
@@ -461,7 +465,7 @@ transfer_section()
 
 try_this(
     "In section 1 switch the rows of $E$ to **pretrained GloVe** and add *truck*'s neighbours *bus* and "
-    "*van* to the vocabulary. Which cells of the dense cosine table light up, and why do the one-hot ones "
+    "*jeep* to the vocabulary. Which cells of the dense cosine table light up, and why do the one-hot ones "
     "never do?",
     "Pick the preset **comparative** and change it to *big : bigger :: small : ?*. GloVe answers *larger*, "
     "not *smaller*: what does that tell you about how *bigger* and *larger* are used in text?",
@@ -486,8 +490,8 @@ check(
     "in section 4 lists them all).",
     {
         1: "All three models take the same number of steps on the same batches; only $E$ differs.",
-        2: "Section 2 shows the meaning spread over all 50 dimensions: no single one means 'animal' or "
-        "'positive'.",
+        2: "Section 2 prints the largest single term of a dot product: for related words it is a small "
+        "share, the similarity is spread over many of the 50 dimensions.",
         3: "Frozen rows never change, and no training sentence contains an unseen word, so no model can "
         "learn those rows from the data.",
     },

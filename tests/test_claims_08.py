@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from test_page_07 import array
 
-from rnnviz.embeddings import analogy, load_glove
-from rnnviz.embeddings.similarity import NEAREST_RANKS, neighbours
+from rnnviz.embeddings import PRESETS, analogy, load_glove
+from rnnviz.embeddings.similarity import NEAREST_RANKS, neighbours, top_k
 from rnnviz.embeddings.transfer import UNSEEN_WORDS, TransferConfig, TransferExperiment, nearest_seen
 from rnnviz.tasks.sentiment import LABELS, NEGATIVE, POSITIVE
 
@@ -130,3 +130,33 @@ def test_untrained_curves_start_near_chance(wv):
     exp = TransferExperiment(TransferConfig(), wv)
     for v, curve in exp.curves.items():
         assert abs(curve["test_acc"][0] - 0.5) < 0.15, (v, curve["test_acc"][0])
+
+
+def test_spread_and_exclusion_sentences_follow_the_numbers(page, wv):
+    at = page
+    shown = "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+    (fig,) = [f for f in figures(at) if any(t.get("name") == "product" for t in f["data"])]
+    products = array(next(t for t in fig["data"] if t.get("name") == "product")["y"]).astype(float)
+    i = int(np.argmax(products))
+    share = products[i] / products[products > 0].sum()
+    assert f"The largest term, dimension {i} ({products[i]:.3f}), is {100 * share:.0f}%" in shown
+    assert share < 0.25 and "no single dimension carries the similarity" in shown  # cat, dog
+    # the default analogy is the preset 'gender': without the exclusion, king itself wins
+    assert "the closest word to t here would be *king* itself" in shown
+    res = analogy(wv, "man", "woman", "king", k=1)
+    assert top_k(wv, res.target, 1, exclude=())[0][0] == "king"
+    for p in PRESETS[1:]:  # the others would be right even without leaving a, b, c out, as the page says
+        res = analogy(wv, p.a, p.b, p.c, k=1)
+        assert top_k(wv, res.target, 1, exclude=())[0][0] not in (p.a, p.b, p.c)
+
+
+def test_try_this_and_check_premises(wv):
+    # "add truck's neighbours bus and jeep"
+    assert {"bus", "jeep"} <= {w for w, _ in neighbours(wv, "truck", k=10)}
+    # the check question: frozen GloVe classifies unseen-word reviews far better than random E,
+    # after one click of the page's default budget (200 steps each)
+    exp = TransferExperiment(TransferConfig(), wv)
+    exp.run(200, 120.0)
+    assert exp.steps("frozen") == 200
+    acc = {v: c["test_acc"][-1] for v, c in exp.curves.items()}
+    assert acc["frozen"] > acc["random"] + 0.2 and abs(acc["random"] - 0.5) < 0.1

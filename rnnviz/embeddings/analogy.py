@@ -97,3 +97,23 @@ def plot_pairs(wv: WordVectors, result: AnalogyResult, preset: Preset | None = N
     if preset is not None and (preset.a, preset.b, preset.c) == (result.a, result.b, result.c):
         pairs += [(x, y) for x, y in preset.more_pairs if (x, y) not in pairs and x in wv and y in wv]
     return pairs
+
+
+def without_exclusion(wv: WordVectors, result: AnalogyResult) -> tuple[str, float]:
+    """The word closest to t when a, b and c are not left out: (word, cos(t, ê_w))."""
+    ((word, score),) = top_k(wv, result.target, 1, exclude=())
+    return word, score
+
+
+def exclusion_sentence(wv: WordVectors, result: AnalogyResult) -> str:
+    """Why a, b and c are left out, from this analogy's own numbers."""
+    word, score = without_exclusion(wv, result)
+    if word in (result.a, result.b, result.c):
+        return (
+            f"Without leaving out the query words, the closest word to t here would be *{word}* itself "
+            f"(cos = {score:.3f}), which is why they are left out."
+        )
+    return (
+        f"Here the closest word to t would be *{word}* (cos = {score:.3f}) even without leaving out the "
+        "query words; for some analogies c itself comes out on top (the preset *gender*: king)."
+    )

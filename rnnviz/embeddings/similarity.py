@@ -127,3 +127,21 @@ def nearest_of_four(wv: WordVectors, word: str) -> tuple[list[tuple[str, float]]
     ranked = neighbours(wv, word, k=max(NEAREST_RANKS))
     picks = sorted((ranked[r - 1] for r in NEAREST_RANKS), key=lambda p: p[0])
     return picks, picks.index(ranked[0])
+
+
+def spread_sentence(b: CosineBreakdown) -> str:
+    """How much of e_u . e_v its largest single term carries, in words from the numbers."""
+    pos = b.products[b.products > 0].sum()
+    i = int(np.argmax(b.products))
+    share = float(b.products[i] / pos) if pos > 0 else 0.0
+    where = (
+        "no single dimension carries the similarity, it is spread out over many"
+        if share < 0.25
+        else (
+            "one dimension carries a large part of it" if share < 0.5 else "one dimension carries most of it"
+        )
+    )
+    return (
+        f"The largest term, dimension {i} ({b.products[i]:.3f}), is {100 * share:.0f}% of the sum of the "
+        f"positive terms, so {where}."
+    )
