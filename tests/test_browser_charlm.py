@@ -1,5 +1,6 @@
 """Lesson 3 in a real browser: the coloured texts draw, and a Train click streams samples and a live
-loss curve while it trains (the fragment's updates, which AppTest cannot watch), then redraws every view."""
+loss curve while it trains (the fragment's updates, which AppTest cannot watch), then redraws every view,
+with the held-out curve of the checkpoints and its sentence on overfitting."""
 
 import re
 
@@ -41,7 +42,9 @@ def test_training_streams_samples_then_redraws_the_views(page, app_url):
     browser.wait_idle(page)
 
     browser.assert_clean(page)
-    assert browser.wait_for_charts(page) >= 5  # the training history joins the views
+    assert browser.wait_for_charts(page) >= 6  # the training history and the held-out curve join the views
+    verdict = re.compile(r"No sign of overfitting yet|The model is overfitting|above its lowest")
+    assert page.get_by_text(verdict).count() == 1  # the curve's sentence, in words
     assert trained_step(page) > 0
     assert page.get_by_text(re.compile(r"Samples printed during training")).count() == 1
     assert page.get_by_test_id("stHtml").nth(1).inner_text() != before  # the trained model writes anew
