@@ -27,15 +27,15 @@ def set_time_step(page, value: int) -> None:
     box = step_input(page)
     browser._arm(page)
     box.focus()
-    box.press("Home")
-    for _ in range(value):
+    box.press("Home")  # step 1: steps count from 1
+    for _ in range(value - 1):
         box.press("ArrowRight")
     browser._settle(page, browser.TIMEOUT_MS)
     assert time_step(page) == value
 
 
 def reading(page) -> str:
-    """The line under the slider, e.g. "Step 3 reads x_3 = 'l': ..."."""
+    """The line under the slider, e.g. "Step 3 reads x_3 = 'l': ..." (steps count from 1)."""
     return page.get_by_text(re.compile(r"^Step \d+ reads")).first.inner_text()
 
 
@@ -43,18 +43,18 @@ def test_play_steps_through_the_sequence_and_pause_stops(page, app_url):
     browser.open_page(page, app_url, URL_PATH)
     browser.assert_clean(page)
     assert browser.wait_for_charts(page) >= 3
-    assert time_step(page) == 0 and reading(page).startswith("Step 0 reads")
+    assert time_step(page) == 1 and reading(page).startswith("Step 1 reads x_1 = 'h'")
 
     browser.click_button(page, "Play")
     page.wait_for_function(
-        f"() => Number(document.querySelector({STEP_INPUT!r}).value) >= 2",
+        f"() => Number(document.querySelector({STEP_INPUT!r}).value) >= 3",
         timeout=PLAY_WAIT_MS,
     )
     browser.click_button(page, "Pause")
     page.wait_for_timeout(2_500)  # a tick already on its way may still land
     browser.wait_idle(page)
     stopped = time_step(page)
-    assert stopped >= 2
+    assert stopped >= 3
     page.wait_for_timeout(2_500)  # more than two play intervals: nothing moves any more
     browser.wait_idle(page)
     assert time_step(page) == stopped
@@ -73,3 +73,22 @@ def test_training_redraws_the_equation(page, app_url):
     browser.assert_clean(page)
     after = page.locator(".katex-display annotation").filter(has_text="begin{aligned}").first.text_content()
     assert "x_{3}" in after and after != before
+
+
+def test_backward_pass_and_the_cheat_render(page, app_url):
+    """The BPTT equations typeset (no KaTeX error), and the bidirectional panels draw after Measure."""
+    browser.open_page(page, app_url, URL_PATH)
+    own = page.locator(".katex-display annotation").filter(has_text="own loss").first
+    own.wait_for(state="attached")
+    assert page.locator(".katex-error").count() == 0
+    assert page.get_by_text(
+        re.compile(r"torch\.autograd on the same model in float64 gives the same")
+    ).count()
+    browser.open_page(page, app_url, URL_PATH + "?l2_arch=bidirectional")
+    before = browser.wait_for_charts(page)
+    browser.click_button(page, "Measure the cheat (trains two small RNNs)", timeout_ms=180_000)
+    page.get_by_text(re.compile(r"^On 3,000 random letters")).first.wait_for(timeout=180_000)
+    assert browser.wait_for_charts(page) == before + 1  # the loss-per-step chart
+    assert page.get_by_text("1c. Course notes often write: a bidirectional RNN is two RNNs stacked").count()
+    assert page.locator(".katex-error").count() == 0
+    browser.assert_clean(page)
