@@ -277,6 +277,18 @@ def training_section() -> None:
     )
     heat = st.empty()
     chart(charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training"), "heat", heat)
+    last = rec.grid()[-1]
+    if last[-1] > 0:
+        share = last[0] / last[-1]
+        st.caption(
+            f"Latest row (training step {rec.steps[-1]}): ‖dL/dh_1‖ / ‖dL/dh_T‖ = {share:.3g}, so the first "
+            "word gets "
+            + (
+                "less learning signal than the last step."
+                if share < 1
+                else "more learning signal than the last step."
+            )
+        )
     rows = [
         {"training step": step, "t": t, "x_t (word)": word, "||dL/dh_t||": g}
         for step, row in zip(rec.steps, rec.grid(), strict=True)

@@ -193,6 +193,8 @@ def test_untrained_heatmap_is_dark_on_the_left(open_page):
     at = open_page(PAGE)
     row = at.session_state["l4_recorder"][1].grid()[0]
     assert row[0] / row[-1] < 1e-3 and np.all(np.diff(np.log(row)) > 0)  # rising towards the last step
+    said = "\n".join(c.value for c in at.caption)
+    assert f"‖dL/dh_1‖ / ‖dL/dh_T‖ = {row[0] / row[-1]:.3g}" in said and "gets less learning signal" in said
 
 
 # --- section 4: clipping keeps the direction; the SGD step; the predict question ------------------
