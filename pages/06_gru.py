@@ -55,7 +55,7 @@ header(
     ],
     "The GRU (Cho et al., 2014) keeps the LSTM's central trick, an update that *mixes* the old state with a "
     "candidate instead of overwriting it, with fewer parts: no separate cell, two gates instead of three. "
-    "Below, a live GRU solves the same task as in lesson 5.",
+    "Below, a live GRU learns the same task as in lesson 5.",
 )
 
 # --- the live GRU ------------------------------------------------------------------------------

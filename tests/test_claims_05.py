@@ -136,6 +136,8 @@ def test_the_cell_edit_identity_and_the_output_equation_hold_on_the_model(open_p
     # c_t - c_{t-1} = i_t g_t - (1 - f_t) c_{t-1}
     np.testing.assert_allclose(c - c_prev, i * g - (1 - f) * c_prev, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(lt.h, o * np.tanh(c), rtol=1e-12, atol=1e-15)  # h_t = o_t tanh(c_t)
+    if cell != "lstm":  # c_{t-1} reaches the gates too: the written-out backward step is not offered
+        assert any("written out for the standard LSTM" in m.value for m in at.info)
     if cell == "lstm_coupled":
         np.testing.assert_allclose(f, 1 - i, atol=1e-15)
         assert "**0.0000** (exactly 0" in _text(at, "Live check on the current model")
@@ -172,6 +174,26 @@ def test_the_output_without_tanh_panel(open_page):
         assert f"{wrong:.2f}" in text
         if trained:  # the trained cell grows past 1, and the tanh-less output leaves (-1, 1)
             assert wrong > 1 and "outside (-1, 1)" in text
+
+
+def test_the_replay_without_tanh_is_the_model_with_one_change(open_page):
+    at = open_page(PAGE)
+    at.button(key="l5_train").click().run()
+    model = _trainer(at).model
+    x, y = _sentence(at)
+    right, wrong = lstm_story.replay(model, x), lstm_story.replay(model, x, with_tanh=False)
+    twin = _float64(model)
+    out, _ = twin.layers[0].rnn(twin.embed(x[None]))  # torch's fused LSTM
+    np.testing.assert_allclose(right.h, out[0].detach().numpy(), rtol=1e-10, atol=1e-12)
+    probs = torch.softmax(twin.head(out[0, -1]), -1).detach().numpy()
+    np.testing.assert_allclose(right.probs, probs, rtol=1e-10)
+    assert np.abs(right.h).max() < 1 < np.abs(wrong.h).max()  # the tanh-less output leaves (-1, 1)
+    text = _text(at, "Read the whole sentence with")
+    assert (
+        f"{np.abs(wrong.h).max():.2f}" in text
+        and f"{wrong.probs[y]:.3f} instead of {right.probs[y]:.3f}" in text
+    )
+    assert ("stays the same" in text) == (np.argmax(wrong.probs) == np.argmax(right.probs))
 
 
 def test_the_check_question_is_graded_on_the_live_gates(open_page):

@@ -6,6 +6,7 @@
 - ``cell_gradient_paths`` / ``paths_sentence``: ||dL/dc_t|| against its direct term along the cell,
   ||f_{t+1} ⊙ dL/dc_{t+1}|| (the rest comes through h_t);
 - ``without_tanh``: the output written a_t = Γ_o ⊙ c_t (no tanh) against h_t = o_t ⊙ tanh(c_t);
+  ``replay``: the whole sentence read with either output, the next steps and the head seeing it;
 - ``coupled_saving``: how many parameters the coupled LSTM saves at a size.
 
 >>> import numpy as np
@@ -20,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from rnnviz.errors import InputError
 from rnnviz.lessons.gating import param_terms
 from rnnviz.model import ModelConfig
 from rnnviz.trace import LayerTrace
@@ -168,6 +171,45 @@ def tanh_sentence(w: WithoutTanh) -> str:
         f"On this sentence $|c_t|$ is at most {w.max_c:.2f}, so even without the tanh "
         f"$|\\Gamma_o \\odot c_t|$ stays below 1 (largest {w.max_wrong:.2f}, against {w.max_h:.2f} with "
         "it); the two part ways as the cell grows: train the model and look again."
+    )
+
+
+@dataclass(frozen=True)
+class Replay:
+    h: np.ndarray  # (T, H) the output each step hands on
+    probs: np.ndarray  # (O,) the head's answer at the last step
+
+
+@torch.no_grad()
+def replay(model, x, with_tanh: bool = True) -> Replay:
+    """Read ``x`` with the LSTM's own weights, the output written h_t = o_t tanh(c_t) or, as often
+    miswritten, a_t = Γ_o c_t; the next step's gates and the head read that output (float64)."""
+    if model.cfg.cell != "lstm" or model.cfg.head != "many_to_one" or model.cfg.num_layers != 1:
+        raise InputError("the replay is written for the standard LSTM (one layer, one answer)")
+    p = {k: v.double() for k, v in model.layers[0].params(0).items()}
+    xs = model.embed(torch.as_tensor(x)[None])[0].double()  # (T, D)
+    H = model.cfg.hidden_size
+    h, c, hs = xs.new_zeros(H), xs.new_zeros(H), []
+    for x_t in xs:
+        pre = p["weight_ih"] @ x_t + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]
+        i, f, g, o = pre.chunk(4)  # torch's row order i, f, g, o
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        c = f * c + i * g  # c_t = f_t c_{t-1} + i_t g_t
+        h = o * torch.tanh(c) if with_tanh else o * c  # h_t = o_t tanh(c_t)  |  a_t = Γ_o c_t (wrong)
+        hs.append(h)
+    logits = model.head.weight.double() @ h + model.head.bias.double()
+    return Replay(torch.stack(hs).numpy(), torch.softmax(logits, -1).numpy())
+
+
+def replay_sentence(right: Replay, wrong: Replay, label: int, name: str) -> str:
+    """What reading the whole sentence with a_t = Γ_o c_t does to the answer, in words."""
+    p_right, p_wrong = float(right.probs[label]), float(wrong.probs[label])
+    same = int(np.argmax(wrong.probs)) == int(np.argmax(right.probs))
+    return (
+        "Read the whole sentence with $a_t = \\Gamma_o \\odot c_t$ handed to the next step and the head: "
+        f"the largest $|a_t|$ is {np.abs(wrong.h).max():.2f} (with the tanh {np.abs(right.h).max():.3f}), "
+        f"and p({name}) is {p_wrong:.3f} instead of {p_right:.3f}"
+        + (": the answer stays the same here." if same else ": the model now gives another answer.")
     )
 
 
