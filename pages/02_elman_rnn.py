@@ -76,7 +76,10 @@ header(
         "into the next state, with every number of a live model;",
         "how the output y_t = softmax(W_hy h_t + b_y) becomes a prediction of the next character;",
         "what W_hh does, by changing it and watching every view follow;",
-        "stacked, bidirectional and pyramid RNNs: the same step, wired differently.",
+        "stacked, bidirectional and pyramid RNNs: the same step, wired differently, and why a "
+        "bidirectional RNN cheats at predicting the next character (measured);",
+        "backpropagation through time on the same numbers: each dL/dh_t is its step's own term plus what "
+        "flows back from t + 1, checked against torch.autograd.",
     ],
     "Type a short sequence. A small character-level RNN reads it one character at a time and, at every "
     "step, predicts the next character. Train it on your sequence, then walk through it step by step.",

@@ -104,6 +104,17 @@ def test_the_caption_parts_add_up_to_the_count(view):
     assert f"W_hy ({K}x{H}) and b_y ({K}): {total} parameters" in cap
 
 
+def test_as_big_for_5_inputs_as_for_5000():
+    """'The weights inside f are the same at every step, so the network is as big for 5 inputs as 5,000'"""
+    model = recurrence.rnn_model(3, 4, 2)
+    before = param_count(model)
+    with torch.no_grad():
+        for n in (5, 5000):
+            out, _ = model(recurrence.random_sequence(n, 3)[None])  # (1, n, D)
+            assert out.shape == (1, n, 2)
+    assert param_count(model) == before == recurrence.rnn_params(3, 4, 2)
+
+
 def test_more_steps_grow_the_picture_not_the_count(open_page):
     """'Change n: the picture grows, the parameter count does not.'"""
     at = open_page(PAGE)

@@ -366,3 +366,29 @@ def test_tex_char_escapes_latex():
     assert charts.tex_char(" ") == r"\text{space}"
     assert charts.tex_char("\n") == r"\text{line break}"
     assert charts.tex_char("#") == r"\text{'\#'}" and charts.tex_char("a") == r"\text{'a'}"
+
+
+# --- lesson 2: the backward pass and the bidirectional panels (input checks) ----------------------
+
+
+@pytest.mark.parametrize("text", ["", "1, x", ",".join(["1"] * 13), "1, 1e9", "nan"])
+def test_scalar_inputs_are_checked(text):
+    from rnnviz.lessons import bptt
+
+    with pytest.raises(InputError):
+        bptt.parse_inputs(text)
+
+
+def test_scalar_chain_and_delta_table_refuse_what_they_do_not_cover():
+    from rnnviz.lessons import bidirectional, bptt
+
+    assert bptt.parse_inputs("1; -0.5 2") == (1.0, -0.5, 2.0)
+    with pytest.raises(InputError):
+        bptt.scalar_chain(float("inf"), 1.0, (1.0,))
+    cfg, task, model, x, y, tr = build(architecture="bidirectional")
+    with pytest.raises(InputError, match="one layer"):
+        bptt.delta_table(model, x, y)
+    with pytest.raises(InputError):
+        bidirectional.reach_of_last_input(model, model, x, task.vocab)  # not a stacked net
+    with pytest.raises(InputError):
+        bidirectional.random_text(1, 10, 0)
