@@ -482,6 +482,17 @@ def test_the_best_checkpoint_survives_thinning():
     )
 
 
+def test_the_best_checkpoint_is_kept_when_the_trainer_drops_it(overfit):
+    tr, tracker = overfit
+    best = tracker.best_step
+    assert 0 < best < tr.step
+    thinned = type("Thinned", (), {"checkpoints": [c for c in tr.checkpoints if c[0] != best]})()
+    saved = lm_fit.saved_states(thinned, tracker)
+    assert best in saved
+    kept = dict(tr.checkpoints)[best]
+    assert all(torch.equal(saved[best][k], kept[k]) for k in kept)
+
+
 def test_page_warns_and_samples_from_the_best_checkpoint(overfit):
     """On the student's own text the page says it overfits, in words, and its views (the sample too) use
     the best held-out checkpoint."""
@@ -528,3 +539,17 @@ def test_own_text_starts_with_a_hidden_size_by_its_length(page):
     at.select_slider(key="l3_hidden").set_value(96).run()
     at.text_area(key="l3_pasted").set_value(records_text(30_000, seed=1)).run()
     assert at.select_slider(key="l3_hidden").value == 96  # same size class: the student's choice stays
+
+
+def test_overfitting_needs_a_real_rise_and_a_falling_training_loss():
+    """The warning's two conditions, each on its own: a rise of RISE_BITS or more since the best checkpoint,
+    and a training loss that fell meanwhile (a rise with a rising training loss is not overfitting)."""
+
+    def report(held_out, train):
+        return lm_fit.FitReport((0, 100, 200, 300), held_out, train, 100, 300)
+
+    assert report((4.5, 1.0, 1.05, 1.10), (math.nan, 1.2, 1.0, 0.9)).overfitting
+    small = report((4.5, 1.0, 1.005, 1.01), (math.nan, 1.2, 1.0, 0.9))
+    assert not small.overfitting and "less than the 0.02 bits" in small.sentence()
+    assert f"{small.rise:.3f} above its lowest" in small.sentence()
+    assert not report((4.5, 1.0, 1.05, 1.10), (math.nan, 1.2, 1.3, 1.4)).overfitting  # training rose too
