@@ -25,6 +25,7 @@ def test_gradients_page_controls(page, app_url):
     browser.set_slider(page, "spectral radius ρ(W_hh)", 1.5)
     browser.assert_clean(page)
     assert "1.500" in metric_text(page, "ρ(W_hh) drawn")
+    assert page.get_by_text("the gradient grows", exact=False).count() >= 1  # rho = 1.5 explodes on screen
 
     browser.click_button(page, "Train")
     browser.assert_clean(page)
@@ -34,6 +35,7 @@ def test_gradients_page_controls(page, app_url):
     browser.assert_clean(page)
     assert page.get_by_test_id("stAlertContentWarning").filter(has_text="diverged at step").count() == 1
     assert browser.wait_for_charts(page) == charts + 2  # the training history and the clipping chart
+    assert page.get_by_text("the same direction", exact=False).count() >= 1  # cos(g, g') = 1
 
     browser.set_slider(page, "lag to measure", "5")
     browser.set_slider(page, "steps per cell", "100")
