@@ -7,7 +7,7 @@ import streamlit as st
 
 from rnnviz.charts import attention as charts
 from rnnviz.charts.sequence import distribution_bars
-from rnnviz.seq2seq.captions import CaptionConfig, CaptionModel, CaptionTask
+from rnnviz.seq2seq.captions import CaptionConfig, CaptionModel, CaptionTask, object_sentence
 from rnnviz.seq2seq.dates import LONGEST, SHORTEST, DateTask
 from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
 from rnnviz.seq2seq.focus import focus, position_sentence
@@ -62,7 +62,7 @@ c1, c2 = st.columns([1, 2])
 tokens = c1.radio(
     "Input tokens", ["chars", "words"], key=P + "tokens", horizontal=True, bind="query-params",
     format_func=lambda t: {"chars": "characters (up to ~70 per date)", "words": "words (up to 10)"}[t],
-    help="Characters make long inputs, where a plain encoder-decoder runs out of memory.",
+    help="Characters make long inputs: a plain encoder-decoder must hold all of them in one vector e_T.",
 )  # fmt: skip
 lo, hi = sorted(
     c2.slider(
@@ -97,12 +97,17 @@ with left:
     st.subheader("Without attention")
     explain(
         "An **encoder** RNN reads the input tokens $x_1 \\dots x_T$ into states $e_1 \\dots e_T$. A "
-        "**decoder** RNN starts from the last one, $d_0 = e_T$, and writes one character per step $s$, "
-        "fed its previous character. Everything the decoder knows about the input must pass through "
+        "**decoder** RNN starts from the last one, $d_0 = e_T$, and writes one character per step "
+        "$s = 1, 2, \\dots$, fed its previous character $y_{s-1}$ ($y_0$ is a start token, `<sos>`). The "
+        "cell is the one chosen in section 3, GRU or LSTM (an LSTM also hands its cell state over). "
+        "Everything the decoder knows about the input must pass through "
         "the single vector $e_T$: the longer the input, the more we ask of it."
     )
-    st.latex(r"e_t = \mathrm{GRU}(x_t,\ e_{t-1}),\qquad d_0 = e_T")
-    st.latex(r"d_s = \mathrm{GRU}(y_{s-1},\ d_{s-1}),\qquad p(y_s) = \mathrm{softmax}(W_y \tanh(W_c\, d_s))")
+    st.latex(r"e_t = \mathrm{Cell}(x_t,\ e_{t-1}),\quad e_0 = 0,\qquad d_0 = e_T")
+    st.latex(
+        r"d_s = \mathrm{Cell}(y_{s-1},\ d_{s-1}),\qquad "
+        r"p(y_s) = \mathrm{softmax}\big(W_y \tanh(W_c\, d_s + b_c) + b_y\big)"
+    )
 with right:
     st.subheader("With attention")
     explain(
@@ -117,7 +122,7 @@ with right:
     st.latex(
         r"\alpha_{t,s} = \mathrm{softmax}_t(\mathrm{score}_{t,s}),\qquad c_s = \sum_t \alpha_{t,s}\, e_t"
     )
-    st.latex(r"p(y_s) = \mathrm{softmax}\big(W_y \tanh(W_c\,[d_s; c_s])\big)")
+    st.latex(r"p(y_s) = \mathrm{softmax}\big(W_y \tanh(W_c\,[d_s; c_s] + b_c) + b_y\big)")
 
 # --- 3. train ------------------------------------------------------------------------------------
 st.header("3. Train a model")
@@ -336,9 +341,10 @@ else:
 st.header("7. Attention over an image: Show, Attend and Tell in miniature")
 explain(
     "A picture is a grid of cells, two holding a coloured shape. The encoder maps each cell's pixels to "
-    "a vector $e_t = \\tanh(W_p x_t + p_t)$ ($p_t$ says where the cell is); the same attention decoder "
-    "writes a caption word by word. For each word, the overlay shows $\\alpha_{t,s}$ over the cells: "
-    "after training, colour and shape words look at their object."
+    "a vector $e_t = \\tanh(W_p x_t + b_p + p_t)$ ($p_t$, learned, says where the cell is); the decoder "
+    "starts from $d_0 = \\tanh(W_0 \\bar e + b_0)$, $\\bar e$ the mean of the $e_t$, and the same attention "
+    "decoder writes a caption word by word. For each word, the overlay shows $\\alpha_{t,s}$ over the cells; "
+    "the sentence under it says how much of each colour or shape word's weight lands on its object."
 )
 cap_task = CaptionTask(seed=seed)
 cap_attn = st.radio("Attention for captions", ["additive", "dot"], key=P + "cap_attn", horizontal=True,
@@ -355,18 +361,22 @@ image, words = cap_task.example(index)
 cap = trace_caption(cap_trainer.model, cap_task, image, words)
 st.markdown(f"Caption written: **{cap.answer or '(nothing)'}** - correct: **{cap.target}**.")
 show(charts.image_attention(image, cap.alpha, cap.out, cap_task.grid), "image")
+st.markdown(object_sentence(cap_task.example_objects(index)[0], cap.out, cap.alpha))
 
 try_this(
     "Set **Attention** to *none*, train 400 steps on characters, and type a long date (with a weekday and "
     "a year). Then switch to *dot* and train again. Which output characters does the plain model get wrong?",
     "Train an attention model on **2-5 words only**, then type a 10-word date (weekday, 'the', 'of' and a "
     "four-word year), longer than anything it trained on. Does the attention still find each part?",
-    "Slide the checkpoint back to step 0 and forward again: when does the diagonal pattern appear?",
+    "Slide the checkpoint back to step 0 and forward again: from which step do the day digits look at the "
+    "day's words, the month digits at the month and the year digits at the year (a staircase from top left "
+    "to bottom right)?",
     "In section 6, pick the step that writes the first year digit: which input tokens get the weight?",
 )
 check(
     "07_attention.py",
-    "In section 4, the model without attention falls behind as dates get longer. Why?",
+    "If, in section 4, the model without attention falls behind as dates get longer (run the comparison to "
+    "see whether it does at your settings), why would it?",
     [
         "Its decoder sees the input only through $d_0 = e_T$: one vector of fixed size must hold the whole "
         "date, however long.",

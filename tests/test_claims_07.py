@@ -10,10 +10,11 @@ import pytest
 import torch
 from test_page_07 import PAGE, array, figures, heatmap, texts
 
+from rnnviz.seq2seq.captions import object_sentence
 from rnnviz.seq2seq.dates import WORDS, DateTask
 from rnnviz.seq2seq.focus import NEARLY_UNIFORM, focus, prefix_words, roles, spread
 from rnnviz.seq2seq.model import Seq2Seq, Seq2SeqConfig
-from rnnviz.seq2seq.trace import trace_date
+from rnnviz.seq2seq.trace import trace_caption, trace_date
 
 DEFAULT_TEXT = "monday the twenty first of march two thousand five"
 
@@ -323,3 +324,44 @@ def test_predict_question_is_graded_against_the_heatmap(trained):
     assert any(
         m.value.startswith("Right.") and f"= {weights[s - 1, best]:.3f}" in m.value for m in at.success
     )
+
+
+# --- section 7: captions -----------------------------------------------------------------------------
+def test_caption_sentence_follows_the_image_weights(open_page):
+    at = open_page(PAGE)
+    tr = at.session_state["l7_cap_trainer"][1]
+    task = tr.task
+    objects, _ = task.example_objects(0)
+    (fig,) = [f for f in figures(at) if any(t.get("type") == "image" for t in f["data"])]
+    alpha = np.array([array(t["z"]).ravel() for t in fig["data"] if t.get("type") == "heatmap"])
+    cap = trace_caption(tr.model, task, *task.example(0))
+    np.testing.assert_allclose(alpha, cap.alpha, atol=1e-6)  # the overlay is the model's alpha
+    shares = [
+        alpha[s, [c for c, col, shp in objects if w in (col, shp)]].sum() for s, w in enumerate(cap.out)
+    ]
+    shares = [x for x, w in zip(shares, cap.out, strict=True) if any(w in o[1:] for o in objects)]
+    shown = texts(at)
+    if shares:
+        assert f"words put on average {100 * np.mean(shares):.0f}% of their weight" in shown
+        assert ("do not look at their object yet" in shown) == (np.mean(shares) <= 2 / task.n_cells)
+    else:
+        assert "no colour or shape word of an object" in shown
+
+
+def test_object_sentence_branches():
+    objects = [(0, "red", "circle"), (8, "blue", "square")]
+    out = ["red", "circle", "left", "of", "blue", "square", "<eos>"]
+    alpha = np.full((7, 9), 1 / 9)
+    assert "do not look at their object yet" in object_sentence(objects, out, alpha)
+    alpha = np.zeros((7, 9))
+    alpha[:2, 0] = alpha[4:6, 8] = 1
+    assert "100% of their weight" in object_sentence(objects, out, alpha)
+    assert "they look at their object" in object_sentence(objects, out, alpha)
+
+
+def test_the_readout_and_encoders_on_screen_carry_their_biases(open_page):
+    at = open_page(PAGE)
+    latex = "\n".join(x.value for x in at.latex)
+    assert r"W_y \tanh(W_c\,[d_s; c_s] + b_c) + b_y" in latex and r"\tanh(W_c\, d_s + b_c) + b_y" in latex
+    prose = "\n".join(m.value for m in at.markdown)
+    assert r"e_t = \tanh(W_p x_t + b_p + p_t)" in prose and r"d_0 = \tanh(W_0 \bar e + b_0)" in prose

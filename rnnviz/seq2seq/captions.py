@@ -127,8 +127,47 @@ class CaptionTask:
 
     def example(self, index: int) -> tuple[np.ndarray, list[str]]:
         """Fixed example ``index`` (same seed, same picture): (image, caption words)."""
-        objs, words = self.sample(random.Random(self.seed * 1_000_003 + index))
+        objs, words = self.example_objects(index)
         return self.render(objs), words
+
+    def example_objects(self, index: int) -> tuple[list[tuple[int, str, str]], list[str]]:
+        """The objects (cell, colour, shape) of fixed example ``index``, and its caption words."""
+        return self.sample(random.Random(self.seed * 1_000_003 + index))
+
+
+def object_focus(objects, out: list[str], alpha: np.ndarray) -> tuple[float, int] | None:
+    """Mean weight that written colour and shape words put on the cells holding an object of that
+    colour or shape: (share, number of such words), or None if the caption has none that match.
+
+    ``objects`` from ``example_objects``; ``out`` the written words; ``alpha`` (S, N) over cells."""
+    shares = []
+    for s, word in enumerate(out):
+        cells = [cell for cell, colour, shape in objects if word in (colour, shape)]
+        if cells:
+            shares.append(float(alpha[s, cells].sum()))
+    return (float(np.mean(shares)), len(shares)) if shares else None
+
+
+def object_sentence(objects, out: list[str], alpha: np.ndarray) -> str:
+    """What the page says about where the caption's colour and shape words look, from the weights."""
+    found = object_focus(objects, out, alpha)
+    N = alpha.shape[1]
+    if found is None:
+        return (
+            "The caption written has no colour or shape word of an object in this picture, so there is no "
+            "object to look at."
+        )
+    share, n = found
+    verdict = (
+        "they look at their object"
+        if share > 0.5
+        else ("they lean towards their object" if share > 2 / N else "they do not look at their object yet")
+    )
+    return (
+        f"The caption's {n} colour and shape words put on average {100 * share:.0f}% of their weight on the "
+        f"cells holding an object of that colour or shape (uniform weights would give {100 / N:.0f}% per "
+        f"cell): {verdict}."
+    )
 
 
 @dataclass(frozen=True)
