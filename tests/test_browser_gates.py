@@ -53,6 +53,10 @@ def test_lstm_page_trains_selects_and_clamps(page, app_url):
         browser.screenshot(page, SCREENSHOTS / "05_lstm_trained.png")
     browser.assert_clean(page)
     assert page.get_by_text("4. output").count() == 1
+    # the backward step and the tanh-less output, written out on the trained model
+    assert page.get_by_text("One step of the backward pass, on real numbers").count() == 1
+    assert page.get_by_text(re.compile(r"comes along the cell \(through f_t\)")).count() == 1
+    assert page.get_by_text(re.compile(r"Read the whole sentence with")).count() == 1
     assert "step t=4" in page.get_by_test_id("stPlotlyChart").nth(1).inner_text()
 
 
