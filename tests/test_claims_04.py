@@ -170,6 +170,7 @@ def test_factor_story_states_its_numbers(setup, rho, scale):
     assert np.linalg.norm(w @ w.T - w.T @ w) > 1e-3 and sf.w_norm > 1.2 * sf.radius
     assert sf.long_run == pytest.approx(rho, rel=0.01) and "which is $\\rho$" in text
     assert ("below that" in text) == (sf.rate < 0.99 * sf.long_run)
+    assert f"at best $a_t$ reaches {np.max(acting / worst):.0%} of the worst case" in text
     assert ("partly saturated" in text) == (sf.d_mean < 0.9)
     if scale == DEFAULT_SCALE:  # the default input scale keeps the units near 0 (D_t ~ I)
         assert rho == 1.5 or sf.d_mean > 0.99
@@ -328,6 +329,11 @@ def test_ordered_panel_text_at_defaults(open_page):
     at = open_page(PAGE)
     said = texts(at)
     assert "They nearly agree here" in said and "the units saturate and the two part" in said
+    cfg = GradientsConfig()
+    here = ordered_vs_commuted(drawn_copy(cfg.model(), 0.9, DEFAULT_SCALE), *cfg.probe())
+    there = ordered_vs_commuted(drawn_copy(cfg.model(), 0.9, 1.0), *cfg.probe())
+    assert f"differ by {here.relative_difference:.1%} of the true one" in said
+    assert f"matrices {there.relative_difference:.0%} apart" in said and there.relative_difference > 0.1
 
 
 def test_activation_derivative_maxima():
