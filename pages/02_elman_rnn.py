@@ -197,8 +197,9 @@ if trainer.step == 0:
     x0, y0 = sequence_ids(cfg, task)
     p0 = trace(trainer.model, x0, y0, jacobians=False).probs
     st.info(
-        "The model is **untrained**: its weights are random, so its predictions are spread out: at every "
-        f"step each character gets a probability from {p0.min():.3f} to {p0.max():.3f}, where uniform "
+        "The model is **untrained**: its weights are random, so its predictions are spread out: "
+        + ("its one prediction gives" if task.head == "many_to_one" else "at every step it gives")
+        + f" each character a probability from {p0.min():.3f} to {p0.max():.3f}, where uniform "
         f"would be 1/V = {1 / len(task.vocab):.3f}. Every number below is still real. Train it and watch "
         "the same views change.",
         icon=":material/info:",
@@ -471,7 +472,8 @@ def step_views() -> None:
         chart(charts.step_contributions(terms, title=title_h + ", unit by unit"), "contrib", left)
     chart(distribution_bars(out.probs, task.vocab, highlight=target, title=title), "bars", right)
     right.caption(
-        f"Red bar: the true next character ({task.vocab[target]!r}), given p = {out.probs[target]:.3f}."
+        f"Red bar: the true next character ('{md_char(task.vocab[target]).replace(chr(10), '↵')}'), given "
+        f"p = {out.probs[target]:.3f}."
         + (
             " The pyramid predicts once, from the top layer's last step: t does not change it."
             if tr.head == "many_to_one"

@@ -229,6 +229,7 @@ def test_untrained_spread_is_what_the_info_box_says(open_page, arch):
     box = next(i.value for i in at.info if "untrained" in i.value)
     lo, hi, uni = (float(v) for v in re.findall(r"from (\d\.\d+) to (\d\.\d+), where uniform would be 1/V = "
                                                    r"(\d\.\d+)", box)[0])  # fmt: skip
+    assert ("its one prediction gives" in box) == (arch == "pyramid")
     assert (lo, hi) == (round(float(tr.probs.min()), 3), round(float(tr.probs.max()), 3))
     assert uni == round(1 / len(task.vocab), 3) and lo < uni < hi
 
@@ -250,7 +251,7 @@ def test_red_bar_caption_is_the_models_probability(open_page):
     at.slider(key="l2_t").set_value(4).run()
     cfg, task, model, x, y, tr = page_numbers(at)
     cap = next(c.value for c in at.caption if c.value.startswith("Red bar"))
-    assert f"({task.vocab[int(y[3])]!r})" in cap
+    assert f"('{task.vocab[int(y[3])]}')" in cap
     assert f"p = {tr.probs[3, int(y[3])]:.3f}" in cap
 
 
