@@ -683,7 +683,7 @@ if not is_hidden("teacher"):
 
 try_this(
     "Load **Vanishing gradient at a long lag** and press Play. Watch the gradient heatmap: the rows near "
-    "t = 0 stay dark. Now switch the cell to LSTM with forget-gate bias 3 and press Play again: how far "
+    "t = 1 stay dark. Now switch the cell to LSTM with forget-gate bias 3 and press Play again: how far "
     "back does the gradient reach now, and does the loss fall?",
     "Load **Exploding gradient without clipping** and press Play: run A (no clipping) stops with a NaN "
     "loss, run B trains. Look at the gradient-norm chart just before A stops.",

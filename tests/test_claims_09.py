@@ -208,3 +208,33 @@ def test_the_equations_on_the_page_are_the_ones_tested(at):
     assert r"\frac{\partial L}{\partial c_{t+1}} \odot f_{t+1}" in latex
     assert r"\odot o_t \odot (1 - \tanh^2 c_t)" in latex
     assert r"\frac{\partial L}{\partial a_{t+1}}\, W_{hh}" in latex
+
+
+def test_clipping_as_shown_rescales_and_keeps_the_direction():
+    """g <- g * min(1, c / ||g||), through the Playground's own trainer: with plain SGD at lr 1 the
+    step taken is minus the clipped gradient, so it can be read off the weights."""
+    import copy
+
+    from rnnviz.playground import PlaygroundConfig, build_trainer
+
+    for clip in (0.05, 100.0):  # clipping on (the norm is far above 0.05) and, in effect, off
+        trainer = build_trainer(PlaygroundConfig(optimizer="sgd", lr=1.0, clip=clip, hidden_size=8))
+        gen = torch.Generator()
+        gen.set_state(trainer.generator.get_state())
+        batch = trainer.task.batch(trainer.cfg.batch_size, gen)
+        model = copy.deepcopy(trainer.model)
+        model.train()
+        loss, _ = model.loss(batch)
+        loss.backward()
+        g = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]).double()
+        before = torch.cat([p.detach().flatten() for p in trainer.model.parameters()]).double()
+        trainer.run(1, 60)
+        after = torch.cat([p.detach().flatten() for p in trainer.model.parameters()]).double()
+        step = before - after  # lr * clipped g
+        norm = float(g.norm())
+        expected = g * min(1.0, clip / norm)
+        torch.testing.assert_close(step, expected, rtol=1e-4, atol=1e-7)
+        assert float(torch.nn.functional.cosine_similarity(step, g, dim=0)) > 1 - 1e-6  # direction kept
+        row = trainer.history[-1]
+        assert row.grad_norm == pytest.approx(norm, rel=1e-4)
+        assert row.grad_norm_clipped == pytest.approx(min(norm, clip), rel=1e-4)
