@@ -198,8 +198,10 @@ with tabs[0]:
     )
 with tabs[1]:
     explain(
-        "**One input, many outputs**: generation. A character model trained on nested markup reads one "
-        "start character, then every character it draws is **fed back** as the next input (dotted arrows)."
+        "**One input, many outputs**: generation. A character model "
+        + ("trained" if trained else "(untrained until you train the examples) for text")
+        + " of nested markup reads a start (one character, or a few), then every character it draws is "
+        "**fed back** as the next input (dotted arrows)."
     )
     c1, c2 = st.columns([2, 1])
     prime = c1.text_input("Start with", "<", key=P + "prime", bind="query-params", max_chars=40)

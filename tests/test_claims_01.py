@@ -259,3 +259,11 @@ def test_check_question_is_not_answered_on_the_page(open_page):
     (the measured changes) appears only after answering."""
     at = open_page(PAGE)
     assert not any(re.search(r"y_1 by \d", t) for t in texts(at).split("\n"))
+
+
+def test_generation_prose_says_whether_the_model_is_trained(open_page):
+    at = open_page(PAGE)
+    said = next(m.value for m in at.markdown if "One input, many outputs" in m.value)
+    assert "(untrained until you train the examples)" in said and "trained" not in said.replace(
+        "untrained", ""
+    )
