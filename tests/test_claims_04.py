@@ -371,3 +371,16 @@ def test_what_the_curriculum_changes_on_the_lstms_path():
     direct = LagRun("lstm", 100, LagRecipe(curriculum=False), 0)
     point = direct.run(600, 600)
     assert point.acc < 0.35 and point.path < start
+
+
+def test_activation_panels_show_the_autograd_numbers(open_page):
+    said = texts(open_page(PAGE))
+    assert "the largest $\\sigma'$ is 0.2500 (at $z = 0$) and the largest $\\tanh'$ is 1.0000" in said
+    preset = ExplodingPreset()
+    r = relu_d_norms(preset.model(), preset.task().example(0).x[0])
+    n = len(r.d_norm)
+    shown = f"$\\|D_s\\| = 1$ at {n} of {n} steps ({r.active.min()} to {r.active.max()} of 32 units active)"
+    assert shown in said
+    w = GradientsConfig().model()
+    sf = step_factors(drawn_copy(w, 0.9, DEFAULT_SCALE), *GradientsConfig().probe())
+    assert f"at most $\\|W_{{hh}}\\| / 4 = {sf.w_norm / 4:.3f}$, where tanh allows {sf.w_norm:.3f}" in said
