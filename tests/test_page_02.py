@@ -258,3 +258,19 @@ def test_bad_sequence_in_a_link_shows_an_error(open_url, bad):
 def test_traces_have_csv_buttons(page):
     shown = [b.proto.id.rsplit("-", 1)[-1] for b in page.get("download_button")]
     assert [k for k in shown if "_csv_" in k] == ["l2_csv_h", "l2_csv_y", "l2_csv_bptt"]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"l2_bptt_i": "99", "l2_bptt_j": "-4", "l2_bptt_t": "500", "l2_sc_wh": "nan", "l2_sc_xs": "1,"*500},
+         "from 1 to 12 inputs"),
+        ({"l2_bptt_i": "5", "l2_H": "3", "l2_sc_xs": "😀"}, "separated by commas"),
+        ({"l2_sequence": "ab", "l2_bptt_t": "2", "l2_sc_wx": "1e9"}, None),
+    ],
+)  # fmt: skip
+def test_bad_backward_pass_links_run_clean(open_url, params, message):
+    at = open_url(PAGE, params)
+    assert not at.exception
+    assert [e.value for e in at.error if message and message in e.value] or (not message and not at.error)
+    assert any(r"\text{own loss }" in x.value for x in at.latex)  # the delta table's step still shows
