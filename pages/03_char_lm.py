@@ -303,6 +303,7 @@ seq_text = st.text_area(
     key=P + "seq", bind="query-params",
     help="Characters the training text lacks are refused: the model has no input for them.",
 )  # fmt: skip
+bp = None  # the written-out BPTT of the sequence, when it can be scored
 with friendly_errors("Type characters that occur in the training text."):
     sl = lm.step_losses(view, task, seq_text)
     bp = lm_bptt.bptt(view, task.encode(seq_text)) if cell in lm_bptt.CELLS_WRITTEN_OUT else None
@@ -491,6 +492,9 @@ except InputError:
     effect = lm_temp.after_prime(view, task, q_prime, lm_temp.QUESTION_TAU)
 q = lm_temp.question(effect, charts.SHOWN.get(task.vocab[effect.top], task.vocab[effect.top]), q_prime)
 check("03_char_lm.py", q.question, q.options, q.answer, q.why, q.hints)
+if bp is not None:
+    bq = lm_bptt.first_step_question(bp)
+    check("03_char_lm.py (BPTT)", bq.question, bq.options, bq.answer, bq.why, bq.hints)
 check(
     "03_char_lm.py (chain rule)",
     "Section 4 shows L = sum_t L_t for your sequence. Why is the loss of a whole sequence a sum of "

@@ -172,8 +172,9 @@ def test_the_last_step_gets_gradient_only_from_its_own_loss(page, default_traine
 # --- section 2: the BPTT recursion for the cell in use, and dL/dW_hh = sum_t delta_t h_{t-1}^T -----
 
 
-def _unrolled_step_grads(model, ids) -> np.ndarray:
-    """Autograd's own per-step parts of dL/dW_hh: a separate copy of W_hh at every step (float64)."""
+def _unrolled_step_grads(model, ids, grad_h: bool = False) -> np.ndarray:
+    """Autograd's own per-step parts of dL/dW_hh: a separate copy of W_hh at every step (float64).
+    ``grad_h``: return autograd's dL/dh_t (n, H) of the same unrolled graph instead."""
     cfg = model.cfg
     params = {n.rsplit(".", 1)[-1]: p.detach().double() for n, p in model.named_parameters()}
     W_ih, W_hh = params["weight_ih_l0"], params["weight_hh_l0"]
@@ -182,7 +183,7 @@ def _unrolled_step_grads(model, ids) -> np.ndarray:
     H = cfg.hidden_size
     x = F.one_hot(ids[:-1], cfg.input_size).double()
     h, c = torch.zeros(H, dtype=torch.float64), torch.zeros(H, dtype=torch.float64)
-    copies, loss = [], 0.0
+    copies, hs, loss = [], [], 0.0
     for t in range(len(ids) - 1):
         W = W_hh.clone().requires_grad_()
         copies.append(W)
@@ -198,8 +199,12 @@ def _unrolled_step_grads(model, ids) -> np.ndarray:
             r, z = torch.sigmoid(ar + ur), torch.sigmoid(az + uz)
             n = torch.tanh(an + r * un)
             h = (1 - z) * n + z * h
+        h.retain_grad()
+        hs.append(h)
         loss = loss + F.cross_entropy((W_hy @ h + b_y)[None], ids[t + 1 : t + 2])
     loss.backward()
+    if grad_h:
+        return np.stack([h.grad.numpy() for h in hs])
     return np.stack([W.grad.numpy() for W in copies])
 
 
@@ -553,3 +558,26 @@ def test_overfitting_needs_a_real_rise_and_a_falling_training_loss():
     assert not small.overfitting and "less than the 0.02 bits" in small.sentence()
     assert f"{small.rise:.3f} above its lowest" in small.sentence()
     assert not report((4.5, 1.0, 1.05, 1.10), (math.nan, 1.2, 1.3, 1.4)).overfitting  # training rose too
+
+
+def test_bptt_check_question_is_graded_by_the_live_gradients(page, default_trainer):
+    """The PREDICT question on the recursion: ||dL/dh_1|| against its own part ||dL_1/dh_1||, from the
+    page's sequence and model; the answer and the numbers in its explanation are autograd's."""
+    radio = next(r for r in page.radio if r.label.startswith("Section 4's sequence has"))
+    seq = page.text_area(key="l3_seq").value
+    task, model = default_trainer.task, default_trainer.model
+    ids = task.encode(seq)
+    assert radio.label.startswith(f"Section 4's sequence has {len(seq) - 1} predictions")
+    m64 = f64(model)
+    with torch.no_grad():  # step 1's own part: the gradient of L_1 at the output h_1 alone
+        out, _ = m64.layers[0](m64.embed(ids[None, :2]))
+    h1 = out[0, 0].clone().requires_grad_()
+    own = torch.autograd.grad(F.cross_entropy(m64.head(h1)[None], ids[1:2]), h1)[0].norm().item()
+    total = float(np.linalg.norm(_unrolled_step_grads(model, ids, grad_h=True)[0]))  # every path
+    q = lm_bptt.first_step_question(lm_bptt.bptt(model, ids))
+    assert q.answer == (0 if total > own else 1)
+    assert f"||dL/dh_1|| = {total:.4g} and ||dL_1/dh_1|| = {own:.4g}" in q.why
+    assert radio.options == q.options
+    # one prediction: nothing flows back from later steps, and the answer says so
+    one = lm_bptt.first_step_question(lm_bptt.bptt(model, task.encode("<b")))
+    assert one.answer == 2

@@ -26,6 +26,7 @@ Everything runs in float64 on a copy of the model and is compared with torch.aut
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,7 @@ class BPTT:
     autograd_w_hh: np.ndarray  # (G*H, H) torch.autograd's dL/dW_hh of L = sum_t L_t
     autograd_grad_h: np.ndarray  # (n, H) autograd's dL/dh_t (rnnviz.trace)
     autograd_grad_c: np.ndarray | None  # (n, H) autograd's dL/dc_t (LSTM)
+    direct: np.ndarray | None = None  # (n, H) e_t = dL_t/dh_t = W_hy^T (y_t - onehot(x_{t+1})): own loss only
 
     @property
     def w_hh(self) -> np.ndarray:
@@ -171,6 +173,7 @@ def bptt(model: SeqModel, ids: torch.Tensor) -> BPTT:
         w_grad.detach().numpy().copy(),
         top.grad_h,
         top.grad_c if gc is not None else None,
+        e,
     )
 
 
@@ -243,3 +246,53 @@ def check_sentence(bp: BPTT, model_layers: int = 1) -> str:
         f"the step that adds most is t = {big + 1} ($\\|\\delta_t h_{{t-1}}^\\top\\| = "
         f"{bp.contribution_norms[big]:.3g}$)."
     )
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    options: list[str]
+    answer: int
+    why: str
+    hints: dict[int, str]
+
+
+def first_step_question(bp: BPTT) -> Question:
+    """PREDICT on the live model: is ||dL/dh_1|| (every later loss included) larger or smaller than the
+    norm of step 1's own part ||dL_1/dh_1||? Vectors add; their norms need not: the answer is measured."""
+    total, own = float(np.linalg.norm(bp.autograd_grad_h[0])), float(np.linalg.norm(bp.direct[0]))
+    later = float(np.linalg.norm(bp.autograd_grad_h[0] - bp.direct[0]))
+    n = len(bp.grad_h)
+    answer = 2 if math.isclose(total, own, rel_tol=1e-9) else 0 if total > own else 1
+    options = [
+        "Larger: the later losses add to it.",
+        "Smaller: what flows back from the later steps partly cancels step 1's own part.",
+        "The same: only step 1's own loss reaches h_1.",
+    ]
+    why = (
+        f"On this sequence ||dL/dh_1|| = {total:.4g} and ||dL_1/dh_1|| = {own:.4g}. The later losses "
+        f"(t = 2..{n}) send back W_hh^T delta_2, a vector of norm {later:.4g}"
+        + (" (the LSTM's cell path arrives through delta_2's gates as well)" if bp.cell == "lstm" else "")
+        + ". Gradients add as vectors, so the total is the sum of the two: its norm "
+        + ("exceeds" if total > own else "falls short of" if total < own else "equals")
+        + " the own part's here. Whether it grows depends on the directions, not only on the sizes."
+    )
+    reaches = (
+        "h_1 influences every later step through h_2, h_3, ..., so every later loss sends gradient back "
+        "to it (only the last step gets nothing from later)."
+    )
+    none_later = (
+        "This sequence has one prediction: nothing comes after step 1, so only its own loss reaches h_1."
+    )
+    hints = {
+        0: {1: "Here the later part adds more than it cancels: the total is larger.", 2: reaches},
+        1: {0: "Vectors add, norms need not: look at the directions of the two parts, not only their sizes.",
+            2: reaches},
+        2: {0: none_later, 1: none_later},
+    }[answer]  # fmt: skip
+    question = (
+        f"Section 4's sequence has {n} predictions. Predict, for the model you look at: the gradient "
+        "that reaches h_1, dL/dh_1, collects step 1's own part dL_1/dh_1 and everything the later losses "
+        "send back. Is ||dL/dh_1|| larger or smaller than ||dL_1/dh_1||?"
+    )
+    return Question(question, options, answer, why, hints)
