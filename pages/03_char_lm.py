@@ -116,7 +116,8 @@ with st.expander("More settings: window length, batch size, learning-rate decay"
     seq_len = c1.select_slider(
         "Window length T (how far back BPTT reaches)", [16, 32, 64, 100, 150, 200], D.seq_len,
         key=P + "seq_len", bind="query-params",
-        help="Training cuts the text into windows of T characters; the gradient flows back at most T steps.",
+        help="Training cuts the text into windows of T characters; the gradient flows back at most "
+        "T - 1 steps.",
     )  # fmt: skip
     batch = c2.select_slider(
         "Batch size", [8, 16, 32, 64], D.batch_size, key=P + "batch", bind="query-params"
@@ -263,7 +264,8 @@ if len(steps) > 1:
     chosen = st.select_slider(
         "Training step to look at (the model saved at that step)", steps, best,
         key=P + "ckpt", bind="query-params",
-        help="Checkpoints are kept every 100 steps (thinned to 40 on long runs; the one with the lowest "
+        help="Checkpoints are kept every 100 steps and at the end of each click (thinned to 40 on long runs; "
+        "the one with the lowest "
         "held-out bits per character is always kept); every view below uses the one you pick. After "
         "training, the slider goes to that best checkpoint.",
     )  # fmt: skip
@@ -351,10 +353,10 @@ st.header("5. Sampling: temperature and priming")
 explain(
     "To write, the model is fed a **priming text**, then draws the next character from its prediction, "
     "feeds it back in, and repeats. The **temperature** $\\tau$ divides the scores $z$ before the softmax: "
-    "$\\tau < 1$ sharpens the distribution (the top character's share grows and the entropy falls: safer, "
-    "often repetitive text), $\\tau > 1$ flattens it (more surprising choices, more mistakes). "
-    "**Top-k** keeps "
-    "only the k most likely characters."
+    "$\\tau < 1$ sharpens the distribution (the top character's share grows and the entropy falls; as "
+    "$\\tau \\to 0$ the model always writes its top choice), $\\tau > 1$ flattens it (the top character's "
+    "share shrinks, so unlikely characters are drawn more often). **Top-k** keeps only the k most likely "
+    "characters."
 )
 st.latex(r"p_i = \frac{\exp(z_i / \tau)}{\sum_j \exp(z_j / \tau)}, \qquad z = W_{hy} h_t + b_y")
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])

@@ -359,6 +359,11 @@ def test_lower_temperature_sharpens_higher_flattens(default_trainer):
     model, task = default_trainer.model, default_trainer.task
     cold, hot = lm_temp.after_prime(model, task, "\n", 0.5), lm_temp.after_prime(model, task, "\n", 1.5)
     assert cold.p_top_tau > cold.p_top_1 and cold.entropy_tau < cold.entropy_1
+    frozen = lm_temp.after_prime(
+        model, task, "\n", 1e-4
+    )  # 'as tau -> 0 the model always writes its top choice'
+    gap = np.sort(frozen.logits)[-1] - np.sort(frozen.logits)[-2]
+    assert gap > 0 and frozen.p_top_tau > 0.99
     assert hot.p_top_tau < hot.p_top_1 and hot.entropy_tau > hot.entropy_1
     assert cold.entropy_1 == pytest.approx(hot.entropy_1)
 
