@@ -55,8 +55,8 @@ header(
         "equation and the real numbers of a live model;",
         "why a memory across many steps is easier to learn in the cell state $c_t$, which is only edited, "
         "than in a state that is rewritten at every step;",
-        "what trained gates look like (near 0 or near 1), and what happens when you force a gate open or "
-        "shut;",
+        "what training does to the gates (how many end near 0 or near 1), and what happens when you force a "
+        "gate open or shut;",
         "the backward pass of one step written out on real numbers, and a common mistake in the output "
         "equation;",
         "two variants, peepholes and coupled gates, on the same data.",

@@ -316,3 +316,60 @@ def test_tables_histograms_and_depth_charts():
     assert chart.layout.yaxis.type == "log" and len(chart.data) == 2
     bars = charts.clamp_bars(np.array([0.2, 0.8]), np.array([0.7, 0.3]), ("A", "B"), target=1)
     assert list(bars.data[0].x) == ["A", "B ✓"]
+
+
+# --- the computed sentences of lessons 5 and 6: each branch follows its numbers -------------------
+
+
+def test_lesson_5_sentences_branch_on_their_numbers():
+    from rnnviz.lessons import lstm_story
+
+    paths = {"total": np.array([2.0, 1.0, 0.5]), "direct": np.array([1.0, 1.0, 0.0])}
+    text = lstm_story.paths_sentence(paths, peephole=False)
+    assert "1.00× (t = 1) to 2.00× (t = 0)" in text and "peephole" not in text
+    assert "peephole gates" in lstm_story.paths_sentence(paths, peephole=True)
+    assert "nothing comes along the cell" in lstm_story.paths_sentence(
+        {"total": np.ones(3), "direct": np.zeros(3)}, peephole=False
+    )
+    inside = lstm_story.WithoutTanh(max_h=0.4, max_wrong=0.6, at=(2, 1), max_c=0.9)
+    outside = lstm_story.WithoutTanh(max_h=0.99, max_wrong=3.5, at=(2, 1), max_c=4.0)
+    assert not inside.leaves and "stays below 1" in lstm_story.tanh_sentence(inside)
+    assert outside.leaves and "outside (-1, 1)" in lstm_story.tanh_sentence(outside)
+    means = {"i": 0.5, "f": 0.74, "g": -0.003, "o": 0.52}
+    start = lstm_story.start_sentence(means, forget_bias=True, coupled=False)
+    assert "near σ(1) = 0.73" in start and "averages 0.00, around 0" in start and "-0.00" not in start
+    assert "far from 0.5" in lstm_story.start_sentence({**means, "f": 0.95}, True, False)
+    gates = {g: np.full((2, 5, 3), 0.5) for g in "ifo"}
+    assert lstm_story.filler_question(gates).answer == 3  # no gate above 0.9: "none"
+    gates["o"][:, 1:-1] = 0.95
+    assert lstm_story.filler_question(gates).answer == 2
+
+
+def test_lesson_6_sentences_branch_on_their_numbers():
+    from rnnviz.lessons import gru_story
+
+    params = {"LSTM": 400, "GRU": 300}
+    slower = gru_story.speed_sentence({"LSTM": 2.0, "GRU": 2.8}, params, 12, 32)
+    assert (
+        "**1.40×**" in slower
+        and "0.75× the LSTM's parameters" in slower
+        and "did not make it faster" in slower
+    )
+    assert "by less than" in gru_story.speed_sentence({"LSTM": 2.0, "GRU": 1.9}, params, 12, 32)
+    assert "follows its weight count" in gru_story.speed_sentence({"LSTM": 2.0, "GRU": 1.5}, params, 12, 32)
+    assert (
+        gru_story.ms_cell(None, "GRU").startswith("not timed yet")
+        and gru_story.ms_cell({"GRU": 1.234}, "GRU") == "1.23"
+    )
+    assert "shrinks on the way down" in gru_story.depth_sentence(
+        {"plain": 1e-5, "residual": 0.1, "highway": 0.3}, 20
+    )
+    assert "keeps the least" in gru_story.depth_sentence({"plain": 0.05, "residual": 0.1, "highway": 0.3}, 4)
+    assert "as much as the others" in gru_story.depth_sentence(
+        {"plain": 0.5, "residual": 0.1, "highway": 0.3}, 4
+    )
+    for hidden in (4, 12, 32):
+        q = gru_story.weights_question(TASK, hidden)
+        lstm, gru = (param_count(_model(c, hidden=hidden)) for c in ("lstm", "gru"))
+        assert q.options[q.answer] == f"{lstm - gru:,}" and len(set(q.options)) == 4
+        assert set(q.hints) == set(range(4)) - {q.answer}
