@@ -305,3 +305,19 @@ def test_unit_ranking_figure_keeps_the_order():
     fig = charts.unit_ranking_figure([5, 2, 9], [0.9, -0.7, 0.1], "tag depth")
     assert list(fig.data[0].y) == ["unit 5", "unit 2", "unit 9"]
     np.testing.assert_allclose(fig.data[0].x, [0.9, -0.7, 0.1])
+
+
+def test_own_text_bench_runs_and_reports_its_fields(monkeypatch):
+    """The bench's user-style text: both sizes of model, a held-out curve, the overfitting verdict and
+    the share of sampled lines that pass the format's own rule (a tiny run: the figures are README's)."""
+    from rnnviz.bench import charlm as bench
+
+    monkeypatch.setattr(bench, "OWN_TEXT_RUNS", ((3000, 30),))
+    monkeypatch.setattr(bench, "N_LINES", 5)
+    out = bench.own_text()
+    # the built-in texts' H, then the size default
+    assert [r["hidden_size"] for r in out["runs"]] == [128, 32]
+    for r in out["runs"]:
+        assert r["steps"] == 30 and set(r["held_out_curve"]) == {0, 30}
+        assert r["best_held_out_bits_per_char"] == min(r["held_out_curve"].values())
+        assert isinstance(r["overfitting"], bool) and r["well_formed_best"].endswith("/5")
