@@ -586,3 +586,23 @@ def test_bptt_check_question_is_graded_by_the_live_gradients(page, default_train
     # one prediction: nothing flows back from later steps, and the answer says so
     one = lm_bptt.first_step_question(lm_bptt.bptt(model, task.encode("<b")))
     assert one.answer == 2
+
+
+def test_readout_and_chain_rule_shown_hold_for_the_model(page, default_trainer):
+    """y_t = softmax(W_hy h_t + b_y) with h_t the top layer's state, and p(x_2..x_T | x_1) = e^{-L} =
+    prod_t y_t[x_{t+1}] for the page's sequence (float64)."""
+    seq = page.text_area(key="l3_seq").value
+    task = default_trainer.task
+    m64 = f64(default_trainer.model)
+    ids = task.encode(seq)
+    h = lm.hidden_states(m64, ids[:-1])[-1]  # (T-1, H)
+    W_hy, b_y = m64.head.weight.detach().numpy(), m64.head.bias.detach().numpy()
+    z = h @ W_hy.T + b_y
+    y = np.exp(z - z.max(1, keepdims=True))
+    y /= y.sum(1, keepdims=True)
+    with torch.no_grad():
+        want = torch.softmax(m64(ids[None, :-1])[0][0], -1).numpy()
+    np.testing.assert_allclose(y, want, atol=1e-12)
+    picked = y[np.arange(len(seq) - 1), ids[1:].numpy()]
+    total = number(latex(page, r"\text{bits per character}"), r"L_t = ([\d.]+)")
+    assert -np.log(picked).sum() == pytest.approx(total, abs=0.006)  # L = -log prod_t y_t[x_{t+1}]
