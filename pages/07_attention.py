@@ -295,8 +295,8 @@ else:
         t_best = best + 1
         blend = (
             f"so $c_{{{s}}}$ is mostly $e_{{{t_best}}}$"
-            if top > 0.5
-            else f"a blend of many $e_t$ makes $c_{{{s}}}$"
+            if top > 0.7
+            else f"so $c_{{{s}}}$ is a blend of several $e_t$, $e_{{{t_best}}}$ the largest part"
         )
         src_word = "'␣' (a space)" if trace.src[best] == " " else f"'{trace.src[best]}'"
         st.markdown(

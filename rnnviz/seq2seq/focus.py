@@ -178,22 +178,22 @@ def where_in_word(words: list[str], t: int) -> tuple[int, int | None]:
 def position_sentence(task, words: list[str], t: int) -> str:
     """Why e_t can stand for a word: what the encoder has read by position t (0-based)."""
     if task.tokens == "words":
-        return f"e_{t + 1} has read the input up to the word '{words[t]}'."
+        return f"$e_{{{t + 1}}}$ has read the input up to the word '{words[t]}'."
     k, n = where_in_word(words, t)
     w = words[k]
     if n is None:
         return (
-            f"It is the space after '{w}': the encoder reads left to right, so e_{t + 1} has read the "
+            f"It is the space after '{w}': the encoder reads left to right, so $e_{{{t + 1}}}$ has read the "
             f"whole word '{w}' and knows it is over. A state at a separator sums up the word before it."
         )
     fits = [v for v in WORDS if v.startswith(w[:n])]
     if fits == [w] or (n == len(w) and k == len(words) - 1):
         return (
             f"It is letter {n} of '{w}': after '{w[:n]}' only '{w}' fits among the task's words, so "
-            f"e_{t + 1} already knows the word."
+            f"$e_{{{t + 1}}}$ already knows the word."
         )
     shown = ", ".join(fits[:4]) + (", ..." if len(fits) > 4 else "")
     return (
         f"It is letter {n} of '{w}': after '{w[:n]}' {len(fits)} of the task's words still fit ({shown}), "
-        f"so e_{t + 1} alone does not yet know the word."
+        f"so $e_{{{t + 1}}}$ alone does not yet know the word."
     )
