@@ -301,6 +301,11 @@ def test_untrained_model_predicts_about_uniformly(page, default_trainer):
         with torch.no_grad():
             p = torch.softmax(other(task.ids[-2000:][None])[0][0], -1).numpy()
         assert p.max() < 1.5 / V and p.min() > 0.5 / V, cell
+    python = lm.build_trainer(lm.builtin_text(lm.PYTHON), lm.LMSettings(), seed=0)  # the other built-in text
+    V = len(python.task.vocab)
+    with torch.no_grad():
+        p = torch.softmax(python.model(python.task.ids[-2000:][None])[0][0], -1).numpy()
+    assert p.max() < 1.5 / V and p.min() > 0.5 / V
 
 
 def test_windows_come_from_the_first_90_percent(default_trainer):
