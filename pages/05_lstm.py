@@ -160,7 +160,8 @@ stage = c1.radio(
 )
 t, unit = time_step_and_unit(
     P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell),
-    unit_help="Starts at the unit with the largest |c| at the last step: usually one that remembers.",
+    unit_help="Starts at the unit with the largest |c| at the last step: a candidate for the one that "
+    "remembers (clamp it below to test).",
 )  # fmt: skip
 step = worked.worked_step(tr, t, unit)
 peep = cell == "lstm_peephole"
