@@ -62,7 +62,7 @@ PRESETS = {
             "Vanishing gradient at a long lag",
             (_VANISH,),
             "A tanh RNN must carry the first word across 60 others. In the gradient heatmap the "
-            "last step's loss reaches back to the first step with a gradient 10^-13 times the one at "
+            "last step's loss reaches back to the first step with a gradient about 10^-13 times the one at "
             "the end at step 0 (dark rows near t = 1), and in the first 1000 steps never more than "
             "10^-6 of it, so the first word cannot be learned: at step 1000 the held-out loss is "
             "still near the guessing level ln 4 = 1.39 (measured with seed 0).",
