@@ -8,4 +8,7 @@ decoder.py    AttnDecoder (stepped GRUCell/LSTMCell + attention), EncoderDecoder
 model.py      Seq2Seq: fused nn.GRU/nn.LSTM encoder + AttnDecoder, for the date task
 trace.py      every number of one decoded input (scores, alpha, c_s, d_s, p(y_s)) as arrays
 evaluate.py   exact match against input length; with vs without attention on one budget
+focus.py      where the weights go (spaces, decided / open letters, the field being written), and why
+mistakes.py   the softmax written with the wrong index (every weight 1/T) and what the model then answers
+predict.py    the predict-first question: which input position gets the largest weight at a step
 """
