@@ -45,7 +45,7 @@ header(
     "Sequence to sequence and attention",
     [
         "how an **encoder-decoder** turns one sequence into another of a different length, and why "
-        "squeezing the whole input into one vector fails as inputs grow;",
+        "squeezing the whole input into one vector gets harder as inputs grow;",
         "how **attention** lets every output step look back at all encoder states: scores, softmax "
         "weights $\\alpha_{t,s}$ and the context $c_s$, with the numbers;",
         "**teacher forcing** versus **free running**, and how attention sharpens during training;",
