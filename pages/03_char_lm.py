@@ -288,8 +288,7 @@ if report is not None:
     chart(
         charts.fit_figure(
             report.steps, report.held_out, report.train, report.best_step, chosen,
-            title="Held-out bits per character at each checkpoint, and the training loss (bits per "
-                "character)",
+            title="Bits per character at each checkpoint: held out and training",
         ),
         "fit",
     )  # fmt: skip

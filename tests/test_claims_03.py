@@ -535,8 +535,8 @@ def test_page_warns_and_samples_from_the_best_checkpoint(overfit):
     shown = at.get("html")[1].proto.body.split('<div style="font-size:14px')[0]  # the text, not its legend
     drawn = html.unescape("".join(re.findall(r">([^<]*)</span>", shown)))
     assert drawn.replace("↵", "\n") == smp.text
-    curve = figure(at, "Held-out bits per character at each checkpoint")
-    held = next(d for d in curve["data"] if d["name"] == "held-out bits per character")
+    curve = figure(at, "Bits per character at each checkpoint")
+    held = next(d for d in curve["data"] if d["name"] == "held out")
     assert array(held["x"]).tolist() == list(fit.steps)
     assert array(held["y"]).astype(float).tolist() == pytest.approx(list(fit.held_out))
 

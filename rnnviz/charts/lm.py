@@ -311,7 +311,7 @@ def fit_figure(
         go.Scatter(
             x=steps,
             y=[None if not np.isfinite(v) else float(v) for v in train],  # no rows before step 0
-            name="training loss (mean of the 100 steps before)",
+            name="training (100 steps before)",
             mode="lines+markers",
             line=dict(color=COLORS["h"]),
             hovertemplate="step %{x}: training %{y:.3f} bits per character<extra></extra>",
@@ -321,7 +321,7 @@ def fit_figure(
         go.Scatter(
             x=steps,
             y=list(held_out),
-            name="held-out bits per character",
+            name="held out",
             mode="lines+markers",
             line=dict(color=COLORS["loss"], width=3),
             hovertemplate="step %{x}: held out %{y:.3f} bits per character<extra></extra>",
@@ -332,7 +332,7 @@ def fit_figure(
         go.Scatter(
             x=[best_step],
             y=[best],
-            name=f"best held-out: step {best_step}",
+            name=f"best: step {best_step}",
             mode="markers",
             marker=dict(symbol="star", size=16, color="#000000"),
             hovertemplate="best checkpoint, step %{x}: %{y:.3f} bits per character<extra></extra>",
