@@ -199,6 +199,12 @@ def test_bracket_preset_step_0_and_400():
     assert 0.3 < best() < 0.5  # "at step 0 the best unit reaches about 0.4"
     run.train(400, 600)
     assert best() > 0.85  # "correlation about 0.9"
+    # "one unit of its cell state c": the same unit of c in every example
+    found = {
+        (v.feature.state, v.feature.unit)
+        for v in (example_view(run.trainer.model, task, pick_example(task, i, "markup")) for i in range(5))
+    }
+    assert len(found) == 1 and next(iter(found))[0] == "c"
 
 
 def test_the_equations_on_the_page_are_the_ones_tested(at):
