@@ -380,9 +380,10 @@ def transfer_curves_figure(curves: dict[str, dict[str, Sequence[float]]], chance
     for name, c in curves.items():
         color = VARIANT_COLORS.get(name, COLORS["h"])
         fig.add_trace(
-            go.Scatter(x=c["step"], y=c["test_acc"], mode="lines+markers", name=f"{name}: held-out",
-                       line=dict(color=color, width=3),
-                       hovertemplate=f"{name}, step %{{x}}: held-out accuracy %{{y:.3f}}<extra></extra>")
+            go.Scatter(x=c["step"], y=c["test_acc"], mode="lines+markers",
+                       name=f"{name}: held-out, unseen words", line=dict(color=color, width=3),
+                       hovertemplate=f"{name}, step %{{x}}: held-out accuracy (unseen words) %{{y:.3f}}"
+                       "<extra></extra>")
         )  # fmt: skip
         fig.add_trace(
             go.Scatter(x=c["step"], y=c["train_acc"], mode="lines", name=f"{name}: training",
