@@ -105,7 +105,9 @@ def lookup_figure(
     for col in (1, 2):
         fig.update_yaxes(autorange="reversed", row=1, col=col)
     fig.update_yaxes(showticklabels=False, row=1, col=2)
-    fig.update_xaxes(showticklabels=text, row=1, col=2)
+    # the dims are labelled once, under e_w: labels under E sat beneath the title of the e_w panel
+    fig.update_xaxes(showticklabels=False, row=1, col=1)
+    fig.update_xaxes(showticklabels=False, row=1, col=2)
     base_layout(fig, height=max(300, 38 * v + 170))
     return fig
 
