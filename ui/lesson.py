@@ -98,6 +98,7 @@ def check(
     if not 0 <= answer < len(options):
         raise ValueError(f"answer {answer} is not one of the {len(options)} options")
     st.subheader("Check yourself")
+    st.session_state[f"check_{lesson}_answer"] = answer  # computed from the live model: tests read it
     choice = st.radio(
         question, range(len(options)), format_func=options.__getitem__, index=None, key=f"check_{lesson}"
     )
