@@ -1,6 +1,6 @@
-"""rnnviz router: page setup, torch threads, navigation over pages/, the shared sidebar.
+"""rnnviz router: page setup, torch threads, navigation over app_pages/, the shared sidebar.
 
-Run with ``streamlit run app.py``. Every lesson is a file in ``pages/`` listed in
+Run with ``streamlit run app.py``. Every lesson is a file in ``app_pages/`` listed in
 ``lessons.LESSONS``; a lesson appears in the navigation once its file exists.
 """
 
@@ -9,7 +9,7 @@ import torch
 
 from lessons import OWN_URL_STATE, available, by_section
 from ui.lesson import PRESENT_KEY
-from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, shareable, whole_number
+from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, home_alias, shareable, whole_number
 from ui.safe import plain
 
 # One intra-op thread per process. Streamlit serves every browser session from threads of
@@ -43,6 +43,7 @@ pages = {
     ]
     for section, lessons in by_section(available()).items()
 }
+home_alias(next((lesson.url_path for lesson in available() if lesson.section == "Start"), None))  # /start
 current = st.navigation(pages, expanded=True)
 
 # Presenter mode: larger type for a projector (charts grow through ui.lesson.chart, and lesson prose

@@ -1,6 +1,6 @@
 """The one table of pages: the router (app.py) and the home page both read it.
 
-A lesson shows up in the navigation only once its file exists in ``pages/``, so lessons
+A lesson shows up in the navigation only once its file exists in ``app_pages/``, so lessons
 can land one at a time and no link ever points at a missing page.
 """
 
@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-PAGES_DIR = ROOT / "pages"
+PAGES_DIR = ROOT / "app_pages"  # not "pages/": see PAGES_FOLDER below
 
 
 @dataclass(frozen=True)
 class Lesson:
-    file: str  # file name under pages/, e.g. "05_lstm.py"
+    file: str  # file name under app_pages/, e.g. "05_lstm.py"
     title: str  # shown in the navigation and on the home page
     summary: str  # one line: what the student sees and learns there
     icon: str  # Streamlit icon: a ":material/name:" symbol
@@ -34,11 +34,18 @@ SECTIONS = ("Start", "Foundations", "Memory and gating", "Attention and embeddin
 
 HOME_FILE = "00_home.py"
 
+# PAGES_FOLDER: the lessons live in app_pages/, not pages/. Streamlit 1.67 decides once per server
+# process, when the first browser session is created, whether a folder named pages/ sits beside the
+# main script (PagesManager.uses_pages_directory); while that holds, sessions run its old folder-based
+# multipage mode instead of app.py until some session's st.navigation clears it. So the first
+# request after a start (every wake from sleep on Community Cloud, often a teacher's deep link)
+# opened under a "Page not found" dialog. No public setting or hook runs before that first session,
+# so the folder has another name; url_paths are unchanged and every old link still works.
+# tests/test_browser.py opens a deep link as the first request to a fresh server.
+#
 # URL_PATH_RULE: a url_path must differ from the name Streamlit infers from the file name
-# ("05_lstm.py" -> "lstm"). Until app.py has called st.navigation once in a server process,
-# Streamlit treats a folder named pages/ as an old-style multipage app; if the first request
-# after a start is a lesson URL that matches an inferred name, that lesson runs without the
-# router (no sidebar, no seed). With distinct url_paths the router always runs the page.
+# ("05_lstm.py" -> "lstm"). It mattered while the folder was pages/ (an inferred name then ran the
+# lesson without the router); kept so that a folder renamed back could never run a lesson bare.
 # tests/test_app.py checks the rule.
 
 LESSONS = (

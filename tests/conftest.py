@@ -3,7 +3,7 @@
 AppTest (fast, no browser)::
 
     def test_my_page(open_page):
-        at = open_page("05_lstm.py")  # runs app.py, then switches to pages/05_lstm.py
+        at = open_page("05_lstm.py")  # runs app.py, then switches to app_pages/05_lstm.py
         at.slider(key="lstm_steps").set_value(20).run()
         assert not at.exception
 
@@ -123,8 +123,8 @@ def chromium(browser_available):
 def app_url(chromium) -> Iterator[str]:
     """Base URL of `streamlit run app.py` on a free local port, stopped after the session.
 
-    The home page is opened once before any test: until app.py has run in a fresh server,
-    Streamlit routes a lesson URL as an old-style pages/ app (see URL_PATH_RULE in lessons.py).
+    The home page is opened once before any test (a warm server, as students mostly meet it);
+    tests/test_browser.py checks the cold start on a server of its own.
     """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with open(ARTIFACTS / "streamlit.log", "w") as log:

@@ -1,4 +1,4 @@
-"""AppTest: the router, the home page and every page in pages/ run without an error."""
+"""AppTest: the router, the home page and every page in app_pages/ run without an error."""
 
 import re
 import shutil
@@ -120,7 +120,7 @@ def test_bad_sidebar_values_in_a_link_fall_back_to_defaults_and_say_so(bad):
     assert name not in at.query_params  # the link the page now offers leaves it out
     at.sidebar.toggle(key="present").set_value(True).run()  # still said on the page the link opened
     assert len(at.sidebar.warning) == 1 and at.session_state["present"]
-    at.switch_page("pages/01_why_recurrence.py").run()  # and no more once the student moves on
+    at.switch_page("app_pages/01_why_recurrence.py").run()  # and no more once the student moves on
     assert error_texts(at) == [] and not at.sidebar.warning
 
 
@@ -243,3 +243,9 @@ def test_a_link_too_long_to_share_leaves_the_long_text_out_and_says_so(open_url)
 def test_a_short_link_leaves_nothing_out(open_url):
     at = open_url("02_elman_rnn.py", {"l2_H": "9"})
     assert not [c for c in at.sidebar.caption if c.value.startswith("Left out")]
+
+
+def test_no_folder_named_pages_beside_app_py():
+    """A pages/ folder makes a cold server open deep links under 'Page not found' (PAGES_FOLDER)."""
+    assert not (lessons.ROOT / "pages").exists()
+    assert lessons.PAGES_DIR.name != "pages" and lessons.PAGES_DIR.is_dir()

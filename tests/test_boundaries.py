@@ -72,7 +72,7 @@ def test_rnnviz_source_never_imports_streamlit():
     offenders = [
         str(p.relative_to(ROOT)) for p in package_files() if "streamlit" in imported_roots(p.read_text())
     ]
-    assert offenders == [], "rnnviz/ must not import streamlit: move the UI code to pages/"
+    assert offenders == [], "rnnviz/ must not import streamlit: move the UI code to app_pages/ or ui/"
 
 
 def test_plotly_only_in_charts():

@@ -3,6 +3,7 @@
 Screenshots land in tests/artifacts/screenshots/<page file>.png for a human to look at.
 """
 
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -101,9 +102,23 @@ def test_a_teachers_link_on_a_cold_server(chromium, stand_in_app):
         finally:
             context.close()
             server.stop()
-    if dialog_shown and lessons.PAGES_DIR.name == "pages":
-        pytest.xfail(
-            "Streamlit treats a folder named pages/ as an old-style multipage app until app.py has run "
-            "once, so the first request after a start shows a 'Page not found' dialog over the right page"
-        )
-    assert not dialog_shown
+    assert not dialog_shown, "a deep link on a fresh server opened under 'Page not found'"
+
+
+def test_the_home_pages_own_address_on_a_cold_server(chromium, stand_in_app):
+    """/start (the home page's url_path) as the first request after a start: the home page, no dialog."""
+    home = next(lesson for lesson in lessons.LESSONS if lesson.file == lessons.HOME_FILE)
+    with open(stand_in_app.with_name("streamlit.log"), "w") as log:
+        server = browser.start_app(stand_in_app, log)
+        context = chromium.new_context(viewport=browser.VIEWPORT)
+        try:
+            page = context.new_page()
+            page.set_default_timeout(browser.TIMEOUT_MS)
+            browser.open_page(page, server.url, home.url_path + "?seed=3")
+            assert page.get_by_role("dialog").filter(has_text="Page not found").count() == 0
+            assert page.get_by_role("heading", name=re.compile("^rnnviz")).count() == 1
+            assert seed_input(page).locator("input").input_value() == "3"
+            browser.assert_clean(page)
+        finally:
+            context.close()
+            server.stop()

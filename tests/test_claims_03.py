@@ -29,7 +29,7 @@ from rnnviz.lessons.charlm_records import is_record_line, records_text
 from rnnviz.sample import sample
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/03_char_lm.py"
+PAGE = "app_pages/03_char_lm.py"
 
 
 @pytest.fixture(autouse=True, scope="module")

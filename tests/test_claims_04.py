@@ -262,7 +262,7 @@ def test_live_measure_is_the_offline_tables_computation(open_page):
     assert live.steps == bench["steps_per_point"] and live.acc == point["acc"]
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("p4", "pages/04_gradients.py")
+    spec = importlib.util.spec_from_file_location("p4", "app_pages/04_gradients.py")
     source = spec.loader.get_source("p4")
     assert "MEASURE_SECONDS = 600.0" in source  # a safety cap far above any point's training time
     assert max(max(v.values()) for v in bench["seconds"]["direct"].values()) < 600 / 10

@@ -6,7 +6,7 @@ import pytest
 from conftest import APPTEST_TIMEOUT
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "09_playground.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "09_playground.py")
 
 
 def open_playground(params: dict | None = None) -> AppTest:

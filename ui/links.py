@@ -148,3 +148,21 @@ def shareable(base: str, params: list[tuple[str, str]], limit: int = MAX_LINK_CH
             return link, left_out
         longest = max(range(len(kept)), key=lambda i: len(urlencode([kept[i]])))
         left_out.append(kept.pop(longest)[0])
+
+
+def home_alias(url_path: str | None) -> None:
+    """Let ``/<url_path>`` open the default page without a "Page not found" dialog.
+
+    Streamlit serves the default page at the root and gives it no other address, so a link to the
+    home page's own url_path (``/start``) would resolve to no page. Called before st.navigation: it
+    turns a request for that name into a request for the root (the default page). Uses Streamlit
+    1.67's pages manager (no public call does this); tests/test_browser.py opens ``/start`` cold.
+    """
+    ctx = get_script_run_ctx()
+    manager = getattr(ctx, "pages_manager", None)
+    if (
+        manager is not None
+        and manager.intended_page_name == url_path
+        and not manager.intended_page_script_hash
+    ):
+        manager.set_script_intent("", "")

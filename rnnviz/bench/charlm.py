@@ -45,7 +45,7 @@ N_LINES = 100
 CURVE_SECONDS = (10.0, 20.0, 40.0, 60.0)
 RENDER_RUNS = 5  # one cold run, then warm ones
 APP = Path(__file__).resolve().parents[2] / "app.py"
-PAGE = APP.parent / "pages" / "03_char_lm.py"
+PAGE = APP.parent / "app_pages" / "03_char_lm.py"
 
 
 def _load() -> list[float]:

@@ -53,7 +53,7 @@ if lessons:
             st.page_link(lesson.path, label=lesson.title + mark, icon=lesson.icon)
             st.caption(lesson.summary)
 else:
-    st.info("No lesson pages are installed next to this app: add lesson files to the `pages/` folder.")
+    st.info("No lesson pages are installed next to this app: add lesson files to the `app_pages/` folder.")
 
 left, right = st.columns(2)
 with left:
