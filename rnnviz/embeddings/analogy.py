@@ -20,6 +20,7 @@ import numpy as np
 
 from rnnviz.embeddings.similarity import top_k
 from rnnviz.embeddings.vectors import WordVectors, normalise_word
+from rnnviz.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,22 @@ class AnalogyResult:
 
 
 def analogy(wv: WordVectors, a: str, b: str, c: str, k: int = 5) -> AnalogyResult:
-    """Solve a : b :: c : ? and return the top-``k`` answers with the vectors used."""
+    """Solve a : b :: c : ? and return the top-``k`` answers with the vectors used.
+
+    The three words must differ: with a = b the relation is empty (t = ê_c, so the "answer" is just
+    a neighbour of c), and with c = a or c = b there is no third word to carry the relation to."""
     ia, ib, ic = wv.index_of(a), wv.index_of(b), wv.index_of(c)
+    for (n1, i1), (n2, i2) in (
+        (("a", ia), ("b", ib)),
+        (("a", ia), ("c", ic)),
+        (("b", ib), ("c", ic)),
+    ):
+        if i1 == i2:
+            word = wv.words[i1]
+            raise InputError(
+                f'{n1} and {n2} are both "{word}": an analogy a : b :: c : ? needs three different words '
+                "(a relation a -> b between two of them, carried over to a third), e.g. man : woman :: king"
+            )
     ua, ub, uc = wv.unit[ia], wv.unit[ib], wv.unit[ic]
     # t = ê_b - ê_a + ê_c: move from a to b, starting at c
     target = ub - ua + uc

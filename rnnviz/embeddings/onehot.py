@@ -24,10 +24,12 @@ import numpy as np
 import torch
 
 from rnnviz.embeddings.similarity import cosine_matrix
-from rnnviz.embeddings.vectors import WordVectors, normalise_word
+from rnnviz.embeddings.vectors import MAX_WORD_CHARS, WordVectors, normalise_word
 from rnnviz.errors import InputError
+from rnnviz.tasks.base import check_text, quote
 
 MAX_DEMO_WORDS = 12  # the demo prints the whole matrix: keep it readable
+MAX_VOCAB_CHARS = 600  # the vocabulary box: 12 words of up to MAX_WORD_CHARS, with room for spaces
 DEFAULT_DEMO_WORDS = ("cat", "dog", "king", "queen", "car", "truck")
 
 
@@ -50,20 +52,20 @@ class OneHotDemo:
 
 def parse_words(text: str) -> tuple[str, ...]:
     """``"Cat, dog  king"`` -> ``("cat", "dog", "king")``: split on commas/spaces, drop repeats."""
-    words: list[str] = []
-    for raw in text.replace(",", " ").split():
-        w = normalise_word(raw)
-        if w and w not in words:
-            words.append(w)
+    check_text("the small vocabulary", text, MAX_VOCAB_CHARS)
+    words = tuple(dict.fromkeys(w for raw in text.replace(",", " ").split() if (w := normalise_word(raw))))
     if len(words) < 2:
         raise InputError(
             "type at least 2 different words, separated by spaces or commas (e.g. 'cat dog car')"
         )
     if len(words) > MAX_DEMO_WORDS:
         raise InputError(
-            f"type at most {MAX_DEMO_WORDS} words so the matrix stays readable (you typed {len(words)})"
+            f"type at most {MAX_DEMO_WORDS} words so the matrix stays readable (you typed {len(words):,})"
         )
-    return tuple(words)
+    too_long = next((w for w in words if len(w) > MAX_WORD_CHARS), None)
+    if too_long is not None:
+        raise InputError(f"a word has at most {MAX_WORD_CHARS} characters, not {quote(too_long)}")
+    return words
 
 
 def random_table(n_words: int, dim: int, seed: int) -> np.ndarray:

@@ -22,9 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.errors import InputError
+from rnnviz.tasks.base import quote
 
 GLOVE_WORDS = 400_000  # rows in the packaged GloVe 6B table
 GLOVE_DIM = 50  # d: the length of every word vector e_w
+MAX_WORD_CHARS = 60  # longest word a box takes (GloVe's kept words are shorter): caps suggest()'s work
 DEFAULT_WORDS = 100_000  # kept by default: 100k x 50 float32 = 20 MB (+ 20 MB unit copies)
 
 
@@ -57,6 +59,10 @@ class WordVectors:
         w = normalise_word(word)
         if not w:
             raise InputError("the word is empty: type a word such as 'king'")
+        if len(w) > MAX_WORD_CHARS:  # before suggest(): difflib on a pasted page would take minutes
+            raise InputError(
+                f"{quote(w)} is not a word of GloVe: its words have at most {MAX_WORD_CHARS} characters"
+            )
         if any(ch.isspace() for ch in w):
             raise InputError(
                 f'"{w}" has a space in it: GloVe has one vector per single word, so type one word '

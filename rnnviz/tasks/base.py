@@ -25,6 +25,8 @@ import torch
 from rnnviz.errors import InputError
 
 MAX_TEXT_CHARS = 2_000_000  # longest text accepted: memory, and a training run that fits a lesson
+MAX_SENTENCE_CHARS = 5_000  # longest typed sentence a word or symbol task encodes (a page shows 200 words)
+QUOTE_CHARS = 60  # most characters of the user's input a message quotes
 MAX_LAG = 500  # longest memory gap: beyond it even an LSTM needs far longer than a class to learn
 MAX_BATCH = 10_000  # largest batch a task will draw at once
 MAX_SEED = 2**31 - 1  # seeds are non-negative 32-bit ints so they survive a URL and any RNG
@@ -76,18 +78,17 @@ class Vocab:
 
     def encode(self, tokens: Iterable[str], hint: str = "") -> torch.Tensor:
         """1-D int64 ids; unknown tokens raise InputError naming up to 5 of them."""
-        ids, unknown = [], []
+        ids, unknown = [], {}  # unknown: a dict keeps first-seen order with O(1) membership
         for t in tokens:
             i = self.index.get(t)
             if i is None and self.casefold:
                 i = self.index.get(t.lower())
             if i is None:
-                if t not in unknown:
-                    unknown.append(t)
+                unknown[t] = None
             else:
                 ids.append(i)
         if unknown:
-            raise InputError(unknown_message(unknown, self.unit, hint or self.suggestion()))
+            raise InputError(unknown_message(list(unknown), self.unit, hint or self.suggestion()))
         return torch.tensor(ids, dtype=torch.int64)
 
     def decode(self, ids: Iterable[int] | torch.Tensor | np.ndarray, skip_pad: bool = True) -> list[str]:
@@ -106,12 +107,35 @@ class Vocab:
         return f"use {self.unit}s this task knows, e.g. {shown}"
 
 
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` as a message quotes it: its repr, cut to ``limit`` characters of the text.
+
+    >>> quote("hello"), quote("x" * 100, 5)
+    ("'hello'", "'xxxxx...' (and 95 more characters)")
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text)
+    cut = repr(text[:limit])
+    return f"{cut[:-1]}...{cut[-1]} (and {len(text) - limit:,} more characters)"
+
+
+def check_text(what: str, text, limit: int = MAX_SENTENCE_CHARS) -> str:
+    """``text`` if it is a string of at most ``limit`` characters, else InputError stating the cap."""
+    if not isinstance(text, str):
+        raise InputError(f"{what} must be a string, not {type(text).__name__}")
+    if len(text) > limit:
+        raise InputError(f"{what} has {len(text):,} characters; the most is {limit:,}: type a shorter one")
+    return text
+
+
 def unknown_message(unknown: Sequence[str], unit: str, hint: str) -> str:
-    """E.g. "2 characters are not in the vocabulary ('é', '\\t'): <hint>", at most 5 named."""
-    shown = ", ".join(repr(t) for t in unknown[:5]) + (
-        f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    """E.g. "2 characters are not in the vocabulary ('é', '\\t'): <hint>", at most 5 named, each cut
+    to 60 characters (a message never echoes a whole pasted text)."""
+    shown = ", ".join(quote(t) for t in unknown[:5]) + (
+        f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
     )
-    count = f"1 {unit} is" if len(unknown) == 1 else f"{len(unknown)} {unit}s are"
+    count = f"1 {unit} is" if len(unknown) == 1 else f"{len(unknown):,} {unit}s are"
     return f"{count} not in the vocabulary ({shown}): {hint}"
 
 

@@ -24,8 +24,7 @@ import string
 
 import torch
 
-from rnnviz.errors import InputError
-from rnnviz.tasks.base import Batch, Task, Vocab, check_int, check_lag, check_seed
+from rnnviz.tasks.base import Batch, Task, Vocab, check_int, check_lag, check_seed, check_text
 
 BLANK, DELIM = "_", "="
 
@@ -80,8 +79,7 @@ class CopyTask(Task):
 
     def encode(self, text: str) -> torch.Tensor:
         """One id per character of ``text`` (spaces ignored), e.g. "AB__=_"."""
-        if not isinstance(text, str):
-            raise InputError(f"text to encode must be a string, not {type(text).__name__}")
+        check_text("text to encode", text)
         hint = f"use the letters {self.labels[0]} to {self.labels[-1]}, {BLANK!r} and {DELIM!r}"
         return self._vocab.encode(text.replace(" ", ""), hint=hint)
 

@@ -96,18 +96,24 @@ def stdlib_source(
 
 
 def decode_upload(data: bytes) -> str:
-    """An uploaded file as text: UTF-8 (a leading BOM removed), newlines as "\\n", size checked."""
+    """An uploaded file as text: UTF-8 (a leading BOM removed) or UTF-16 with its byte-order mark,
+    newlines as "\\n", size checked."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InputError(f"upload must be bytes, not {type(data).__name__}")
     if len(data) == 0:
         raise InputError("the file is empty: upload a text file with at least a few sentences")
     if len(data) > 4 * MAX_TEXT_CHARS:  # no UTF-8 character is longer than 4 bytes
         raise InputError(f"the file is {len(data):,} bytes; the most is {MAX_TEXT_CHARS:,} characters")
+    data = bytes(data)
+    # UTF-16 (what Windows' Notepad calls "Unicode") says so with a byte-order mark; any other
+    # encoding is refused with a message rather than guessed
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
     try:
-        text = bytes(data).decode("utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError as err:
         raise InputError(
-            f"the file is not UTF-8 text (byte 0x{data[err.start]:02x} at position {err.start:,}): "
+            f"the file is not {encoding.upper()} text "
+            f"(byte 0x{data[err.start]:02x} at position {err.start:,}): "
             "save it as UTF-8 plain text (e.g. 'Save as... > UTF-8' in your editor) and upload it again"
         ) from None
     if "\x00" in text:

@@ -21,8 +21,7 @@ import functools
 
 import torch
 
-from rnnviz.errors import InputError
-from rnnviz.tasks.base import Batch, Task, Vocab, check_int, check_lag, check_seed
+from rnnviz.tasks.base import Batch, Task, Vocab, check_int, check_lag, check_seed, check_text
 
 COUNTRIES = (
     ("France", "French"),
@@ -96,8 +95,7 @@ class FirstWord(Task):
 
     def encode(self, text: str) -> torch.Tensor:
         """Word ids of a space-separated sentence, e.g. "Spain the rain fluent"."""
-        if not isinstance(text, str):
-            raise InputError(f"text to encode must be a string, not {type(text).__name__}")
+        check_text("text to encode", text)
         return self._vocab.encode(text.split())
 
     def decode(self, ids) -> str:

@@ -25,8 +25,7 @@ import functools
 
 import torch
 
-from rnnviz.errors import InputError
-from rnnviz.tasks.base import PAD, Batch, Rng, Task, Vocab, check_int, check_seed, pad_rows
+from rnnviz.tasks.base import PAD, Batch, Rng, Task, Vocab, check_int, check_seed, check_text, pad_rows
 
 LABELS = ("negative", "positive")
 SUBJECTS = (
@@ -143,8 +142,7 @@ class Sentiment(Task):
 
     def encode(self, text: str) -> torch.Tensor:
         """Word ids of a sentence, e.g. "the movie was not good"."""
-        if not isinstance(text, str):
-            raise InputError(f"text to encode must be a string, not {type(text).__name__}")
+        check_text("text to encode", text)
         return _VOCAB.encode(text.replace(",", " ").replace(".", " ").split())
 
     def decode(self, ids) -> str:

@@ -30,7 +30,7 @@ import functools
 import torch
 
 from rnnviz.errors import InputError
-from rnnviz.tasks.base import PAD, Batch, Rng, Task, Vocab, check_seed, pad_rows
+from rnnviz.tasks.base import PAD, Batch, Rng, Task, Vocab, check_seed, check_text, pad_rows
 
 TAGS = ("Pronoun", "Determiner", "Adjective", "Noun", "Verb", "Adverb", "Preposition")
 
@@ -141,8 +141,7 @@ class Tagging(Task):
 
     def encode(self, text: str) -> torch.Tensor:
         """Word ids of a space-separated sentence, e.g. "we fish in the river"."""
-        if not isinstance(text, str):
-            raise InputError(f"text to encode must be a string, not {type(text).__name__}")
+        check_text("text to encode", text)
         return self._vocab.encode(text.replace(".", " ").split())
 
     def decode(self, ids) -> str:
