@@ -137,12 +137,17 @@ class Trainer:
         max_seconds: float,
         callback: Callable[[Trainer, LogRow], None] | None = None,
         between: Callable[[], object] | None = None,
+        *,
+        cut_after: int | None = None,
     ) -> RunResult:
         """Train for at most ``max_steps`` steps and ``max_seconds`` of training time.
 
         ``callback(trainer, row)`` gets every history row. ``between()`` is called after every step;
         the time it takes (waiting for a turn on a shared server) counts neither against the budget
-        nor in ``seconds``."""
+        nor in ``seconds``.
+
+        ``cut_after=k`` ends the run after k steps exactly as a time budget would have (status
+        "budget", no extra history row): replaying a run that wall time cut, for a link."""
         if self.diverged:
             return RunResult("diverged", self.diverged + " (reset the model to train again)", 0)
         if max_steps < 1 or not max_seconds > 0:
@@ -158,7 +163,7 @@ class Trainer:
         taken = 0
         status = "done"
         while taken < max_steps:
-            if elapsed() >= max_seconds:
+            if elapsed() >= max_seconds or (cut_after is not None and taken >= cut_after):
                 status = "budget"
                 break
             batch = self.task.batch(cfg.batch_size, self.generator)

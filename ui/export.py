@@ -14,6 +14,17 @@ from ui.safe import plain
 TICK, CROSS = ":material/check:", ":material/error:"
 
 
+def steps_param(key: str) -> str:
+    """The URL parameter that says how far the model of training panel ``key`` was trained."""
+    return f"{key}_steps"
+
+
+def runs_key(key: str) -> str:
+    """Session state: the runs (rnnviz.store.parse_runs) that trained this session's model, or
+    None when a link cannot reproduce it (a model loaded from a file)."""
+    return f"{key}_runs_done"
+
+
 def model_box(key: str, trainer: Trainer) -> None:
     """Download this session's model (one .safetensors file: weights, settings, training history)
     and upload one to continue training it. Only models of this page's settings and text load."""
@@ -59,6 +70,9 @@ def model_box(key: str, trainer: Trainer) -> None:
         message = f"Loaded {plain(upload.name)}: the model is back at step {step}; train on to continue."
         st.session_state[seen] = (upload.file_id, True, message)
         st.session_state.pop(f"{key}_result", None)
+        st.session_state[runs_key(key)] = None  # a link cannot carry a file's training
+        if steps_param(key) in st.query_params:
+            del st.query_params[steps_param(key)]
         st.rerun()  # the whole page, so every view shows the loaded model (this may run in a fragment)
 
 

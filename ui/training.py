@@ -6,6 +6,13 @@
 Runs inside ``st.fragment`` so only the panel redraws while training; when a run ends the whole
 page reruns once so every view shows the trained model. At most ``TRAINING_SLOTS`` runs train at
 once on the server; others wait with a visible message instead of slowing everyone down.
+
+Training is part of the view: after every run the panel writes where each run ended into the URL
+(``?{key}_steps=137t,437``: a run cut by wall time at step 137, then one to step 437), so "Link to
+this view" carries it. A session opening such a link gets the same trained model, bit for bit:
+:func:`session_trainer` replays those runs with step budgets only (rnnviz.store.replay), or copies
+the state from the server-wide :func:`trained_store` when any session has reached it before; many
+sessions asking at once wait for one computation.
 """
 
 from __future__ import annotations
@@ -18,8 +25,20 @@ import streamlit as st
 
 from rnnviz.charts.sequence import training_curves
 from rnnviz.slots import TurnTaking
+from rnnviz.store import (
+    MAX_STEPS,
+    TrainedStore,
+    capture,
+    format_runs,
+    parse_runs,
+    replay,
+    restore,
+    start_key,
+    state_key,
+)
 from rnnviz.train import RunResult, Trainer
-from ui.export import model_box
+from ui.export import model_box, runs_key, steps_param
+from ui.safe import plain
 
 # The server has 2 cores and torch uses 1 thread per run (app.py): two runs keep both cores busy;
 # a third would only make all of them slower.
@@ -63,14 +82,141 @@ def training_slot(
         slots.release()
 
 
+@st.cache_resource
+def trained_store() -> TrainedStore:
+    """The server-wide store of trained states (rnnviz/store.py: at most 64 states or 200 MB,
+    least recently used evicted), shared by every session."""
+    return TrainedStore()
+
+
+# training-count hook for tests: every replay that actually trains (not served from the store)
+REPLAYS: list[str] = []
+
+
 def session_trainer(key: str, config: dict, factory: Callable[[], Trainer]) -> Trainer:
-    """This session's trainer for ``config``; a new one (fresh model) whenever ``config`` changes."""
+    """This session's trainer for ``config``; a new one (fresh model) whenever ``config`` changes.
+
+    When the URL says how far this model was trained (``{key}_steps``, written by the training
+    panel), the trainer is brought there first: copied from the server's store, or trained again."""
     slot = f"{key}_trainer"
     held = st.session_state.get(slot)
     if held is None or held[0] != config:
-        st.session_state[slot] = (config, factory())
-        st.session_state.pop(f"{key}_result", None)
-    return st.session_state[slot][1]
+        _fresh(key, config, factory)
+        if held is not None:  # the settings changed: the new model is untrained, and so is the link
+            _write_runs(key, ())
+    trainer = st.session_state[slot][1]
+    return _follow_link(key, config, factory, trainer)
+
+
+def _fresh(key: str, config: dict, factory: Callable[[], Trainer]) -> Trainer:
+    trainer = factory()
+    st.session_state[f"{key}_trainer"] = (config, trainer)
+    st.session_state.pop(f"{key}_result", None)
+    st.session_state[f"{key}_start"] = start_key(key, config, trainer)
+    st.session_state[runs_key(key)] = ()
+    return trainer
+
+
+def _write_runs(key: str, runs) -> None:
+    """The URL (and so "Link to this view") says how this session's model was trained."""
+    param = steps_param(key)
+    if runs:
+        st.query_params[param] = format_runs(runs)
+    elif param in st.query_params:
+        del st.query_params[param]
+
+
+def _follow_link(key: str, config: dict, factory, trainer: Trainer) -> Trainer:
+    param = steps_param(key)
+    runs = st.session_state.get(runs_key(key))  # None: not reproducible (an uploaded model)
+    given = st.query_params.get_all(param)
+    if not given:
+        if runs:  # back on this page after another: the link says again how far it was trained
+            _write_runs(key, runs)
+        return trainer
+    try:
+        if len(given) > 1:
+            raise ValueError(f"is given {len(given)} times")
+        wanted = parse_runs(given[0])
+    except ValueError as err:
+        _write_runs(key, runs)
+        st.session_state[f"{key}_link_note"] = (
+            st.warning,
+            f"Ignored from the link: {plain(param)}={plain(given[0][:40])} {plain(err)} (a whole number of "
+            f"training steps up to {MAX_STEPS:,}, or the run ends a training panel writes, such as "
+            "120t,420). The model starts untrained.",
+        )
+        return trainer
+    if wanted == runs:
+        return trainer
+    if runs is None or tuple(wanted[: len(runs)]) != runs:  # trained another way here: start over
+        trainer = _fresh(key, config, factory)
+    return _rebuild(key, config, factory, trainer, wanted)
+
+
+def _rebuild(key: str, config: dict, factory, trainer: Trainer, runs) -> Trainer:
+    """Bring ``trainer`` to the state ``runs`` lead to: a copy from the store, or trained here (under
+    the server's slot limit, taking turns) while other sessions asking for it wait."""
+    store, start, total = trained_store(), st.session_state[f"{key}_start"], runs[-1][0]
+    box = st.empty()
+    trained = [False]
+
+    def compute(progress):
+        for i in range(len(runs) - 1, 0, -1):  # start from the longest run prefix stored
+            prefix = store.get(state_key(start, runs[:i]))
+            if prefix is not None:
+                restore(trainer, prefix)
+                break
+        with box.container():
+            waiting = (
+                "Other students are training right now; this link's model is rebuilt as soon as "
+                "a slot is free."
+            )
+            with training_slot(waiting) as ready:
+                if not ready:
+                    return None
+                bar = st.progress(0.0, text=f"Rebuilding the link's model: {total} training steps...")
+
+                def draw(tr: Trainer, row) -> None:
+                    progress.step = tr.step
+                    bar.progress(
+                        min(1.0, tr.step / total),
+                        text=f"Rebuilding the link's model: step {tr.step} of {total}",
+                    )
+
+                def wait(ahead: int) -> None:
+                    bar.progress(
+                        min(1.0, trainer.step / total),
+                        text=f"step {trainer.step} of {total}: taking turns...",
+                    )
+
+                between = training_slots().take_turns(TURN_SECONDS, on_wait=wait)
+                REPLAYS.append(key)
+                trained[0] = True
+                replay(trainer, runs, draw, between)
+                return capture(trainer, runs)
+
+    def follow(progress) -> None:
+        box.progress(
+            min(1.0, progress.step / total),
+            text=f"Another student is rebuilding this link's model (step {progress.step} of {total}); "
+            "you get a copy of it.",
+        )
+
+    state = store.obtain(state_key(start, runs), total, compute, follow)
+    box.empty()
+    if state is None:  # the server was too busy: the model stays untrained and the link says so
+        trainer = _fresh(key, config, factory)
+        _write_runs(key, ())
+        return trainer
+    restore(trainer, state)
+    st.session_state[runs_key(key)] = tuple(runs)
+    how = "trained again here" if trained[0] else "copied from this server's store of trained models"
+    st.session_state[f"{key}_link_note"] = (
+        st.caption,
+        f"Trained {total} steps as the link says ({how}): the same weights as whoever made the link.",
+    )
+    return trainer
 
 
 def current_trainer(key: str) -> Trainer | None:
@@ -81,6 +227,22 @@ def current_trainer(key: str) -> Trainer | None:
 def reset_trainer(key: str) -> None:
     st.session_state.pop(f"{key}_trainer", None)
     st.session_state.pop(f"{key}_result", None)
+    st.session_state.pop(f"{key}_link_note", None)
+    st.session_state[runs_key(key)] = ()
+    _write_runs(key, ())
+
+
+def _record_run(key: str, trainer: Trainer, result: RunResult) -> None:
+    """After a run: the URL says where it ended; the store keeps the state for whoever follows."""
+    runs = st.session_state.get(runs_key(key))
+    if result.steps < 1 or runs is None:
+        return
+    runs = (*runs, (trainer.step, result.status == "budget"))
+    st.session_state[runs_key(key)] = runs
+    _write_runs(key, runs)
+    start = st.session_state.get(f"{key}_start")
+    if start is not None:
+        trained_store().put(state_key(start, runs), capture(trainer, runs))
 
 
 def history_figure(trainer: Trainer, metric: str = "loss", title: str | None = None, log_y: bool = False):
@@ -169,7 +331,11 @@ def training_panel(
         result = run_with_progress(trainer, max_steps, max_seconds, key, metric, on_row=on_row)
         if result is not None:
             st.session_state[f"{key}_result"] = result
+            st.session_state.pop(f"{key}_link_note", None)
+            _record_run(key, trainer, result)
             st.rerun()
+    if note := st.session_state.get(f"{key}_link_note"):
+        note[0](note[1])
     result = st.session_state.get(f"{key}_result")
     if result is not None:
         (st.error if result.status == "diverged" else st.caption)(result.message)
