@@ -1,0 +1,57 @@
+"""A teacher trains, copies "Link to this view", and a fresh browser opens it: the same trained
+model, the same numbers (the step count, the metrics, the lesson's text)."""
+
+import re
+
+import pytest
+
+import browser
+
+pytestmark = pytest.mark.browser
+
+STEPS = re.compile(r"^\d+ training steps so far")
+
+
+def shown_link(page) -> str:
+    page.get_by_text("Link to this view").click()
+    code = page.locator("[data-testid='stPopoverBody'] code").first
+    code.wait_for()
+    text = code.inner_text().strip()
+    page.keyboard.press("Escape")
+    return text
+
+
+def numbers(page) -> dict:
+    return {
+        "steps": page.get_by_text(STEPS).first.inner_text().split(",")[0],
+        "metrics": page.locator("[data-testid='stMetricValue']").all_inner_texts(),
+        "markdown": page.locator("[data-testid='stMain'] [data-testid='stMarkdown']").all_inner_texts(),
+    }
+
+
+def test_a_teachers_trained_link_opens_the_trained_model_in_a_fresh_browser(page, app_url, chromium):
+    browser.open_page(page, app_url, "elman-rnn")
+    browser.click_button(page, "Train")
+    taught = numbers(page)
+    trained = int(taught["steps"].split()[0])
+    assert trained > 0
+    link = shown_link(page)
+    assert re.search(rf"[?&]l2_model_steps={trained}t?(&|$)", link), link
+    assert link == page.url  # the address bar says the same
+
+    student = chromium.new_context(viewport=browser.VIEWPORT).new_page()
+    try:
+        student.set_default_timeout(browser.TIMEOUT_MS)
+        student.goto(link)
+        browser.wait_idle(student)
+        browser.assert_clean(student)
+        seen = numbers(student)
+        # the one difference: the panel says how each session got its model
+        only_teacher = [t for t in taught["markdown"] if t not in seen["markdown"]]
+        only_student = [t for t in seen["markdown"] if t not in taught["markdown"]]
+        assert [t.startswith("trained ") for t in only_teacher] == [True], only_teacher
+        assert [t.startswith("Trained ") for t in only_student] == [True], only_student
+        assert {**seen, "markdown": 0} == {**taught, "markdown": 0}
+        assert student.get_by_text("as the link says").count() == 1
+    finally:
+        student.context.close()
