@@ -306,7 +306,7 @@ def training_section() -> None:
             if len(rec.steps) > drawn[0]:
                 drawn[0] = len(rec.steps)
                 fig = charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training")
-                heat.plotly_chart(fig, width="stretch", key=f"{P}heat_{trainer_.step}")
+                chart(fig, f"heat_{trainer_.step}", heat)
 
         result = run_with_progress(tr, STEPS_PER_CLICK, SECONDS_PER_CLICK, KEY, on_row=on_row)
         if result is not None:

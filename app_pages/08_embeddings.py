@@ -158,8 +158,8 @@ else:
     )
     show(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), "cos_terms")
     st.caption(
-        "Green bars are dimensions where both vectors agree in sign and push the dot product up; "
-        "red bars are where they disagree. " + spread_sentence(b)
+        "Green bars, pointing up, are dimensions where both vectors agree in sign and push the dot product "
+        "up; red (vermillion) bars, pointing down, are where they disagree. " + spread_sentence(b)
     )
     terms = pd.DataFrame(
         {"i": range(len(b.u)), f"e_{b.word_u},i": b.u, f"e_{b.word_v},i": b.v, "e_u,i * e_v,i": b.products}

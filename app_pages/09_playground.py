@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from rnnviz.cells import CELLS
-from rnnviz.charts.playground import VIEW_TITLES, example_figures, live_figures
+from rnnviz.charts.playground import VIEW_TITLES, example_figures, live_figures, thin_ticks
 from rnnviz.errors import InputError
 from rnnviz.playground import (
     PRESETS,
@@ -54,9 +54,10 @@ from rnnviz.playground.session import (
     VIEW_REFRESH_SECONDS,
     Pacer,
 )
-from rnnviz.playground.url import FIELD_PARAM, HIDE_GROUPS, HIDEABLE, PARAMS
+from rnnviz.playground.url import FIELD_PARAM, HIDE_GROUPS, HIDEABLE, PARAMS, link_is_new
 from rnnviz.tasks.corpora import decode_upload
-from ui.lesson import PRESENT_KEY, friendly_errors, header, seed, try_this
+from ui.lesson import PRESENT_KEY, chart, friendly_errors, header, seed, try_this
+from ui.safe import plain
 from ui.training import training_slots
 
 ss = st.session_state
@@ -69,6 +70,7 @@ CLIP_CHOICES = (None, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 BATCH_CHOICES = (8, 16, 32, 64, 128, 256)
 FB_CHOICES = tuple(x / 2 for x in range(11))
 OTHER_CELLS = ("rnn_tanh", "gru", "lstm")  # what a newly added compared run starts with
+NARROW_TICKS, WIDE_TICKS = 12, 30  # most labelled time steps under a half-width / full-width view
 
 
 # --- state: values of every control, kept apart from widget keys so hidden controls keep theirs
@@ -244,13 +246,13 @@ ss.pg_page_running = True  # the live panel trains one tick only while the whole
 if ss.get("pg_playing") and time.perf_counter() - ss.get("pg_alive", 0.0) > PLAY_RUN_SECONDS + 5:
     ss.pg_playing = False  # the student left the page while it played: coming back does not resume
 params = {k: v for k, v in st.query_params.to_dict().items() if k != PRESENT_KEY}  # the sidebar's toggle
-if "pg_vals" not in ss or (params and params != ss.get("pg_qs")):
+if link_is_new(ss, params):  # once per link: a failing setup keeps the student's changes
     link = decode(params, defaults=PlaygroundConfig(seed=seed()))
     apply_link(link)
     ss.pg_link_warnings = link.warnings
     ss.pg_preset = None
 for warning in ss.get("pg_link_warnings", ()):
-    st.warning(f"From the link: {warning}.", icon=":material/link_off:")
+    st.warning(f"From the link: {plain(warning)}.", icon=":material/link_off:")
 if ss.pg_hide:
     c1, c2 = st.columns([5, 1])
     c1.caption(f"This link hides some controls ({', '.join(sorted(ss.pg_hide))}) to keep the demo focused.")
@@ -421,7 +423,7 @@ def draw_live(pg: Playground, slots: dict, n: int) -> None:
     acc_title = "accuracy (|ŷ - y| < 0.04)" if configs[0].task == "adding" else "accuracy"
     data = {label: run.live_data() for run, label in zip(pg.runs, labels, strict=True)}
     for name, fig in live_figures(data, acc_title, mark_step).items():
-        slots[name].plotly_chart(fig, width="stretch", key=f"pg_live_{name}_{n}")
+        chart(fig, f"pg_live_{name}_{n}", slots[name])  # presenter mode: larger text, as every lesson
 
 
 def live_panel() -> None:
@@ -631,7 +633,8 @@ def views_panel(picks: dict) -> None:
         else:
             if narrow:  # step labels on a slant, so words fit under a half-width chart
                 fig.update_xaxes(tickangle=-45)
-            st.plotly_chart(fig, width="stretch", key=f"pg_view_{name}_{i}")
+            thin_ticks(fig, NARROW_TICKS if narrow else WIDE_TICKS)  # labels that do not overlap
+            chart(fig, f"pg_view_{name}_{i}")
 
     if len(views) == 1:  # one run: short sequences two views to a row, long ones full width
         wide = len(views[0].tokens) > 40

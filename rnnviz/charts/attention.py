@@ -11,9 +11,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import COLORS, DIVERGING, SEQUENTIAL, base_layout
+from rnnviz.charts.style import COLORS, DIVERGING, OKABE_ITO, SEQUENTIAL, base_layout
 
-KIND_COLORS = {"none": COLORS["bound"], "dot": COLORS["h"], "additive": COLORS["f"]}
+KIND_COLORS = {"none": OKABE_ITO["black"], "dot": OKABE_ITO["blue"], "additive": OKABE_ITO["vermillion"]}
+# Each kind its own dash and marker too: two kinds at the same accuracy still both show.
+KIND_STYLE = {"none": ("dot", "circle", 12), "dot": ("solid", "diamond", 14), "additive": ("dash", "x", 9)}
 KIND_NAMES = {"none": "no attention", "dot": "dot-product attention", "additive": "additive attention"}
 
 
@@ -63,18 +65,31 @@ def attention_heatmap(
     return fig
 
 
+def same_curves(curves: dict[str, dict[int, float]]) -> list[tuple[str, str]]:
+    """Pairs of kinds whose curves are identical at every length (one would hide the other)."""
+    kinds = list(curves)
+    return [(a, b) for i, a in enumerate(kinds) for b in kinds[i + 1 :] if curves[a] == curves[b]]
+
+
 def accuracy_curves(curves: dict[str, dict[int, float]], title: str | None = None) -> go.Figure:
-    """Exact-match accuracy against input length, one line per attention kind."""
+    """Exact-match accuracy against input length, one line per attention kind, each with its own
+    colour, dash and marker; identical curves are named in the title."""
     fig = go.Figure()
+    same = same_curves(curves)
+    if same:
+        note = "; ".join(f"{KIND_NAMES.get(a, a)} = {KIND_NAMES.get(b, b)}" for a, b in same)
+        title = f"{title + ': ' if title else ''}identical curves ({note}), drawn on top of each other"
     for kind, curve in curves.items():
         lengths = sorted(curve)
+        dash, symbol, size = KIND_STYLE.get(kind, ("solid", "circle", 10))
         fig.add_trace(
             go.Scatter(
                 x=lengths,
                 y=[100 * curve[n] for n in lengths],
                 mode="lines+markers",
                 name=KIND_NAMES.get(kind, kind),
-                line=dict(color=KIND_COLORS.get(kind), width=3),
+                line=dict(color=KIND_COLORS.get(kind), width=3, dash=dash),
+                marker=dict(symbol=symbol, size=size, line=dict(width=2, color=KIND_COLORS.get(kind))),
                 hovertemplate="%{x} words: %{y:.1f}% exact<extra>" + KIND_NAMES.get(kind, kind) + "</extra>",
             )
         )

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.charts.sequence import unit_heatmap
-from rnnviz.charts.style import COLORS, DIVERGING, base_layout
+from rnnviz.charts.style import COLORS, DIVERGING, OKABE_ITO, base_layout
 
 SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}
 
@@ -55,9 +55,9 @@ def cheat_losses(single: np.ndarray, bidirectional: np.ndarray, chance: float, t
     T = len(single)
     t = list(range(1, T + 1))
     fig = go.Figure()
-    for name, values, color, dash in (
-        ("one direction", single, COLORS["h"], "solid"),
-        ("bidirectional", bidirectional, COLORS["i"], "solid"),
+    for name, values, color, dash, symbol in (  # own dash and marker: the curves may meet
+        ("one direction", single, OKABE_ITO["blue"], "solid", "circle"),
+        ("bidirectional", bidirectional, OKABE_ITO["vermillion"], "dash", "square"),
     ):
         fig.add_trace(
             go.Scatter(
@@ -66,6 +66,7 @@ def cheat_losses(single: np.ndarray, bidirectional: np.ndarray, chance: float, t
                 name=name,
                 mode="lines+markers",
                 line=dict(color=color, width=3, dash=dash),
+                marker=dict(symbol=symbol, size=9),
                 hovertemplate=f"{name}<br>t = %{{x}}<br>loss = %{{y:.4f}} nats<extra></extra>",
             )
         )

@@ -12,14 +12,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import COLORS, DIVERGING, base_layout
+from rnnviz.charts.style import COLORS, DIVERGING, OKABE_ITO, base_layout
 
 # Roles in the analogy plots and the three embedding variants of the transfer experiment.
 RELATION_COLOR = COLORS["f"]  # the offset arrows a -> b and c -> d
 EXTRA_COLOR = COLORS["bound"]  # the preset's extra pairs
 WORD_COLOR = COLORS["h"]
 VARIANT_COLORS = {"random": COLORS["bound"], "frozen": COLORS["z"], "finetuned": COLORS["f"]}
-POSITIVE, NEGATIVE = COLORS["i"], COLORS["loss"]
+POSITIVE, NEGATIVE = OKABE_ITO["bluish green"], OKABE_ITO["vermillion"]  # and up vs down: not colour alone
 SHOW_NUMBERS_UP_TO = 16  # print numbers inside heatmap cells when there are at most this many columns
 
 
@@ -213,12 +213,18 @@ def arithmetic_figure(labels: Sequence[str], rows: np.ndarray, n_dims: int = 8) 
             zmin=-lim,
             zmax=lim,
             texttemplate="%{z:.3f}",
-            colorbar=dict(title="value"),
+            # a fixed size: plotly would shrink the numbers to fit (about 6 px at 1400 px), and the
+            # caption asks for a column to be checked by hand; the numbers make the colour bar redundant
+            textfont=dict(size=15),
+            showscale=False,
+            xgap=2,
+            ygap=2,
             hovertemplate="%{y}, %{x}: %{z:.4f}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
-    return base_layout(fig, title=f"first {rows.shape[1]} of the dimensions", height=60 * len(labels) + 110)
+    base_layout(fig, title=f"first {rows.shape[1]} of the dimensions", height=60 * len(labels) + 110)
+    return fig.update_layout(margin=dict(l=70, r=10))
 
 
 def _pair_style(k: int) -> tuple[str, int]:

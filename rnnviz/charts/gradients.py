@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import CELL_COLORS, COLORS, base_layout
+from rnnviz.charts.style import CELL_COLORS, COLORS, LOG_AXIS, SERIES_SYMBOLS, base_layout
 
 CELL_KEYS = {"rnn_tanh": "rnn", "lstm": "lstm", "gru": "gru"}
 CELL_NAMES = {"rnn_tanh": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -49,7 +49,7 @@ def _positive(values) -> np.ndarray:
 
 
 def _log_axis(fig: go.Figure, title: str, **kwargs) -> None:
-    fig.update_yaxes(title=title, type="log", exponentformat="power", **kwargs)
+    fig.update_yaxes(title=title, **LOG_AXIS, **kwargs)  # decades only, as every log axis
 
 
 def scalar_product(product: np.ndarray, bound: np.ndarray, w_h: float, title: str | None = None) -> go.Figure:
@@ -286,9 +286,14 @@ def accuracy_vs_lag(
     """Held-out accuracy against the lag, one colour per cell: ``live`` points (solid lines) and
     ``offline`` ones (dashed), with ``spread`` (e.g. every seed's accuracy) as min-max error bars."""
     fig = go.Figure()
-    sources = ((offline_label, offline or {}, "dash", "circle-open"), ("this session", live, None, "circle"))
-    for source, data, dash, symbol in sources:
+    sources = ((offline_label, offline or {}, "dash", "-open"), ("this session", live, None, ""))
+    cells = list(dict.fromkeys([*(offline or {}), *live]))
+    # cells at the same accuracy would hide one another: each its own marker and a small sideways
+    # offset (a few % of the lag, on the log axis), the hover giving the exact lag
+    shift = {cell: 1.04 ** (k - (len(cells) - 1) / 2) for k, cell in enumerate(cells)}
+    for source, data, dash, open_ in sources:
         for cell, by_lag in data.items():
+            symbol = SERIES_SYMBOLS[cells.index(cell) % len(SERIES_SYMBOLS)] + open_
             lags = sorted(by_lag)
             if not lags:
                 continue
@@ -301,14 +306,16 @@ def accuracy_vs_lag(
                 error = dict(type="data", array=hi, arrayminus=lo, thickness=1.5, width=6)
             fig.add_trace(
                 go.Scatter(
-                    x=lags,
+                    x=[k * shift[cell] for k in lags],
                     y=y,
+                    customdata=lags,
                     name=f"{name} ({source})",
                     mode="lines+markers",
                     line=dict(color=CELL_COLORS.get(CELL_KEYS.get(cell, cell)), dash=dash),
                     marker=dict(size=10, symbol=symbol),
                     error_y=error,
-                    hovertemplate=f"{name} ({source})<br>lag %{{x}}<br>accuracy = %{{y:.3f}}<extra></extra>",
+                    hovertemplate=f"{name} ({source})<br>lag %{{customdata}}<br>accuracy = %{{y:.3f}}"
+                    "<extra></extra>",
                 )
             )
     fig.add_hline(

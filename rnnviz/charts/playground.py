@@ -29,9 +29,19 @@ import plotly.graph_objects as go
 import plotly.io
 
 from rnnviz.charts.sequence import distribution_bars, over_time, step_labels, unit_heatmap
-from rnnviz.charts.style import COLORS, DIVERGING, SEQUENTIAL, base_layout
+from rnnviz.charts.style import (
+    COLORS,
+    DIVERGING,
+    LOG_AXIS,
+    SEQUENTIAL,
+    SERIES,
+    SERIES_SYMBOLS,
+    base_layout,
+    decades,
+)
 
-RUN_COLORS = ("#1d4e89", "#e76f51", "#2a9d8f")  # runs A, B, C everywhere on the page
+RUN_COLORS = SERIES[:3]  # runs A, B, C everywhere on the page (Okabe-Ito)
+RUN_SYMBOLS = SERIES_SYMBOLS[:3]  # and a marker each, so runs that coincide both show
 GRAD_NAME = "‖∂L_last/∂h_t‖"  # the probe's gradient through time
 SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}
 
@@ -71,15 +81,20 @@ def _inside(step: int | None, steps: Sequence[int], until: int | None = None) ->
     return step if steps[0] <= step <= (steps[-1] if until is None else until) else None
 
 
-def _line(x, y, name: str, color: str | None, metric: str, dash: str | None = None) -> dict:
-    """One line over training steps, as ``sequence.training_curves`` draws it."""
+def _line(
+    x, y, name: str, color: str | None, metric: str, dash: str | None = None, symbol: str | None = None
+) -> dict:
+    """One line over training steps, as ``sequence.training_curves`` draws it; with ``symbol``, a
+    dozen markers along it (runs on top of each other stay told apart)."""
+    marker = dict(symbol=symbol, size=8, maxdisplayed=12, color=color) if symbol else None
     return dict(
         type="scatter",
         x=list(x),
         y=[np.nan if v is None else v for v in y],
         name=name,
-        mode="lines+markers" if len(x) < 2 else "lines",
+        mode="lines+markers" if len(x) < 2 or symbol else "lines",
         line=dict(color=color, dash=dash),
+        marker=marker,
         hovertemplate=f"{name}<br>step %{{x}}<br>{metric} = %{{y:.4g}}<extra></extra>",
     )
 
@@ -93,32 +108,59 @@ def compare_curves(
     mark_step: int | None = None,
     height: int = 300,
     y_max: float | None = None,
+    x_max: float | None = None,
 ) -> go.Figure:
     """``runs``: name -> {"step": [...], metric: [...], optional "held_out": [...] measured at optional
     "held_out_step": [...] (default: "step")}; one colour per run, held-out values dotted."""
     data = []
     for i, (name, run) in enumerate(runs.items()):
         color = RUN_COLORS[i % len(RUN_COLORS)]
-        data.append(_line(run["step"], run[metric], name, color, metric))
+        symbol = RUN_SYMBOLS[i % len(RUN_SYMBOLS)] if len(runs) > 1 else None
+        data.append(_line(run["step"], run[metric], name, color, metric, symbol=symbol))
         held = run.get("held_out")
         if held is not None and any(v is not None for v in held):
             x = run.get("held_out_step", run["step"])
-            data.append(_line(x, held, f"{name} (held out)", color, metric, dash="dot"))
+            data.append(_line(x, held, f"{name} (held out)", color, metric, dash="dot", symbol=symbol))
     y_axis = dict(title=dict(text=y_title or metric), type="log" if log_y else "linear")
     if y_max is not None:  # a diverging run leaves the chart upwards instead of flattening the others
         y_axis["range"] = [0, y_max]
     if log_y:
-        y_axis.update(dtick=1, exponentformat="power")
+        y_axis.update(LOG_AXIS)
+    if x_max is not None:  # zoomed on where a run stopped (the title says so)
+        x_range = dict(range=[0, x_max])
+    else:
+        x_range = {}
     # below the axis: run names are long, and a legend on top would cover the title
     legend = dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0)
     layout = dict(
-        xaxis=dict(title=dict(text="training step")),
+        xaxis=dict(title=dict(text="training step"), **x_range),
         yaxis=y_axis,
         showlegend=len(runs) > 1,
         legend=legend,
         margin=dict(l=60, r=20, t=50 if title else 20, b=50 + (45 if len(runs) > 1 else 0)),
     )
     return fast_figure(data, layout, title, height + (45 if len(runs) > 1 else 0), mark_step)
+
+
+def log_range(matrices: Sequence[np.ndarray]) -> tuple[float, float]:
+    """One log10 colour range (lo, hi) for every positive, finite value of ``matrices``: compared
+    heatmaps drawn with it show the same colour for the same number."""
+    arrays = [np.asarray(v, dtype=float) for v in matrices]
+    finite = [np.log10(m[np.isfinite(m) & (m > 0)]) for m in arrays if m.size]
+    values = np.concatenate(finite) if finite else np.array([])
+    if not values.size:
+        return (-1.0, 0.0)
+    lo, hi = float(values.min()), float(values.max())
+    return lo, max(hi, lo + 1e-6)
+
+
+def _edges(steps: Sequence[int], until: int | None) -> list[float]:
+    """Column edges: each probe's column reaches to the next probe, the last one to the run's end
+    (so a run probed once, at step 0, fills its 0..end instead of a sliver around 0)."""
+    steps = list(steps)
+    gap = steps[-1] - steps[-2] if len(steps) > 1 else 1
+    end = max(until if until is not None else steps[-1] + gap, steps[-1] + 1)
+    return [*steps, end]
 
 
 def training_heatmap(
@@ -130,30 +172,40 @@ def training_heatmap(
     log: bool = True,
     height: int = 320,
     until: int | None = None,
+    zrange: tuple[float, float] | None = None,
+    x_max: float | None = None,
 ) -> go.Figure:
     """``values`` (N, T): row i measured at training step ``steps[i]``; x = training step, y = time step t.
 
     Drawn as log10 when ``log`` (gradients span many orders of magnitude); hover gives the value.
-    ``until``: the run's last training step (the ``mark_step`` line is drawn only up to it)."""
+    ``until``: the run's last training step (the probe at ``steps[i]`` colours steps[i]..steps[i+1],
+    the last one up to ``until``; the ``mark_step`` line is drawn only up to it). ``zrange``: the colour
+    range (log10 when ``log``), shared by compared runs; default: this run's own. ``x_max``: the
+    x axis runs 0..x_max (compared runs share it)."""
     values = np.asarray(values, dtype=float)
     N, T = values.shape if values.ndim == 2 and values.size else (0, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.log10(np.where(values > 0, values, np.nan)) if log else values
+    if zrange is None and N:
+        zrange = log_range([values]) if log else (float(np.nanmin(z)), float(np.nanmax(z)))
     heat = dict(
         type="heatmap",
         z=z.T if N else [[]],
-        x=list(steps),
+        x=_edges(steps, until) if N else [],
         y=list(range(1, T + 1)),  # t = 1..T, as the lessons count
         colorscale=_scale(SEQUENTIAL),
         colorbar=dict(title=dict(text="log10" if log else "", side="right"), thickness=12),
         customdata=values.T if N else None,
-        hovertemplate=f"training step %{{x}}<br>time step t = %{{y}}<br>{name} = %{{customdata:.3g}}"
-        "<extra></extra>",
+        text=[[str(step) for step in steps]] * T if N else None,  # columns span to the next probe
+        hovertemplate=f"probed at training step %{{text}}<br>time step t = %{{y}}<br>{name} = "
+        "%{customdata:.3g}<extra></extra>",
     )
-    layout = dict(
-        xaxis=dict(title=dict(text="training step")),
-        yaxis=dict(title=dict(text="time step t"), autorange="reversed"),
-    )
+    if zrange is not None:
+        heat.update(zmin=zrange[0], zmax=zrange[1])
+    xaxis = dict(title=dict(text="training step"), nticks=8)
+    if x_max is not None:
+        xaxis["range"] = [0, x_max]
+    layout = dict(xaxis=xaxis, yaxis=dict(title=dict(text="time step t"), autorange="reversed"))
     return fast_figure([heat], layout, title, height, _inside(mark_step, steps, until))
 
 
@@ -280,12 +332,28 @@ def step_predictions(
 
 
 def _loss_ceiling(runs: dict[str, dict]) -> float | None:
-    """Twice the largest loss of an untrained model, when some run's loss went beyond it."""
+    """Twice the largest loss of an untrained model, when some run's loss (training or held-out) went
+    beyond it: the loss axis stops there (the title says so), so the other runs are not flattened."""
     start = [v for run in runs.values() for v in (run.get("held_out") or [])[:1] + list(run["loss"][:1])]
-    values = [v for run in runs.values() for v in run["loss"] if v is not None and np.isfinite(v)]
+    start = [v for v in start if v is not None and np.isfinite(v)]
+    values = [
+        v
+        for run in runs.values()
+        for v in [*run["loss"], *(run.get("held_out") or [])]
+        if v is not None and np.isfinite(v)
+    ]
     if not start or not values or max(values) <= 2 * max(start):
         return None
     return 2 * max(start)
+
+
+def stopped_early(runs: dict[str, dict]) -> tuple[str, int] | None:
+    """(name, step) of a run that stopped before a third of the longest run's steps, else None: the
+    charts where it happened zoom on it (and say so), else it is a few pixels at the left edge."""
+    ends = {label: data["step"] for label, data in runs.items()}
+    longest = max(ends.values(), default=0)
+    short = [(label, end) for label, end in ends.items() if end < longest / 3]
+    return min(short, key=lambda le: le[1]) if short else None
 
 
 def wire_json(fig: go.Figure) -> str:
@@ -297,31 +365,66 @@ def live_figures(
     runs: dict[str, dict], acc_title: str = "accuracy", mark_step: int | None = None
 ) -> dict[str, go.Figure]:
     """The charts over training, for runs given as label -> ``Run.live_data()``: "loss", "acc",
-    "grad" (one chart each, every run on it), then "heat_i" and "sat_i" for run i."""
+    "grad" (one chart each, every run on it), then "heat_i" and "sat_i" for run i.
+
+    Compared runs share their heatmaps' colour range and x axis. When a run stopped early (diverged
+    within the first third), the gradient-norm chart and that run's heatmap zoom on its steps, and
+    their titles say so."""
     pick = {m: {label: data[m] for label, data in runs.items()} for m in ("loss", "acc", "grad_norm")}
+    stopped = stopped_early(runs) if len(runs) > 1 else None
+    grad_title = "Gradient norm ‖g‖ before clipping"
+    ceiling, zoom = _loss_ceiling(pick["loss"]), None
+    if stopped:
+        zoom = 3 * max(stopped[1], 1)
+        grad_title += f" (zoomed on steps 0-{zoom}: {stopped[0].split(':')[0]} stopped at {stopped[1]})"
     figs = {
         "loss": compare_curves(
             pick["loss"],
             "loss",
-            "Loss (dotted: held out)",
+            "Loss (dotted: held out)" + (", cut at 2x the untrained loss" if ceiling else ""),
             mark_step=mark_step,
-            y_max=_loss_ceiling(pick["loss"]),
+            y_max=ceiling,
         ),
         "acc": compare_curves(
             pick["acc"], "acc", "Accuracy (dotted: held out)", acc_title, mark_step=mark_step
         ),
         "grad": compare_curves(
-            pick["grad_norm"], "grad_norm", "Gradient norm ‖g‖ before clipping", "‖g‖", True, mark_step
+            pick["grad_norm"], "grad_norm", grad_title, "‖g‖", True, mark_step, x_max=zoom
         ),
     }
+    zrange = log_range([data["grad"] for data in runs.values()])  # one colour scale for every run
+    ends = [_edges(d["probe_steps"], d.get("step"))[-1] for d in runs.values() if len(d["probe_steps"])]
+    x_max = max(ends, default=None)
+    shared = " (colours shared by all runs)" if len(runs) > 1 else ""
     for i, (label, data) in enumerate(runs.items()):
         name = label.split(":")[0]
         steps, until = data["probe_steps"], data.get("step")
-        title = f"{name}: gradient through time"
-        figs[f"heat_{i}"] = training_heatmap(steps, data["grad"], GRAD_NAME, title, mark_step, until=until)
+        own = stopped is not None and stopped[0] == label
+        x_end = _edges(steps, until)[-1] if own and len(steps) else x_max
+        title = f"{name}: gradient through time{shared}"
+        if own:
+            title = f"{name}: gradient through time (own x axis: stopped at step {until})"
+        figs[f"heat_{i}"] = training_heatmap(
+            steps, data["grad"], GRAD_NAME, title, mark_step, until=until, zrange=zrange, x_max=x_end
+        )
         title = f"{name}: saturated gate values"
         figs[f"sat_{i}"] = saturation_curves(steps, data["saturation"], title, mark_step, until=until)
+        if len(runs) > 1 and x_end is not None:
+            figs[f"sat_{i}"].update_xaxes(range=[0, x_end])
     return figs
+
+
+def thin_ticks(fig: go.Figure, most: int) -> go.Figure:
+    """At most ``most`` labelled ticks on an x axis given by tickvals (the step labels of a long
+    sequence otherwise overlap into a smear); other axes are left alone."""
+    ax = fig.layout.xaxis
+    if ax.tickvals is not None and len(ax.tickvals) > most:
+        every = -(-len(ax.tickvals) // most)
+        text = ax.ticktext
+        fig.update_xaxes(
+            tickvals=list(ax.tickvals)[::every], ticktext=None if text is None else list(text)[::every]
+        )
+    return fig
 
 
 # --- one example at one checkpoint --------------------------------------------------------------------
@@ -366,7 +469,7 @@ def example_figures(view, run: str, layer: int = 0, direction: int = 0, gate: st
         grads["‖∂L/∂c_t‖"] = lt.grad_c_norm
     colors = {"‖∂L/∂h_t‖": COLORS["grad"], "‖∂L/∂c_t‖": COLORS["i"]}
     title = f"{run}: gradient of the last counted loss"
-    out["gradient"] = over_time(grads, view.tokens, title, "norm", log_y=True, colors=colors)
+    out["gradient"] = decades(over_time(grads, view.tokens, title, "norm", log_y=True, colors=colors))
     out["h"] = unit_heatmap(lt.h, view.tokens, "h", f"{run}: h_t at step {view.step}")
     values = lt.c if gate == "c" else lt.gates.get(gate)
     if values is None:

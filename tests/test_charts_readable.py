@@ -1,0 +1,123 @@
+"""Charts meant to be compared share their colour ranges and axes; series that can coincide stay
+visible; log axes label decades only. Built from real runs (Playground presets), not hand-made data."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from rnnviz.charts import attention as attention_charts
+from rnnviz.charts import elman as elman_charts
+from rnnviz.charts import gradients as gradient_charts
+from rnnviz.charts.playground import _edges, live_figures, log_range, stopped_early, thin_ticks
+from rnnviz.charts.style import OKABE_ITO, decades
+from rnnviz.playground import PRESETS, Playground
+from rnnviz.playground.config import short_labels
+
+
+def live(pg: Playground) -> dict:
+    labels = short_labels(pg.configs)
+    return {label: run.live_data() for run, label in zip(pg.runs, labels, strict=True)}
+
+
+def heat_values(fig) -> np.ndarray:
+    z = np.asarray(fig.data[0].z, dtype=float)
+    return z[np.isfinite(z)]
+
+
+@pytest.fixture(scope="module")
+def remembers() -> dict:
+    """'LSTM remembers' trained past its first probe after step 0 (RNN and LSTM, same batches)."""
+    pg = Playground.build(PRESETS["lstm_remembers"].configs)
+    while min(run.step for run in pg.runs) < 41:
+        pg.tick(1.0)
+    return live(pg)
+
+
+@pytest.fixture(scope="module")
+def exploding() -> dict:
+    """'Exploding gradient': A (no clipping) diverges, B (clipped) trains on past three times A's end."""
+    pg = Playground.build(PRESETS["exploding"].configs)
+    for _ in range(200):
+        a, b = pg.runs
+        if a.diverged and b.step > 3 * a.step + 10:
+            break
+        pg.tick(1.0)
+    assert pg.runs[0].diverged and not pg.runs[1].diverged
+    return live(pg)
+
+
+def test_compared_gradient_heatmaps_share_one_colour_range(remembers):
+    figs = live_figures(remembers)
+    heats = [figs["heat_0"].data[0], figs["heat_1"].data[0]]
+    assert heats[0].zmin == heats[1].zmin and heats[0].zmax == heats[1].zmax
+    # the shared range covers both runs' values, and is the one range of both (not either run's own)
+    values = [heat_values(figs[f"heat_{i}"]) for i in (0, 1)]
+    lo, hi = heats[0].zmin, heats[0].zmax
+    assert all(v.min() >= lo - 1e-9 and v.max() <= hi + 1e-9 for v in values)
+    assert np.isclose(lo, min(v.min() for v in values)) and np.isclose(hi, max(v.max() for v in values))
+    own = [log_range([data["grad"]]) for data in remembers.values()]
+    assert own[0] != own[1]  # the runs really differ: independent scales would draw them differently
+    # and the same x axis: the same training steps in the same place
+    assert figs["heat_0"].layout.xaxis.range == figs["heat_1"].layout.xaxis.range
+    assert figs["sat_0"].layout.xaxis.range == figs["sat_1"].layout.xaxis.range
+    assert "colours shared" in figs["heat_0"].layout.title.text
+
+
+def test_the_exploding_run_stays_visible(exploding):
+    (a_label, a), (b_label, b) = exploding.items()
+    assert stopped_early(exploding) == (a_label, a["step"])
+    figs = live_figures(exploding, mark_step=b["step"])
+    # the gradient-norm chart zooms on A's steps and says so
+    assert tuple(figs["grad"].layout.xaxis.range) == (0, 3 * a["step"])
+    assert f"stopped at {a['step']}" in figs["grad"].layout.title.text
+    # A's heatmap: its own x axis (0..its end, told in the title), its probe at step 0 fills it
+    heat_a = figs["heat_0"]
+    assert tuple(heat_a.layout.xaxis.range) == (0, a["step"])
+    assert list(heat_a.data[0].x) == _edges(a["probe_steps"], a["step"])
+    assert heat_a.data[0].x[-1] == a["step"] and "own x axis" in heat_a.layout.title.text
+    # colours are still shared with B
+    assert heat_a.data[0].zmin == figs["heat_1"].data[0].zmin
+    # the loss axis is cut where B's curve still has room (A's blow-up leaves it upwards, said)
+    top = figs["loss"].layout.yaxis.range[1]
+    blown = [v for v in a["loss"]["held_out"] + a["loss"]["loss"] if v is not None and np.isfinite(v)]
+    if max(blown) > top:
+        assert "cut at" in figs["loss"].layout.title.text
+    assert max(v for v in b["loss"]["loss"] if np.isfinite(v)) < top
+
+
+def test_log_axes_label_decades_only(exploding):
+    figs = live_figures(exploding)
+    assert figs["grad"].layout.yaxis.type == "log" and figs["grad"].layout.yaxis.dtick == 1
+    product = np.cumprod(np.full(20, 0.5))
+    fig = gradient_charts.scalar_product(product, product, 0.5)
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1
+    fig = decades(go.Figure(layout=dict(yaxis=dict(type="log"), xaxis=dict(type="linear"))))
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.xaxis.dtick is None
+
+
+def test_coinciding_series_stay_visible():
+    same = {"none": {3: 0.2, 4: 0.1}, "dot": {3: 0.9, 4: 0.8}, "additive": {3: 0.9, 4: 0.8}}
+    fig = attention_charts.accuracy_curves(same)
+    styles = {(t.line.dash, t.marker.symbol) for t in fig.data}
+    assert len(styles) == 3  # each kind its own dash and marker
+    title = fig.layout.title.text
+    assert "identical" in title and "dot-product attention = additive" in title
+    differ = attention_charts.accuracy_curves({"dot": {3: 0.9}, "additive": {3: 0.8}})
+    assert differ.layout.title.text is None
+    # lesson 4: the cells at the same accuracy sit side by side, each with its own marker
+    acc = {"rnn_tanh": {20: 0.25, 100: 0.25}, "lstm": {20: 1.0, 100: 1.0}, "gru": {20: 1.0, 100: 1.0}}
+    fig = gradient_charts.accuracy_vs_lag(acc)
+    xs = {t.name: tuple(t.x) for t in fig.data}
+    assert xs["LSTM (this session)"] != xs["GRU (this session)"]
+    assert len({t.marker.symbol for t in fig.data}) == 3
+    assert all(list(t.customdata) == [20, 100] for t in fig.data)  # the hover gives the true lag
+    # lesson 2: one direction vs bidirectional, own dash and marker, Okabe-Ito colours
+    fig = elman_charts.cheat_losses(np.ones(5), np.ones(5), 3.0)
+    assert fig.data[0].line.dash != fig.data[1].line.dash
+    assert {t.line.color for t in fig.data} <= set(OKABE_ITO.values())
+
+
+def test_long_sequences_get_thinned_ticks():
+    fig = go.Figure(layout=dict(xaxis=dict(tickvals=list(range(36)), ticktext=[str(t) for t in range(36)])))
+    thin_ticks(fig, 12)
+    assert len(fig.layout.xaxis.tickvals) <= 12 and list(fig.layout.xaxis.ticktext)[:2] == ["0", "3"]
