@@ -36,7 +36,7 @@ def test_a_teachers_trained_link_opens_the_trained_model_in_a_fresh_browser(page
     trained = int(taught["steps"].split()[0])
     assert trained > 0
     link = shown_link(page)
-    assert re.search(rf"[?&]l2_model_steps={trained}t?(&|$)", link), link
+    assert re.search(rf"[?&]l2_model_trained={trained}t?(&|$)", link), link
     assert link == page.url  # the address bar says the same
 
     student = chromium.new_context(viewport=browser.VIEWPORT).new_page()

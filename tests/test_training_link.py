@@ -14,7 +14,7 @@ from ui.safe import plain
 
 PAGE = "02_elman_rnn.py"
 KEY = "l2_model"  # the Elman lesson's training panel
-PARAM = f"{KEY}_steps"
+PARAM = f"{KEY}_trained"
 
 
 def link_params(at) -> dict:
@@ -131,3 +131,14 @@ def test_a_bad_step_value_is_named_and_ignored(open_url, value):
     assert "Ignored from the link" in warning and "The model starts untrained" in warning
     assert f"{plain(PARAM)}={plain(value)}" in warning  # the value, shown as text (never Markdown)
     assert trainer(at).step == 0 and PARAM not in link_params(at)
+
+
+@pytest.mark.parametrize(
+    "page", ["02_elman_rnn.py", "03_char_lm.py", "05_lstm.py", "06_gru.py", "07_attention.py"]
+)
+def test_no_setting_of_a_page_has_the_name_of_a_panels_training_parameter(open_page, page):
+    """A widget bound to the same query parameter would make writing the steps fail."""
+    at = open_page(page)
+    panels = [k.removesuffix("_trainer") for k in at.session_state if k.endswith("_trainer")]
+    assert panels
+    assert not [k for k in panels if f"{k}_trained" in at.session_state]

@@ -16,7 +16,7 @@ TICK, CROSS = ":material/check:", ":material/error:"
 
 def steps_param(key: str) -> str:
     """The URL parameter that says how far the model of training panel ``key`` was trained."""
-    return f"{key}_steps"
+    return f"{key}_trained"
 
 
 def runs_key(key: str) -> str:

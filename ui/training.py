@@ -8,7 +8,7 @@ page reruns once so every view shows the trained model. At most ``TRAINING_SLOTS
 once on the server; others wait with a visible message instead of slowing everyone down.
 
 Training is part of the view: after every run the panel writes where each run ended into the URL
-(``?{key}_steps=137t,437``: a run cut by wall time at step 137, then one to step 437), so "Link to
+(``?{key}_trained=137t,437``: a run cut by wall time at step 137, then one to step 437), so "Link to
 this view" carries it. A session opening such a link gets the same trained model, bit for bit:
 :func:`session_trainer` replays those runs with step budgets only (rnnviz.store.replay), or copies
 the state from the server-wide :func:`trained_store` when any session has reached it before; many
@@ -96,7 +96,7 @@ REPLAYS: list[str] = []
 def session_trainer(key: str, config: dict, factory: Callable[[], Trainer]) -> Trainer:
     """This session's trainer for ``config``; a new one (fresh model) whenever ``config`` changes.
 
-    When the URL says how far this model was trained (``{key}_steps``, written by the training
+    When the URL says how far this model was trained (``{key}_trained``, written by the training
     panel), the trainer is brought there first: copied from the server's store, or trained again."""
     slot = f"{key}_trainer"
     held = st.session_state.get(slot)
