@@ -47,6 +47,7 @@ from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
 from ui.lesson import check, explain, follow, friendly_errors, header, seed, try_this
+from ui.links import drop_refused, whole_number
 from ui.training import session_trainer, training_panel
 
 P = "l2_"  # prefix of every widget and session key on this page
@@ -299,6 +300,8 @@ k_edit, d_edit = e2.selectbox(
     bind="query-params",
     disabled=len(where) == 1,
 )
+# ?l2_edit_i=inf stops an int st.number_input (int(inf)): refused before the widgets read the URL
+drop_refused({P + name: whole_number(0, 2**31 - 1) for name in ("edit_i", "edit_j", "bptt_i", "bptt_j")})
 for name in ("edit_i", "edit_j"):  # a smaller H (or a link's i, j) may leave them out of range
     if not 0 <= st.session_state.get(P + name, 0) <= H - 1:
         st.session_state[P + name] = min(max(int(st.session_state[P + name]), 0), H - 1)
