@@ -3,10 +3,9 @@
 A link says how far a lesson's model was trained as the steps at which each of its runs ended
 (``?l2_model_trained=137t,437``: a first run cut by wall time at step 137, a second to 437).
 Training is deterministic, so config + task + initial weights + those run ends give the same
-weights, history rows,
-checkpoints and held-out metrics bit for bit, whatever the load (a run ending off a log step adds
-a history row and a checkpoint, and every held-out row draws from the eval generator: that is why
-the run ends are carried, not just the total).
+weights, history rows, checkpoints and held-out metrics bit for bit, whatever the load (a run
+ending off a log step adds a history row and a checkpoint, and every held-out row draws from the
+eval generator: that is why the run ends are carried, not just the total).
 
 :class:`TrainedStore` keeps trained states keyed by everything that determines them
 (:func:`state_key`). ``obtain(key, compute, on_wait)`` returns a copy of the stored state, or runs
