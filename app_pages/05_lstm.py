@@ -26,8 +26,8 @@ VARIANTS = {
 }
 STAGES = {
     "forget": "1. forget",
-    "input": "2. input + candidate",
-    "update": "3. update the cell",
+    "input": "2. input",
+    "update": "3. update",
     "output": "4. output",
 }
 GATE_TITLES = {
@@ -156,14 +156,20 @@ m3.metric(
 st.header("The four steps, one at a time")
 c1, c2, c3 = st.columns([3, 2, 2])
 stage = c1.radio(
-    "Step", list(STAGES), format_func=STAGES.get, horizontal=True, key=P + "stage", bind="query-params"
+    "Stage of the cell",
+    list(STAGES),
+    format_func=STAGES.get,
+    horizontal=True,
+    key=P + "stage",
+    bind="query-params",
 )
 t, unit = time_step_and_unit(
     P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell),
     unit_help="Starts at the unit with the largest |c| at the last step: a candidate for the one that "
     "remembers (clamp it below to test).",
 )  # fmt: skip
-step = worked.worked_step(tr, t, unit)
+row_t = t - 1  # t = 1..T as printed; row t - 1 of every array holds step t (h_0 = c_0 = 0 have no row)
+step = worked.worked_step(tr, row_t, unit)
 peep = cell == "lstm_peephole"
 EQUATIONS = {
     "forget": [
@@ -194,7 +200,7 @@ WHAT = {
     "output": "The output gate decides how much of the (squashed) cell shows up in $h_t$, the state the "
     "next step's gates and the prediction head read.",
 }
-title = f"{VARIANTS[cell]}: step t={t} ('{tokens[t]}'), unit {unit}"
+title = f"{VARIANTS[cell]}: step t={t} ('{tokens[row_t]}'), unit {unit}"
 show(charts.cell_diagram(cell, stage, step.values, title=title), "diagram")
 left, right = st.columns([2, 3])
 with left:
@@ -206,7 +212,8 @@ st.dataframe(charts.worked_table(step.rows, stage), hide_index=True, width="stre
 st.caption(
     "σ is the sigmoid, ⊙ multiplies unit by unit. The table fills the equations with the numbers of unit "
     f"{unit} at step {t}; 'value' is the exact number from the trace. torch keeps two biases per gate (b_i· "
-    "and b_h·), so both appear."
+    "and b_h·), so both appear. Steps count from t = 1 (the first word); the state before it is "
+    "h_0 = c_0 = 0, so at t = 1 the table's c_{t-1} and h_{t-1} are 0."
 )
 with st.expander("All four steps at this (t, unit) in one table"):
     st.dataframe(charts.worked_table(step.rows), hide_index=True, width="stretch")
@@ -226,13 +233,13 @@ for pair in (("i", "f"), ("g", "o"), ("c", "h")):
         values = lt.c if name == "c" else lt.gates[name]
         show(
             charts.gate_heatmap(
-                values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name), mark_step=t
+                values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name), mark_step=row_t
             ),
             f"heat_{name}",
             col,
         )
 gate_rows = [
-    {"t": s, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in "ifgo"},
+    {"t": s + 1, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in "ifgo"},
      "c_t": float(lt.c[s, j]), "h_t": float(lt.h[s, j])}
     for s in range(T)
     for j in range(hidden)
@@ -242,7 +249,7 @@ csv_button(
 )
 explain(
     "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? Then "
-    "$c_{t-1}$ survives each step on those units, and what was written at the country (step 0) can still be "
+    "$c_{t-1}$ survives each step on those units, and what was written at the country (step 1) can still be "
     "read at *fluent*. The intervention below tests it."
 )
 
@@ -261,7 +268,7 @@ left, right = st.columns(2)
 show(
     over_time(
         changes, tokens, title="Step size of c and h", y_title="norm of the change",
-        colors=dict(zip(changes, (COLORS["c"], COLORS["h"]), strict=True)), mark_step=t,
+        colors=dict(zip(changes, (COLORS["c"], COLORS["h"]), strict=True)), mark_step=row_t,
         dash={name: "dot" for name in changes if name.startswith("||h")},
     ),
     "changes", left,
@@ -307,13 +314,13 @@ grads = {"||dL/dc_t||": lt.grad_c_norm, DIRECT: paths[DIRECT], "||dL/dh_t||": lt
 show(
     over_time(
         {k: np.where(v > 0, v, np.nan) for k, v in grads.items()}, tokens,
-        title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=t,
+        title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=row_t,
         colors={"||dL/dc_t||": COLORS["c"], DIRECT: COLORS["f"], "||dL/dh_t||": COLORS["h"]},
         dash={"||dL/dh_t||": "dot", DIRECT: "dash"},
     ),
     "grads", right,
 )  # fmt: skip
-per_step = pd.DataFrame({"t": range(T), "word": tokens, **changes, **grads})
+per_step = pd.DataFrame({"t": range(1, T + 1), "word": tokens, **changes, **grads})
 csv_button(per_step, f"lstm-per-step-{cell}", P + "csv_steps", "Step sizes and gradient norms as CSV (per t)")
 
 # --- the backward step -------------------------------------------------------------------------
@@ -335,7 +342,7 @@ st.latex(
     r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t} \odot i_t"
 )
 if cell == "lstm":
-    back = lstm_backward.backward_step(model, x, y, t, unit)
+    back = lstm_backward.backward_step(model, x, y, row_t, unit)
     st.dataframe(
         back.frame().style.format({"value": "{:.4g}", "norm over units": "{:.4g}"}),
         hide_index=True, width="stretch", height=35 * (len(back.rows) + 1) + 3,
@@ -417,15 +424,17 @@ held_at = 0.0 if gate == "f" else 1.0
 follow(P + "clamp_value", gate, held_at)  # each gate starts at its telling value
 levels = [round(low + 0.05 * k, 2) for k in range(round((1.0 - low) / 0.05) + 1)]  # low, ..., 1.0
 value = c2.select_slider(f"Clamp {gate} to", levels, held_at, key=P + "clamp_value", bind="query-params")
-follow(P + "clamp_span", T, (min(1, T - 1), T - 1))  # a new sentence: after the first word to its end
+follow(P + "clamp_span", T, (min(2, T), T))  # a new sentence: after the first word to its end
 span = c3.select_slider(
-    "On steps (from, to)", list(range(T)), (min(1, T - 1), T - 1), key=P + "clamp_span", bind="query-params"
-)
+    "On steps (from, to)", list(range(1, T + 1)), (min(2, T), T), key=P + "clamp_span", bind="query-params",
+    help="Steps t = 1..T, both ends included; t = 1 is the first word.",
+)  # fmt: skip
 which = c4.radio(
     "Units", list(CLAMP_UNITS), format_func=CLAMP_UNITS.get, key=P + "clamp_units", bind="query-params"
 )
 span = sorted(span)  # a link may hold the two ends in either order
-clamp = GateClamp(gate, value, span[0], span[1] + 1, None if which == "all" else (unit,))
+# steps span[0]..span[1] (1-based, both included) are the rows span[0] - 1 .. span[1] - 1
+clamp = GateClamp(gate, value, span[0] - 1, span[1], None if which == "all" else (unit,))
 with friendly_errors("Pick a span inside the sentence."):
     effect = gating.intervene(model, x, y, (clamp,))
     free_p, held_p = effect.base.probs, effect.clamped.probs
@@ -449,11 +458,11 @@ with friendly_errors("Pick a span inside the sentence."):
         over_time(
             names, tokens, title=f"{state} of unit {unit}", y_title=f"{state}_t",
             colors=dict(zip(names, (COLORS[state], COLORS["loss"]), strict=True)),
-            dash={list(names)[1]: "dash"}, mark_step=t,
+            dash={list(names)[1]: "dash"}, mark_step=row_t,
         ),
         "clamp_state", right,
     )  # fmt: skip
-    held_step = worked.worked_step(effect.clamped, t, unit, (clamp,))
+    held_step = worked.worked_step(effect.clamped, row_t, unit, (clamp,))
     stages = ("output",) if gate == "o" else (charts.GATE_STAGE[gate], "update")
     st.markdown(f"Step t={t}, unit {unit}, **with the clamp** (change t above to move it):")
     st.dataframe(charts.worked_table(held_step.rows, stages), hide_index=True, width="stretch")
@@ -497,8 +506,8 @@ st.dataframe(pd.DataFrame({"parameters at this size": sizes}), width="stretch")
 try_this(
     "Train the LSTM, then set t to a filler word and keep the unit shown at the start: is $f_t$ near 1 "
     "there? Read the update row: how much of $c_{t-1}$ survives?",
-    "Clamp $f$ to 0 on steps 1 to the end for all units. Does the model still know the country? Now clamp it "
-    "only on the remembering unit: which units carry the memory?",
+    "Clamp $f$ to 0 on steps 2 to the end (after the country) for all units. Does the model still know "
+    "the country? Now clamp it only on the remembering unit: which units carry the memory?",
     "Clamp $f$ to 1 and check in the table that $c_t = c_{t-1} + i_t g_t$ with the numbers shown.",
     "Raise the lag to 30 and train again; then switch to the coupled variant and compare the $f$ heatmap "
     "with the $i$ heatmap.",

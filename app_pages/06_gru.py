@@ -146,11 +146,17 @@ c1, c2, c3 = st.columns([3, 2, 2])
 if st.session_state.get(P + "stage") not in (None, *stages):  # no reset gate to show any more
     st.session_state[P + "stage"] = "update"
 stage = c1.radio(
-    "Step", list(stages), format_func=STAGES.get, horizontal=True, key=P + "stage", bind="query-params"
+    "Stage of the cell",
+    list(stages),
+    format_func=STAGES.get,
+    horizontal=True,
+    key=P + "stage",
+    bind="query-params",
 )
 t, unit = time_step_and_unit(P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell), unit_help=None)
-step = worked.worked_step(tr, t, unit)
-title = f"{VARIANTS[cell]}: step t={t} ('{tokens[t]}'), unit {unit}"
+row_t = t - 1  # t = 1..T as printed; row t - 1 of every array holds step t (h_0 = 0 has no row)
+step = worked.worked_step(tr, row_t, unit)
+title = f"{VARIANTS[cell]}: step t={t} ('{tokens[row_t]}'), unit {unit}"
 show(charts.cell_diagram(cell, stage, step.values, title=title), "diagram")
 WHAT = {
     "reset": "The reset gate decides how much of the old state the *candidate* may use: "
@@ -170,6 +176,10 @@ s2.metric(
     "Γ_u = 1 - z_t (course notes)", f"{step.values['gamma_u']:.4f}", help="share of the candidate taken"
 )
 st.dataframe(charts.worked_table(step.rows, stage), hide_index=True, width="stretch")
+st.caption(
+    f"The numbers of unit {unit} at step t = {t}. Steps count from t = 1 (the first word); the state before "
+    "it is h_0 = 0, so at t = 1 the table's h_{t-1} is 0."
+)
 with st.expander("All steps at this (t, unit) in one table"):
     st.dataframe(charts.worked_table(step.rows), hide_index=True, width="stretch")
 
@@ -185,12 +195,13 @@ cols = st.columns(2)
 for k, name in enumerate(names):
     show(
         charts.gate_heatmap(
-            lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None, mark_step=t
+            lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None,
+            mark_step=row_t,
         ),
         f"heat_{name}", cols[k % 2],
     )  # fmt: skip
 gate_rows = [
-    {"t": s, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in names},
+    {"t": s + 1, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in names},
      "Γ_u = 1 - z_t": float(1 - lt.gates["z"][s, j])}
     for s in range(T)
     for j in range(hidden)

@@ -106,7 +106,7 @@ def test_the_cell_gradient_has_the_two_terms_the_equation_shows(open_page, cell)
         text = _text(at, "the direct term: the rest comes")
         lo, hi = _numbers(text)[:2]
         assert lo == pytest.approx(ratio.min(), abs=0.006) and hi == pytest.approx(ratio.max(), abs=0.006)
-        assert f"(t = {int(np.argmax(ratio))})" in text
+        assert f"(t = {int(np.argmax(ratio)) + 1})" in text  # row k of the arrays is step t = k + 1
         if (
             trained and cell == "lstm"
         ):  # after training the total is well above the direct term near the start
@@ -245,17 +245,17 @@ def test_the_coupled_saving_is_the_models_own_count(open_page):
 def test_the_backward_table_is_the_backward_step_of_the_live_model(open_page):
     at = open_page(PAGE)
     at.button(key="l5_train").click().run()
-    at.select_slider(key="l5_t").set_value(3).run()
+    at.select_slider(key="l5_t").set_value(3).run()  # t = 3, the third word: row 2 of the arrays
     unit = at.select_slider(key="l5_unit").value
     x, y = _sentence(at)
-    step = lstm_backward.backward_step(_trainer(at).model, x, y, 3, unit)
+    step = lstm_backward.backward_step(_trainer(at).model, x, y, 2, unit)
     shown = next(f.value for f in at.dataframe if "norm over units" in f.value.columns)
     np.testing.assert_allclose(shown["value"].to_numpy(), [r.value for r in step.rows])
     lt = trace(_float64(_trainer(at).model), x, y, jacobians=False).layer(0)
     rows = dict(zip(shown["quantity"], shown["value"], strict=True))
-    assert rows["dL/dc_t"] == pytest.approx(lt.grad_c[3, unit], rel=1e-9, abs=1e-15)
-    assert rows["dL/dc_{t-1}"] == pytest.approx(lt.grad_c[2, unit], rel=1e-9, abs=1e-15)
-    assert rows["dL/dh_{t-1}"] == pytest.approx(lt.grad_h[2, unit], rel=1e-9, abs=1e-15)
+    assert rows["dL/dc_t"] == pytest.approx(lt.grad_c[2, unit], rel=1e-9, abs=1e-15)
+    assert rows["dL/dc_{t-1}"] == pytest.approx(lt.grad_c[1, unit], rel=1e-9, abs=1e-15)
+    assert rows["dL/dh_{t-1}"] == pytest.approx(lt.grad_h[1, unit], rel=1e-9, abs=1e-15)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["share of dL/dc_(t-1) along the cell (f_t)"] == f"{step.share_f:.0%}"
     assert lstm_backward.share_sentence(step) in [m.value for m in at.markdown]
@@ -276,3 +276,61 @@ def test_guessing_is_one_in_four(open_page):
     y = task.batch(4000, torch.Generator().manual_seed(1)).y
     assert len(task.labels) == 4 and abs(np.bincount(y.numpy()) / 4000 - 0.25).max() < 0.03
     assert "Guessing gives 25%" in " ".join(m.value for m in at.markdown)
+
+
+# --- one indexing convention: steps t = 1..T, h_0 = c_0 = 0 before the first word (issue 11) -----
+
+
+def _chart(at, words: str) -> dict:
+    """The one chart whose spec holds ``words`` (its title), as plotly JSON."""
+    found = [json.loads(ch.proto.spec) for ch in at.get("plotly_chart") if words in ch.proto.spec]
+    assert len(found) == 1, words
+    return found[0]
+
+
+def _backward_rows(at) -> dict[str, dict]:
+    """The shown backward table as {quantity: row}."""
+    frame = next(f.value for f in at.dataframe if "norm over units" in f.value.columns)
+    return {r["quantity"]: r for r in frame.to_dict("records")}
+
+
+def test_steps_count_from_one_on_the_picker_tables_charts_and_backward_step(open_page):
+    at = open_page(PAGE)
+    words = at.text_input(key="l5_text").value.split()
+    T = len(words)
+    picker = at.select_slider(key="l5_t")
+    assert [int(o) for o in picker.options] == list(range(1, T + 1))  # t = 1..T
+    assert at.select_slider(key="l5_clamp_span").value == (2, T)  # after the first word, to the last
+    x, y = _sentence(at)
+    lt = trace(_float64(_trainer(at).model), x, y, jacobians=False).layer(0)
+    picker.set_value(1).run()
+    at.radio(key="l5_stage").set_value("update").run()
+    assert not at.exception and not at.error
+    unit = at.select_slider(key="l5_unit").value
+    # t = 1 reads the first word, and the state before it is c_0 = 0
+    diagram = _chart(at, "): step t=")
+    assert f"step t=1 ('{words[0]}')" in diagram["layout"]["title"]["text"]
+    row = next(r for r in at.dataframe[0].value.to_dict("records") if r["quantity"] == "c_t")
+    f, c_prev, i, g, c = _numbers(row["with the numbers"])
+    assert c_prev == 0.0 and c == pytest.approx(i * g, abs=2e-4)  # c_1 = f_1 c_0 + i_1 g_1 with c_0 = 0
+    assert row["value"] == pytest.approx(float(lt.c[0, unit]), abs=1e-6)  # row 0 of the trace is step 1
+    assert any("at step 1;" in cap.value and "h_0 = c_0 = 0" in cap.value for cap in at.caption)
+    # every step axis and hover starts at "1:<first word>"
+    for title in ("i: input gate", "Step size of c and h", "Gradient, back through time"):
+        spec = _chart(at, title)
+        assert spec["layout"]["xaxis"]["ticktext"][0] == f"1:{words[0]}", title
+        assert spec["layout"]["xaxis"]["ticktext"][-1].endswith(f":{words[-1]}")
+        hover = np.asarray(spec["data"][0]["customdata"]).reshape(-1, T)[0] if "i:" in title else None
+        if hover is not None:
+            assert hover[0] == f"1:{words[0]}" and hover[-1] == f"{T}:{words[-1]}"
+    # the backward step at t = 1: nothing comes through h_0, which is given
+    back = _backward_rows(at)
+    assert back["through h_{t-1}"]["value"] == 0.0 and "h_0 = 0" in back["through h_{t-1}"][f"unit {unit}"]
+    assert back["dL/dc_t"]["value"] == pytest.approx(lt.grad_c[0, unit], rel=1e-9, abs=1e-15)
+    assert any(m.value.startswith("At t = 1 all of dL/dc_0") for m in at.markdown)
+    # the last word is t = T: nothing comes back from a step T + 1
+    at.select_slider(key="l5_t").set_value(T).run()
+    assert f"step t={T} ('{words[-1]}')" in _chart(at, "): step t=")["layout"]["title"]["text"]
+    back = _backward_rows(at)
+    assert back["dL/dc_{t+1}"]["value"] == 0.0
+    assert any(f"at t = {T} (norm" in m.value for m in at.markdown)

@@ -279,3 +279,39 @@ def test_residual_and_highway_let_the_deep_stack_learn(open_page):
     at.run()
     shown = next(df.value for df in at.dataframe if "plain" in df.value.index)
     assert shown.loc["plain", "held-out accuracy"] == pytest.approx(acc["plain"])
+
+
+# --- one indexing convention: steps t = 1..T, h_0 = 0 before the first word (issue 11) ------------
+
+
+def test_steps_count_from_one_on_the_picker_captions_and_heatmaps(open_page):
+    import json
+
+    at = open_page(PAGE)
+    words = at.text_input(key="l6_text").value.split()
+    T = len(words)
+    picker = at.select_slider(key="l6_t")
+    assert [int(o) for o in picker.options] == list(range(1, T + 1))  # t = 1..T
+    x, y = _sentence(at)
+    model = _trainer(at).model
+    out = model.layers[0].rnn(model.embed(x[None]))[0].detach()  # torch.nn.GRU: row k is step t = k + 1
+    for t in (1, T):
+        picker.set_value(t).run()
+        assert not at.exception and not at.error
+        unit = at.select_slider(key="l6_unit").value
+        specs = [json.loads(ch.proto.spec) for ch in at.get("plotly_chart")]
+        titles = [s["layout"].get("title", {}).get("text", "") for s in specs]
+        assert any(f"step t={t} ('{words[t - 1]}')" in title for title in titles)
+        assert float(next(m.value for m in at.metric if m.label == "torch's h_t")) == pytest.approx(
+            float(out[0, t - 1, unit]), abs=1e-4
+        )
+        step_text = _text(at, "With the numbers of unit")
+        assert f"at step {t}:" in step_text
+        h_prev = float(re.findall(r"h_\(t-1\) = (-?\d+\.\d+)", step_text)[0])
+        want = 0.0 if t == 1 else float(out[0, t - 2, unit])  # h_0 = 0 before the first word
+        assert h_prev == pytest.approx(want, abs=1e-4)
+        assert any(f"at step t = {t}." in c.value and "h_0 = 0" in c.value for c in at.caption)
+    heat = next(s for s, title in zip(specs, titles, strict=True) if title.startswith("z: update gate"))
+    assert heat["layout"]["xaxis"]["ticktext"][0] == f"1:{words[0]}"  # the first word is step 1
+    hover = np.asarray(heat["data"][0]["customdata"])
+    assert hover[0][0] == f"1:{words[0]}" and hover[0][-1] == f"{T}:{words[-1]}"

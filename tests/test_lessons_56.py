@@ -326,7 +326,7 @@ def test_lesson_5_sentences_branch_on_their_numbers():
 
     paths = {"total": np.array([2.0, 1.0, 0.5]), "direct": np.array([1.0, 1.0, 0.0])}
     text = lstm_story.paths_sentence(paths, peephole=False)
-    assert "1.00× (t = 1) to 2.00× (t = 0)" in text and "peephole" not in text
+    assert "1.00× (t = 2) to 2.00× (t = 1)" in text and "peephole" not in text  # rows 1, 0: steps 2, 1
     assert "peephole gates" in lstm_story.paths_sentence(paths, peephole=True)
     assert "nothing comes along the cell" in lstm_story.paths_sentence(
         {"total": np.ones(3), "direct": np.zeros(3)}, peephole=False
@@ -335,6 +335,7 @@ def test_lesson_5_sentences_branch_on_their_numbers():
     outside = lstm_story.WithoutTanh(max_h=0.99, max_wrong=3.5, at=(2, 1), max_c=4.0)
     assert not inside.leaves and "stays below 1" in lstm_story.tanh_sentence(inside)
     assert outside.leaves and "outside (-1, 1)" in lstm_story.tanh_sentence(outside)
+    assert "(t = 3, unit 1)" in lstm_story.tanh_sentence(outside)  # row 2 is step t = 3
     means = {"i": 0.5, "f": 0.74, "g": -0.003, "o": 0.52}
     start = lstm_story.start_sentence(means, forget_bias=True, coupled=False)
     assert "near σ(1) = 0.73" in start and "averages 0.00, around 0" in start and "-0.00" not in start

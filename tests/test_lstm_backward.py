@@ -92,3 +92,14 @@ def test_other_cells_are_refused_with_a_message():
     model = SeqModel(ModelConfig.for_task(TASK, cell="gru", hidden_size=4))
     with pytest.raises(InputError, match="standard LSTM"):
         lstm_backward.backward_step(model, TASK.encode("Spain the fluent"), 1, 1, 0)
+
+
+def test_the_written_step_counts_from_one_with_h_0_given():
+    """backward_step takes the arrays' row; what it prints is step t = row + 1 (h_0 = c_0 = 0 before it)."""
+    model = SeqModel(ModelConfig.for_task(TASK, cell="lstm", hidden_size=4, seed=0))
+    x = TASK.encode("Spain the rain fluent")
+    first = lstm_backward.backward_step(model, x, 1, t=0, unit=0)
+    assert lstm_backward.share_sentence(first).startswith("At t = 1 all of dL/dc_0")
+    assert "h_0 = 0" in {r.symbol: r for r in first.rows}["through h_{t-1}"].arithmetic
+    second = lstm_backward.backward_step(model, x, 1, t=1, unit=0)
+    assert "at t = 2 (norm" in lstm_backward.share_sentence(second)

@@ -1,5 +1,9 @@
 """The time step t and unit j the gate lessons (5 and 6) work through, as two select_sliders.
 
+Steps count from 1, as everywhere in the app: t = 1 is the first word (the country), and the state
+before it is h_0 = 0 (and c_0 = 0 for an LSTM). The picker returns that 1-based t; the page turns it
+into the 0-based row of its arrays in one place.
+
 A select_slider keeps one identity (one URL parameter) as its range changes, so a link's t and j
 stand; a shorter sentence moves t to its last word, and a new model starts at its busiest unit.
 """
@@ -14,15 +18,19 @@ from ui.lesson import follow
 def time_step_and_unit(
     prefix: str, where_t, where_unit, T: int, hidden: int, busiest: int, model_basis, unit_help: str | None
 ) -> tuple[int, int]:
-    """Draw the pickers ``<prefix>t`` in ``where_t`` and ``<prefix>unit`` in ``where_unit``; return (t, j).
+    """Draw the pickers ``<prefix>t`` (t = 1..T) in ``where_t`` and ``<prefix>unit`` in ``where_unit``.
 
-    ``busiest`` is the unit to start at whenever ``model_basis`` (what the model is built from) changes.
+    Returns (t, j) with t counted from 1. ``busiest`` is the unit to start at whenever ``model_basis``
+    (what the model is built from) changes.
     """
-    if st.session_state.get(prefix + "t", 0) > T - 1:  # a shorter sentence: stay on its last word
-        st.session_state[prefix + "t"] = T - 1
+    held = st.session_state.get(prefix + "t", 1)
+    if isinstance(held, int) and held > T:  # a shorter sentence: stay on its last word
+        st.session_state[prefix + "t"] = T
+    elif isinstance(held, int) and held < 1:  # below the first word: go to the first word
+        st.session_state[prefix + "t"] = 1
     t = where_t.select_slider(
-        "Time step t", list(range(T)), min(1, T - 1), key=prefix + "t", bind="query-params",
-        help="0 is the country.",
+        "Time step t", list(range(1, T + 1)), min(2, T), key=prefix + "t", bind="query-params",
+        help="t = 1 is the first word (the country); the state before it is h_0 = 0.",
     )  # fmt: skip
     follow(prefix + "unit", model_basis, busiest)  # a new model starts at its own remembering unit
     unit = where_unit.select_slider(

@@ -20,11 +20,15 @@ UNIT_RANGES = {"i": (0, 1), "f": (0, 1), "o": (0, 1), "r": (0, 1), "z": (0, 1), 
 
 
 def step_labels(tokens: Sequence[str] | None, T: int) -> list[str]:
-    """Axis labels 't=3 ␣' etc.: the step number and its token, whitespace made visible."""
+    """Axis labels '1:Spain', '2:the', ... ('3:␣' for a space): steps count from 1, t = 1..T.
+
+    The state before the first token is h_0 = 0, so the first token is step 1. Charts keep their x
+    positions 0..T-1 (the row of each step in the arrays); only the labels and hovers show t.
+    """
     if tokens is None:
-        return [str(t) for t in range(T)]
+        return [str(t) for t in range(1, T + 1)]
     shown = {" ": "␣", "\n": "↵", "\t": "⇥"}
-    return [f"{t}:{shown.get(tok, tok)}" for t, tok in enumerate(tokens[:T])]
+    return [f"{t}:{shown.get(tok, tok)}" for t, tok in enumerate(tokens[:T], start=1)]
 
 
 def unit_heatmap(

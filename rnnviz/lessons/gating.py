@@ -51,7 +51,7 @@ def read_sentence(task, text: str, max_words: int = 200) -> tuple[torch.Tensor, 
 
 
 def state_changes(lt: LayerTrace) -> dict[str, np.ndarray]:
-    """||h_t - h_{t-1}|| and (LSTMs) ||c_t - c_{t-1}|| for every t, with h_{-1} = c_{-1} = 0."""
+    """||h_t - h_{t-1}|| and (LSTMs) ||c_t - c_{t-1}|| for t = 1..T, with h_0 = c_0 = 0 (row t - 1)."""
     out = {}
     for name, a in (("c", lt.c), ("h", lt.h)):
         if a is not None:

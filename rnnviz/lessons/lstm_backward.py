@@ -13,8 +13,9 @@ step's cell), and hands back dL/dh_{t-1} and dL/dc_{t-1}. In between, with σ' =
                   (the first term along the cell, the second through h_{t-1})
 
 Only dL/dh_t and dL/dc_{t+1} are read from autograd (the trace); every other number is computed
-here by these lines, and tests/test_lessons_56.py checks each against autograd. Steps t count
-from 0 like the page's picker; at t = 0 there is no o_{t-1}: h_0 is given (zeros), not read from c.
+here by these lines, and tests/test_lessons_56.py checks each against autograd. ``backward_step``
+takes the 0-based row of the step in the trace's arrays; what it prints counts from 1 like the page's
+picker (step t = row + 1). At t = 1 there is no o_0: h_0 = c_0 = 0 are given, not read from a cell.
 Written for torch's LSTM with a many-to-one head (lesson 5's task): the head reads only the last h.
 
 >>> from rnnviz.model import ModelConfig, SeqModel
@@ -55,7 +56,7 @@ class BackRow:
 
 @dataclass(frozen=True)
 class BackwardStep:
-    t: int  # the step (0-based, as the page's picker)
+    t: int  # the 0-based row of the step in the arrays: the page's step t is t + 1
     unit: int  # the unit j whose numbers are written out
     v: dict[str, np.ndarray]  # every vector (H,) by name, float64
     rows: tuple[BackRow, ...]
@@ -98,7 +99,7 @@ def backward_step(model, x, y, t: int, unit: int) -> BackwardStep:
     twin = copy.deepcopy(model).double()
     lt = trace(twin, torch.as_tensor(x), y, jacobians=False).layer(0)
     T, H = lt.h.shape
-    check_int("time step t", t, 0, T - 1)
+    check_int("row of the time step (t - 1)", t, 0, T - 1)
     check_int("unit", unit, 0, H - 1)
     i, f, g, o = (lt.gates[k] for k in "ifgo")  # (T, H) each
     c = lt.c
@@ -157,7 +158,7 @@ def backward_step(model, x, y, t: int, unit: int) -> BackwardStep:
             f"(a sum over the 4·{H} gate rows)"),
         row("along the cell", "dc_prev_f", "f_t ⊙ dL/dc_t", f"{_n(f[t, j])} × {_n(v['dc'][j])}"),
         row("through h_{t-1}", "dc_prev_h", "o_{t-1} ⊙ (1 - tanh² c_{t-1}) ⊙ dL/dh_{t-1}",
-            "0 (h_0 is given, not read from a cell)" if t == 0
+            "0 (t = 1: h_0 = 0 is given, not read from a cell)" if t == 0
             else f"{_n(o[t - 1, j])} × (1 - {_n(tc_prev[j])}²) × {_n(v['dh_prev'][j])}"),
         row("dL/dc_{t-1}", "dc_prev", "along the cell + through h_{t-1}",
             f"{_n(v['dc_prev_f'][j])} + {_n(v['dc_prev_h'][j])}"),
@@ -167,11 +168,11 @@ def backward_step(model, x, y, t: int, unit: int) -> BackwardStep:
 
 def share_sentence(step: BackwardStep) -> str:
     """What the step's shares say, in words that follow the numbers."""
-    t, sf, sh = step.t, step.share_f, step.share_h
-    if step.t == 0:
+    t, sf, sh = step.t + 1, step.share_f, step.share_h  # the page counts steps from 1
+    if t == 1:
         return (
-            "At t = 0 all of dL/dc_(t-1) comes along the cell (through f_t): the state before the first word "
-            "is given, so no h_(t-1) was computed from it."
+            "At t = 1 all of dL/dc_0 comes along the cell (through f_1): the state before the first word "
+            "(h_0 = c_0 = 0) is given, so no h_0 was computed from a cell."
         )
     head = (
         f"Of dL/dc_(t-1) at t = {t} (norm {np.linalg.norm(step.v['dc_prev']):.3g}), a share of {sf:.0%} "

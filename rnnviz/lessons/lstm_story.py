@@ -78,7 +78,7 @@ class Question:
 
 
 def filler_question(gates: dict[str, np.ndarray]) -> Question:
-    """Which of i, f, o is above 0.9 most often on the filler words (steps 1 .. T-2) of a batch (B, T, H)?"""
+    """Which of i, f, o is above 0.9 most often on the filler words (t = 2 .. T-1) of a batch (B, T, H)?"""
     shares = {g: float(np.mean(gates[g][:, 1:-1] > HIGH)) for g in "ifo"}
     options = [*GATE_NAMES.values(), f"none: each is above {HIGH} on fewer than 1% of them"]
     best = max(shares, key=shares.get)
@@ -108,7 +108,9 @@ def filler_question(gates: dict[str, np.ndarray]) -> Question:
 
 
 def cell_gradient_paths(lt: LayerTrace) -> dict[str, np.ndarray]:
-    """Per t: ||dL/dc_t|| and its direct term along the cell, ||f_{t+1} ⊙ dL/dc_{t+1}|| (0 at step T-1)."""
+    """Per t: ||dL/dc_t|| and its direct term along the cell, ||f_{t+1} ⊙ dL/dc_{t+1}|| (0 at t = T).
+
+    Both (T,), row t - 1 holding step t."""
     f, gc = lt.gates["f"].astype(np.float64), lt.grad_c.astype(np.float64)
     direct = np.zeros(len(gc))
     direct[:-1] = np.linalg.norm(f[1:] * gc[1:], axis=1)  # ||f_{t+1} ⊙ dL/dc_{t+1}||
@@ -123,7 +125,7 @@ def paths_sentence(paths: dict[str, np.ndarray], peephole: bool) -> str:
     if not ok.any():
         return f"On this sentence nothing comes along the cell (f_t ⊙ dL/dc_t is 0): all of it comes {rest}."
     ratio = total[:-1][ok] / direct[:-1][ok]
-    steps = np.arange(len(total) - 1)[ok]
+    steps = np.arange(1, len(total))[ok]  # t = 1..T-1 (the last step has no direct term)
     hi, lo = int(np.argmax(ratio)), int(np.argmin(ratio))
     return (
         f"On this sentence the total $\\|dL/dc_t\\|$ is {ratio[lo]:.2f}× (t = {steps[lo]}) to "
@@ -159,7 +161,7 @@ def without_tanh(lt: LayerTrace) -> WithoutTanh:
 
 
 def tanh_sentence(w: WithoutTanh) -> str:
-    t, j = w.at
+    t, j = w.at[0] + 1, w.at[1]  # the page counts steps from 1
     if w.leaves:
         return (
             f"On this sentence $|c_t|$ reaches {w.max_c:.2f}, so $|\\Gamma_o \\odot c_t|$ reaches "

@@ -1,6 +1,7 @@
 """Worked arithmetic of one gated cell step: the equations filled in with a trace's numbers.
 
-``worked_step(trace, t, unit)`` writes out every quantity of the cell at step ``t`` and hidden unit
+``worked_step(trace, t, unit)`` writes out every quantity of the cell at row ``t`` (0-based: the
+lessons print it as step t + 1, the state before the first word being h_0 = 0) and hidden unit
 ``unit`` (pre-activations split into their input, recurrent and bias parts; gates; the update) as
 rows a lesson shows in a table. Every value comes from the trace, so the table equals the model.
 
@@ -59,7 +60,7 @@ class WorkedRow:
 @dataclass(frozen=True)
 class WorkedStep:
     cell: str  # key of rnnviz.cells.CELLS
-    t: int  # time step (0-based)
+    t: int  # the 0-based row of the step in the arrays: the page prints step t = row + 1 (h_0 = 0 before)
     unit: int  # hidden unit j
     values: dict  # every number by name: "f", "f_pre", "c_prev", "c", "h", ...
     rows: tuple[WorkedRow, ...]  # the arithmetic, in the order the cell computes it
@@ -95,10 +96,10 @@ def _gate_row(stage, name, fn, pre, value, clamped) -> WorkedRow:
 def worked_step(
     tr: Trace, t: int, unit: int, clamps: tuple[GateClamp, ...] = (), layer: int = 0
 ) -> WorkedStep:
-    """The cell's equations at step ``t`` and hidden unit ``unit``, filled in with the trace's numbers."""
+    """The cell's equations at row ``t`` (step t + 1) and unit ``unit``, with the trace's numbers."""
     lt = tr.layer(layer)
     T, H = lt.h.shape
-    check_int("time step t", t, 0, T - 1)
+    check_int("row of the time step (t - 1)", t, 0, T - 1)
     check_int("unit", unit, 0, H - 1)
     held = {
         c.gate
