@@ -39,6 +39,13 @@ def test_lstm_page_trains_selects_and_clamps(page, app_url):
     browser.open_page(page, app_url, "lstm-cell")
     assert browser.wait_for_charts(page) >= 12
     browser.assert_clean(page)
+    # at 1400 px the four stages of the cell sit on one line (they wrapped when labelled at length)
+    stages = page.get_by_test_id("stRadio").first.get_by_role("radio")
+    assert stages.count() == 4
+    tops = {round(stages.nth(k).locator("xpath=..").bounding_box()["y"]) for k in range(4)}
+    assert len(tops) == 1, tops
+    # steps count from 1: the picker's first stop is t = 1, and the first word's axis label is 1:<word>
+    assert page.get_by_text("1:Spain").count() >= 1 or page.get_by_text(re.compile(r"^1:")).count() >= 1
     browser.click_button(page, "Train")
     page.get_by_text(re.compile(r"trained \d+ steps")).first.wait_for(timeout=RUN_TIMEOUT_MS)
     browser.wait_idle(page)

@@ -288,7 +288,7 @@ def worked_table(rows, stage: str | Sequence[str] | None = None) -> pd.DataFrame
     chosen = [r for r in rows if stages is None or r.stage in stages]
     return pd.DataFrame(
         {
-            "step": [r.stage for r in chosen],
+            "stage": [r.stage for r in chosen],  # of the cell (forget, input, ...), not the time step t
             "quantity": [r.symbol for r in chosen],
             "equation": [r.equation for r in chosen],
             "with the numbers": [r.arithmetic for r in chosen],
