@@ -9,8 +9,11 @@ last wait for every run before theirs to finish, and wakes waiters in no fair or
   queues again (:meth:`TurnTaking.take_turns`), so every student sees their first loss point
   within a few turns and all runs progress together; alone on the server, a run never pauses.
 
-Used as ``threading.Semaphore`` is (``acquire``, ``release``, ``with``), so callers that hold a slot
-for one short piece of work need nothing else.
+Used as ``threading.Semaphore`` is (``acquire``, ``release``, ``with``). Built with
+``turn_seconds``, a ``with`` block also takes turns: every :meth:`rnnviz.train.Trainer.run` inside
+it (on that thread) that has no ``between`` hook of its own passes the slot on as a Train click
+does, so a long job (a comparison of several models, a sweep over lags) holding one slot for
+minutes no longer keeps everyone else waiting.
 """
 
 from __future__ import annotations
@@ -19,12 +22,16 @@ import threading
 import time
 from collections import deque
 
+from rnnviz.train import between_steps
+
 
 class TurnTaking:
-    def __init__(self, slots: int):
+    def __init__(self, slots: int, turn_seconds: float | None = None):
         if slots < 1:
             raise ValueError(f"need at least one slot, not {slots}")
         self.slots = slots
+        self.turn_seconds = turn_seconds  # None: a ``with`` block holds the slot throughout
+        self._held = threading.local()
         self._lock = threading.Lock()
         self._free = slots
         self._queue: deque[threading.Event] = deque()
@@ -93,7 +100,13 @@ class TurnTaking:
 
     def __enter__(self) -> TurnTaking:
         self.acquire()
+        if self.turn_seconds is not None:
+            turns = between_steps(self.take_turns(self.turn_seconds))
+            turns.__enter__()
+            self._held.__dict__.setdefault("turns", []).append(turns)
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.turn_seconds is not None:
+            self._held.turns.pop().__exit__(None, None, None)
         self.release()

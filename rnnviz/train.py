@@ -15,8 +15,10 @@ Works for any ``nn.Module`` with ``loss(batch) -> (loss, metrics)`` and any task
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -26,6 +28,22 @@ from rnnviz.errors import InputError
 from rnnviz.optim import SGD, Adam
 
 OPTIMIZERS = ("adam", "sgd")
+
+# A ``between`` hook for every run on this thread that is given none (see between_steps).
+_ambient = threading.local()
+
+
+@contextmanager
+def between_steps(hook: Callable[[], object] | None):
+    """While the block runs, every :meth:`Trainer.run` on this thread called without ``between``
+    calls ``hook`` after each step: a job that trains many models under one held training slot
+    (a comparison, a sweep) then takes turns like a single Train click, without being told."""
+    before = getattr(_ambient, "hook", None)
+    _ambient.hook = hook
+    try:
+        yield
+    finally:
+        _ambient.hook = before
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,8 @@ class Trainer:
         if max_steps < 1 or not max_seconds > 0:
             raise InputError("a training run needs at least one step and some time")
         cfg = self.cfg
+        if between is None:
+            between = getattr(_ambient, "hook", None)
         self.model.train()
         start = time.perf_counter()
         paused = 0.0  # seconds spent in between(): not training

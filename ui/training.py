@@ -36,7 +36,7 @@ from rnnviz.store import (
     start_key,
     state_key,
 )
-from rnnviz.train import RunResult, Trainer
+from rnnviz.train import RunResult, Trainer, between_steps
 from ui.export import model_box, runs_key, steps_param
 from ui.safe import plain
 
@@ -56,8 +56,9 @@ def training_slots() -> TurnTaking:
     first come first served.
 
     Built once and never replaced (its queue is the one thing in st.cache_resource whose state
-    changes: that is its job)."""
-    return TurnTaking(TRAINING_SLOTS)
+    changes: that is its job). A ``with training_slots():`` block (lesson 7's comparison) takes
+    turns: its trainings pass the slot on every TURN_SECONDS while others wait."""
+    return TurnTaking(TRAINING_SLOTS, turn_seconds=TURN_SECONDS)
 
 
 @contextmanager
@@ -77,7 +78,9 @@ def training_slot(
             return
         waiting.empty()
     try:
-        yield True
+        # trainings in the block that bring no between hook take turns (lesson 4's measurements)
+        with between_steps(slots.take_turns(TURN_SECONDS)):
+            yield True
     finally:
         slots.release()
 
