@@ -374,3 +374,20 @@ def test_lesson_6_sentences_branch_on_their_numbers():
         lstm, gru = (param_count(_model(c, hidden=hidden)) for c in ("lstm", "gru"))
         assert q.options[q.answer] == f"{lstm - gru:,}" and len(set(q.options)) == 4
         assert set(q.hints) == set(range(4)) - {q.answer}
+
+
+def test_step_labels_count_from_one_on_every_sequence_chart():
+    """t = 1..T on the axis and in the hover (h_0 = 0 is the state before the first token); the
+    charts' x positions stay the arrays' rows 0..T-1, so mark_step is a row."""
+    from rnnviz.charts.sequence import over_time, step_labels, unit_heatmap
+
+    assert step_labels(["Spain", "the", " "], 3) == ["1:Spain", "2:the", "3:␣"]
+    assert step_labels(None, 3) == ["1", "2", "3"]
+    values = np.arange(6.0).reshape(3, 2)  # (T, H)
+    heat = unit_heatmap(values, ["Spain", "the", "fluent"], "h", mark_step=0)
+    assert list(heat.layout.xaxis.ticktext) == ["1:Spain", "2:the", "3:fluent"]
+    assert list(heat.data[0].customdata[0]) == ["1:Spain", "2:the", "3:fluent"]
+    assert heat.layout.shapes[0].x0 == -0.5  # the frame of step t = 1 sits on row 0
+    line = over_time({"a": np.ones(3)}, ["Spain", "the", "fluent"])
+    assert list(line.data[0].customdata) == ["1:Spain", "2:the", "3:fluent"]
+    assert list(line.layout.xaxis.ticktext)[0] == "1:Spain"
