@@ -2,6 +2,7 @@
 the same numbers and the same weights, served from the server's store after the first rebuild;
 every session owns its copy; bad step values are named and ignored."""
 
+import threading
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -142,3 +143,28 @@ def test_no_setting_of_a_page_has_the_name_of_a_panels_training_parameter(open_p
     panels = [k.removesuffix("_trainer") for k in at.session_state if k.endswith("_trainer")]
     assert panels
     assert not [k for k in panels if f"{k}_trained" in at.session_state]
+
+
+def test_sessions_opening_the_same_untrained_link_at_once_train_it_once(open_url, empty_store):
+    """Two students open a link nobody has trained on this server at the same moment: one trains,
+    the other waits for it (following its progress), and both get the same weights."""
+    params = {PARAM: "600"}  # a link may ask for more steps than one click makes
+    replays, sessions = len(training.REPLAYS), [None, None]
+
+    def student(i):
+        sessions[i] = open_url(PAGE, params)
+
+    threads = [threading.Thread(target=student, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    a, b = sessions
+    clean(a)
+    clean(b)
+    assert training.REPLAYS[replays:] == [KEY]  # trained once for both
+    assert trainer(a).step == trainer(b).step == 600
+    assert same_weights(weights(a), weights(b)) and trainer(a).model is not trainer(b).model
+    # one computed it; the other waited for that computation (600 steps take about a second, and
+    # both sessions ask within a few milliseconds of each other)
+    assert empty_store.stats["computed"] == 1 and empty_store.stats["waited"] == 1
