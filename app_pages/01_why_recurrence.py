@@ -246,8 +246,11 @@ with tabs[3]:
         left, right = st.columns([3, 1])
         chart(diagrams.usage_pattern(list(res.words), list(res.tags)), "pnn", left)
         table = pd.DataFrame({"x_t (word)": res.words, "y_t (tag)": res.tags, "p(tag)": res.probs.max(-1)})
-        fmt = {"p(tag)": st.column_config.NumberColumn(format="%.3f")}
-        right.dataframe(table, hide_index=True, column_config=fmt)
+        fmt = {  # wide enough for the longest tag ("Preposition"), at 1280 px too
+            "p(tag)": st.column_config.NumberColumn(format="%.3f", width="small"),
+            "y_t (tag)": st.column_config.TextColumn(width="medium"),
+        }
+        right.dataframe(table, hide_index=True, column_config=fmt, width="stretch")
         with right:
             csv_button(table, "rnnviz-l1-tags", P + "csv_tags", "Download the tags (CSV)")
 with tabs[4]:

@@ -104,10 +104,9 @@ with left:
         "the single vector $e_T$: the longer the input, the more we ask of it."
     )
     st.latex(r"e_t = \mathrm{Cell}(x_t,\ e_{t-1}),\quad e_0 = 0,\qquad d_0 = e_T")
-    st.latex(
-        r"d_s = \mathrm{Cell}(y_{s-1},\ d_{s-1}),\qquad "
-        r"p(y_s) = \mathrm{softmax}\big(W_y \tanh(W_c\, d_s + b_c) + b_y\big)"
-    )
+    # one equation a line: side by side they ran past a half-width column at 1280-1400 px
+    st.latex(r"d_s = \mathrm{Cell}(y_{s-1},\ d_{s-1})")
+    st.latex(r"p(y_s) = \mathrm{softmax}\big(W_y \tanh(W_c\, d_s + b_c) + b_y\big)")
 with right:
     st.subheader("With attention")
     explain(
@@ -115,10 +114,8 @@ with right:
         "(a score), turns the scores into weights $\\alpha_{t,s}$ that sum to 1 over the input, and "
         "reads the weighted average $c_s$, the **context**. Padding gets weight exactly 0."
     )
-    st.latex(
-        r"\mathrm{score}_{t,s} = e_t \cdot d_s \quad\text{(dot)}\qquad "
-        r"\mathrm{score}_{t,s} = v^\top \tanh(W_e e_t + W_d d_s + b) \quad\text{(additive)}"
-    )
+    st.latex(r"\mathrm{score}_{t,s} = e_t \cdot d_s \quad\text{(dot)}")
+    st.latex(r"\mathrm{score}_{t,s} = v^\top \tanh(W_e e_t + W_d d_s + b) \quad\text{(additive)}")
     st.latex(
         r"\alpha_{t,s} = \mathrm{softmax}_t(\mathrm{score}_{t,s}),\qquad c_s = \sum_t \alpha_{t,s}\, e_t"
     )

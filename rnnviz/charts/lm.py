@@ -79,7 +79,7 @@ def colored_text(
             style = f"background:{bg};color:{_text_color(bg)}"
             spans.append(f'<span style="{style}" title="{tip}">{shown}</span>')
         else:
-            spans.append(f'<span style="color:#888" title="{html.escape(name)}: none">{shown}</span>')
+            spans.append(f'<span style="color:#595959" title="{html.escape(name)}: none">{shown}</span>')
         if ch == "\n":
             spans.append("<br>")
     lo_bg, mid_bg, hi_bg = _colors(scale, np.array([0.0, 0.5, 1.0]))
@@ -92,8 +92,11 @@ def colored_text(
         " &nbsp;(hover a character for its exact value)</div>"
     )
     body = "".join(spans)
+    # a scrolling box: focusable (tabindex) and named, so a keyboard can scroll it and a screen
+    # reader says what it is
     box = (
-        f'<div style="font-family:ui-monospace,Menlo,Consolas,monospace;font-size:{font_px}px;'
+        f'<div tabindex="0" role="region" aria-label="{html.escape(name, quote=True)} of each character" '
+        f'style="font-family:ui-monospace,Menlo,Consolas,monospace;font-size:{font_px}px;'
         f"line-height:1.55;white-space:pre-wrap;word-break:break-all;max-height:{max_height_px}px;"
         f'overflow-y:auto;border:1px solid #ddd;border-radius:6px;padding:8px">{body}</div>'
     )
