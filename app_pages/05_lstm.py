@@ -464,7 +464,13 @@ with friendly_errors("Pick a span inside the sentence."):
     )  # fmt: skip
     held_step = worked.worked_step(effect.clamped, row_t, unit, (clamp,))
     stages = ("output",) if gate == "o" else (charts.GATE_STAGE[gate], "update")
-    st.markdown(f"Step t={t}, unit {unit}, **with the clamp** (change t above to move it):")
+    outside = ""  # where step t stands to the clamped steps span[0]..span[1]
+    if t < span[0]:
+        outside = f" (t = {t} comes before the clamped steps {span[0]} to {span[1]}: nothing is replaced yet)"
+    elif t > span[1]:
+        outside = f" (t = {t} comes after the clamped steps {span[0]} to {span[1]}: {gate} is free again, "
+        outside += "but c_(t-1) and h_(t-1) carry what the clamp did)"
+    st.markdown(f"Step t={t}, unit {unit}, **with the clamp**{outside} (change t above to move it):")
     st.dataframe(charts.worked_table(held_step.rows, stages), hide_index=True, width="stretch")
 
 # --- variants ----------------------------------------------------------------------------------
