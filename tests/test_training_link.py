@@ -46,6 +46,7 @@ def empty_store():
     with store._lock:
         store._entries.clear()
         store.bytes = 0
+        store.stats = dict.fromkeys(store.stats, 0)
     return store
 
 
