@@ -7,7 +7,7 @@
 >>> [c.cell for c in link.configs], link.configs[0].lag, sorted(link.hide)
 (['lstm', 'gru'], 120, ['lr'])
 >>> link.warnings
-['lag=999 is outside 1 to 120: using 120', "hide: there is no control called 'banana' (ignored)"]
+('lag=999 is outside 1 to 120: using 120', "hide: there is no control called 'banana' (ignored)")
 
 Decoding never raises: a bad or extreme value becomes the nearest allowed one (or the default)
 and a warning names the parameter. Compared runs are ``b_...`` and ``c_...`` parameters that
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 
 from rnnviz.errors import InputError
 from rnnviz.playground.config import (
@@ -32,6 +32,7 @@ from rnnviz.playground.config import (
     PlaygroundConfig,
     compare_runs,
 )
+from rnnviz.tasks.base import QUOTE_CHARS, quote
 from rnnviz.train import OPTIMIZERS
 
 # URL parameter -> config field
@@ -124,13 +125,19 @@ def link_notes(configs: tuple[PlaygroundConfig, ...]) -> list[str]:
     return []
 
 
+def _bare(raw) -> str:
+    """A number as the link gave it, unquoted, unless it is too long to show whole."""
+    raw = str(raw)
+    return raw if len(raw) <= QUOTE_CHARS else quote(raw)
+
+
 def _value(name: str, field: str, raw: str, default, warn: list[str]):
     """One parameter's value, parsed and clamped; the default (and a warning) when unusable."""
     raw = raw.strip()
     if field in ("ambiguous", "bidirectional"):
         if raw.lower() in TRUE or raw.lower() in FALSE:
             return raw.lower() in TRUE
-        warn.append(f"{name}={raw!r} is not on (1) or off (0): using {_fmt(field, default)}")
+        warn.append(f"{name}={quote(raw)} is not on (1) or off (0): using {_fmt(field, default)}")
         return default
     choices = {
         "task": TASK_NAMES,
@@ -143,7 +150,7 @@ def _value(name: str, field: str, raw: str, default, warn: list[str]):
         value = CELL_ALIASES.get(value, value) if field == "cell" else value
         if value in choices:
             return value
-        warn.append(f"{name}={raw!r} is not one of {', '.join(choices)}: using {default}")
+        warn.append(f"{name}={quote(raw)} is not one of {', '.join(choices)}: using {default}")
         return default
     if field == "own_text":
         return raw
@@ -154,12 +161,12 @@ def _value(name: str, field: str, raw: str, default, warn: list[str]):
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        warn.append(f"{name}={raw!r} is not a number: using {_fmt(field, default)}")
+        warn.append(f"{name}={quote(raw)} is not a number: using {_fmt(field, default)}")
         return default
     if field in INT_LIMITS:
         lo, hi = INT_LIMITS[field]
         if number != int(number):
-            warn.append(f"{name}={raw!r} is not a whole number: using {round(number)}")
+            warn.append(f"{name}={quote(raw)} is not a whole number: using {round(number)}")
         value = int(round(number))
     else:
         lo, hi = FLOAT_LIMITS[field]
@@ -167,7 +174,7 @@ def _value(name: str, field: str, raw: str, default, warn: list[str]):
     if not lo <= value <= hi:
         value = min(max(value, lo), hi)
         span = f"{lo:,} to {hi:,}" if field in INT_LIMITS else f"{lo:g} to {hi:g}"
-        warn.append(f"{name}={raw} is outside {span}: using {_fmt(field, value)}")
+        warn.append(f"{name}={_bare(raw)} is outside {span}: using {_fmt(field, value)}")
     return value
 
 
@@ -187,7 +194,7 @@ def decode(params: Mapping[str, str | list[str]], defaults: PlaygroundConfig | N
         if name in ("hide", "ex", "runs"):
             continue
         if key not in PARAMS:
-            warn.append(f"the link parameter {name!r} is unknown (ignored)")
+            warn.append(f"the link parameter {quote(name)} is unknown (ignored)")
             continue
         field = PARAMS[key]
         if prefix and field not in RUN_FIELDS:
@@ -223,7 +230,7 @@ def decode(params: Mapping[str, str | list[str]], defaults: PlaygroundConfig | N
     for name in str(flat.get("hide", "")).split(","):
         name = name.strip().lower()
         if name and name not in HIDEABLE:
-            warn.append(f"hide: there is no control called {name!r} (ignored)")
+            warn.append(f"hide: there is no control called {quote(name)} (ignored)")
         elif name:
             hide.add(name)
     example = None
@@ -232,13 +239,36 @@ def decode(params: Mapping[str, str | list[str]], defaults: PlaygroundConfig | N
     return Link(configs, frozenset(hide), example, tuple(warn))
 
 
+APPLIED_KEY = "pg_link_applied"  # session state: the URL parameters the page last applied as a link
+
+
+def link_is_new(state: MutableMapping, params: Mapping[str, str]) -> bool:
+    """Whether the page should apply the URL's ``params`` as a link on this run (and remember it).
+
+    A link is applied once per session: on the first run (``pg_vals`` not yet in ``state``), or when
+    the address holds parameters that are neither what the page last wrote there (``pg_qs``) nor
+    the link it already applied. A setup that fails (a pasted text too short for T) leaves the
+    address as the link gave it; without the second memory the link was applied again on every run,
+    and every change a student made reverted.
+
+    >>> state = {}
+    >>> link_is_new(state, {"task": "charlm"}), link_is_new({**state, "pg_vals": []}, {"task": "charlm"})
+    (True, False)
+    """
+    params = dict(params)
+    if "pg_vals" in state and (not params or params in (state.get("pg_qs"), state.get(APPLIED_KEY))):
+        return False
+    state[APPLIED_KEY] = params
+    return True
+
+
 def _whole(name: str, raw, lo: int, hi: int, warn: list[str]) -> int | None:
     """A whole number from ``raw``, clamped to [lo, hi]; None (and a warning) when it is none."""
     try:
         value = int(float(str(raw)))
     except (ValueError, OverflowError):
-        warn.append(f"{name}={raw!r} is not a whole number (ignored)")
+        warn.append(f"{name}={quote(raw)} is not a whole number (ignored)")
         return None
     if not lo <= value <= hi:
-        warn.append(f"{name}={raw} is outside {lo} to {hi}: using {min(max(value, lo), hi)}")
+        warn.append(f"{name}={_bare(raw)} is outside {lo} to {hi}: using {min(max(value, lo), hi)}")
     return min(max(value, lo), hi)
