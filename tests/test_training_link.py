@@ -2,14 +2,16 @@
 the same numbers and the same weights, served from the server's store after the first rebuild;
 every session owns its copy; bad step values are named and ignored."""
 
+import copy
 import threading
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import torch
 
 from apptools import view
-from rnnviz.store import state_key
+from rnnviz.store import capture, parse_runs, replay, state_key
 from ui import training
 from ui.safe import plain
 
@@ -146,26 +148,31 @@ def test_no_setting_of_a_page_has_the_name_of_a_panels_training_parameter(open_p
     assert not [k for k in panels if f"{k}_trained" in at.session_state]
 
 
-def test_sessions_opening_the_same_untrained_link_at_once_train_it_once(open_url, empty_store):
-    """Two students open a link nobody has trained on this server at the same moment: one trains,
-    the other waits for it (following its progress), and both get the same weights."""
-    params = {PARAM: "600"}  # a link may ask for more steps than one click makes
-    replays, sessions = len(training.REPLAYS), [None, None]
+def test_a_session_asking_for_a_state_being_computed_waits_for_it(open_page, open_url, empty_store):
+    """Another session is computing the link's state when a student opens the link: the student
+    waits for that computation (the store counts the wait) instead of training, and gets its weights.
 
-    def student(i):
-        sessions[i] = open_url(PAGE, params)
+    (The other session is a thread calling the store directly: AppTest runs cannot overlap, as each
+    creates and tears down Streamlit's one runtime.)"""
+    runs = parse_runs("600")  # a link may ask for more steps than one click makes
+    origin = open_page(PAGE)  # an untrained session of the same settings: its trainer at step 0
+    other = copy.deepcopy(trainer(origin))
+    key = state_key(origin.session_state[f"{KEY}_start"], runs)
+    deadline = time.monotonic() + 120
 
-    threads = [threading.Thread(target=student, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
-    a, b = sessions
-    clean(a)
-    clean(b)
-    assert training.REPLAYS[replays:] == [KEY]  # trained once for both
-    assert trainer(a).step == trainer(b).step == 600
-    assert same_weights(weights(a), weights(b)) and trainer(a).model is not trainer(b).model
-    # one computed it; the other waited for that computation (600 steps take about a second, and
-    # both sessions ask within a few milliseconds of each other)
-    assert empty_store.stats["computed"] == 1 and empty_store.stats["waited"] == 1
+    def compute(progress):
+        while empty_store.stats["waited"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)  # hold the computation until the student is waiting for it
+        replay(other, runs)
+        return capture(other, runs)
+
+    computing = threading.Thread(target=empty_store.obtain, args=(key, 600, compute))
+    computing.start()
+    replays = len(training.REPLAYS)
+    student = open_url(PAGE, {PARAM: "600"})
+    computing.join(120)
+    clean(student)
+    assert empty_store.stats["waited"] == 1 and empty_store.stats["computed"] == 1
+    assert len(training.REPLAYS) == replays  # the student did not train
+    assert trainer(student).step == 600 and same_weights(weights(student), other.model.state_dict())
+    assert "copied from this server's store" in " ".join(view(student, "captions")["captions"])
