@@ -39,10 +39,21 @@ def message(call, *args) -> str:
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "is not UTF-8 text (byte 0x89 at position 0)"),
         (b"plain text\x00with a NUL", "contains NUL bytes"),
         ("caf\xe9 cr\xe8me".encode("latin-1"), "is not UTF-8 text (byte 0xe9 at position 3)"),
-        (b"\xff\xfe" + b"\x00\xd8", "is not UTF-16 text"),  # a BOM, then half a surrogate pair
+        ("héllo".encode("utf-16"), "is UTF-16 text"),  # BOM + little-endian, as Notepad saves "Unicode"
+        ("héllo".encode("utf-16-be").join([b"\xfe\xff", b""]), "is UTF-16 text"),
         (b"\xef\xbb\xbf", "the file is empty"),  # only a UTF-8 byte-order mark
     ],
-    ids=["0-bytes", "at-cap", "over-cap", "binary-as-txt", "nul", "latin-1", "bad-utf16", "bom-only"],
+    ids=[
+        "0-bytes",
+        "at-cap",
+        "over-cap",
+        "binary-as-txt",
+        "nul",
+        "latin-1",
+        "utf-16-le",
+        "utf-16-be",
+        "bom-only",
+    ],
 )
 def test_bad_uploads_are_refused_with_a_message(data, expected):
     said = message(decode_upload, data)
@@ -52,15 +63,10 @@ def test_bad_uploads_are_refused_with_a_message(data, expected):
 
 @pytest.mark.parametrize(
     "data",
-    [
-        "héllo wörld\r\nline two\r".encode(),
-        "\ufeffhéllo wörld\nline two\n".encode(),
-        "héllo wörld\nline two\n".encode("utf-16"),  # BOM + little-endian, as Notepad saves "Unicode"
-        "héllo wörld\nline two\n".encode("utf-16-be").join([b"\xfe\xff", b""]),
-    ],
-    ids=["utf-8-crlf", "utf-8-bom", "utf-16-le", "utf-16-be"],
+    ["héllo wörld\r\nline two\r".encode(), "\ufeffhéllo wörld\nline two\n".encode()],
+    ids=["utf-8-crlf", "utf-8-bom"],
 )
-def test_text_in_utf8_and_utf16_decodes_to_the_same_text(data):
+def test_utf8_with_or_without_bom_and_any_newlines_decodes_to_the_same_text(data):
     assert decode_upload(data) == "héllo wörld\nline two\n"
 
 
@@ -117,6 +123,26 @@ def test_vocabulary_box_near_the_cap_drops_repeats_in_order():
 def test_vocabulary_box_refuses_a_word_longer_than_any_glove_word():
     said = message(parse_words, "cat " + "q" * (MAX_WORD_CHARS + 1))
     assert f"at most {MAX_WORD_CHARS} characters" in said and len(said) < LONGEST_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cat [x](https://evil.example/x)",
+        "cat ![p](https://evil.example/p.png)",
+        "cat <b>dog</b>",
+        "cat \x00\x01",
+    ],
+)
+def test_vocabulary_box_names_the_characters_a_word_cannot_have_never_the_word(text):
+    said = message(parse_words, text)
+    assert said.startswith("a word may have letters, digits, ' and - only, not ")
+    # the word is not echoed, so no Markdown in it reaches a page
+    assert "evil" not in said and "<b>" not in said
+
+
+def test_vocabulary_box_takes_words_with_hyphens_apostrophes_and_accents():
+    assert parse_words("X-ray, don't Élan 42") == ("x-ray", "don't", "élan", "42")
 
 
 @pytest.fixture(scope="module")

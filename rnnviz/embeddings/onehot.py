@@ -18,6 +18,7 @@ nothing about which words are alike. Dense rows of E can.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ from rnnviz.errors import InputError
 from rnnviz.tasks.base import check_text, quote
 
 MAX_DEMO_WORDS = 12  # the demo prints the whole matrix: keep it readable
+WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")  # letters or digits, joined by ' or - (don't, x-ray)
 MAX_VOCAB_CHARS = 600  # the vocabulary box: 12 words of up to MAX_WORD_CHARS, with room for spaces
 DEFAULT_DEMO_WORDS = ("cat", "dog", "king", "queen", "car", "truck")
 
@@ -62,6 +64,13 @@ def parse_words(text: str) -> tuple[str, ...]:
         raise InputError(
             f"type at most {MAX_DEMO_WORDS} words so the matrix stays readable (you typed {len(words):,})"
         )
+    bad = [w for w in words if not WORD.fullmatch(w)]
+    odd = sorted({ch for w in bad for ch in w if not WORD.fullmatch(ch)} - {"'", "-"})
+    if odd:  # named by character, never by word: the page prints messages, and a word may be Markdown
+        shown = ", ".join(map(repr, odd[:10])) + (f" and {len(odd) - 10} more" if len(odd) > 10 else "")
+        raise InputError(f"a word may have letters, digits, ' and - only, not {shown} (e.g. 'cat dog car')")
+    if bad:
+        raise InputError(f"' and - join letters or digits, as in x-ray or don't: not {quote(bad[0])}")
     too_long = next((w for w in words if len(w) > MAX_WORD_CHARS), None)
     if too_long is not None:
         raise InputError(f"a word has at most {MAX_WORD_CHARS} characters, not {quote(too_long)}")

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.errors import InputError
-from rnnviz.tasks.base import quote
 
 GLOVE_WORDS = 400_000  # rows in the packaged GloVe 6B table
 GLOVE_DIM = 50  # d: the length of every word vector e_w
@@ -61,7 +60,8 @@ class WordVectors:
             raise InputError("the word is empty: type a word such as 'king'")
         if len(w) > MAX_WORD_CHARS:  # before suggest(): difflib on a pasted page would take minutes
             raise InputError(
-                f"{quote(w)} is not a word of GloVe: its words have at most {MAX_WORD_CHARS} characters"
+                f"a word of {len(w):,} characters is not in GloVe: "
+                f"its words have at most {MAX_WORD_CHARS} characters"
             )
         if any(ch.isspace() for ch in w):
             raise InputError(

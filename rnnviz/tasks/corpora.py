@@ -96,8 +96,8 @@ def stdlib_source(
 
 
 def decode_upload(data: bytes) -> str:
-    """An uploaded file as text: UTF-8 (a leading BOM removed) or UTF-16 with its byte-order mark,
-    newlines as "\\n", size checked."""
+    """An uploaded file as text: UTF-8 (a leading BOM removed), newlines as "\\n", size checked;
+    UTF-16 (recognised by its byte-order mark) and other encodings are refused with a message."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InputError(f"upload must be bytes, not {type(data).__name__}")
     if len(data) == 0:
@@ -105,15 +105,16 @@ def decode_upload(data: bytes) -> str:
     if len(data) > 4 * MAX_TEXT_CHARS:  # no UTF-8 character is longer than 4 bytes
         raise InputError(f"the file is {len(data):,} bytes; the most is {MAX_TEXT_CHARS:,} characters")
     data = bytes(data)
-    # UTF-16 (what Windows' Notepad calls "Unicode") says so with a byte-order mark; any other
-    # encoding is refused with a message rather than guessed
-    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # what Windows' Notepad calls "Unicode"
+        raise InputError(
+            "the file is UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8 "
+            "(e.g. 'Save as... > UTF-8' in your editor) and upload it again"
+        )
     try:
-        text = data.decode(encoding)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise InputError(
-            f"the file is not {encoding.upper()} text "
-            f"(byte 0x{data[err.start]:02x} at position {err.start:,}): "
+            f"the file is not UTF-8 text (byte 0x{data[err.start]:02x} at position {err.start:,}): "
             "save it as UTF-8 plain text (e.g. 'Save as... > UTF-8' in your editor) and upload it again"
         ) from None
     if "\x00" in text:
