@@ -164,7 +164,7 @@ def parse_runs(text: str) -> Runs:
         cut = part.endswith("t")
         digits = part[:-1] if cut else part
         if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
-            raise ValueError("is not a whole number of steps (or such numbers separated by commas)")
+            raise ValueError("is not a whole number of steps")
         runs.append((int(digits), cut))
     ends = [end for end, _ in runs]
     if ends[0] < 1 or any(b <= a for a, b in zip(ends, ends[1:], strict=False)):

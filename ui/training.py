@@ -145,9 +145,9 @@ def _follow_link(key: str, config: dict, factory, trainer: Trainer) -> Trainer:
         _write_runs(key, runs)
         st.session_state[f"{key}_link_note"] = (
             st.warning,
-            f"Ignored from the link: {plain(param)}={plain(given[0][:40])} {plain(err)} (a whole number of "
-            f"training steps up to {MAX_STEPS:,}, or the run ends a training panel writes, such as "
-            "120t,420). The model starts untrained.",
+            f"Ignored from the link: {plain(param)}={plain(given[0][:40])} {plain(err)} (a link gives a "
+            f"whole number of training steps up to {MAX_STEPS:,}, or the run ends a training panel "
+            "writes, such as 120t,420). The model starts untrained.",
         )
         return trainer
     if wanted == runs:
@@ -217,7 +217,8 @@ def _rebuild(key: str, config: dict, factory, trainer: Trainer, runs) -> Trainer
     how = "trained again here" if trained[0] else "copied from this server's store of trained models"
     st.session_state[f"{key}_link_note"] = (
         st.caption,
-        f"Trained {total} steps as the link says ({how}): the same weights as whoever made the link.",
+        f"Trained {total} steps as the link says ({how}): every session opening this link gets these "
+        "same weights.",
     )
     return trainer
 
