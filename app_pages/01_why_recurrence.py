@@ -157,7 +157,7 @@ else:
     ex = untrained_examples(seed())
     b1, b2 = st.columns([1, 3])
     b1.button(
-        "Train these examples (a few hundred steps each)",
+        "Train these examples",  # the full label was cut with "..." in a quarter column; help says the rest
         key=P + "train",
         type="primary",
         on_click=lambda: st.session_state.update({P + "trained": True}),
@@ -243,13 +243,10 @@ with tabs[3]:
     sentence = st.text_input("A sentence", "I like cake", key=P + "sentence", bind="query-params")
     with friendly_errors("Use simple words such as: i you we they like eat the a big cake fish in river"):
         res = tag(ex.tagging, ex.tagging_task, sentence)
-        left, right = st.columns([3, 1])
+        left, right = st.columns([2, 1])  # room for three table columns at 1280 px
         chart(diagrams.usage_pattern(list(res.words), list(res.tags)), "pnn", left)
         table = pd.DataFrame({"x_t (word)": res.words, "y_t (tag)": res.tags, "p(tag)": res.probs.max(-1)})
-        fmt = {  # wide enough for the longest tag ("Preposition"), at 1280 px too
-            "p(tag)": st.column_config.NumberColumn(format="%.3f", width="small"),
-            "y_t (tag)": st.column_config.TextColumn(width="medium"),
-        }
+        fmt = {"p(tag)": st.column_config.NumberColumn(format="%.3f", width="small")}
         right.dataframe(table, hide_index=True, column_config=fmt, width="stretch")
         with right:
             csv_button(table, "rnnviz-l1-tags", P + "csv_tags", "Download the tags (CSV)")

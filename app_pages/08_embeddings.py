@@ -33,6 +33,7 @@ from ui.lesson import chart, check, explain, header, try_this
 from ui.lesson import seed as global_seed
 
 P = "l8_"  # prefix of every widget and session key on this page
+ANALOGY_DIMS = 4  # dims printed: their 3-decimal numbers fit at 15 px in a half column at 1280 px
 seed = global_seed()
 
 
@@ -279,7 +280,7 @@ else:
         f"ê_{res.best}",
     ]
     rows = [res.unit_a, res.unit_b, res.unit_c, res.target, res.unit_d]
-    show(charts.arithmetic_figure(labels, rows, n_dims=8), "arithmetic", right)
+    show(charts.arithmetic_figure(labels, rows, n_dims=ANALOGY_DIMS), "arithmetic", right)
     right.caption(
         f"Check one column by hand: dim 0 of t is {res.unit_b[0]:.3f} - ({res.unit_a[0]:.3f}) + "
         f"{res.unit_c[0]:.3f} = {res.target[0]:.3f}. The full vectors have {wv.dim} dimensions."

@@ -69,19 +69,20 @@ def test_the_exploding_run_stays_visible(exploding):
     figs = live_figures(exploding, mark_step=b["step"])
     # the gradient-norm chart zooms on A's steps and says so
     assert tuple(figs["grad"].layout.xaxis.range) == (0, 3 * a["step"])
-    assert f"stopped at {a['step']}" in figs["grad"].layout.title.text
+    assert f"zoomed: steps 0-{3 * a['step']}" in figs["grad"].layout.title.text
     # A's heatmap: its own x axis (0..its end, told in the title), its probe at step 0 fills it
     heat_a = figs["heat_0"]
     assert tuple(heat_a.layout.xaxis.range) == (0, a["step"])
     assert list(heat_a.data[0].x) == _edges(a["probe_steps"], a["step"])
     assert heat_a.data[0].x[-1] == a["step"] and "own x axis" in heat_a.layout.title.text
+    assert f"stopped at step {a['step']}" in heat_a.layout.title.text
     # colours are still shared with B
     assert heat_a.data[0].zmin == figs["heat_1"].data[0].zmin
     # the loss axis is cut where B's curve still has room (A's blow-up leaves it upwards, said)
     top = figs["loss"].layout.yaxis.range[1]
     blown = [v for v in a["loss"]["held_out"] + a["loss"]["loss"] if v is not None and np.isfinite(v)]
     if max(blown) > top:
-        assert "cut at" in figs["loss"].layout.title.text
+        assert "axis cut" in figs["loss"].layout.title.text
     assert max(v for v in b["loss"]["loss"] if np.isfinite(v)) < top
 
 

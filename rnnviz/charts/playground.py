@@ -376,12 +376,13 @@ def live_figures(
     ceiling, zoom = _loss_ceiling(pick["loss"]), None
     if stopped:
         zoom = 3 * max(stopped[1], 1)
-        grad_title += f" (zoomed on steps 0-{zoom}: {stopped[0].split(':')[0]} stopped at {stopped[1]})"
+        # short: the chart is a third of the page wide; the heatmap's title says which run stopped
+        grad_title = f"‖g‖ before clipping, zoomed: steps 0-{zoom}"
     figs = {
         "loss": compare_curves(
             pick["loss"],
             "loss",
-            "Loss (dotted: held out)" + (", cut at 2x the untrained loss" if ceiling else ""),
+            "Loss (dotted: held out)" + (", axis cut" if ceiling else ""),
             mark_step=mark_step,
             y_max=ceiling,
         ),
@@ -403,7 +404,7 @@ def live_figures(
         x_end = _edges(steps, until)[-1] if own and len(steps) else x_max
         title = f"{name}: gradient through time{shared}"
         if own:
-            title = f"{name}: gradient through time (own x axis: stopped at step {until})"
+            title = f"{name}: gradient through time (stopped at step {until}: own x axis)"
         figs[f"heat_{i}"] = training_heatmap(
             steps, data["grad"], GRAD_NAME, title, mark_step, until=until, zrange=zrange, x_max=x_end
         )
