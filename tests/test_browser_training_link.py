@@ -55,3 +55,29 @@ def test_a_teachers_trained_link_opens_the_trained_model_in_a_fresh_browser(page
         assert student.get_by_text("as the link says").count() == 1
     finally:
         student.context.close()
+
+
+def test_an_uploaded_model_takes_the_training_out_of_the_link(page, app_url, tmp_path):
+    """A model loaded from a file was trained in ways no link can replay: the link says so by
+    carrying no steps (and Train on it adds none)."""
+    browser.open_page(page, app_url, "elman-rnn")
+    browser.click_button(page, "Train")
+    assert "l2_model_trained=" in shown_link(page)
+    page.get_by_text("Save this model, or load one to continue").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the model (.safetensors)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    browser.click_button(page, "Reset model")
+    assert "l2_model_trained=" not in shown_link(page)
+    if page.get_by_role("button", name="Download the model (.safetensors)").count() == 0:
+        page.get_by_text("Save this model, or load one to continue").click()
+    uploader = page.locator("[data-testid='stFileUploaderDropzoneInput']").first
+    browser._arm(page)
+    uploader.set_input_files(str(saved))
+    browser._settle(page, browser.TIMEOUT_MS)
+    page.get_by_text(re.compile("the model is back at step")).wait_for()
+    assert "l2_model_trained=" not in shown_link(page) and "l2_model_trained" not in page.url
+    browser.click_button(page, "Continue training")
+    assert "l2_model_trained=" not in shown_link(page)
+    browser.assert_clean(page)
