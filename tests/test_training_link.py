@@ -66,11 +66,11 @@ def test_the_link_carries_the_training_and_opens_the_same_model(teacher, open_ur
     runs = teacher.session_state[f"{KEY}_runs_done"]
     assert params[PARAM] == ",".join(f"{end}{'t' if cut else ''}" for end, cut in runs)
     assert runs[-1][0] == trainer(teacher).step
-    replays = len(training.REPLAYS)
+    replays = training.REPLAYS[KEY]
     student = open_url(PAGE, params)
     clean(student)
     # the teacher's Train stored its state: the student gets a copy without training
-    assert len(training.REPLAYS) == replays and empty_store.stats["hits"] >= 1
+    assert training.REPLAYS[KEY] == replays and empty_store.stats["hits"] >= 1
     assert trainer(student).step == trainer(teacher).step
     assert f"{trainer(teacher).step} training steps so far" in " ".join(view(student, "captions")["captions"])
     assert view(student, "metrics", "charts") == view(teacher, "metrics", "charts")
@@ -82,14 +82,14 @@ def test_a_rebuilt_link_is_trained_once_and_then_served_from_the_store(teacher, 
     params, taught = link_params(teacher), weights(teacher)
     with empty_store._lock:  # as on another server, or after the teacher's state was evicted
         empty_store._entries.clear()
-    replays = len(training.REPLAYS)
+    replays = training.REPLAYS[KEY]
     first = open_url(PAGE, params)
     clean(first)
-    assert training.REPLAYS[replays:] == [KEY]  # trained again, with step budgets only
+    assert training.REPLAYS[KEY] == replays + 1  # trained again, with step budgets only
     assert "trained again here" in " ".join(view(first, "captions")["captions"])
     second = open_url(PAGE, params)
     clean(second)
-    assert len(training.REPLAYS) == replays + 1  # the second session was served from the store
+    assert training.REPLAYS[KEY] == replays + 1  # the second session was served from the store
     assert "copied from this server's store" in " ".join(view(second, "captions")["captions"])
     for at in (first, second):
         assert same_weights(weights(at), taught)  # bit for bit, whatever the load
@@ -168,11 +168,11 @@ def test_a_session_asking_for_a_state_being_computed_waits_for_it(open_page, ope
 
     computing = threading.Thread(target=empty_store.obtain, args=(key, 600, compute))
     computing.start()
-    replays = len(training.REPLAYS)
+    replays = training.REPLAYS[KEY]
     student = open_url(PAGE, {PARAM: "600"})
     computing.join(120)
     clean(student)
     assert empty_store.stats["waited"] == 1 and empty_store.stats["computed"] == 1
-    assert len(training.REPLAYS) == replays  # the student did not train
+    assert training.REPLAYS[KEY] == replays  # the student did not train
     assert trainer(student).step == 600 and same_weights(weights(student), other.model.state_dict())
     assert "copied from this server's store" in " ".join(view(student, "captions")["captions"])

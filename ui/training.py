@@ -18,6 +18,7 @@ sessions asking at once wait for one computation.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -92,8 +93,8 @@ def trained_store() -> TrainedStore:
     return TrainedStore()
 
 
-# training-count hook for tests: every replay that actually trains (not served from the store)
-REPLAYS: list[str] = []
+# training-count hook for tests: replays that actually trained (not served from the store), by key
+REPLAYS: Counter[str] = Counter()
 
 
 def session_trainer(key: str, config: dict, factory: Callable[[], Trainer]) -> Trainer:
@@ -194,7 +195,7 @@ def _rebuild(key: str, config: dict, factory, trainer: Trainer, runs) -> Trainer
                     )
 
                 between = training_slots().take_turns(TURN_SECONDS, on_wait=wait)
-                REPLAYS.append(key)
+                REPLAYS[key] += 1
                 trained[0] = True
                 replay(trainer, runs, draw, between)
                 return capture(trainer, runs)
