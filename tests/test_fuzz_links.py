@@ -79,6 +79,7 @@ class Bound:
     kind: str  # the widget's element type
     value: object  # what it shows
     label: str | None  # choice widgets: the label of the option shown
+    proto: object = None  # the widget's proto (range of a slider or number input)
 
 
 def bound_params(at: AppTest) -> dict[str, Bound]:
@@ -90,8 +91,17 @@ def bound_params(at: AppTest) -> dict[str, Bound]:
             if key:
                 index = getattr(w, "index", None)
                 label = w.proto.options[index] if kind in CHOICES and isinstance(index, int) else None
-                out[key] = Bound(kind, w.value, label)
+                out[key] = Bound(kind, w.value, label, w.proto)
     return out
+
+
+def clamped(bound: Bound) -> bool:
+    """A numeric widget's value inside its own range (a link's value put back within bounds)."""
+    proto = bound.proto
+    values = bound.value if isinstance(bound.value, list | tuple) else [bound.value]
+    return hasattr(proto, "min") and all(
+        isinstance(v, int | float) and math.isfinite(v) and proto.min <= v <= proto.max for v in values
+    )
 
 
 def taken(given: list[str], value) -> bool:
@@ -168,6 +178,9 @@ def test_lesson_survives_a_hostile_link(open_url, plain_params, file, round_):
             continue  # taken as given (a choice may be named by its label), or no widget on this run
         if name in SIDEBAR:
             continue  # open_url's first run (the home page) refuses and names these: tests/test_app.py
+        if bound.kind in ("slider", "number_input") and len(given) == 1:  # (select_slider: an option)
+            default = plain_params(file)[name].value  # a number widget keeps its default or clamps
+            assert bound.value == default or clamped(bound), f"{file}: ?{name} left {bound.value!r}"
         if name not in notes:
             what = f"{file}: ?{name}={given[0][:40]!r} not taken (shows {bound.value!r}), no note names it"
             if not at.sidebar.code:  # app.py drew no "Link to this view": the page called st.stop()
