@@ -324,10 +324,10 @@ with friendly_errors("Type characters that occur in the training text."):
     csv_button(step_table, "rnnviz-l3-step-losses", P + "csv_steps", "L_t and ||dL/dh_t|| per step (CSV)")
     worst = int(np.nanargmax(sl.loss))  # 0-based row: step t = worst + 1
     n_steps = len(sl.loss)  # T - 1 predictions for T characters
-    st.latex(
-        rf"T = {n_steps + 1}:\quad L = \sum_{{t=1}}^{{{n_steps}}} L_t = {sl.total:.2f}\ \text{{nats}}"
-        rf"\;\Rightarrow\; p(x_2..x_T \mid x_1) = e^{{-{sl.total:.2f}}}"
-        rf",\quad \frac{{L}}{{(T-1) \ln 2}} = {sl.bits_per_char:.3f}\ \text{{bits per character}}"
+    st.latex(  # two lines: on one it ran past the column at 1280 px
+        rf"\begin{{gathered}}T = {n_steps + 1}:\quad L = \sum_{{t=1}}^{{{n_steps}}} L_t = {sl.total:.2f}"
+        rf"\ \text{{nats}}\;\Rightarrow\; p(x_2..x_T \mid x_1) = e^{{-{sl.total:.2f}}} \\"
+        rf"\frac{{L}}{{(T-1) \ln 2}} = {sl.bits_per_char:.3f}\ \text{{bits per character}}\end{{gathered}}"
     )
     st.markdown(
         f"The most surprising step is t = {worst + 1}: after reading x_{worst + 1} = "

@@ -84,11 +84,11 @@ explain(
     "per step:"
 )
 st.latex(r"z_t = s_{t-1}\, w_h + x_t\, w_x + b, \qquad s_t = \tanh(z_t), \qquad s_0 = 0")
-st.latex(
-    r"\frac{\partial s_t}{\partial z_t} = 1 - \tanh^2(z_t) \in (0, 1], \qquad "
-    r"\frac{\partial s_t}{\partial s_{t-1}} = w_h\,(1 - s_t^2), \qquad "
+st.latex(  # two lines: on one it ran past the column at 1280 px
+    r"\begin{gathered}\frac{\partial s_t}{\partial z_t} = 1 - \tanh^2(z_t) \in (0, 1], \qquad "
+    r"\frac{\partial s_t}{\partial s_{t-1}} = w_h\,(1 - s_t^2) \\ "
     r"\frac{\partial s_t}{\partial s_0} = \prod_{k=1}^{t} w_h\,(1 - s_k^2), \qquad "
-    r"\left|\frac{\partial s_t}{\partial s_0}\right| \le |w_h|^t"
+    r"\left|\frac{\partial s_t}{\partial s_0}\right| \le |w_h|^t\end{gathered}"
 )
 c1, c2, c3 = st.columns(3)
 w_h = c1.slider("w_h (recurrent weight)", -2.0, 2.0, 0.9, 0.05, key=P + "w_h", bind="query-params")

@@ -296,7 +296,8 @@ def bptt_totals_latex(r, max_rows: int = MAX_ROWS) -> str:
     return (
         r"\begin{gathered}"
         rf"\frac{{\partial L}}{{\partial W_{{hh}}}} = {s} \delta_t\,h_{{t-1}}^\top = "
-        rf"{bmatrix(r.dW_hh, 3, max_rows, max_rows)},\qquad "
+        rf"{bmatrix(r.dW_hh, 3, max_rows, max_rows)}"
+        r" \\[8pt] "  # b_h on a line of its own: beside W_hh it ran past the column at 1280 px
         rf"\frac{{\partial L}}{{\partial b_h}} = {s} \delta_t = {bmatrix(r.db, 3, max_rows)}"
         r" \\[8pt] "
         rf"\frac{{\partial L}}{{\partial W_{{xh}}}} = {s} \delta_t\,x_t^\top = "
