@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from rnnviz.cells import CELLS
-from rnnviz.charts.playground import VIEW_TITLES, example_figures, live_figures, thin_ticks
+from rnnviz.charts.playground import VIEW_TITLES, example_figures, live_figures, share_log_y, thin_ticks
 from rnnviz.errors import InputError
 from rnnviz.playground import (
     PRESETS,
@@ -646,6 +646,7 @@ def views_panel(picks: dict) -> None:
                     with col:
                         show(name, 0, True, len(group) > 1)
         return
+    share_log_y([f["gradient"] for f in figs if not isinstance(f.get("gradient"), str | None)])
     for name in names:  # compared runs: one row per view, one column per run
         st.markdown(f"**{titles[name]}**")
         st.caption(captions[name])

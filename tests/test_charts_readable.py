@@ -8,9 +8,17 @@ import pytest
 from rnnviz.charts import attention as attention_charts
 from rnnviz.charts import elman as elman_charts
 from rnnviz.charts import gradients as gradient_charts
-from rnnviz.charts.playground import _edges, live_figures, log_range, stopped_early, thin_ticks
+from rnnviz.charts.playground import (
+    _edges,
+    example_figures,
+    live_figures,
+    log_range,
+    share_log_y,
+    stopped_early,
+    thin_ticks,
+)
 from rnnviz.charts.style import OKABE_ITO, decades
-from rnnviz.playground import PRESETS, Playground
+from rnnviz.playground import PRESETS, Playground, example_view, model_at, pick_example
 from rnnviz.playground.config import short_labels
 
 
@@ -30,7 +38,11 @@ def remembers() -> dict:
     pg = Playground.build(PRESETS["lstm_remembers"].configs)
     while min(run.step for run in pg.runs) < 41:
         pg.tick(1.0)
+    REMEMBERS_PG.append(pg)
     return live(pg)
+
+
+REMEMBERS_PG: list[Playground] = []  # the trained runs behind ``remembers``, for the example views
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +134,25 @@ def test_long_sequences_get_thinned_ticks():
     fig = go.Figure(layout=dict(xaxis=dict(tickvals=list(range(36)), ticktext=[str(t) for t in range(36)])))
     thin_ticks(fig, 12)
     assert len(fig.layout.xaxis.tickvals) <= 12 and list(fig.layout.xaxis.ticktext)[:2] == ["0", "3"]
+
+
+def test_compared_gradient_views_share_one_y_range(remembers):
+    (pg,) = REMEMBERS_PG
+    task = pg.runs[0].trainer.task
+    example = pick_example(task, 0)
+    figs = []
+    for run in pg.runs:
+        step = run.trainer.checkpoints[-1][0]
+        view = example_view(model_at(run.trainer, len(run.trainer.checkpoints) - 1), task, example, step)
+        figs.append(example_figures(view, "A")["gradient"])
+    own = [  # each run's own span of values: what an autoscaled axis would show
+        (min(np.nanmin(t.y) for t in f.data), max(np.nanmax(t.y) for t in f.data)) for f in figs
+    ]
+    share_log_y(figs)
+    ranges = [tuple(f.layout.yaxis.range) for f in figs]
+    assert ranges[0] is not None and ranges[0] == ranges[1] and own[0] != own[1]
+    for f in figs:  # every value inside the shared range
+        for trace in f.data:
+            y = np.log10(np.asarray(trace.y, dtype=float))
+            y = y[np.isfinite(y)]
+            assert ranges[0][0] <= y.min() and y.max() <= ranges[0][1]

@@ -493,3 +493,18 @@ def example_figures(view, run: str, layer: int = 0, direction: int = 0, gate: st
         title = f"{run}: {f.state} unit {f.unit} vs {f.name}, r = {f.r:.2f} (both scaled to ±1)"
         out["feature"] = coloured_tokens(view.tokens, np.array(scaled), names, "scaled", title)
     return out
+
+
+def share_log_y(figures: Sequence[go.Figure]) -> None:
+    """One log y range for charts drawn side by side (the runs' gradient views): the same height means
+    the same number in every column. Figures without positive values are left alone."""
+    values = [
+        np.asarray(trace.y, dtype=float) for fig in figures for trace in fig.data if trace.y is not None
+    ]
+    positive = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in values]) if values else np.array([])
+    if not positive.size:
+        return
+    lo, hi = np.log10(positive.min()), np.log10(positive.max())
+    pad = max(0.1, 0.05 * (hi - lo))
+    for fig in figures:
+        fig.update_yaxes(range=[lo - pad, hi + pad])
