@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from lessons import OWN_URL_STATE, available, by_section
-from ui.lesson import PRESENT_KEY
+from ui.lesson import PRESENT_KEY, ROUTED_KEY, PageStop
 from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, home_alias, shareable, whole_number
 from ui.safe import plain
 
@@ -48,6 +48,9 @@ current = st.navigation(pages, expanded=True)
 
 # Presenter mode: larger type for a projector (charts grow through ui.lesson.chart, and lesson prose
 # folds into expanders). Streamlit sizes its text in rem, so the root font size scales all of it.
+# Captions: Streamlit draws them in the text colour at 60% opacity (#76797c on white, 4.37:1, below
+# WCAG AA's 4.5:1); a solid #5c5f63 is 6.4:1 on white and 5.9:1 on the sidebar (tests/test_browser_a11y.py).
+BASE_CSS = "<style>[data-testid='stCaptionContainer'] { color: #5c5f63; opacity: 1; }</style>"
 PRESENTER_CSS = "<style>html { font-size: 20px; } .stMainBlockContainer { max-width: 100%; }</style>"
 
 
@@ -96,11 +99,15 @@ with st.sidebar:
         link_slot = st.empty()
     st.caption("rnnviz: small recurrent networks, trained live in your browser and inspected step by step.")
 
+st.html(BASE_CSS)
 if st.session_state.get(PRESENT_KEY):
     st.html(PRESENTER_CSS)
 
+st.session_state[ROUTED_KEY] = True
 try:
     current.run()
+except PageStop:
+    pass  # the page ended early on purpose (ui.lesson.stop); the sidebar still gets its link below
 finally:
     if current.url_path not in OWN_URL_STATE:  # the Playground checks its own link (playground.url)
         link.after_run()

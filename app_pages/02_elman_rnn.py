@@ -46,7 +46,7 @@ from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
-from ui.lesson import check, explain, follow, friendly_errors, header, seed, try_this
+from ui.lesson import check, explain, follow, friendly_errors, header, seed, stop, try_this
 from ui.links import drop_refused, whole_number
 from ui.training import session_trainer, training_panel
 
@@ -132,7 +132,7 @@ try:
     task = make_task(cfg)
 except InputError as err:
     st.error(f"{err}\n\nExample: hello world", icon=":material/error:")
-    st.stop()
+    stop()
 
 if arch == "stacked":
     explain(
@@ -333,7 +333,7 @@ try:
     tr = trace(view_model, x, y, jacobians=False)
 except InputError as err:
     st.error(f"{err}\n\nPress 'Restore the trained weights' to start again.", icon=":material/error:")
-    st.stop()
+    stop()
 if scale != 1.0 or changed:
     st.caption(f"Showing the edited copy: W_hh[{i}, {j}] = {value:.4f}, then every W_hh times {scale:g}.")
 

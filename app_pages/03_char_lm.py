@@ -19,7 +19,7 @@ from rnnviz.tasks.charlm import check_text
 from rnnviz.tasks.corpora import decode_upload, is_well_formed
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
-from ui.lesson import check, explain, follow, friendly_errors, header, seed, try_this
+from ui.lesson import check, explain, follow, friendly_errors, header, seed, stop, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l3_"  # prefix of every widget and session key on this page
@@ -80,7 +80,7 @@ with friendly_errors("Paste plain text with at least a few lines, or upload a UT
     else:
         text = builtin(source, seed())
 if text is None:
-    st.stop()
+    stop()
 
 c1, c2, c3, c4, c5 = st.columns(5)
 cell = c1.selectbox(
@@ -147,7 +147,7 @@ try:
     trainer = session_trainer(KEY, config, lambda: lm.build_trainer(text, settings, seed()))
 except InputError as err:
     st.error(f"{err}\n\nUse a longer text or a shorter window length (More settings).")
-    st.stop()
+    stop()
 task = trainer.task
 st.caption(
     f"{len(text):,} characters, V = {len(task.vocab)} different ones (one-hot inputs x_t of length V). "

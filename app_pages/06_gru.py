@@ -18,6 +18,7 @@ from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, header, seed, try_this
 from ui.pickers import time_step_and_unit
+from ui.safe import plain
 from ui.training import current_trainer, reset_trainer, run_with_progress, session_trainer, training_panel
 
 P = "l6_"  # prefix of every widget and session key on this page
@@ -112,7 +113,7 @@ text = st.text_input(
 try:
     x, y = gating.read_sentence(task, text)
 except InputError as err:
-    st.error(f"{err}\n\nThe views below show the example sentence instead: {example}")
+    st.error(f"{plain(err)}\n\nThe views below show the example sentence instead: {plain(example)}")
     x, y = gating.read_sentence(task, example)
 tokens = [task.vocab[int(i)] for i in x]
 T = len(tokens)

@@ -31,6 +31,7 @@ from rnnviz.errors import InputError
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, header, try_this
 from ui.lesson import seed as global_seed
+from ui.safe import plain
 
 P = "l8_"  # prefix of every widget and session key on this page
 ANALOGY_DIMS = 4  # dims printed: their 3-decimal numbers fit at 15 px in a half column at 1280 px
@@ -49,7 +50,7 @@ def glove(n_words: int = DEFAULT_WORDS):
 
 
 def show_error(err: InputError, hint: str = "") -> None:
-    st.error(str(err) + (f"  \n{hint}" if hint else ""))
+    st.error(plain(err) + (f"  \n{hint}" if hint else ""))
 
 
 header(

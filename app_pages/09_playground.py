@@ -56,7 +56,7 @@ from rnnviz.playground.session import (
 )
 from rnnviz.playground.url import FIELD_PARAM, HIDE_GROUPS, HIDEABLE, PARAMS, link_is_new
 from rnnviz.tasks.corpora import decode_upload
-from ui.lesson import PRESENT_KEY, chart, friendly_errors, header, seed, try_this
+from ui.lesson import PRESENT_KEY, chart, friendly_errors, header, seed, stop, try_this
 from ui.safe import plain
 from ui.training import training_slots
 
@@ -320,7 +320,7 @@ if not is_hidden("compare"):
 built = None
 if task == "charlm" and ss.pg_vals[0]["text"] == "own" and not ss.pg_vals[0]["own_text"].strip():
     st.info("Paste a text above (a few paragraphs at least) to train a character model on it.")
-    st.stop()
+    stop()
 with friendly_errors("Change the setting named above; the rest of the page waits for a valid setup."):
     base = PlaygroundConfig(**ss.pg_vals[0])
     changes = [{f: ss.pg_vals[i][f] for f in RUN_FIELDS} for i in range(1, ss.pg_runs_n)]
@@ -331,7 +331,7 @@ with friendly_errors("Change the setting named above; the rest of the page waits
         ss.pg_playing, ss.pg_msg, ss.pg_views = False, None, {}
     built = ss.pg_pg
 if built is None:
-    st.stop()
+    stop()
 pg: Playground = ss.pg_pg[1]
 labels = short_labels(configs)
 sync_url(configs)

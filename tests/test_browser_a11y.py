@@ -25,8 +25,6 @@ BLOCKING = ("critical", "serious")
 ALLOWED: dict[tuple[str, str], str] = {
     ("list", "stSidebarNavItems"): "st.navigation's sidebar puts <div> section wrappers directly in its <ul>",
     ("listitem", "e1o1t1hb4"): "the same sidebar: its <li> nav items sit inside those <div> wrappers",
-    ("color-contrast", "stCaptionContainer"): "SHARED: st.caption's grey (#76797c on white, 4.37:1 where "
-    "4.5:1 is needed) comes from the theme; a darker caption colour needs app.py's CSS or config.toml",
     ("color-contrast", "stWidgetLabel"): "a disabled widget's label, greyed by Streamlit: WCAG exempts "
     "inactive controls, but Streamlit does not mark the label disabled, so axe cannot tell",
     ("scrollable-region-focusable", "<pre"): "st.code's block scrolls and Streamlit gives it no tabindex",

@@ -63,14 +63,6 @@ CHOICES = ("selectbox", "radio", "segmented_control", "pills")
 KNOWN_GAPS = {
     "choice": "ui/links.LinkCheck.after_run skips a choice the URL named but Streamlit dropped (a label "
     "may name the default), so ?l7_attn=inf is ignored without a note",
-    "repeated": "a key given twice to a one-value widget shows the last value; Streamlit keeps both in the "
-    "URL, so LinkCheck.after_run sees the URL unchanged and names neither",
-    "stopped": "a page that calls st.stop() (lesson 2 on a one-character sequence) makes app.py's writes "
-    "after it stop too: no link note and no 'Link to this view' on that run, nor on the next",
-    "markdown:05_lstm.py": "lesson 5 shows a sentence's InputError as st.error(f'{err}...'), not plain(err)",
-    "markdown:06_gru.py": "lesson 6 shows a sentence's InputError as st.error(f'{err}...'), not plain(err)",
-    "markdown:08_embeddings.py": "lesson 8's show_error puts str(err) in st.error, not plain(str(err)), and "
-    "an unknown word is quoted in it",
 }
 
 
@@ -270,24 +262,21 @@ def test_gap_a_refused_choice_is_named(open_url):
     assert at.radio(key="l7_attn").value == "dot" and "l7_attn" in sidebar_notes(at)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAPS["stopped"])
-def test_gap_a_page_that_stops_still_names_what_the_link_lost(open_url):
+def test_a_page_that_stops_still_names_what_the_link_lost(open_url):
     at = open_url("02_elman_rnn.py", {"l2_sequence": "x", "l2_H": "inf"})
     assert at.error and not at.exception  # the sequence is refused with a message
     assert "l2_H" in sidebar_notes(at) and at.sidebar.code
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAPS["repeated"])
-def test_gap_a_repeated_key_is_named(open_url):
+def test_a_repeated_key_is_named(open_url):
     at = open_url("01_why_recurrence.py", {"l1_sentence": ["I like cake", "we fish"]})
     assert "l1_sentence" in sidebar_notes(at)
 
 
-@pytest.mark.xfail(strict=True, reason="lessons 5, 6 and 8 show InputErrors without ui.safe.plain")
 @pytest.mark.parametrize(
     "file, key", [("05_lstm.py", "l5_text"), ("06_gru.py", "l6_text"), ("08_embeddings.py", "l8_u")]
 )
-def test_gap_link_markdown_in_an_error_stays_text(open_url, file, key):
+def test_link_markdown_in_an_error_stays_text(open_url, file, key):
     at = open_url(file, {key: "[x](https://evil.example/x) ![p](https://evil.example/p.png)"})
     assert at.error and not [e.value for e in at.error if "](https://evil.example" in e.value]
 

@@ -124,3 +124,18 @@ def lessons_done() -> set[str]:
 def seed() -> int:
     """The global seed from the sidebar (app.py), 0 when a page runs on its own."""
     return int(st.session_state.get("seed", 0))
+
+
+ROUTED_KEY = "routed"  # session state: set by app.py on each run it routes to a page
+
+
+class PageStop(Exception):
+    """Raised by :func:`stop`; app.py catches it so its own work after the page still runs."""
+
+
+def stop() -> None:
+    """End the page here (after an error message, say), like st.stop(), but let the router finish:
+    st.stop() would also drop what app.py writes after the page (the link note, Link to this view)."""
+    if st.session_state.get(ROUTED_KEY):
+        raise PageStop
+    st.stop()  # the page runs on its own (a test opening the file directly)

@@ -107,9 +107,14 @@ class LinkCheck:
 
     def after_run(self) -> None:
         for key, given in self.asked.items():
-            if st.query_params.get_all(key) == given or key not in st.session_state:
-                continue  # kept as given, or no widget of that key on this page
+            if key not in st.session_state:
+                continue  # no widget of that key on this page
             value = st.session_state[key]
+            if len(given) > 1 and not isinstance(value, list | tuple):  # one value, given twice
+                self.ignored[key] = f"given {len(given)} times (it shows {_shown(value)})"
+                continue
+            if st.query_params.get_all(key) == given:
+                continue  # kept as given
             if isinstance(value, str) and key not in st.query_params:
                 # a choice widget drops its default from the URL, and the URL may name an option by
                 # its label ("dot-product attention" for "dot"): dropped is then no sign of refusal
