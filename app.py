@@ -88,11 +88,11 @@ with st.sidebar:
     with st.popover("Link to this view", icon=":material/link:", width="stretch"):
         st.caption(
             "Everyone who opens this link sees this page with the same settings and seed, and on a "
-            "lesson every model trained as far as it is here: the link lists each training panel's runs "
-            "(`..._trained=`), and the server trains them again, or copies them from its store, to the "
-            "same weights. Not in the link: a model loaded from a file (share the file) and the "
-            "Playground's training (its link sets up the runs). Copy the link with the button at the "
-            "right of the box (the address bar holds the same link)."
+            "lesson every model trained as far as it is here: the link lists each training panel's "
+            "runs (..._trained= in the link), and the server trains them again, or copies them from "
+            "its store, to the same weights. Not in the link: a model loaded from a file (share the "
+            "file) and the Playground's training (its link sets up the runs). Copy the link with the "
+            "button at the right of the box (the address bar holds the same link)."
         )
         # filled after the page has run: its bound widgets bring the URL up to date as they
         # register (a Restore that puts a setting back to its default removes it only then)
