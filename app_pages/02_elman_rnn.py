@@ -13,6 +13,7 @@ from rnnviz.errors import InputError
 from rnnviz.lessons.bidirectional import (
     CheatConfig,
     cheat_sentences,
+    leak_question,
     measure_cheat,
     reach_of_last_input,
     reach_sentence,
@@ -236,6 +237,9 @@ def cheat_ui() -> None:
     said = cheat_sentences(result)
     st.markdown(said[0] + "\n" + "\n".join(said[1:3]) + "\n\n" + said[3])
     csv_button(result.frame(), "rnnviz-l2-cheat", P + "csv_cheat", "Loss per step t (CSV)")
+    # graded on the measured per-step losses: the answer is the step where the cheat stops
+    leak = leak_question(result)
+    check("02_elman_rnn.py (leakage)", leak.question, leak.options, leak.answer, leak.why, leak.hints)
 
 
 def not_stacked_ui(model) -> None:

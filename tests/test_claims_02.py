@@ -360,6 +360,58 @@ def test_the_page_shows_the_measured_cheat(open_page, cheat):
     np.testing.assert_allclose(lines["bidirectional"], cheat.bidirectional)
 
 
+LEAK = "02_elman_rnn.py (leakage)"  # the leakage question's own lesson key, apart from the page's
+
+
+def made_up(cheat, bidirectional):
+    return bidir.CheatResult(cheat.config, cheat.chance, cheat.single, np.asarray(bidirectional, float))
+
+
+def test_leak_question_answer_follows_the_per_step_losses(cheat):
+    T = cheat.config.window
+    copying = np.full(T, 0.01)
+    copying[-1] = 1.3  # the measured shape: copies x_(t+1) except at the last step
+    assert bidir.leak_question(made_up(cheat, copying)).answer == 2
+    assert bidir.leak_question(made_up(cheat, np.full(T, 1.38))).answer == 3  # flat: nothing learnt
+    first = np.full(T, 0.01)
+    first[0] = 1.0
+    assert bidir.leak_question(made_up(cheat, first)).answer == 0
+    middle = np.full(T, 0.01)
+    middle[T // 2] = 1.0
+    q = bidir.leak_question(made_up(cheat, middle))
+    assert q.answer == 1 and f"The highest is at t = {T // 2 + 1}, 1.00 nats" in q.why
+    barely = np.full(T, 1.3)
+    barely[-1] = 1.3 + bidir.FLAT * 0.9  # within FLAT: "about the same"; just beyond it: the last step
+    assert bidir.leak_question(made_up(cheat, barely)).answer == 3
+    barely[-1] = 1.3 + bidir.FLAT * 1.1
+    assert bidir.leak_question(made_up(cheat, barely)).answer == 2
+
+
+def test_leak_question_on_the_measurement_explains_with_its_numbers(cheat):
+    q = bidir.leak_question(cheat)
+    b, T = cheat.bidirectional, cheat.config.window
+    assert int(np.argmax(b)) == T - 1 and q.answer == 2 and q.options[2] == f"t = {T}, the last step"
+    assert f"at most {b[:-1].max():.3f} nats" in q.why and f"the loss is {b[-1]:.2f}" in q.why
+    assert "has already read $x_{t+1}$" in q.why and f"$x_{{{T + 1}}}$ lies outside the window" in q.why
+    assert f"one-direction model's is {cheat.single[-1]:.2f} there" in q.why
+    assert set(q.hints) == {0, 1, 3} and all(f"{b[-1]:.2f} at t = {T}" in h for h in q.hints.values())
+
+
+def test_the_page_asks_the_leak_question_after_the_measurement(open_page, cheat):
+    at = opened(open_page, "bidirectional")
+    assert not any(r.key == f"check_{LEAK}" for r in at.radio)  # not before the measurement has run
+    at.button(key="l2_measure").click().run()  # measure_cheat is cached: the fixture's numbers, no retraining
+    assert errors(at) == []
+    q = bidir.leak_question(cheat)
+    assert at.session_state[f"check_{LEAK}_answer"] == q.answer == 2
+    radio = at.radio(key=f"check_{LEAK}")
+    assert radio.label == q.question and list(radio.options) == q.options
+    radio.set_value(q.answer).run()
+    assert any(s.value == f"Right. {q.why}" for s in at.success)
+    at.radio(key=f"check_{LEAK}").set_value(0).run()
+    assert any(e.value == f"Not quite. {q.hints[0]}" for e in at.error)
+
+
 # --- 1c. not two RNNs stacked ----------------------------------------------------------------------
 
 

@@ -203,3 +203,64 @@ def reach_sentence(r: Reach, show) -> str:
         f"{r.width_bidirectional} numbers per step, not one on top of the other (the stacked net's head "
         f"reads $h^{{(2)}}_t$, {r.width_stacked} numbers)."
     )
+
+
+# --- the check question: where does the cheat stop? ----------------------------------------------
+
+FLAT = 0.1  # nats: per-step losses whose max and min differ by less than this count as "about the same"
+
+
+@dataclass(frozen=True)
+class LeakQuestion:
+    question: str
+    options: list[str]
+    answer: int
+    why: str
+    hints: dict[int, str]
+
+
+def leak_question(r: CheatResult) -> LeakQuestion:
+    """At which step t of the window is the bidirectional model's held-out loss highest? Graded on ``r``."""
+    b, T, V = r.bidirectional, r.config.window, r.config.letters
+    worst = int(np.argmax(b))  # row t - 1 holds step t
+    spread = float(b.max() - b.min())
+    options = [
+        "t = 1, the first step: its forward state has read only $x_1$",
+        f"a step in the middle of the window, t = 2..{T - 1}",
+        f"t = {T}, the last step",
+        f"about the same at every step (highest and lowest within {FLAT} nats)",
+    ]
+    answer = 3 if spread < FLAT else 0 if worst == 0 else 2 if worst == T - 1 else 1
+    inner = float(b[1:-1].max()) if T > 2 else float(b[0])
+    measured = (
+        f"The measured losses: {float(b[0]):.3f} at t = 1, at most {inner:.3f} at t = 2..{T - 1}, "
+        f"{float(b[-1]):.2f} at t = {T}."
+    )
+    if answer == 2:
+        copied = float(b[:-1].max())
+        why = (
+            f"At t = 1..{T - 1} the backward state $\\overleftarrow{{h}}_t$ has already read "
+            f"$x_{{t+1}}$, the letter to predict, and copies it: the loss there is at most {copied:.3f} "
+            f"nats. At t = {T} the next letter $x_{{{T + 1}}}$ lies outside the window, nothing has read "
+            f"it, and the loss is {float(b[-1]):.2f}, against chance ln {V} = {r.chance:.2f} (the "
+            f"one-direction model's is {float(r.single[-1]):.2f} there)."
+        )
+    elif answer == 3:
+        why = (
+            f"The bidirectional model's losses lie between {float(b.min()):.2f} and "
+            f"{float(b.max()):.2f}: its backward state has not (yet) learnt to copy "
+            "$x_{t+1}$, so no step stands out. Train longer and the steps before the last fall towards 0."
+        )
+    else:
+        why = f"{measured} The highest is at t = {worst + 1}, {float(b[worst]):.2f} nats."
+    mechanism = (
+        f" Which letter has $\\overleftarrow{{h}}_t$ read at step t, and which one at t = {T}?"
+        if answer == 2
+        else ""
+    )
+    hints = {k: measured + mechanism for k in range(len(options)) if k != answer}
+    question = (
+        "Predict before you read the chart: at which step t of a "
+        f"{T}-character window is the bidirectional model's held-out loss highest?"
+    )
+    return LeakQuestion(question, options, answer, why, hints)
