@@ -25,6 +25,8 @@ from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, LagRun, 
 from rnnviz.lessons.memory_report import accuracy_rows, load_bench, story, transfer_rows
 from rnnviz.lessons.scalar_regime import chain_regime
 from rnnviz.lessons.step_factors import INPUT_SCALES, drawn_copy, factor_story, step_factors
+from rnnviz.lessons.truncated import MAX_K, MAX_TRUNC_LAG, TruncRecipe, TruncResult, train_pair
+from rnnviz.lessons.truncated import story as truncation_story
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
 from ui.lesson import check, explain, friendly_errors, header, seed, try_this
@@ -609,6 +611,74 @@ with st.container(border=True):
         f"{relu.hidden} units active). The ReLU never shrinks the largest stretch; $W_{{hh}}$ alone "
         f"decides it."
     )
+
+# --- 7. truncated BPTT ---------------------------------------------------------------------------
+st.header("7. Truncated BPTT: a window of k steps")
+explain(
+    "Truncated BPTT runs the same forward pass but detaches the state every k steps, counted back from "
+    "the loss: the gradient stops at the cut. "
+    f"Here a {CELL_NAMES[TruncRecipe().cell]} (hidden {TruncRecipe().hidden_size}) is trained on the lag "
+    "task twice, "
+    "with full BPTT and with truncation k, with the same seed, the same batches and the same step budget."
+)
+st.latex(
+    r"h_t = f(h_{t-1}, x_t), \qquad h_{t-1} \to \operatorname{stopgrad}(h_{t-1}) "
+    r"\text{ at } t = T-k+1,\ T-2k+1, \dots"
+)
+tc1, tc2 = st.columns(2)
+trunc_k = int(tc1.number_input("Truncation window k", 1, MAX_K, 10, key=P + "trunc_k"))
+trunc_lag = int(
+    tc2.number_input(
+        "Lag (T = lag + 2)",
+        1,
+        MAX_TRUNC_LAG,
+        20,
+        key=P + "trunc_lag",
+        help="Try a lag whose T = lag + 2 is above k, then one at or below k.",
+    )
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def truncation_pair(config: dict) -> dict:
+    """Full and truncated BPTT at one setting, cached for every visitor."""
+    return asdict(train_pair(TruncRecipe(**config)))
+
+
+trunc_config = asdict(TruncRecipe(k=trunc_k, lag=trunc_lag, seed=seed()))
+if st.button(
+    "Train with truncation",
+    key=P + "trunc_train",
+    type="primary",
+    help=f"Trains two {CELL_NAMES[TruncRecipe().cell]}s from scratch, {TruncRecipe().steps} steps each.",
+):
+    with friendly_errors():
+        with st.spinner("training with full BPTT and with truncation..."):
+            done = with_slot(truncation_pair, trunc_config)
+        if done is not None:
+            st.session_state[P + "trunc"] = (trunc_config, done)
+held_trunc = st.session_state.get(P + "trunc")
+if held_trunc and held_trunc[0] == trunc_config:
+    tr_result = TruncResult(**held_trunc[1])
+    chart(
+        charts.truncation_rows(
+            tr_result.full_norms,
+            tr_result.trunc_norms,
+            tr_result.k,
+            f"||dL/dh_t|| of the final loss on one held-out sentence, after training (T = {tr_result.T})",
+        ),
+        "trunc_chart",
+    )
+    m1, m2 = st.columns(2)
+    m1.metric("Held-out accuracy, full BPTT", f"{100 * tr_result.acc_full:.0f}%")
+    m2.metric(f"Held-out accuracy, truncated k = {tr_result.k}", f"{100 * tr_result.acc_trunc:.0f}%")
+    st.markdown(truncation_story(tr_result))
+    st.caption(
+        f"Accuracy on {TruncRecipe().eval_sentences} held-out sentences at the lag; chance is "
+        f"{100 * tr_result.chance:.0f}%. Each row of the chart uses the gradient its own training used."
+    )
+else:
+    st.caption("Click **Train with truncation** to train both models at this k and lag.")
 
 try_this(
     "Section 1: set $x = 0$ and $w_h = 1.5$. The state stays 0 and the product is exactly $1.5^t$. Now "

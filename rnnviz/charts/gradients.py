@@ -341,3 +341,45 @@ def accuracy_vs_lag(
         hovermode="x unified",  # curves at the same accuracy overlap: hover shows every cell's value
     )
     return fig
+
+
+def truncation_rows(full, truncated, k: int, title: str | None = None) -> go.Figure:
+    """||dL/dh_t|| over t = 1..T for full BPTT and truncation k: two rows on one time axis and one log
+    colour scale; exact zeros (steps the cut graph never reaches) drawn grey and labelled 0."""
+    grid = np.vstack([np.asarray(full, dtype=np.float64), np.asarray(truncated, dtype=np.float64)])
+    T = grid.shape[1]
+    rows = ["full BPTT", f"truncated, k = {k}"]
+    logs = np.log10(np.where(grid > 0, grid, np.nan))
+    finite = logs[np.isfinite(logs)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 0.0)
+    zero = np.where(grid == 0, 0.0, np.nan)
+    x = list(range(1, T + 1))
+    text = np.where(grid == 0, "0", "")
+    fig = go.Figure(
+        [
+            go.Heatmap(
+                z=logs,
+                x=x,
+                y=rows,
+                zmin=lo,
+                zmax=max(hi, lo + 1e-6),
+                colorscale="Viridis",
+                colorbar=dict(title=dict(text="log₁₀ ||dL/dh_t||"), thickness=12),
+                customdata=grid,
+                hovertemplate="%{y}<br>step t = %{x}<br>||dL/dh_t|| = %{customdata:.3g}<extra></extra>",
+            ),
+            go.Heatmap(
+                z=zero,
+                x=x,
+                y=rows,
+                colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]],
+                showscale=False,
+                text=text,
+                texttemplate="%{text}",
+                hovertemplate="%{y}<br>step t = %{x}<br>||dL/dh_t|| = 0 exactly<extra></extra>",
+            ),
+        ]
+    )
+    _step_axis(fig, T, step_labels(None, T), "time step t (the first word is t = 1, the loss is at t = T)")
+    fig.update_yaxes(autorange="reversed")
+    return base_layout(fig, title, 260)
