@@ -228,6 +228,10 @@ def cheat_ui() -> None:
         return
     with st.spinner("Training both RNNs on random letters..."):
         result = measure_cheat(cheat_cfg)
+    # predict first: the question comes before the chart and the sentences that give the answer away;
+    # graded on the measured per-step losses (the answer is the step where the cheat stops)
+    leak = leak_question(result)
+    check("02_elman_rnn.py (leakage)", leak.question, leak.options, leak.answer, leak.why, leak.hints)
     chart(
         charts.cheat_losses(
             result.single, result.bidirectional, result.chance, title="Held-out loss per step"
@@ -237,9 +241,6 @@ def cheat_ui() -> None:
     said = cheat_sentences(result)
     st.markdown(said[0] + "\n" + "\n".join(said[1:3]) + "\n\n" + said[3])
     csv_button(result.frame(), "rnnviz-l2-cheat", P + "csv_cheat", "Loss per step t (CSV)")
-    # graded on the measured per-step losses: the answer is the step where the cheat stops
-    leak = leak_question(result)
-    check("02_elman_rnn.py (leakage)", leak.question, leak.options, leak.answer, leak.why, leak.hints)
 
 
 def not_stacked_ui(model) -> None:

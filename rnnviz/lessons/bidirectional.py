@@ -260,7 +260,7 @@ def leak_question(r: CheatResult) -> LeakQuestion:
     )
     hints = {k: measured + mechanism for k in range(len(options)) if k != answer}
     question = (
-        "Predict before you read the chart: at which step t of a "
+        "Predict before you read the chart below: at which step t of a "
         f"{T}-character window is the bidirectional model's held-out loss highest?"
     )
     return LeakQuestion(question, options, answer, why, hints)
