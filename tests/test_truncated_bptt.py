@@ -137,3 +137,15 @@ def test_recipe_rejects_bad_input():
         TruncRecipe(k=0)
     with pytest.raises(InputError):
         replace(TruncRecipe(), cell="rnn_relu")
+
+
+def test_chart_marks_the_exact_zeros_and_shares_one_colour_range():
+    from rnnviz.charts.gradients import truncation_rows
+
+    full, cut = [0.01, 0.02, 0.04, 0.08], [0.0, 0.0, 0.05, 0.1]
+    fig = truncation_rows(full, cut, k=2)
+    colours, zeros = fig.data
+    assert list(colours.y) == ["full BPTT", "truncated, k = 2"] and list(colours.x) == [1, 2, 3, 4]
+    assert colours.zmin == pytest.approx(np.log10(0.01)) and colours.zmax == pytest.approx(np.log10(0.1))
+    assert np.isnan(colours.z[1][0]) and np.isnan(colours.z[1][1])  # no colour for an exact 0 ...
+    assert [list(r) for r in zeros.text] == [["", "", "", ""], ["0", "0", "", ""]]  # ... it is labelled 0
