@@ -68,7 +68,8 @@ header(
         "how the spectral radius of W_hh tilts the gradient from vanishing to exploding;",
         "what an exploding gradient does to training, and how clipping by norm stops it;",
         "whether RNN, LSTM and GRU can learn to remember across 5 to 200 words, measured live;",
-        "three shortcuts course notes often write about these gradients, each checked on the live models.",
+        "three shortcuts course notes often write about these gradients, each checked on the live models;",
+        "what truncated BPTT (a window of k steps) does to the gradient, and to memory at lags above k.",
     ],
     "Training an RNN means backpropagating through time: the loss at the last step sends its gradient "
     "back through every earlier state. Each step multiplies the gradient by that step's Jacobian, so "
