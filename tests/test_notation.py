@@ -60,3 +60,19 @@ def test_embedding_matrix_is_stored_one_row_per_word():
     one_hot = torch.zeros(7)
     one_hot[4] = 1.0
     assert torch.equal(embedding.weight.T @ one_hot, embedding(torch.tensor(4)))
+
+
+def test_the_playgrounds_wrapped_text_counts_steps_from_1():
+    """Line i of a wrapped sequence starts at t = i * width + 1; position p in it is t = i * width + p."""
+    import numpy as np
+
+    from rnnviz.charts.playground import coloured_tokens
+
+    tokens = list("abcdefghij")
+    values = np.arange(20, dtype=float).reshape(2, 10)
+    wrapped = coloured_tokens(tokens, values, ["h0", "h1"], wrap=4).data[0]
+    assert list(wrapped.x) == [1, 2, 3, 4]
+    assert list(wrapped.y) == ["h0 · t 1+", "h1 · t 1+", "h0 · t 5+", "h1 · t 5+", "h0 · t 9+", "h1 · t 9+"]
+    assert wrapped.customdata[0][0].startswith("1:") and wrapped.customdata[2][0].startswith("5:")
+    one_line = coloured_tokens(tokens, values, ["h0", "h1"], wrap=48).data[0]
+    assert list(one_line.x) == list(range(1, 11)) and list(one_line.y) == ["h0", "h1"]

@@ -253,11 +253,12 @@ def coloured_tokens(
     steps = np.array(step_labels(list(tokens), T) + [""] * pad).reshape(lines, width)
     z = np.concatenate([values, np.full((K, pad), np.nan)], axis=1).reshape(K, lines, width)
     # rows: line 0 of every unit, line 1 of every unit, ... (a unique label per row)
-    y = [f"{r} · t {i * width}+" if lines > 1 else r for i in range(lines) for r in rows]
+    # line i starts at t = i * width + 1, and position p of it is t = i * width + p (t counts from 1)
+    y = [f"{r} · t {i * width + 1}+" if lines > 1 else r for i in range(lines) for r in rows]
     fig = go.Figure(
         go.Heatmap(
             z=z.transpose(1, 0, 2).reshape(lines * K, width),
-            x=list(range(width)),
+            x=list(range(1, width + 1)),
             y=y,
             zmin=zrange[0],
             zmax=zrange[1],
