@@ -249,3 +249,19 @@ def test_no_folder_named_pages_beside_app_py():
     """A pages/ folder makes a cold server open deep links under 'Page not found' (PAGES_FOLDER)."""
     assert not (lessons.ROOT / "pages").exists()
     assert lessons.PAGES_DIR.name != "pages" and lessons.PAGES_DIR.is_dir()
+
+
+@pytest.mark.parametrize("file", page_files())
+def test_presenter_mode_enlarges_every_charts_ticks_and_numbers(open_url, file):
+    """Streamlit's chart theme sizes ticks itself: presenter mode sets them on each figure."""
+    import json
+
+    from ui.lesson import PRESENTER_FONT
+
+    at = open_url(file, {"present": "true"})
+    assert error_texts(at) == [], f"{file} shows errors in presenter mode"
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec).get("layout", {})
+        axes = [v for k, v in layout.items() if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict)]
+        assert axes, file
+        assert all(a.get("tickfont", {}).get("size") == PRESENTER_FONT for a in axes), (file, axes[:1])
