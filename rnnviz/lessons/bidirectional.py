@@ -30,6 +30,7 @@ import torch
 
 from rnnviz.errors import InputError
 from rnnviz.model import ModelConfig, SeqModel
+from rnnviz.questions import Question
 from rnnviz.tasks import CharLM
 from rnnviz.train import TrainConfig, Trainer
 
@@ -210,16 +211,7 @@ def reach_sentence(r: Reach, show) -> str:
 FLAT = 0.1  # nats: per-step losses whose max and min differ by less than this count as "about the same"
 
 
-@dataclass(frozen=True)
-class LeakQuestion:
-    question: str
-    options: list[str]
-    answer: int
-    why: str
-    hints: dict[int, str]
-
-
-def leak_question(r: CheatResult) -> LeakQuestion:
+def leak_question(r: CheatResult) -> Question:
     """At which step t of the window is the bidirectional model's held-out loss highest? Graded on ``r``."""
     b, T, V = r.bidirectional, r.config.window, r.config.letters
     worst = int(np.argmax(b))  # row t - 1 holds step t
@@ -263,4 +255,4 @@ def leak_question(r: CheatResult) -> LeakQuestion:
         "Predict before you read the chart below: at which step t of a "
         f"{T}-character window is the bidirectional model's held-out loss highest?"
     )
-    return LeakQuestion(question, options, answer, why, hints)
+    return Question(question, options, answer, why, hints)

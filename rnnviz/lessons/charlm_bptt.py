@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 from rnnviz.errors import InputError
 from rnnviz.model import SeqModel
+from rnnviz.questions import Question
 from rnnviz.trace import trace
 
 CELLS_WRITTEN_OUT = ("rnn_tanh", "lstm", "gru")
@@ -246,15 +247,6 @@ def check_sentence(bp: BPTT, model_layers: int = 1) -> str:
         f"the step that adds most is t = {big + 1} ($\\|\\delta_t h_{{t-1}}^\\top\\| = "
         f"{bp.contribution_norms[big]:.3g}$)."
     )
-
-
-@dataclass(frozen=True)
-class Question:
-    question: str
-    options: list[str]
-    answer: int
-    why: str
-    hints: dict[int, str]
 
 
 def first_step_question(bp: BPTT) -> Question:

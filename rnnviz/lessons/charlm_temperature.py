@@ -18,6 +18,7 @@ import torch
 
 from rnnviz.errors import InputError
 from rnnviz.model import SeqModel
+from rnnviz.questions import Question
 from rnnviz.sample import distribution
 
 
@@ -65,16 +66,7 @@ def after_prime(model: SeqModel, task, prime: str, tau: float) -> TemperatureEff
 QUESTION_TAU = 0.5  # the check question's temperature (compared with tau = 1)
 
 
-@dataclass(frozen=True)
-class TemperatureQuestion:
-    question: str
-    options: list[str]
-    answer: int
-    why: str
-    hints: dict[int, str]
-
-
-def question(effect: TemperatureEffect, shown: str, prime: str) -> TemperatureQuestion:
+def question(effect: TemperatureEffect, shown: str, prime: str) -> Question:
     """A PREDICT question on the live model: what tau = QUESTION_TAU does to the top character's share.
 
     ``effect`` is ``after_prime(..., prime, tau=QUESTION_TAU)``; ``shown`` the top character as the page
@@ -107,4 +99,4 @@ def question(effect: TemperatureEffect, shown: str, prime: str) -> TemperatureQu
         f"gives its most likely next character '{shown}' p = {p1:.3f} at τ = 1. Predict: at τ = {tau:g}, "
         "that character will get ..."
     )
-    return TemperatureQuestion(text, options, answer, why, hints)
+    return Question(text, options, answer, why, hints)

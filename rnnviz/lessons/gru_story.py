@@ -15,12 +15,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from rnnviz.lessons.gating import param_terms
 from rnnviz.model import ModelConfig
+from rnnviz.questions import Question
 
 NEAR = 0.1  # "near" a value: within 0.1 of it
 
@@ -42,15 +41,6 @@ def start_sentence(gates: dict[str, np.ndarray]) -> str:
         f"the candidate $n$, a tanh, averages {_signed(m)} ({'around' if abs(m) < NEAR else 'away from'} 0)"
     )
     return "Over 64 sentences of the task, " + "; ".join(parts) + "."
-
-
-@dataclass(frozen=True)
-class Question:
-    question: str
-    options: list[str]
-    answer: int
-    why: str
-    hints: dict[int, str]
 
 
 def _total(cfg: ModelConfig) -> int:

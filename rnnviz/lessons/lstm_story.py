@@ -26,6 +26,7 @@ import torch
 from rnnviz.errors import InputError
 from rnnviz.lessons.gating import param_terms
 from rnnviz.model import ModelConfig
+from rnnviz.questions import Question
 from rnnviz.trace import LayerTrace
 
 SIGMA_1 = float(1 / (1 + np.exp(-1.0)))  # σ(1) ≈ 0.731: where f starts with the forget bias at +1
@@ -68,16 +69,11 @@ def start_sentence(means: dict[str, float], forget_bias: bool, coupled: bool) ->
 
 
 @dataclass(frozen=True)
-class Question:
-    question: str
-    options: list[str]
-    answer: int
-    why: str
-    hints: dict[int, str]
+class FillerQuestion(Question):
     shares: dict[str, float]  # gate -> share of filler values above HIGH
 
 
-def filler_question(gates: dict[str, np.ndarray]) -> Question:
+def filler_question(gates: dict[str, np.ndarray]) -> FillerQuestion:
     """Which of i, f, o is above 0.9 most often on the filler words (t = 2 .. T-1) of a batch (B, T, H)?"""
     shares = {g: float(np.mean(gates[g][:, 1:-1] > HIGH)) for g in "ifo"}
     options = [*GATE_NAMES.values(), f"none: each is above {HIGH} on fewer than 1% of them"]
@@ -104,7 +100,7 @@ def filler_question(gates: dict[str, np.ndarray]) -> Question:
         f"gate of the live model is above {HIGH} most often? (The heatmaps show one sentence; the answer "
         "counts all 64.)"
     )
-    return Question(question, options, answer, why, hints, shares)
+    return FillerQuestion(question, options, answer, why, hints, shares)
 
 
 def cell_gradient_paths(lt: LayerTrace) -> dict[str, np.ndarray]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz.questions import Question
+
 MONTH_STEP = 4  # 'dd-mm...': s = 4 writes the month's first digit (s counts from 1)
 
 
@@ -19,16 +21,11 @@ def _name(src: list[str], t: int) -> str:
 
 
 @dataclass(frozen=True)
-class Question:
+class StepQuestion(Question):
     s: int  # the output step asked about (from 1)
-    question: str
-    options: list[str]
-    answer: int  # index into options
-    why: str
-    hints: dict[int, str]
 
 
-def largest_weight_question(src: list[str], out: list[str], alpha: np.ndarray) -> Question:
+def largest_weight_question(src: list[str], out: list[str], alpha: np.ndarray) -> StepQuestion:
     """The question for one traced input (``alpha`` (S, T), ``out`` the tokens written)."""
     S, T = alpha.shape
     s = MONTH_STEP if S >= MONTH_STEP else 1
@@ -51,7 +48,7 @@ def largest_weight_question(src: list[str], out: list[str], alpha: np.ndarray) -
         for i, t in enumerate(positions)
         if t != best
     }
-    return Question(
+    return StepQuestion(
         s=s,
         question=(
             f"Predict before you look at the heatmap: when the decoder writes {what} (output step $s={s}$, "
