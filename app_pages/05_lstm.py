@@ -7,7 +7,6 @@ import streamlit as st
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import over_time
 from rnnviz.charts.style import COLORS
-from rnnviz.errors import InputError
 from rnnviz.lessons import gating, lstm_backward, lstm_story, worked
 from rnnviz.model import ModelConfig, SeqModel
 from rnnviz.tasks import FirstWord
@@ -15,8 +14,7 @@ from rnnviz.trace import GateClamp, trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, friendly_errors, header, seed, try_this
-from ui.pickers import time_step_and_unit
-from ui.safe import plain
+from ui.pickers import sentence, time_step_and_unit
 from ui.training import session_trainer, training_panel
 
 P = "l5_"  # prefix of every widget and session key on this page
@@ -121,23 +119,7 @@ if trainer.step == 0:
         "real numbers; press **Train** (a few seconds) and watch the gates take sides."
     )
 
-example = task.decode(task.example(0).x[0])
-follow(P + "text", (lag, seed()), example)  # a new task brings its own example sentence
-text = st.text_input(
-    "The sentence the model reads (edit it: any words of the task's vocabulary)",
-    example,
-    key=P + "text",
-    bind="query-params",
-    help="Countries: "
-    + ", ".join(task.countries)
-    + ". Filler words: "
-    + ", ".join(task.vocab[N_COUNTRIES:-1]),
-)
-try:
-    x, y = gating.read_sentence(task, text)
-except InputError as err:
-    st.error(f"{plain(err)}\n\nThe views below show the example sentence instead: {plain(example)}")
-    x, y = gating.read_sentence(task, example)
+x, y = sentence(P, task, (lag, seed()))
 tokens = [task.vocab[int(i)] for i in x]
 T = len(tokens)
 tr = trace(model, x, y, jacobians=False)

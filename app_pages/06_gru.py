@@ -9,16 +9,14 @@ import torch
 
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import training_curves
-from rnnviz.errors import InputError
 from rnnviz.lessons import depth, gating, gru_story, worked
 from rnnviz.model import ModelConfig, SeqModel, param_count
 from rnnviz.tasks import FirstWord
 from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, follow, header, seed, try_this
-from ui.pickers import time_step_and_unit
-from ui.safe import plain
+from ui.lesson import chart, check, explain, header, seed, try_this
+from ui.pickers import sentence, time_step_and_unit
 from ui.training import current_trainer, reset_trainer, run_with_progress, session_trainer, training_panel
 
 P = "l6_"  # prefix of every widget and session key on this page
@@ -98,23 +96,7 @@ if trainer.step == 0:
         "number below is real; train to change them."
     )
 
-example = task.decode(task.example(0).x[0])
-follow(P + "text", (lag, seed()), example)  # a new task brings its own example sentence
-text = st.text_input(
-    "The sentence the model reads (edit it: any words of the task's vocabulary)",
-    example,
-    key=P + "text",
-    bind="query-params",
-    help="Countries: "
-    + ", ".join(task.countries)
-    + ". Filler words: "
-    + ", ".join(task.vocab[N_COUNTRIES:-1]),
-)
-try:
-    x, y = gating.read_sentence(task, text)
-except InputError as err:
-    st.error(f"{plain(err)}\n\nThe views below show the example sentence instead: {plain(example)}")
-    x, y = gating.read_sentence(task, example)
+x, y = sentence(P, task, (lag, seed()))
 tokens = [task.vocab[int(i)] for i in x]
 T = len(tokens)
 tr = trace(model, x, y, jacobians=False)

@@ -1,4 +1,4 @@
-"""The time step t and unit j the gate lessons (5 and 6) work through, as two select_sliders.
+"""The sentence, time step t and unit j the gate lessons (5 and 6) work through.
 
 Steps count from 1, as everywhere in the app: t = 1 is the first word (the country), and the state
 before it is h_0 = 0 (and c_0 = 0 for an LSTM). The picker returns that 1-based t; the page turns it
@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnviz.errors import InputError
+from rnnviz.lessons import gating
 from ui.lesson import follow
+from ui.safe import plain
 
 
 def time_step_and_unit(
@@ -37,3 +40,28 @@ def time_step_and_unit(
         "Unit j", list(range(hidden)), busiest, key=prefix + "unit", bind="query-params", help=unit_help
     )
     return t, unit
+
+
+def sentence(prefix: str, task, basis):
+    """The sentence box of the gate lessons (5 and 6), ``<prefix>text``; returns its (x, y).
+
+    It starts at the task's example sentence, and goes back to it whenever ``basis`` (what the task
+    is made of) changes; a sentence the task cannot read is refused with a message and the example
+    is shown instead."""
+    example = task.decode(task.example(0).x[0])
+    follow(prefix + "text", basis, example)  # a new task brings its own example sentence
+    text = st.text_input(
+        "The sentence the model reads (edit it: any words of the task's vocabulary)",
+        example,
+        key=prefix + "text",
+        bind="query-params",
+        help="Countries: "
+        + ", ".join(task.countries)
+        + ". Filler words: "
+        + ", ".join(task.vocab[len(task.countries) : -1]),
+    )
+    try:
+        return gating.read_sentence(task, text)
+    except InputError as err:
+        st.error(f"{plain(err)}\n\nThe views below show the example sentence instead: {plain(example)}")
+        return gating.read_sentence(task, example)
