@@ -5,6 +5,7 @@ Screenshots land in tests/artifacts/screenshots/<page file>.png for a human to l
 
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,54 +72,53 @@ def stand_in_app(tmp_path) -> Path:
     return tmp_path / "app.py"
 
 
-def test_a_teachers_link_on_a_cold_server(chromium, stand_in_app):
-    """The link is often the first request after the server (re)starts; the seed then follows the student."""
-    lesson = next(lesson for lesson in lessons.LESSONS if lesson.file == "05_lstm.py")
-    with open(stand_in_app.with_name("streamlit.log"), "w") as log:
-        server = browser.start_app(stand_in_app, log)
+@contextmanager
+def first_request_to_a_fresh_server(chromium, app: Path, url_path: str):
+    """A server of its own for ``app``, and a new browser page whose request for ``url_path`` is the
+    server's first (as after every wake from sleep on Community Cloud)."""
+    with open(app.with_name("streamlit.log"), "w") as log:
+        server = browser.start_app(app, log)
         context = chromium.new_context(viewport=browser.VIEWPORT)
         try:
             page = context.new_page()
             page.set_default_timeout(browser.TIMEOUT_MS)
-            browser.open_page(page, server.url, lesson.url_path)
-            not_found = page.get_by_role("dialog").filter(has_text="Page not found")
-            dialog_shown = not_found.count() > 0
-            if dialog_shown:
-                page.keyboard.press("Escape")
-                not_found.wait_for(state="detached")
-            assert seed_input(page).count() == 1, "the lesson ran without app.py"
-            assert page.get_by_text("seed is 0").count() == 1
-            browser.assert_clean(page)
-
-            browser.fill_text(page, "Seed", "7")
-            assert page.get_by_text("seed is 7").count() == 1
-            browser.click_nav(page, "Home")
-            assert seed_input(page).locator("input").input_value() == "7"
-            browser.click_nav(page, lesson.title)
-            address = urlsplit(page.url)
-            assert address.path.rstrip("/").endswith(lesson.url_path)
-            assert "seed=7" in address.query  # the seed is part of the link
-            assert page.get_by_text("seed is 7").count() == 1
+            browser.open_page(page, server.url, url_path)
+            yield page
         finally:
             context.close()
             server.stop()
+
+
+def test_a_teachers_link_on_a_cold_server(chromium, stand_in_app):
+    """The link is often the first request after the server (re)starts; the seed then follows the student."""
+    lesson = next(lesson for lesson in lessons.LESSONS if lesson.file == "05_lstm.py")
+    with first_request_to_a_fresh_server(chromium, stand_in_app, lesson.url_path) as page:
+        not_found = page.get_by_role("dialog").filter(has_text="Page not found")
+        dialog_shown = not_found.count() > 0
+        if dialog_shown:
+            page.keyboard.press("Escape")
+            not_found.wait_for(state="detached")
+        assert seed_input(page).count() == 1, "the lesson ran without app.py"
+        assert page.get_by_text("seed is 0").count() == 1
+        browser.assert_clean(page)
+
+        browser.fill_text(page, "Seed", "7")
+        assert page.get_by_text("seed is 7").count() == 1
+        browser.click_nav(page, "Home")
+        assert seed_input(page).locator("input").input_value() == "7"
+        browser.click_nav(page, lesson.title)
+        address = urlsplit(page.url)
+        assert address.path.rstrip("/").endswith(lesson.url_path)
+        assert "seed=7" in address.query  # the seed is part of the link
+        assert page.get_by_text("seed is 7").count() == 1
     assert not dialog_shown, "a deep link on a fresh server opened under 'Page not found'"
 
 
 def test_the_home_pages_own_address_on_a_cold_server(chromium, stand_in_app):
     """/start (the home page's url_path) as the first request after a start: the home page, no dialog."""
     home = next(lesson for lesson in lessons.LESSONS if lesson.file == lessons.HOME_FILE)
-    with open(stand_in_app.with_name("streamlit.log"), "w") as log:
-        server = browser.start_app(stand_in_app, log)
-        context = chromium.new_context(viewport=browser.VIEWPORT)
-        try:
-            page = context.new_page()
-            page.set_default_timeout(browser.TIMEOUT_MS)
-            browser.open_page(page, server.url, home.url_path + "?seed=3")
-            assert page.get_by_role("dialog").filter(has_text="Page not found").count() == 0
-            assert page.get_by_role("heading", name=re.compile("^rnnviz")).count() == 1
-            assert seed_input(page).locator("input").input_value() == "3"
-            browser.assert_clean(page)
-        finally:
-            context.close()
-            server.stop()
+    with first_request_to_a_fresh_server(chromium, stand_in_app, home.url_path + "?seed=3") as page:
+        assert page.get_by_role("dialog").filter(has_text="Page not found").count() == 0
+        assert page.get_by_role("heading", name=re.compile("^rnnviz")).count() == 1
+        assert seed_input(page).locator("input").input_value() == "3"
+        browser.assert_clean(page)
