@@ -30,6 +30,7 @@ st.set_page_config(
     menu_items={"About": "rnnviz: recurrent neural networks, trained live and inspected step by step."},
 )
 
+sections = by_section(available())
 pages = {
     section: [
         st.Page(
@@ -41,9 +42,9 @@ pages = {
         )
         for lesson in lessons
     ]
-    for section, lessons in by_section(available()).items()
+    for section, lessons in sections.items()
 }
-home_alias(next((lesson.url_path for lesson in available() if lesson.section == "Start"), None))  # /start
+home_alias(sections["Start"][0].url_path if "Start" in sections else None)  # /start opens the home page
 current = st.navigation(pages, expanded=True)
 
 # Presenter mode: larger type for a projector (charts grow through ui.lesson.chart, and lesson prose
