@@ -156,3 +156,28 @@ def test_compared_gradient_views_share_one_y_range(remembers):
             y = np.log10(np.asarray(trace.y, dtype=float))
             y = y[np.isfinite(y)]
             assert ranges[0][0] <= y.min() and y.max() <= ranges[0][1]
+
+
+def test_time_axes_label_at_most_twenty_steps_and_log_axes_decades():
+    from rnnviz.charts.sequence import over_time, unit_heatmap
+    from rnnviz.charts.style import MAX_STEP_TICKS
+
+    tokens = list("the quick brown fox jumps over the lazy dog " * 2)[:79]
+    fig = unit_heatmap(np.zeros((79, 4)), tokens)
+    ax = fig.layout.xaxis
+    assert len(ax.tickvals) <= MAX_STEP_TICKS and list(ax.ticktext)[:2] == ["1:t", "5:q"]
+    assert ax.tickangle == -60  # twenty labels side by side would touch
+    fig = over_time({"‖δ_t‖": np.logspace(-6, 0, 79)}, tokens, log_y=True)
+    assert len(fig.layout.xaxis.tickvals) <= MAX_STEP_TICKS
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1  # decades, no bare "2, 5"
+    short = unit_heatmap(np.zeros((6, 4)), list("abcdef"))
+    assert list(short.layout.xaxis.tickvals) == list(range(6)) and short.layout.xaxis.tickangle == 0
+
+
+def test_gates_drawn_together_have_distinct_colour_blind_safe_hues():
+    from rnnviz.charts.style import COLORS
+
+    for gates in ("ifgoch", "rznh"):
+        hues = [COLORS[g] for g in gates]
+        assert len(set(hues)) == len(hues)
+        assert set(hues) <= set(OKABE_ITO.values())

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.charts.sequence import unit_heatmap
-from rnnviz.charts.style import COLORS, DIVERGING, OKABE_ITO, base_layout
+from rnnviz.charts.style import COLORS, DIVERGING, OKABE_ITO, base_layout, step_ticks
 
 SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}
 
@@ -43,8 +43,7 @@ def states_heatmap(
     labels = one_based_labels(tokens, T)
     fig.data[0].x = list(range(1, T + 1))
     fig.data[0].customdata = np.array([labels] * H)
-    tick_every = max(1, T // 40)
-    fig.update_xaxes(tickvals=list(range(1, T + 1, tick_every)), ticktext=labels[::tick_every])
+    fig.update_xaxes(**step_ticks(labels, first=1))
     if mark_step is not None and 0 <= mark_step < T:
         fig.add_vrect(x0=mark_step + 0.5, x1=mark_step + 1.5, line=dict(color="black", width=2))
     return fig
@@ -258,10 +257,7 @@ def concat_heatmap(
     fig.add_hline(y=H - 0.5, line=dict(color="black", width=2))
     if mark_step is not None and 0 <= mark_step < T:  # mark_step is the 0-based index of step t
         fig.add_vrect(x0=mark_step + 0.5, x1=mark_step + 1.5, line=dict(color="black", width=2))
-    tick_every = max(1, T // 40)
-    fig.update_xaxes(
-        title="time step t", tickvals=list(range(1, T + 1, tick_every)), ticktext=labels[::tick_every]
-    )
+    fig.update_xaxes(title="time step t", **step_ticks(labels, first=1))
     fig.update_yaxes(title="[h→ ; h←]", autorange="reversed")
     return base_layout(fig, title, max(240, min(560, 70 + 18 * H2)))
 

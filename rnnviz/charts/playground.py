@@ -38,6 +38,7 @@ from rnnviz.charts.style import (
     SERIES_SYMBOLS,
     base_layout,
     decades,
+    step_ticks,
 )
 
 RUN_COLORS = SERIES[:3]  # runs A, B, C everywhere on the page (Okabe-Ito)
@@ -322,11 +323,8 @@ def step_predictions(
             hovertemplate="%{customdata}<extra></extra>",
         )
     )
-    tick_every = max(1, T // 40)
     fig.update_xaxes(
-        title="time step t (input token below)",
-        tickvals=list(range(0, T, tick_every)),
-        ticktext=[SHOWN.get(tokens[t], tokens[t]) for t in range(0, T, tick_every)],
+        title="time step t (input token below)", **step_ticks([SHOWN.get(tok, tok) for tok in tokens[:T]])
     )
     fig.update_yaxes(autorange="reversed")
     return base_layout(fig, title, height)

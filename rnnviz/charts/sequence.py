@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.charts.style import COLORS, DIVERGING, SEQUENTIAL, base_layout
+from rnnviz.charts.style import COLORS, DIVERGING, SEQUENTIAL, base_layout, decades, step_ticks
 
 # Gates live in (0, 1); h, c and the candidates are signed.
 UNIT_RANGES = {"i": (0, 1), "f": (0, 1), "o": (0, 1), "r": (0, 1), "z": (0, 1), "g": (-1, 1), "n": (-1, 1)}
@@ -64,13 +64,7 @@ def unit_heatmap(
     )
     if mark_step is not None and 0 <= mark_step < T:
         fig.add_vrect(x0=mark_step - 0.5, x1=mark_step + 0.5, line=dict(color="black", width=2))
-    tick_every = max(1, T // 40)
-    fig.update_xaxes(
-        title="time step t",
-        tickvals=list(range(0, T, tick_every)),
-        ticktext=labels[::tick_every],
-        tickangle=0 if T <= 20 else -60,
-    )
+    fig.update_xaxes(title="time step t", **step_ticks(labels))
     fig.update_yaxes(title="hidden unit", autorange="reversed", showticklabels=H <= 32)
     return base_layout(fig, title, height or max(220, min(520, 60 + 18 * H)))
 
@@ -105,14 +99,9 @@ def over_time(
         )
     if mark_step is not None:
         fig.add_vline(x=mark_step, line=dict(color="black", width=1, dash="dot"))
-    tick_every = max(1, T // 40)
-    fig.update_xaxes(
-        title="time step t", tickvals=list(range(0, T, tick_every)), ticktext=labels[::tick_every]
-    )
-    fig.update_yaxes(
-        title=y_title, type="log" if log_y else "linear", exponentformat="power" if log_y else None
-    )
-    return base_layout(fig, title, height)
+    fig.update_xaxes(title="time step t", **step_ticks(labels))
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
+    return decades(base_layout(fig, title, height))
 
 
 def training_curves(

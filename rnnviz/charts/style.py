@@ -8,16 +8,18 @@ pio.templates.default = "plotly_white"
 
 # One colour per gate / state, used by every chart and by the lesson text.
 COLORS = {
-    "i": "#2a9d8f",  # input gate
-    "f": "#e76f51",  # forget gate
-    "g": "#8e7dbe",  # candidate (LSTM)
-    "o": "#f4a261",  # output gate
-    "c": "#264653",  # cell state
-    "h": "#1d4e89",  # hidden state
-    "r": "#c1121f",  # reset gate (GRU)
-    "z": "#3a86ff",  # update gate (GRU)
-    "n": "#8e7dbe",  # candidate (GRU)
-    "loss": "#d62828",
+    # Okabe-Ito hues (below), so the gates drawn together stay apart under the common colour-vision
+    # deficiencies: LSTM i/f/g/o/c/h are six different hues, GRU r/z/n/h four.
+    "i": "#009E73",  # input gate: bluish green
+    "f": "#D55E00",  # forget gate: vermillion
+    "g": "#CC79A7",  # candidate (LSTM): reddish purple
+    "o": "#E69F00",  # output gate: orange
+    "c": "#000000",  # cell state: black
+    "h": "#0072B2",  # hidden state: blue
+    "r": "#D55E00",  # reset gate (GRU): vermillion, the gate that drops the past (never beside f)
+    "z": "#56B4E9",  # update gate (GRU): sky blue
+    "n": "#CC79A7",  # candidate (GRU): reddish purple, as the LSTM's candidate
+    "loss": "#D55E00",
     "grad": "#6a4c93",
     "bound": "#9a9a9a",
 }
@@ -54,6 +56,24 @@ def decades(fig: go.Figure) -> go.Figure:
     fig.for_each_xaxis(lambda ax: ax.update(settings) if ax.type == "log" else None)
     fig.for_each_yaxis(lambda ax: ax.update(settings) if ax.type == "log" else None)
     return fig
+
+
+# A time axis labels at most this many steps: "12:Spain" labels side by side at 14 px need ~55 px each,
+# so a 1280-px laptop's half-width chart holds about a dozen, a full-width one about twenty.
+MAX_STEP_TICKS = 20
+
+
+def step_ticks(labels: list[str], first: int = 0, most: int = MAX_STEP_TICKS) -> dict:
+    """x-axis settings that label every k-th step (k the smallest that keeps at most ``most``
+    labels), starting at the first: ``labels[i]`` names the step at x = first + i. Rotated when
+    more than ten labels would otherwise run into each other."""
+    every = max(1, -(-len(labels) // most))
+    shown = list(range(0, len(labels), every))
+    return dict(
+        tickvals=[first + i for i in shown],
+        ticktext=[labels[i] for i in shown],
+        tickangle=0 if len(shown) <= 10 else -60,
+    )
 
 
 def base_layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
