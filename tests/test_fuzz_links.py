@@ -57,13 +57,10 @@ WIDGETS = (
 SIDEBAR = ("seed", "present")  # app.py's bound widgets, on every page
 CHOICES = ("selectbox", "radio", "segmented_control", "pills")
 
-# Gaps the fuzzing found whose fix lies in a shared file or a page another helper owns (issue 15's
-# report gives each change). The fuzz tests let these pass and fail on anything else; each gap has
-# its own strict xfail test at the end of this file, which fails (XPASS) once the gap is fixed.
-KNOWN_GAPS = {
-    "choice": "ui/links.LinkCheck.after_run skips a choice the URL named but Streamlit dropped (a label "
-    "may name the default), so ?l7_attn=inf is ignored without a note",
-}
+# Gaps the fuzzing found and that are not fixed yet: the fuzz tests let these pass and fail on
+# anything else. Each gap named here needs its own strict xfail test, which fails (XPASS) once the
+# gap is fixed. None is open today.
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @dataclasses.dataclass
@@ -130,7 +127,7 @@ def common_problems(at: AppTest, page: str) -> list[tuple[str, str]]:
 
 
 def settle(problems: list[tuple[str, str]]) -> None:
-    """Fail on a problem no known gap explains (each known gap has its own strict xfail test below)."""
+    """Fail on a problem no known gap explains (KNOWN_GAPS)."""
     unknown = [(gap, what) for gap, what in problems if gap not in KNOWN_GAPS]
     assert not unknown, unknown
 
@@ -179,8 +176,6 @@ def test_lesson_survives_a_hostile_link(open_url, plain_params, file, round_):
                 gap = "stopped"
             elif len(given) > 1 and not isinstance(bound.value, list | tuple):
                 gap = "repeated"
-            elif bound.kind in CHOICES and isinstance(bound.value, str):
-                gap = "choice"
             else:
                 gap = ""
             problems.append((gap, what))
@@ -249,17 +244,26 @@ def test_a_new_link_in_the_same_session_is_still_applied(open_url):
     assert dataclasses.is_dataclass(at.session_state["pg_pg"][1].runs[0].cfg)
 
 
-# --- known gaps, one strict xfail each (see KNOWN_GAPS) -------------------------------------------
+# --- choices: a refused one is named, one given by its label is not ----------------------------
 
 
 def sidebar_notes(at: AppTest) -> str:
     return unescaped(" ".join(w.value for w in at.sidebar.warning))
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAPS["choice"])
-def test_gap_a_refused_choice_is_named(open_url):
+def test_a_refused_choice_is_named(open_url):
     at = open_url("07_attention.py", {"l7_attn": "inf"})
     assert at.radio(key="l7_attn").value == "dot" and "l7_attn" in sidebar_notes(at)
+    assert "is not one of this setting's choices" in sidebar_notes(at)
+
+
+def test_a_choice_named_by_its_label_is_taken_without_a_note(open_url):
+    from rnnviz.charts.attention import KIND_NAMES
+
+    at = open_url("07_attention.py", {"l7_attn": KIND_NAMES["dot"]})  # the default, by its label
+    assert at.radio(key="l7_attn").value == "dot" and "l7_attn" not in sidebar_notes(at)
+    at = open_url("07_attention.py", {"l7_attn": KIND_NAMES["additive"]})
+    assert at.radio(key="l7_attn").value == "additive" and "l7_attn" not in sidebar_notes(at)
 
 
 def test_a_page_that_stops_still_names_what_the_link_lost(open_url):

@@ -78,6 +78,25 @@ def _same(given: list[str], value) -> bool:
     return given[0] == str(value)
 
 
+def _url_form(key: str, value) -> str | None:
+    """How Streamlit writes the value of the widget bound to ``key`` into the URL (a choice widget:
+    its option's label, the string a link must give), or None when that is not known.
+
+    Streamlit (1.67) has no public call for a widget's serializer: this reads the binding and the
+    widget's metadata from session state. tests/test_fuzz_links.py pins it (a refused choice is named,
+    an option given by its label is not)."""
+    try:
+        ctx = get_script_run_ctx()
+        with ctx.session_state.query_params() as qp:
+            binding = qp.get_binding_for_param(key)
+        state = ctx.session_state._state
+        meta = state._new_widget_state.widget_metadata.get(binding.widget_id) if binding else None
+        form = meta.serializer(value) if meta else None
+    except Exception:  # a private structure that changed: fall back to saying nothing
+        return None
+    return form if isinstance(form, str) else None
+
+
 def _shown(values) -> str:
     text = ", ".join(map(str, values)) if isinstance(values, list | tuple) else str(values)
     return repr(text if len(text) <= 40 else text[:40] + "...")
@@ -89,9 +108,10 @@ class LinkCheck:
     Made before any widget reads the URL: it drops the parameters that break ``rules`` (values a
     widget would choke on). After the page has run, :meth:`after_run` compares every other
     parameter with the widget of the same key: a value Streamlit dropped or clamped (``?l2_H=-5``)
-    is named too (a choice dropped from the URL is not: Streamlit drops a default the same way, and
-    the link may name it by its label). Only a page's first run in a session is checked, the run a
-    link opens; later runs change settings on purpose (a Restore button puts one back to its default).
+    is named too, and so is a choice the widget did not take (Streamlit drops it from the URL as it
+    drops a default: the two are told apart by the option's label). Only a page's first run in a
+    session is checked, the run a link opens; later runs change settings on purpose (a Restore button
+    puts one back to its default).
     """
 
     KEY = "link_ignored"  # session state: (url_path of the page a link opened, what it ignored)
@@ -116,8 +136,14 @@ class LinkCheck:
             if st.query_params.get_all(key) == given:
                 continue  # kept as given
             if isinstance(value, str) and key not in st.query_params:
-                # a choice widget drops its default from the URL, and the URL may name an option by
-                # its label ("dot-product attention" for "dot"): dropped is then no sign of refusal
+                # a choice widget drops its default from the URL, and the URL names an option by its
+                # label ("dot-product attention" for "dot"): dropped is a refusal only when the
+                # label of what it shows is not what the link gave
+                form = _url_form(key, value)
+                if form is not None and given != [form]:
+                    self.ignored[key] = (
+                        f"{_shown(given)} is not one of this setting's choices (it shows {_shown(form)})"
+                    )
                 continue
             if not _same(given, value):
                 self.ignored[key] = (
