@@ -30,14 +30,7 @@ from rnnviz.lessons.truncated import story as truncation_story
 from ui.export import csv_button
 from ui.lesson import chart as lesson_chart
 from ui.lesson import check, explain, friendly_errors, header, seed, try_this
-from ui.training import (
-    current_trainer,
-    history_figure,
-    reset_trainer,
-    run_with_progress,
-    session_trainer,
-    training_slot,
-)
+from ui.training import in_slot, panel, session_trainer
 
 P = "l4_"  # prefix of every widget and session key on this page
 KEY = "l4"  # the trainer of sections 2 and 3
@@ -52,12 +45,6 @@ RECIPE_LABELS = {"curriculum": "curriculum on the lag (default)", "direct": "dir
 
 def chart(fig, key: str, where=None) -> None:
     lesson_chart(fig, key=P + key, where=where)
-
-
-def with_slot(fn, *args):
-    """Run ``fn`` under the server-wide training limit (shared with every lesson's Train button)."""
-    with training_slot() as ready:
-        return fn(*args) if ready else None
 
 
 header(
@@ -267,18 +254,8 @@ explain(
 
 @st.fragment
 def training_section() -> None:
-    tr = current_trainer(KEY)
+    """The heatmap of ||dL/dh_t|| over training, growing live while the panel below trains."""
     rec = st.session_state[P + "recorder"][1]
-    c1, c2, c3 = st.columns([1, 1, 3])
-    go = c1.button("Train" if tr.step == 0 else "Continue training", key=P + "train", type="primary")
-    if c2.button("Reset model", key=P + "reset", help="Start again from the initial weights."):
-        reset_trainer(KEY)
-        st.session_state.pop(P + "recorder", None)
-        st.rerun()
-    c3.caption(
-        f"{tr.step} training steps so far. Budget per click: {STEPS_PER_CLICK} steps or "
-        f"{SECONDS_PER_CLICK:g} s."
-    )
     heat = st.empty()
     chart(charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training"), "heat", heat)
     last = rec.grid()[-1]
@@ -301,25 +278,16 @@ def training_section() -> None:
     csv_button(
         pd.DataFrame(rows), "rnnviz-l4-gradients-over-training", P + "csv_heat", "The heatmap's numbers (CSV)"
     )
-    if go:
-        drawn = [len(rec.steps)]
+    drawn = [len(rec.steps)]
 
-        def on_row(trainer_, row) -> None:
-            rec(trainer_, row)
-            if len(rec.steps) > drawn[0]:
-                drawn[0] = len(rec.steps)
-                fig = charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training")
-                chart(fig, f"heat_{trainer_.step}", heat)
+    def on_row(trainer_, row) -> None:
+        rec(trainer_, row)
+        if len(rec.steps) > drawn[0]:
+            drawn[0] = len(rec.steps)
+            fig = charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training")
+            chart(fig, f"heat_{trainer_.step}", heat)
 
-        result = run_with_progress(tr, STEPS_PER_CLICK, SECONDS_PER_CLICK, KEY, on_row=on_row)
-        if result is not None:
-            st.session_state[f"{KEY}_result"] = result
-            st.rerun()
-    result = st.session_state.get(f"{KEY}_result")
-    if result is not None:
-        st.caption(result.message)
-    if tr.history:
-        chart(history_figure(tr, "acc", "Training accuracy (batches)"), "history")
+    panel(KEY, STEPS_PER_CLICK, SECONDS_PER_CLICK, "acc", on_row=on_row, title="Training accuracy (batches)")
 
 
 training_section()
@@ -358,7 +326,7 @@ if st.button(f"Train both runs ({preset.steps} steps each)", key=P + "explode", 
     st.session_state[P + "exploded"] = asdict(preset)
 if st.session_state.get(P + "exploded") == asdict(preset):
     with st.spinner("Training the preset twice, without and with clipping..."):
-        runs = with_slot(preset_runs, asdict(preset))
+        runs = in_slot(preset_runs, asdict(preset))
     if runs is not None:
         raw, clipped = runs
         c1, c2 = st.columns(2)
@@ -476,7 +444,7 @@ if st.button(
     for k, cell in enumerate(LAG_CELLS):
         bar.progress(k / 3, text=f"training the {CELL_NAMES[cell]} at lag {mem_lag}...")
         with friendly_errors():
-            point = with_slot(measure_point, cell, mem_lag, asdict(recipe), budget, MEASURE_SECONDS, seed())
+            point = in_slot(measure_point, cell, mem_lag, asdict(recipe), budget, MEASURE_SECONDS, seed())
             if point is None:
                 break
             point.update(recipe=recipe_name, budget=budget, seed=seed())
@@ -655,7 +623,7 @@ if st.button(
 ):
     with friendly_errors():
         with st.spinner("training with full BPTT and with truncation..."):
-            done = with_slot(truncation_pair, trunc_config)
+            done = in_slot(truncation_pair, trunc_config)
         if done is not None:
             st.session_state[P + "trunc"] = (trunc_config, done)
 held_trunc = st.session_state.get(P + "trunc")

@@ -17,7 +17,7 @@ from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, header, seed, try_this
 from ui.pickers import sentence, time_step_and_unit
-from ui.training import current_trainer, reset_trainer, run_with_progress, session_trainer, training_panel
+from ui.training import session_trainer, training_panel
 
 P = "l6_"  # prefix of every widget and session key on this page
 VARIANTS = {
@@ -287,36 +287,24 @@ racers = {
 }
 
 
-@st.fragment
-def race_panel() -> None:
-    c1, c2, c3 = st.columns([2, 1, 3])
-    go = c1.button("Train both (same task, same seed)", key=P + "race", type="primary")
-    if c2.button("Reset both", key=P + "race_reset"):
-        for name in racers:
-            reset_trainer(f"l6_race_{name}")
-        st.session_state.pop(P + "race_ms", None)
-        st.rerun()
-    c3.caption(
-        f"Each click trains both for up to {RACE_STEPS} steps or {RACE_SECONDS:g} s, then times 20 steps of "
-        "each."
-    )
-    if go:
-        for name in racers:
-            st.caption(f"training the {name}...")
-            if (
-                run_with_progress(
-                    current_trainer(f"l6_race_{name}"), RACE_STEPS, RACE_SECONDS, f"l6_race_{name}"
-                )
-                is None
-            ):
-                return
-        with st.spinner("timing 20 training steps of each, three rounds..."):
-            ms = gating.time_steps({n: tr.model for n, tr in racers.items()}, task, steps=20, seed=seed())
-        st.session_state[P + "race_ms"] = (race_config, ms)
-        st.rerun()
+def time_race() -> None:
+    with st.spinner("timing 20 training steps of each, three rounds..."):
+        ms = gating.time_steps({n: tr.model for n, tr in racers.items()}, task, steps=20, seed=seed())
+    st.session_state[P + "race_ms"] = (race_config, ms)
 
 
-race_panel()
+training_panel(
+    P + "race",
+    RACE_STEPS,
+    RACE_SECONDS,
+    label="Train both (same task, same seed)",
+    trainers={name: f"l6_race_{name}" for name in racers},
+    reset_label="Reset both",
+    note=f"Each click trains both for up to {RACE_STEPS} steps or {RACE_SECONDS:g} s, then times 20 steps "
+    "of each.",
+    after=time_race,
+    on_reset=lambda: st.session_state.pop(P + "race_ms", None),
+)
 held = st.session_state.get(P + "race_ms")
 ms = held[1] if held and held[0] == race_config else None
 table = []
@@ -390,29 +378,15 @@ for kind in depth.DEEP_KINDS:
     )
 
 
-@st.fragment
-def deep_panel() -> None:
-    c1, c2, c3 = st.columns([2, 1, 3])
-    go = c1.button("Train all three", key=P + "deep_train", type="primary")
-    if c2.button("Reset all three", key=P + "deep_reset"):
-        for kind in depth.DEEP_KINDS:
-            reset_trainer(f"l6_deep_{kind}")
-        st.rerun()
-    c3.caption(f"Each click trains each network for up to {DEEP_STEPS} steps or {DEEP_SECONDS:g} s.")
-    if go:
-        for kind in depth.DEEP_KINDS:
-            st.caption(f"training the {kind} stack...")
-            if (
-                run_with_progress(
-                    current_trainer(f"l6_deep_{kind}"), DEEP_STEPS, DEEP_SECONDS, f"l6_deep_{kind}"
-                )
-                is None
-            ):
-                return
-        st.rerun()
-
-
-deep_panel()
+training_panel(
+    P + "deep",
+    DEEP_STEPS,
+    DEEP_SECONDS,
+    label="Train all three",
+    trainers={f"{kind} stack": f"l6_deep_{kind}" for kind in depth.DEEP_KINDS},
+    reset_label="Reset all three",
+    note=f"Each click trains each network for up to {DEEP_STEPS} steps or {DEEP_SECONDS:g} s.",
+)
 probe = rings.batch(256, torch.Generator().manual_seed(seed() + 11))
 norms = {kind: depth.depth_gradients(tr.model, probe)[quantity] for kind, tr in deep_trainers.items()}
 left, right = st.columns(2)

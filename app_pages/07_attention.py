@@ -19,7 +19,7 @@ from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, friendly_errors, header, try_this
 from ui.lesson import seed as global_seed
-from ui.training import session_trainer, training_panel, training_slots
+from ui.training import in_slot, session_trainer, training_panel
 
 P = "l7_"  # prefix of every widget and session key on this page
 seed = global_seed()
@@ -36,9 +36,8 @@ def show(fig, name: str, where=None) -> None:
 def comparison(task_fields: dict, compare_fields: dict) -> dict:
     """Accuracy-vs-length curves for one task and budget: computed once, shared by the class.
 
-    Holds one of the server's training slots while it trains, like every Train button."""
-    with training_slots():  # waits for a free slot (the spinner stays up meanwhile)
-        return compare_attention(DateTask(**task_fields), CompareConfig(**compare_fields))
+    Called holding one of the server's training slots (ui.training.in_slot), like every Train button."""
+    return compare_attention(DateTask(**task_fields), CompareConfig(**compare_fields))
 
 
 header(
@@ -162,11 +161,13 @@ explain(
 cmp_key = (asdict(task), asdict(cmp_cfg))
 if st.button("Compare with and without attention", key=P + "compare"):
     st.session_state[P + "compared"] = cmp_key
+result = None
 if st.session_state.get(P + "compared") == cmp_key:
     with st.spinner(
         "Training three models: one to three minutes the first time, instant after that...", show_time=True
     ):
-        result = comparison(*cmp_key)
+        result = in_slot(comparison, *cmp_key)
+if result is not None:
     show(charts.accuracy_curves(result["curves"]), "accuracy")
     csv_button(
         pd.DataFrame(

@@ -148,7 +148,7 @@ def test_ms_per_step_says_why_it_is_empty_then_the_speed_sentence_follows_the_ti
     race = _frame(at, "ms per step").set_index("model")
     assert (race["ms per step"] == "not timed yet: press Train both").all()
     assert "None" not in race.to_csv()
-    at.button(key="l6_race").click().run()
+    at.button(key="l6_race_train").click().run()
     assert not at.exception and not at.error
     ms = at.session_state["l6_race_ms"][1]
     race = _frame(at, "ms per step").set_index("model")

@@ -94,7 +94,7 @@ def test_training_and_race_runs(page):
     at.button(key="l6_train").click().run()
     assert not at.exception and not at.error
     assert at.session_state["l6_trainer"][1].step > 0
-    at.button(key="l6_race").click().run()
+    at.button(key="l6_race_train").click().run()
     assert not at.exception and not at.error
     race = frame_with(at, "ms per step").set_index("model")
     assert (race["training steps"] > 0).all() and (race["ms per step"].astype(float) > 0).all()

@@ -1,11 +1,17 @@
 """Live training in a page: Train / Continue / Reset, a progress bar and a loss chart that grows.
 
-    trainer = session_trainer("l3", config_dict, lambda: Trainer(model, task, cfg))
+    trainer = session_trainer("l3", config, config.trainer)  # config: the lesson's frozen config
     training_panel("l3", max_steps=300, max_seconds=8)
 
-Runs inside ``st.fragment`` so only the panel redraws while training; when a run ends the whole
-page reruns once so every view shows the trained model. At most ``TRAINING_SLOTS`` runs train at
-once on the server; others wait with a visible message instead of slowing everyone down.
+One panel for every page: one trainer or several trained in turn (``trainers=``), an ``on_row`` hook
+for live extras, :func:`last_result` for how the last click ended. :func:`training_panel` runs
+inside ``st.fragment`` so only the panel redraws while training (:func:`panel` is the same panel for
+a section that is a fragment already); when a run ends the whole page reruns once so every view
+shows the trained model.
+
+One way to hold a training slot, :func:`training_slot` (or :func:`in_slot` for a one-off job): at
+most ``TRAINING_SLOTS`` runs train at once on the server, first come first served, taking turns;
+others wait with a visible message, at most WAIT_SECONDS, instead of slowing everyone down.
 
 Training is part of the view: after every run the panel writes where each run ended into the URL
 (``?{key}_trained=137t,437``: a run cut by wall time at step 137, then one to step 437), so "Link to
@@ -19,8 +25,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from typing import TypeVar
 
 import streamlit as st
 
@@ -39,16 +47,21 @@ from rnnviz.store import (
 )
 from rnnviz.train import RunResult, Trainer, between_steps
 from ui.export import model_box, runs_key, steps_param
+from ui.lesson import chart
 from ui.safe import plain
+
+T = TypeVar("T")
 
 # The server has 2 cores and torch uses 1 thread per run (app.py): two runs keep both cores busy;
 # a third would only make all of them slower.
 TRAINING_SLOTS = 2
-WAIT_SECONDS = 60
+WAIT_SECONDS = 60  # the longest a page waits in line for a slot before it says the server is busy
 # While others wait, a Train click trains this long, then lets the next in line have the slot: with
 # ten students clicking at once, each sees a first loss point within a few turns, not after every run
 # before theirs (rnnviz/slots.py; README, benchmark "server").
 TURN_SECONDS = 0.5
+WAIT_MESSAGE = "Other students are training right now; yours starts as soon as a slot is free."
+BUSY_MESSAGE = "The server is busy: try again in a minute."
 
 
 @st.cache_resource
@@ -57,33 +70,56 @@ def training_slots() -> TurnTaking:
     first come first served.
 
     Built once and never replaced (its queue is the one thing in st.cache_resource whose state
-    changes: that is its job). A ``with training_slots():`` block (lesson 7's comparison) takes
-    turns: its trainings pass the slot on every TURN_SECONDS while others wait."""
+    changes: that is its job). Pages do not take it directly: :func:`training_slot` does."""
     return TurnTaking(TRAINING_SLOTS, turn_seconds=TURN_SECONDS)
 
 
 @contextmanager
 def training_slot(
-    message: str = "Other students are training right now; yours starts as soon as a slot is free.",
-):
-    """Hold one of the server's training slots for the ``with`` block; yields False (after a warning
-    on the page) when none frees up within WAIT_SECONDS, True otherwise."""
+    message: str | None = WAIT_MESSAGE, wait: float = WAIT_SECONDS, busy: str | None = BUSY_MESSAGE
+) -> Iterator[bool]:
+    """Hold one of the server's training slots for the ``with`` block: the one way every page trains.
+
+    A free slot: yields True at once. None free: waits in line (first come first served) at most
+    ``wait`` seconds, showing ``message`` meanwhile (None: waits silently; ``wait=0``: does not wait);
+    when no slot frees up, shows ``busy`` (None: nothing) and yields False. Inside the block every
+    :meth:`Trainer.run` given no ``between`` hook takes turns: once it has trained TURN_SECONDS while
+    others wait, it hands the slot on and queues again (give ``between=take_turns(on_wait)`` to show
+    those waits)."""
     slots = training_slots()
-    waiting = None
     if not slots.acquire(blocking=False):
-        waiting = st.info(message, icon=":material/hourglass_top:")
-        if not slots.acquire(timeout=WAIT_SECONDS):
-            waiting.empty()
-            st.warning("The server is busy: try again in a minute.")
+        if wait <= 0:
+            if busy:
+                st.warning(busy, icon=":material/hourglass_top:")
             yield False
             return
-        waiting.empty()
+        waiting = st.info(message, icon=":material/hourglass_top:") if message else None
+        got = slots.acquire(timeout=wait)
+        if waiting is not None:
+            waiting.empty()
+        if not got:
+            if busy:
+                st.warning(busy, icon=":material/hourglass_top:")
+            yield False
+            return
     try:
-        # trainings in the block that bring no between hook take turns (lesson 4's measurements)
-        with between_steps(slots.take_turns(TURN_SECONDS)):
+        with between_steps(take_turns()):
             yield True
     finally:
         slots.release()
+
+
+def take_turns(on_wait: Callable[[int], None] | None = None) -> Callable[[], None]:
+    """A ``between`` hook for :meth:`Trainer.run` inside :func:`training_slot`: passes the slot on
+    every TURN_SECONDS while others wait; ``on_wait(ahead)`` is called before each wait."""
+    return training_slots().take_turns(TURN_SECONDS, on_wait=on_wait)
+
+
+def in_slot(fn: Callable[..., T], *args, **kwargs) -> T | None:
+    """``fn(*args, **kwargs)`` holding a training slot (a visible, bounded wait); None when the
+    server stayed busy. For one-off jobs: lesson 4's measurements, lesson 7's comparison."""
+    with training_slot() as ready:
+        return fn(*args, **kwargs) if ready else None
 
 
 @st.cache_resource
@@ -97,11 +133,15 @@ def trained_store() -> TrainedStore:
 REPLAYS: Counter[str] = Counter()
 
 
-def session_trainer(key: str, config: dict, factory: Callable[[], Trainer]) -> Trainer:
+def session_trainer(key: str, config, factory: Callable[[], Trainer]) -> Trainer:
     """This session's trainer for ``config``; a new one (fresh model) whenever ``config`` changes.
 
-    When the URL says how far this model was trained (``{key}_trained``, written by the training
-    panel), the trainer is brought there first: copied from the server's store, or trained again."""
+    ``config`` is the lesson's frozen config (a dataclass: ``asdict(config)`` is the key, so every
+    setting the factory reads decides when the model is rebuilt) or a dict. When the URL says how
+    far this model was trained (``{key}_trained``, written by the training panel), the trainer is
+    brought there first: copied from the server's store, or trained again."""
+    if is_dataclass(config):
+        config = asdict(config)
     slot = f"{key}_trainer"
     held = st.session_state.get(slot)
     if held is None or held[0] != config:
@@ -194,10 +234,9 @@ def _rebuild(key: str, config: dict, factory, trainer: Trainer, runs) -> Trainer
                         text=f"step {trainer.step} of {total}: taking turns...",
                     )
 
-                between = training_slots().take_turns(TURN_SECONDS, on_wait=wait)
                 REPLAYS[key] += 1
                 trained[0] = True
-                replay(trainer, runs, draw, between)
+                replay(trainer, runs, draw, take_turns(wait))
                 return capture(trainer, runs)
 
     def follow(progress) -> None:
@@ -265,15 +304,27 @@ def history_figure(trainer: Trainer, metric: str = "loss", title: str | None = N
     )
 
 
+def last_result(key: str) -> RunResult | None:
+    """How the last Train click of panel trainer ``key`` ended (None before the first, or after a
+    reset or a change of settings)."""
+    return st.session_state.get(f"{key}_result")
+
+
 def run_with_progress(
-    trainer: Trainer, max_steps: int, max_seconds: float, key: str, metric: str = "loss", on_row=None
+    trainer: Trainer,
+    max_steps: int,
+    max_seconds: float,
+    key: str,
+    metric: str = "loss",
+    on_row: Callable | None = None,
+    title: str | None = None,
 ) -> RunResult | None:
     """Train under the server-wide slot limit, drawing progress and the curve as rows arrive."""
     with training_slot() as ready:
         if not ready:
             return None
         bar = st.progress(0.0, text="training...")
-        chart = st.empty()
+        live = st.empty()
         first, seconds_before, last_draw = trainer.step, trainer.seconds, [0.0]
         done = [0.0]
 
@@ -285,7 +336,7 @@ def run_with_progress(
             now = time.perf_counter()
             if now - last_draw[0] > 0.25:  # redraw at most 4 times a second
                 last_draw[0] = now
-                chart.plotly_chart(history_figure(tr, metric), key=f"{key}_live_{tr.step}")
+                chart(history_figure(tr, metric, title), f"{key}_live_{tr.step}", live)
             if on_row:
                 on_row(tr, row)
 
@@ -293,57 +344,95 @@ def run_with_progress(
             others = "another student" if ahead == 1 else f"{ahead} other students"
             bar.progress(done[0], text=f"step {trainer.step}: taking turns with {others}...")
 
-        between = training_slots().take_turns(TURN_SECONDS, on_wait=wait)
-        result = trainer.run(max_steps, max_seconds, callback=draw, between=between)
+        result = trainer.run(max_steps, max_seconds, callback=draw, between=take_turns(wait))
         bar.empty()
-        chart.empty()
+        live.empty()
         return result
 
 
-@st.fragment
-def training_panel(
+def panel(
     key: str,
     max_steps: int,
     max_seconds: float,
     metric: str = "loss",
     label: str = "Train",
     on_row: Callable | None = None,
+    *,
+    trainers: dict[str, str] | None = None,
+    title: str | None = None,
+    reset_label: str | None = None,
+    note: str | None = None,
+    after: Callable[[], None] | None = None,
+    on_reset: Callable[[], None] | None = None,
 ) -> None:
-    """Buttons, the live run, the training history; reruns the page when a run ends.
+    """The training panel: Train / Continue and Reset buttons, the live run (progress bar, the curve
+    growing, ``on_row`` extras), how the run ended, the history; reruns the page when a run ends.
 
-    ``on_row(trainer, row)`` (optional) is called at every history row while training, inside the
-    panel: e.g. to print a sample every few seconds (lesson 3).
-    """
-    trainer = current_trainer(key)
-    if trainer is None:
+    One trainer: ``key`` is its :func:`session_trainer` key. Several (``trainers``, display name ->
+    trainer key): ``key`` names the panel's buttons (``{key}_train``, ``{key}_reset``); one click
+    trains each in turn, then calls ``after()`` (lesson 6 times its race there) before the rerun, and
+    the page draws their curves together. ``on_row(trainer, row)`` is called at every history row
+    while training, inside the panel: a sample every few seconds (lesson 3), the gradient heatmap
+    (lesson 4). ``note`` replaces the budget caption. Every run writes where it ended into the URL.
+
+    Plain function, for a page section that is already a fragment; :func:`training_panel` is the
+    same panel as its own fragment."""
+    several = trainers is not None
+    keys = dict(trainers) if several else {"": key}
+    held = {name: current_trainer(k) for name, k in keys.items()}
+    if any(tr is None for tr in held.values()):
         st.warning("No model yet: change a setting to build one.")
         return
-    c1, c2, c3 = st.columns([1, 1, 3])
+    first = next(iter(held.values()))
+    c1, c2, c3 = st.columns([2, 1, 3] if several else [1, 1, 3])
+    budget = f"up to {max_steps} steps or {max_seconds:g} s"
     go = c1.button(
-        label if trainer.step == 0 else "Continue training",
+        label if several or first.step == 0 else "Continue training",
         key=f"{key}_train",
         type="primary",
-        help=f"Train for up to {max_steps} steps or {max_seconds:g} s, whichever comes first.",
+        help=f"Train {'each model ' if several else ''}for {budget}, whichever comes first.",
     )
-    if c2.button("Reset model", key=f"{key}_reset", help="Start again from the initial weights."):
-        reset_trainer(key)  # the page's session_trainer() builds a fresh model on the rerun
+    reset_help = "Start again from the initial weights."
+    if c2.button(reset_label or "Reset model", key=f"{key}_reset", help=reset_help):
+        for k in keys.values():
+            reset_trainer(k)  # the page's session_trainer() builds a fresh model on the rerun
+        if on_reset:
+            on_reset()
         st.rerun()
-    c3.caption(
-        f"{trainer.step} training steps so far, {trainer.seconds:.1f} s. Budget per click: "
-        f"{max_steps} steps or {max_seconds:g} s."
-    )
+    if note:
+        c3.caption(note)
+    elif several:
+        c3.caption(f"Each click trains each model for {budget}.")
+    else:
+        c3.caption(
+            f"{first.step} training steps so far, {first.seconds:.1f} s. Budget per click: "
+            f"{max_steps} steps or {max_seconds:g} s."
+        )
     if go:
-        result = run_with_progress(trainer, max_steps, max_seconds, key, metric, on_row=on_row)
-        if result is not None:
-            st.session_state[f"{key}_result"] = result
-            st.session_state.pop(f"{key}_link_note", None)
-            _record_run(key, trainer, result)
-            st.rerun()
-    if note := st.session_state.get(f"{key}_link_note"):
-        note[0](note[1])
-    result = st.session_state.get(f"{key}_result")
-    if result is not None:
-        (st.error if result.status == "diverged" else st.caption)(result.message)
-    if trainer.history:
-        st.plotly_chart(history_figure(trainer, metric), key=f"{key}_history")
-    model_box(key, trainer)
+        for name, k in keys.items():
+            if several:
+                st.caption(f"training the {name}...")
+            trainer = held[name]
+            result = run_with_progress(trainer, max_steps, max_seconds, k, metric, on_row, title)
+            if result is None:  # the server stayed busy: the warning says so
+                return
+            st.session_state[f"{k}_result"] = result
+            st.session_state.pop(f"{k}_link_note", None)
+            _record_run(k, trainer, result)
+        if after:
+            after()
+        st.rerun()
+    for name, k in keys.items():
+        if note_ := st.session_state.get(f"{k}_link_note"):
+            note_[0](note_[1])
+        if (result := last_result(k)) is not None:
+            text = f"{name}: {result.message}" if several else result.message
+            (st.error if result.status == "diverged" else st.caption)(text)
+    if not several:
+        if first.history:
+            chart(history_figure(first, metric, title), f"{key}_history")
+        model_box(key, first)
+
+
+# one panel redrawing alone while it trains: the page's other sections do not rerun on a click
+training_panel = st.fragment(panel)
