@@ -1,6 +1,6 @@
 """Lesson 6: the GRU, LSTM vs GRU, and gating along depth (highway and residual stacks, grid LSTM)."""
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
@@ -10,10 +10,9 @@ import torch
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import training_curves
 from rnnviz.lessons import depth, gating, gru_story, worked
-from rnnviz.model import ModelConfig, SeqModel, param_count
-from rnnviz.tasks import FirstWord
+from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
+from rnnviz.model import param_count
 from rnnviz.trace import trace
-from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, header, seed, try_this
 from ui.pickers import sentence, time_step_and_unit
@@ -72,19 +71,9 @@ lag = c2.slider(
 hidden = c3.select_slider(
     "Hidden units H", [4, 6, 8, 12, 16, 24, 32], 12, key=P + "hidden", bind="query-params"
 )
-task = FirstWord(lag=lag, n_countries=N_COUNTRIES, seed=seed())
-
-
-def build_model(kind: str) -> SeqModel:
-    return SeqModel(ModelConfig.for_task(task, cell=kind, hidden_size=hidden, seed=seed()))
-
-
-def train_config() -> TrainConfig:
-    return TrainConfig(lr=0.02, batch_size=32, seed=seed(), checkpoint_every=50)
-
-
-config = dict(cell=cell, lag=lag, hidden=hidden, seed=seed())
-trainer = session_trainer("l6", config, lambda: Trainer(build_model(cell), task, train_config()))
+lesson = GRULesson(cell=cell, lag=lag, hidden_size=hidden, n_countries=N_COUNTRIES, seed=seed())
+task = lesson.task()
+trainer = session_trainer("l6", lesson, lesson.trainer)
 model = trainer.model
 st.info(f"**The live model is: {VARIANTS[cell]}.** Its candidate is")
 st.latex(CANDIDATE[cell])
@@ -220,8 +209,7 @@ st.caption(
 # --- three forms -------------------------------------------------------------------------------
 st.header("Three forms of the candidate")
 minimal_params, torch_params = (
-    sum(term.count for term in gating.param_terms(ModelConfig.for_task(task, cell=c, hidden_size=hidden)))
-    for c in ("gru_minimal", "gru")
+    sum(term.count for term in gating.param_terms(lesson.model_config(c))) for c in ("gru_minimal", "gru")
 )
 for kind, note in (
     ("gru", "torch's `nn.GRU` (and cuDNN): $r_t$ multiplies the recurrent term *after* $W_{hn}$."),
@@ -262,8 +250,7 @@ st.markdown(
     "| states | $h_t$ and $c_t$ | $h_t$ |\n"
     "| weight blocks | 4 | 3 |"
 )
-lstm_cfg = ModelConfig.for_task(task, cell="lstm", hidden_size=hidden, seed=seed())
-gru_cfg = ModelConfig.for_task(task, cell="gru", hidden_size=hidden, seed=seed())
+lstm_cfg, gru_cfg = lesson.model_config("lstm"), lesson.model_config("gru")
 rows = []
 for name, cfg in (("LSTM", lstm_cfg), ("GRU", gru_cfg)):
     for term in gating.param_terms(cfg):
@@ -278,13 +265,9 @@ st.markdown(
 )
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
-race_config = dict(lag=lag, hidden=hidden, seed=seed())
-racers = {
-    name: session_trainer(
-        f"l6_race_{name}", race_config, lambda kind=kind: Trainer(build_model(kind), task, train_config())
-    )
-    for name, kind in (("LSTM", "lstm"), ("GRU", "gru"))
-}
+race = {name: replace(lesson, cell=kind) for name, kind in (("LSTM", "lstm"), ("GRU", "gru"))}
+race_config = {name: asdict(cfg) for name, cfg in race.items()}  # the race's timing belongs to these
+racers = {name: session_trainer(f"l6_race_{name}", cfg, cfg.trainer) for name, cfg in race.items()}
 
 
 def time_race() -> None:
@@ -322,7 +305,7 @@ for name, racer in racers.items():
 st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
 if ms:
     counts = {name: param_count(racer.model) for name, racer in racers.items()}
-    st.markdown(gru_story.speed_sentence(ms, counts, hidden, train_config().batch_size))
+    st.markdown(gru_story.speed_sentence(ms, counts, hidden, lesson.batch_size))
 if any(r.history for r in racers.values()):
     runs = {
         name: {"step": [row.step for row in r.history], "acc": [row.metrics["acc"] for row in r.history]}
@@ -370,12 +353,9 @@ quantity = c3.radio(
 )
 rings = depth.Rings()
 deep_trainers = {}
-deep_config = TrainConfig(lr=0.01, batch_size=64, seed=seed(), checkpoint_every=0)
 for kind in depth.DEEP_KINDS:
-    cfg = depth.DeepConfig(kind=kind, depth=n_layers, width=width, seed=seed())
-    deep_trainers[kind] = session_trainer(
-        f"l6_deep_{kind}", asdict(cfg), lambda cfg=cfg: Trainer(depth.DeepNet(cfg), rings, deep_config)
-    )
+    deep_cfg = DeepLesson(kind=kind, depth=n_layers, width=width, seed=seed())
+    deep_trainers[kind] = session_trainer(f"l6_deep_{kind}", deep_cfg, deep_cfg.trainer)
 
 
 training_panel(

@@ -7,15 +7,14 @@ import streamlit as st
 
 from rnnviz.charts import attention as charts
 from rnnviz.charts.sequence import distribution_bars
-from rnnviz.seq2seq.captions import CaptionConfig, CaptionModel, CaptionTask, object_sentence
+from rnnviz.lessons.attention_lesson import CaptionsLesson, DatesLesson
+from rnnviz.seq2seq.captions import object_sentence
 from rnnviz.seq2seq.dates import LONGEST, SHORTEST, DateTask
 from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
 from rnnviz.seq2seq.focus import focus, position_sentence
 from rnnviz.seq2seq.mistakes import written_softmax
-from rnnviz.seq2seq.model import Seq2Seq, Seq2SeqConfig
 from rnnviz.seq2seq.predict import largest_weight_question
 from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
-from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, friendly_errors, header, try_this
 from ui.lesson import seed as global_seed
@@ -23,7 +22,7 @@ from ui.training import in_slot, session_trainer, training_panel
 
 P = "l7_"  # prefix of every widget and session key on this page
 seed = global_seed()
-LR, BATCH, MAX_SECONDS = 5e-3, 64, 30.0
+MAX_SECONDS = 30.0
 DEFAULT_TEXT = "monday the twenty first of march two thousand five"
 
 
@@ -74,7 +73,7 @@ lo, hi = sorted(
         help="Optional words make inputs longer: a weekday, 'the', 'of', a year of 2 to 4 words.",
     )
 )  # fmt: skip  (sorted: a link may hold the two ends in either order)
-task = DateTask(min_words=lo, max_words=hi, tokens=tokens, seed=seed)
+task = DatesLesson(tokens=tokens, min_words=lo, max_words=hi, seed=seed).task()  # section 3 adds the model
 st.dataframe(
     pd.DataFrame(
         [
@@ -136,13 +135,11 @@ attention = c2.radio(
 steps = c3.select_slider(
     "Steps per click", [10, 25, 50, 100, 200, 400], value=200, key=P + "steps", bind="query-params"
 )
-cfg = Seq2SeqConfig.for_task(task, cell=cell, attention=attention, seed=seed)
-train_cfg = TrainConfig(lr=LR, batch_size=BATCH, seed=seed, log_every=10, checkpoint_every=25)
-trainer = session_trainer(
-    "l7", {"task": asdict(task), "model": asdict(cfg)}, lambda: Trainer(Seq2Seq(cfg), task, train_cfg)
-)
+lesson = DatesLesson(tokens=tokens, min_words=lo, max_words=hi, cell=cell, attention=attention, seed=seed)
+trainer = session_trainer("l7", lesson, lesson.trainer)
 st.caption(
-    f"Adam, learning rate {LR}, batches of {BATCH} dates, hidden size {cfg.hidden_size}. Changing the "
+    f"Adam, learning rate {lesson.lr:g}, batches of {lesson.batch_size} dates, hidden size "
+    f"{lesson.model_config().hidden_size}. Changing the "
     "task or the model starts a fresh, untrained model. Untrained, the weights are random: the output "
     "is gibberish and the attention weights are nearly uniform. Train a few hundred steps and watch both "
     "change."
@@ -344,15 +341,11 @@ explain(
     "decoder writes a caption word by word. For each word, the overlay shows $\\alpha_{t,s}$ over the cells; "
     "the sentence under it says how much of each colour or shape word's weight lands on its object."
 )
-cap_task = CaptionTask(seed=seed)
 cap_attn = st.radio("Attention for captions", ["additive", "dot"], key=P + "cap_attn", horizontal=True,
                     format_func=charts.KIND_NAMES.get, bind="query-params")  # fmt: skip
-cap_cfg = CaptionConfig.for_task(cap_task, attention=cap_attn, hidden_size=64, attn_size=64, seed=seed)
-cap_trainer = session_trainer(
-    "l7_cap",
-    {"task": asdict(cap_task), "model": asdict(cap_cfg)},
-    lambda: Trainer(CaptionModel(cap_cfg), cap_task, TrainConfig(lr=LR, batch_size=BATCH, seed=seed)),
-)
+captions = CaptionsLesson(attention=cap_attn, seed=seed)
+cap_task = captions.task()
+cap_trainer = session_trainer("l7_cap", captions, captions.trainer)
 training_panel("l7_cap", max_steps=300, max_seconds=MAX_SECONDS)
 index = st.slider("Example picture", 0, 19, 0, key=P + "cap_img", bind="query-params")
 image, words = cap_task.example(index)
