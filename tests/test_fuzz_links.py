@@ -192,7 +192,7 @@ def test_playground_survives_a_hostile_link(open_url, task, round_):
     at = open_url(PLAYGROUND, link)
     problems = common_problems(at, PLAYGROUND)
     notes = unescaped(" ".join(w.value for w in [*at.warning, *at.sidebar.warning]))
-    shown = at.session_state["pg_vals"][0]
+    shown = at.session_state["pg"].vals[0]
     for name, value in link.items():
         given = value if isinstance(value, list) else [value]
         field = PARAMS[name]
@@ -231,17 +231,17 @@ def test_a_link_whose_setup_fails_keeps_the_students_changes(open_url, link):
     at.selectbox(key="pg_w0_task").set_value("copy").run()
     assert at.selectbox(key="pg_w0_task").value == "copy" and not at.exception
     at.run()
-    assert at.session_state["pg_vals"][0]["task"] == "copy"
+    assert at.session_state["pg"].vals[0]["task"] == "copy"
 
 
 def test_a_new_link_in_the_same_session_is_still_applied(open_url):
     at = open_url(PLAYGROUND, {"task": "copy", "lag": "30"})
-    assert at.session_state["pg_vals"][0]["lag"] == 30
+    assert at.session_state["pg"].vals[0]["lag"] == 30
     at.query_params.clear()
     at.query_params.update({"task": "copy", "lag": "45"})
     at.run()
-    assert at.session_state["pg_vals"][0]["lag"] == 45
-    assert dataclasses.is_dataclass(at.session_state["pg_pg"][1].runs[0].cfg)
+    assert at.session_state["pg"].vals[0]["lag"] == 45
+    assert dataclasses.is_dataclass(at.session_state["pg"].playground.runs[0].cfg)
 
 
 # --- choices: a refused one is named, one given by its label is not ----------------------------

@@ -21,8 +21,13 @@ def metric(at: AppTest, label: str, nth: int = 0) -> str:
     return [m.value for m in at.metric if m.label == label][nth]
 
 
+def state(at: AppTest):
+    """The page's one session key: its PlaygroundState (rnnviz/playground/state.py)."""
+    return at.session_state["pg"]
+
+
 def runs(at: AppTest):
-    return at.session_state["pg_pg"][1].runs
+    return state(at).playground.runs
 
 
 def problems(at: AppTest) -> list[str]:
@@ -48,14 +53,14 @@ def test_step_play_pause_reset(at):
     at.button(key="pg_step").click().run()
     assert metric(at, "Step") == "1" and len(runs(at)[0].trainer.history) == 1
     at.button(key="pg_play").click().run()  # the first tick after Play: a loss point at once
-    assert at.session_state["pg_playing"] and not problems(at)
+    assert state(at).playing and not problems(at)
     first = int(metric(at, "Step"))
     at.run()  # each run of the page while playing trains another tick
     assert int(metric(at, "Step")) > first > 1
     at.button(key="pg_pause").click().run()
     paused = metric(at, "Step")
     at.run()
-    assert metric(at, "Step") == paused and not at.session_state["pg_playing"]
+    assert metric(at, "Step") == paused and not state(at).playing
     at.button(key="pg_reset").click().run()
     assert metric(at, "Step") == "0" and not problems(at)
 
@@ -67,7 +72,7 @@ def test_a_preset_sets_up_its_runs_and_shows_what_to_watch(at):
     assert any("clipping" in i.value for i in at.info)
     assert at.query_params["runs"] == "2" and at.query_params["b_clip"] == "1"
     for _ in range(6):  # seed 0: the unclipped run diverges at step 32
-        at.button(key="pg_play").click().run() if not at.session_state["pg_playing"] else at.run()
+        at.button(key="pg_play").click().run() if not state(at).playing else at.run()
         if runs(at)[0].diverged:
             break
     assert runs(at)[0].diverged and runs(at)[1].diverged is None

@@ -1,10 +1,12 @@
 """One-click setups, each showing one phenomenon; what each shows was measured with these settings.
 
+>>> from rnnviz.playground import Playground
 >>> p = PRESETS["exploding"]
 >>> [c.clip for c in p.configs]                    # the same run, with and without clipping
 [None, 1.0]
->>> Playground.build(p.configs).tick(5.0).diverged  # seed 0: the unclipped run blows up
-['diverged at step 32: gradient norm nan, loss nan']
+>>> unclipped = Playground.build(p.configs).runs[0]
+>>> unclipped.train(100, max_seconds=600).message  # seed 0: the unclipped run blows up
+'diverged at step 32: gradient norm nan, loss nan'
 
 Measured on the 2-core build machine with these settings (``python -m rnnviz.bench playground``):
 

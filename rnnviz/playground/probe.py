@@ -11,8 +11,10 @@ replayed step by step through the model's own weights:
   gates below 0.05 or above 0.95, tanh values beyond +-0.95, ReLU at 0), so almost no gradient
   passes through them. ``near_one[gate]`` is the part above 0.95 (an f near 1 keeps c_{t-1}).
 
->>> probe = Probe.for_task(task, size=16)                  # first_word, lag 10: T = 12
->>> record = probe.record(lstm_model, step=60)
+>>> from rnnviz.playground import PlaygroundConfig, build_trainer
+>>> trainer = build_trainer(PlaygroundConfig(task="first_word", lag=10, cell="lstm"))
+>>> probe = Probe.for_task(trainer.task, size=16)          # first_word, lag 10: T = 12
+>>> record = probe.record(trainer.model, step=0)
 >>> record.grad_norm.shape, sorted(record.saturation)
 ((12,), ['f', 'g', 'i', 'o'])
 """

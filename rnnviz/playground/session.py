@@ -4,13 +4,17 @@ A tick is what the page does while Play is on: train for about ``seconds``, then
 one run a tick is time-bounded; with several, every run trains the same number of steps, so
 their curves line up step for step (the number is chosen from each run's measured speed).
 
+>>> from rnnviz.playground import compare_runs
 >>> pg = Playground.build(compare_runs(PlaygroundConfig(task="copy", lag=30), {"cell": "rnn_tanh"}))
 >>> tick = pg.tick(0.5)                  # about half a second of training
 >>> tick.steps[0] == tick.steps[1]       # both runs trained the same number of steps
 True
 >>> pg.step_batch().steps                # exactly one batch each, as the Step button does
 (1, 1)
->>> pg.runs[0].probe.steps[:3]           # gradients through time: step 0, then every PROBE_EVERY
+>>> run = pg.runs[0]
+>>> run.train(100, max_seconds=600).status   # 100 more steps of run A
+'done'
+>>> run.probe.steps[:3]                  # gradients through time: step 0, then every PROBE_EVERY
 [0, 40, 80]
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rnnviz.errors import InputError
@@ -109,15 +114,16 @@ class Pacer:
     """
 
     min_interval: float = DRAW_EVERY_SECONDS  # never more often than this
-    last: float = -math.inf  # perf_counter() of the last redraw
+    last: float = -math.inf  # clock() of the last redraw
     cost: float = 0.0  # seconds the last redraw took
+    clock: Callable[[], float] = field(default=time.perf_counter, repr=False)
 
     def due(self) -> bool:
         wait = max(self.min_interval, self.cost * (1 - DRAW_SHARE) / DRAW_SHARE)
-        return time.perf_counter() - self.last >= wait
+        return self.clock() - self.last >= wait
 
     def drew(self, seconds: float) -> None:
-        self.last, self.cost = time.perf_counter(), seconds
+        self.last, self.cost = self.clock(), seconds
 
 
 @dataclass(frozen=True)

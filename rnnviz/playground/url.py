@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 
 from rnnviz.errors import InputError
 from rnnviz.playground.config import (
@@ -237,29 +237,6 @@ def decode(params: Mapping[str, str | list[str]], defaults: PlaygroundConfig | N
     if "ex" in flat:
         example = _whole("ex", flat["ex"], 0, 9999, warn)
     return Link(configs, frozenset(hide), example, tuple(warn))
-
-
-APPLIED_KEY = "pg_link_applied"  # session state: the URL parameters the page last applied as a link
-
-
-def link_is_new(state: MutableMapping, params: Mapping[str, str]) -> bool:
-    """Whether the page should apply the URL's ``params`` as a link on this run (and remember it).
-
-    A link is applied once per session: on the first run (``pg_vals`` not yet in ``state``), or when
-    the address holds parameters that are neither what the page last wrote there (``pg_qs``) nor
-    the link it already applied. A setup that fails (a pasted text too short for T) leaves the
-    address as the link gave it; without the second memory the link was applied again on every run,
-    and every change a student made reverted.
-
-    >>> state = {}
-    >>> link_is_new(state, {"task": "charlm"}), link_is_new({**state, "pg_vals": []}, {"task": "charlm"})
-    (True, False)
-    """
-    params = dict(params)
-    if "pg_vals" in state and (not params or params in (state.get("pg_qs"), state.get(APPLIED_KEY))):
-        return False
-    state[APPLIED_KEY] = params
-    return True
 
 
 def _whole(name: str, raw, lo: int, hi: int, warn: list[str]) -> int | None:

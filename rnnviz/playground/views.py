@@ -1,11 +1,14 @@
 """One example through one saved checkpoint: every array the Playground's example views draw.
 
->>> ex = pick_example(task, index=3)            # first_word, lag 10; or typed_example(task, "Spain i fluent")
+>>> from rnnviz.playground import PlaygroundConfig, build_trainer
+>>> trainer = build_trainer(PlaygroundConfig(task="first_word", lag=10, cell="lstm"))
+>>> _ = trainer.run(60, max_seconds=600)         # 60 steps of training: checkpoints at 0, 20, 40, 60
+>>> ex = pick_example(trainer.task, index=3)     # or typed_example(trainer.task, "Spain i fluent")
 >>> ex.text
 'Italy to grew walked and with moved rain played books later fluent -> Italian'
->>> view = example_view(model_at(trainer, -1), task, ex, step=trainer.checkpoints[-1][0])  # 60 steps of LSTM
->>> view.tokens[:3], view.layer(0).h.shape, view.predictions.final_label
-(['Italy', 'to', 'grew'], (12, 32), 'Italian')
+>>> view = example_view(model_at(trainer, -1), trainer.task, ex, step=trainer.checkpoints[-1][0])
+>>> view.step, view.tokens[:3], view.layer(0).h.shape, view.predictions.final_label
+(60, ['Italy', 'to', 'grew'], (12, 32), 'Italian')
 
 Character models read windows that start at a line start of the held-out text, so a fact like
 the tag depth of nested markup (``tag_depth``) starts at 0 there; ``feature`` then names the
