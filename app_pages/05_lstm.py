@@ -1,28 +1,31 @@
 """Lesson 5: the LSTM. Four steps with real numbers, gate heatmaps, saturation, clamps, variants."""
 
+from dataclasses import asdict
+
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import over_time
 from rnnviz.charts.style import COLORS
-from rnnviz.lessons import gating, lstm_backward, lstm_story, worked
-from rnnviz.model import ModelConfig, SeqModel
-from rnnviz.tasks import FirstWord
-from rnnviz.trace import GateClamp, trace
-from rnnviz.train import TrainConfig, Trainer
+from rnnviz.lessons import gating, lstm_backward, lstm_lesson, lstm_story, worked
+from rnnviz.lessons.lstm_lesson import (
+    HIDDEN_SIZES,
+    LAGS,
+    N_COUNTRIES,
+    VARIANTS,
+    LSTMLesson,
+    SentenceRead,
+    per_step_frame,
+)
+from rnnviz.trace import GateClamp
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, follow, friendly_errors, header, seed, try_this
-from ui.pickers import sentence, time_step_and_unit
+from ui.lesson import chart, check, explain, follow, friendly_errors, header, section, seed, try_this
+from ui.pickers import prediction, sentence, time_step_and_unit
 from ui.training import session_trainer, training_panel
 
 P = "l5_"  # prefix of every widget and session key on this page
-VARIANTS = {
-    "lstm": "LSTM (torch's nn.LSTM)",
-    "lstm_peephole": "LSTM with peephole connections",
-    "lstm_coupled": "LSTM with coupled input and forget gates",
-}
+D = LSTMLesson()  # the defaults
 STAGES = {
     "forget": "1. forget",
     "input": "2. input",
@@ -37,14 +40,8 @@ GATE_TITLES = {
     "c": "c: cell state (the memory)",
     "h": "h: hidden state (what the next step and the head see)",
 }
-N_COUNTRIES = 4
 STEPS_PER_CLICK, SECONDS_PER_CLICK = 150, 8.0
 CLAMP_UNITS = {"all": "all units", "one": "only unit j (chosen above)"}
-
-
-def show(fig, name: str, where=None) -> None:
-    """A chart across its column, larger in presenter mode."""
-    chart(fig, key=P + name, where=where)
 
 
 header(
@@ -80,38 +77,29 @@ explain(
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 cell = c1.selectbox("Cell", list(VARIANTS), format_func=VARIANTS.get, key=P + "cell", bind="query-params")
 lag = c2.slider(
-    "Filler words (lag)", 2, 30, 10, key=P + "lag", bind="query-params",
+    "Filler words (lag)", *LAGS, D.lag, key=P + "lag", bind="query-params",
     help="Words between the country and 'fluent'.",
 )  # fmt: skip
-hidden = c3.select_slider(
-    "Hidden units H", [4, 6, 8, 12, 16, 24, 32], 12, key=P + "hidden", bind="query-params"
-)
+hidden = c3.select_slider("Hidden units H", HIDDEN_SIZES, D.hidden, key=P + "hidden", bind="query-params")
 forget_bias = c4.checkbox(
     "Forget bias +1",
-    True,
+    D.forget_bias,
     key=P + "fbias",
     bind="query-params",
     help="Start the forget-gate bias at 1 (common practice): f_t starts near sigma(1) = 0.73, so from the "
     "start each step keeps about 73% of the cell instead of 50% (over 10 steps 0.73^10 = 4% instead of "
     "0.5^10 = 0.1%). (The coupled variant has no forget-gate bias of its own.)",
 )
-config = dict(cell=cell, lag=lag, hidden=hidden, forget_bias=forget_bias, seed=seed())
-task = FirstWord(lag=lag, n_countries=N_COUNTRIES, seed=seed())
-
-
-def build() -> Trainer:
-    cfg = ModelConfig.for_task(
-        task, cell=cell, hidden_size=hidden, forget_bias=1.0 if forget_bias else 0.0, seed=seed()
-    )
-    return Trainer(SeqModel(cfg), task, TrainConfig(lr=0.02, batch_size=32, seed=seed(), checkpoint_every=50))
-
-
-trainer = session_trainer("l5", config, build)
+with friendly_errors(then_stop=True):
+    lesson = LSTMLesson(cell=cell, lag=lag, hidden=hidden, forget_bias=forget_bias, seed=seed())
+task = lesson.task()
+trainer = session_trainer("l5", asdict(lesson), lesson.build_trainer)
 model = trainer.model
 training_panel("l5", STEPS_PER_CLICK, SECONDS_PER_CLICK)
 batch = task.batch(64, task.generator(7))  # one fixed batch: the histograms and the check question
 before = gating.batch_gates(gating.model_at(trainer, 0), batch.x)
 after = gating.batch_gates(model, batch.x)
+histograms = charts.gate_histograms(before, after, ("i", "f", "g", "o"))  # drawn by the step views
 start = lstm_story.start_sentence(lstm_story.gate_means(before), forget_bias, cell == "lstm_coupled")
 if trainer.step == 0:
     st.info(
@@ -119,342 +107,337 @@ if trainer.step == 0:
         "real numbers; press **Train** (a few seconds) and watch the gates take sides."
     )
 
-x, y = sentence(P, task, (lag, seed()))
-tokens = [task.vocab[int(i)] for i in x]
-T = len(tokens)
-tr = trace(model, x, y, jacobians=False)
-lt = tr.layer(0)
-guess = int(np.argmax(tr.probs))
-m1, m2, m3 = st.columns(3)
-m1.metric(
-    "The model says", task.labels[guess], help="The class with the highest probability at the last step."
-)
-m2.metric(f"p({task.labels[guess]})", f"{tr.probs[guess]:.3f}")
-m3.metric(
-    "Right answer" if y is not None else "Right answer (none: the first word is no country)",
-    task.labels[y] if y is not None else "-",
-)
+read = lstm_lesson.read(model, task, *sentence(P, task, (lag, seed())))
+prediction(read)
+x, y, tokens, T = read.x, read.y, read.tokens, read.T
+tr, lt, guess = read.trace, read.layer, read.guess
 
-# --- the four steps ----------------------------------------------------------------------------
-st.header("The four steps, one at a time")
-c1, c2, c3 = st.columns([3, 2, 2])
-stage = c1.radio(
-    "Stage of the cell",
-    list(STAGES),
-    format_func=STAGES.get,
-    horizontal=True,
-    key=P + "stage",
-    bind="query-params",
-)
-t, unit = time_step_and_unit(
-    P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell),
-    unit_help="Starts at the unit with the largest |c| at the last step: a candidate for the one that "
-    "remembers (clamp it below to test).",
-)  # fmt: skip
-row_t = t - 1  # t = 1..T as printed; row t - 1 of every array holds step t (h_0 = c_0 = 0 have no row)
-step = worked.worked_step(tr, row_t, unit)
-peep = cell == "lstm_peephole"
-EQUATIONS = {
-    "forget": [
-        r"f_t = 1 - i_t"
-        if cell == "lstm_coupled"
-        else r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}"
-        + (r" + w_{cf} \odot c_{t-1})" if peep else ")"),
-    ],
-    "input": [
-        r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}"
-        + (r" + w_{ci} \odot c_{t-1})" if peep else ")"),
-        r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})",
-    ],
-    "update": [r"c_t = f_t \odot c_{t-1} + i_t \odot g_t"],
-    "output": [
-        r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}"
-        + (r" + w_{co} \odot c_t)" if peep else ")"),
-        r"h_t = o_t \odot \tanh(c_t)",
-    ],
-}
-WHAT = {
-    "forget": "The forget gate looks at $x_t$ and $h_{t-1}$ and decides, unit by unit, how much of the old "
-    "cell $c_{t-1}$ survives: $f_t = 1$ keeps it all, $f_t = 0$ wipes it.",
-    "input": "The candidate $g_t$ (a tanh, between -1 and 1) is what *could* be written; the input gate "
-    "$i_t$ decides how much of it actually is.",
-    "update": "The cell is edited, not rewritten: keep a share of the old value, add a share of the new. "
-    "This sum is why gradients can flow back through $c$ for many steps.",
-    "output": "The output gate decides how much of the (squashed) cell shows up in $h_t$, the state the "
-    "next step's gates and the prediction head read.",
-}
-title = f"{VARIANTS[cell]}: step t={t} ('{tokens[row_t]}'), unit {unit}"
-show(charts.cell_diagram(cell, stage, step.values, title=title), "diagram")
-left, right = st.columns([2, 3])
-with left:
-    explain(WHAT[stage])
-with right:
-    for eq in EQUATIONS[stage]:
-        st.latex(eq)
-st.dataframe(charts.worked_table(step.rows, stage), hide_index=True, width="stretch")
-st.caption(
-    "σ is the sigmoid, ⊙ multiplies unit by unit. The table fills the equations with the numbers of unit "
-    f"{unit} at step {t}; 'value' is the exact number from the trace. torch keeps two biases per gate (b_i· "
-    "and b_h·), so both appear. Steps count from t = 1 (the first word); the state before it is "
-    "h_0 = c_0 = 0, so at t = 1 the table's c_{t-1} and h_{t-1} are 0."
-)
-with st.expander("All four steps at this (t, unit) in one table"):
-    st.dataframe(charts.worked_table(step.rows), hide_index=True, width="stretch")
 
-# --- heatmaps ----------------------------------------------------------------------------------
-st.header("Every gate over the whole sentence")
-explain(
-    "Each heatmap shows one quantity for every unit (rows) at every step (columns), with the words along the "
-    "time axis. Gates use one fixed scale from 0 to 1, $g$ and $h$ from -1 to 1, $c$ a scale symmetric "
-    "around 0. The black frame marks step $t$. Hover for exact values."
-)
-c_max = float(max(1.0, np.abs(lt.c).max()))
-ranges = {"g": (-1, 1), "h": (-1, 1), "c": (-c_max, c_max)}
-for pair in (("i", "f"), ("g", "o"), ("c", "h")):
-    cols = st.columns(2)
-    for col, name in zip(cols, pair, strict=True):
-        values = lt.c if name == "c" else lt.gates[name]
-        show(
-            charts.gate_heatmap(
-                values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name), mark_step=row_t
-            ),
-            f"heat_{name}",
-            col,
-        )
-gate_rows = [
-    {"t": s + 1, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in "ifgo"},
-     "c_t": float(lt.c[s, j]), "h_t": float(lt.h[s, j])}
-    for s in range(T)
-    for j in range(hidden)
-]  # fmt: skip
-csv_button(
-    pd.DataFrame(gate_rows), f"lstm-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)"
-)
-explain(
-    "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? Then "
-    "$c_{t-1}$ survives each step on those units, and what was written at the country (step 1) can still be "
-    "read at *fluent*. The intervention below tests it."
-)
-
-# --- c slow, h fast ----------------------------------------------------------------------------
-st.header("Does c change slowly and h fast?")
-explain(
-    "Course notes often say the cell is the slow, long-term memory and $h$ the fast, working one. The reason "
-    "given is in "
-    "the equations: the cell is *edited*, $c_t - c_{t-1} = i_t \\odot g_t - (1 - f_t) \\odot c_{t-1}$, so "
-    "where $f_t \\approx 1$ and $i_t \\approx 0$ it stands still; $h_t = o_t \\odot \\tanh(c_t)$ is "
-    "recomputed at every step through the output gate. Left: how far each state moves per step on this "
-    "sentence."
-)
-changes = gating.state_changes(lt)
-left, right = st.columns(2)
-show(
-    over_time(
-        changes, tokens, title="Step size of c and h", y_title="norm of the change",
-        colors=dict(zip(changes, (COLORS["c"], COLORS["h"]), strict=True)), mark_step=row_t,
-        dash={name: "dot" for name in changes if name.startswith("||h")},
-    ),
-    "changes", left,
-)  # fmt: skip
-dc, dh = (float(np.mean(v[1:])) for v in changes.values())
-f_mean = float(lt.gates["f"][1:].mean())
-verdict = (
-    f"On this sentence the slogan holds: c moves {dc:.3f} per step on average, h {dh:.3f}."
-    if dc < dh
-    else f"On this sentence c moves *more* than h ({dc:.3f} against {dh:.3f} per step): the cell keeps "
-    "adding $i_t \\odot g_t$ (it can count), while $h$ is squashed into (-1, 1) by tanh ($|h_t| > 0.9$ on "
-    f"{lstm_story.h_saturated(lt):.0%} of the steps and units here). What the slogan gets right is *how* "
-    "they change: c is edited, h is recomputed."
-)
-st.markdown(
-    f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
-    f"{1 - f_mean:.0%} of the old cell."
-)
-paths = lstm_story.cell_gradient_paths(lt)
-DIRECT = "||f_(t+1) ⊙ dL/dc_(t+1)||"
-explain(
-    "Right: the gradient of the loss at the last step with respect to $c_t$ and $h_t$, back through the "
-    "sentence (log scale). The cell reaches the loss by two roads, so its gradient has two terms:",
-)
-st.latex(
-    r"\frac{\partial L}{\partial c_{t-1}} = \underbrace{f_t \odot \frac{\partial L}{\partial c_t}}"
-    r"_{\text{along the cell}} + \underbrace{o_{t-1} \odot (1 - \tanh^2 c_{t-1}) \odot "
-    r"\frac{\partial L}{\partial h_{t-1}}}"
-    r"_{\text{through } h_{t-1}}"
-)
-explain(
-    'Only the first term is "multiplied by $f_t$ and nothing else" (no weight matrix, no tanh slope): where '
-    "$f \\approx 1$ it passes unchanged. The chart shows the total $\\|dL/dc_t\\|$ and, dashed, its direct "
-    "term along the cell alone."
-    + (
-        " With peepholes the gates read $c$ as well, which adds more terms."
-        if cell == "lstm_peephole"
-        else ""
+@section
+def step_views(read: SentenceRead) -> None:
+    """Everything the time step t and the unit j show: the four steps, the heatmaps' frame, c and h,
+    the backward step, the output without its tanh and the clamp; reruns alone when t or j moves."""
+    tr, lt, tokens, T = read.trace, read.layer, read.tokens, read.T
+    st.header("The four steps, one at a time")
+    c1, c2, c3 = st.columns([3, 2, 2])
+    stage = c1.radio(
+        "Stage of the cell",
+        list(STAGES),
+        format_func=STAGES.get,
+        horizontal=True,
+        key=P + "stage",
+        bind="query-params",
     )
-)
-st.markdown(lstm_story.paths_sentence(paths, cell == "lstm_peephole"))
-grads = {"||dL/dc_t||": lt.grad_c_norm, DIRECT: paths[DIRECT], "||dL/dh_t||": lt.grad_h_norm}
-show(
-    over_time(
-        {k: np.where(v > 0, v, np.nan) for k, v in grads.items()}, tokens,
-        title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=row_t,
-        colors={"||dL/dc_t||": COLORS["c"], DIRECT: COLORS["f"], "||dL/dh_t||": COLORS["h"]},
-        dash={"||dL/dh_t||": "dot", DIRECT: "dash"},
-    ),
-    "grads", right,
-)  # fmt: skip
-per_step = pd.DataFrame({"t": range(1, T + 1), "word": tokens, **changes, **grads})
-csv_button(per_step, f"lstm-per-step-{cell}", P + "csv_steps", "Step sizes and gradient norms as CSV (per t)")
-
-# --- the backward step -------------------------------------------------------------------------
-st.header("One step of the backward pass, on real numbers")
-explain(
-    f"The step at t = {t} (the picker above) receives $dL/dh_t$ (what the head and step t+1 ask of $h_t$) "
-    "and $dL/dc_{t+1}$ (from the next cell), and hands back $dL/dh_{t-1}$ and $dL/dc_{t-1}$. Each line below "
-    "is computed from the lines above it with this step's numbers (float64); a test checks every one against "
-    "torch's autograd. σ' = σ(1 - σ) is the sigmoid's slope."
-)
-st.latex(
-    r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t} \odot o_t \odot (1 - \tanh^2 c_t) "
-    r"+ f_{t+1} \odot \frac{\partial L}{\partial c_{t+1}}, \quad "
-    r"\frac{\partial L}{\partial o_t} = \frac{\partial L}{\partial h_t} \odot \tanh c_t"
-)
-st.latex(
-    r"\frac{\partial L}{\partial f_t} = \frac{\partial L}{\partial c_t} \odot c_{t-1}, \quad "
-    r"\frac{\partial L}{\partial i_t} = \frac{\partial L}{\partial c_t} \odot g_t, \quad "
-    r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t} \odot i_t"
-)
-if cell == "lstm":
-    back = lstm_backward.backward_step(model, x, y, row_t, unit)
-    st.dataframe(
-        back.frame().style.format({"value": "{:.4g}", "norm over units": "{:.4g}"}),
-        hide_index=True, width="stretch", height=35 * (len(back.rows) + 1) + 3,
+    t, unit = time_step_and_unit(
+        P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell),
+        unit_help="Starts at the unit with the largest |c| at the last step: a candidate for the one that "
+        "remembers (clamp it below to test).",
     )  # fmt: skip
-    b1, b2 = st.columns(2)
-    b1.metric("share of dL/dc_(t-1) along the cell (f_t)", f"{back.share_f:.0%}")
-    b2.metric("share through h_(t-1)", f"{back.share_h:.0%}")
-    st.markdown(lstm_backward.share_sentence(back))
+    row_t = t - 1  # t = 1..T as printed; row t - 1 of every array holds step t (h_0 = c_0 = 0 have no row)
+    step = worked.worked_step(tr, row_t, unit)
+    peep = cell == "lstm_peephole"
+    EQUATIONS = {
+        "forget": [
+            r"f_t = 1 - i_t"
+            if cell == "lstm_coupled"
+            else r"f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}"
+            + (r" + w_{cf} \odot c_{t-1})" if peep else ")"),
+        ],
+        "input": [
+            r"i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}"
+            + (r" + w_{ci} \odot c_{t-1})" if peep else ")"),
+            r"g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg})",
+        ],
+        "update": [r"c_t = f_t \odot c_{t-1} + i_t \odot g_t"],
+        "output": [
+            r"o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}"
+            + (r" + w_{co} \odot c_t)" if peep else ")"),
+            r"h_t = o_t \odot \tanh(c_t)",
+        ],
+    }
+    WHAT = {
+        "forget": "The forget gate looks at $x_t$ and $h_{t-1}$ and decides, unit by unit, how much of the "
+        "old cell $c_{t-1}$ survives: $f_t = 1$ keeps it all, $f_t = 0$ wipes it.",
+        "input": "The candidate $g_t$ (a tanh, between -1 and 1) is what *could* be written; the input gate "
+        "$i_t$ decides how much of it actually is.",
+        "update": "The cell is edited, not rewritten: keep a share of the old value, add a share of the new. "
+        "This sum is why gradients can flow back through $c$ for many steps.",
+        "output": "The output gate decides how much of the (squashed) cell shows up in $h_t$, the state the "
+        "next step's gates and the prediction head read.",
+    }
+    title = f"{VARIANTS[cell]}: step t={t} ('{tokens[row_t]}'), unit {unit}"
+    chart(charts.cell_diagram(cell, stage, step.values, title=title), P + "diagram")
+    left, right = st.columns([2, 3])
+    with left:
+        explain(WHAT[stage])
+    with right:
+        for eq in EQUATIONS[stage]:
+            st.latex(eq)
+    st.dataframe(step.frame(stage), hide_index=True, width="stretch")
     st.caption(
-        f"Unit {unit}'s numbers in the middle column, the norm over all {hidden} units on the right. Shares "
-        "are projections of each term onto the total dL/dc_(t-1), so they add up to 100%."
+        "σ is the sigmoid, ⊙ multiplies unit by unit. The table fills the equations with the numbers of unit "
+        f"{unit} at step {t}; 'value' is the exact number from the trace. torch keeps two biases per gate "
+        "(b_i· and b_h·), so both appear. Steps count from t = 1 (the first word); the state before it is "
+        "h_0 = c_0 = 0, so at t = 1 the table's c_{t-1} and h_{t-1} are 0."
     )
-else:
-    st.info(
-        "The backward step is written out for the standard LSTM: with coupled gates or peepholes $c_{t-1}$ "
-        "also reaches the gates, which adds terms. Switch the **Cell** to the LSTM to see it."
+    with st.expander("All four steps at this (t, unit) in one table"):
+        st.dataframe(step.frame(), hide_index=True, width="stretch")
+
+    # --- heatmaps ----------------------------------------------------------------------------------
+    st.header("Every gate over the whole sentence")
+    explain(
+        "Each heatmap shows one quantity for every unit (rows) at every step (columns), with the words along "
+        "the time axis. Gates use one fixed scale from 0 to 1, $g$ and $h$ from -1 to 1, $c$ a scale "
+        "symmetric around 0. The black frame marks step $t$. Hover for exact values."
+    )
+    c_max = float(max(1.0, np.abs(lt.c).max()))
+    ranges = {"g": (-1, 1), "h": (-1, 1), "c": (-c_max, c_max)}
+    for pair in (("i", "f"), ("g", "o"), ("c", "h")):
+        cols = st.columns(2)
+        for col, name in zip(cols, pair, strict=True):
+            values = lt.c if name == "c" else lt.gates[name]
+            chart(
+                charts.gate_heatmap(
+                    values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name), mark_step=row_t
+                ),
+                P + f"heat_{name}",
+                col,
+            )
+    csv_button(read.frame(), f"lstm-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
+    explain(
+        "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? "
+        "$c_{t-1}$ survives each step on those units, and what was written at the country (step 1) can still "
+        "be read at *fluent*. The intervention below tests it."
     )
 
-# --- the output without its tanh ---------------------------------------------------------------
-st.header("A common mistake: the output without its tanh")
-explain("Course notes often write the LSTM's output as")
-st.latex(r"a_t = \Gamma_o \odot c_t \qquad \text{(wrong: the tanh is missing)}")
-explain(
-    "where the correct one (torch's, and this model's) is $h_t = o_t \\odot \\tanh(c_t)$. The cell $c_t$ is "
-    "not bounded (it adds $i_t g_t$ at every step), so without the tanh the output can leave (-1, 1). Both, "
-    "with the live model's $o_t$ and $c_t$:"
-)
-bare = lstm_story.without_tanh(lt)
-w1, w2, w3, w4 = st.columns(4)
-w1.metric("max |h_t| = max |o_t tanh(c_t)|", f"{bare.max_h:.3f}")
-w2.metric("max |Γ_o c_t| (no tanh)", f"{bare.max_wrong:.3f}")
-w3.metric(f"h_t at t={t}, unit {unit}", f"{step.values['h']:.4f}")
-w4.metric(
-    f"Γ_o c_t at t={t}, unit {unit}", f"{step.values['o'] * step.values['c']:.4f}",
-    help="The same step's o_t times c_t, as the wrong formula writes it.",
-)  # fmt: skip
-st.markdown(lstm_story.tanh_sentence(bare))
-if cell == "lstm":
-    target = y if y is not None else guess
+    # --- c slow, h fast ----------------------------------------------------------------------------
+    st.header("Does c change slowly and h fast?")
+    explain(
+        "Course notes often say the cell is the slow, long-term memory and $h$ the fast, working one. The "
+        "reason given is in "
+        "the equations: the cell is *edited*, $c_t - c_{t-1} = i_t \\odot g_t - (1 - f_t) \\odot c_{t-1}$, "
+        "so where $f_t \\approx 1$ and $i_t \\approx 0$ it stands still; $h_t = o_t \\odot \\tanh(c_t)$ is "
+        "recomputed at every step through the output gate. Left: how far each state moves per step on this "
+        "sentence."
+    )
+    changes = gating.state_changes(lt)
+    left, right = st.columns(2)
+    chart(
+        over_time(
+            changes, tokens, title="Step size of c and h", y_title="norm of the change",
+            colors=dict(zip(changes, (COLORS["c"], COLORS["h"]), strict=True)), mark_step=row_t,
+            dash={name: "dot" for name in changes if name.startswith("||h")},
+        ),
+        P + "changes", left,
+    )  # fmt: skip
+    dc, dh = (float(np.mean(v[1:])) for v in changes.values())
+    f_mean = float(lt.gates["f"][1:].mean())
+    verdict = (
+        f"On this sentence the slogan holds: c moves {dc:.3f} per step on average, h {dh:.3f}."
+        if dc < dh
+        else f"On this sentence c moves *more* than h ({dc:.3f} against {dh:.3f} per step): the cell keeps "
+        "adding $i_t \\odot g_t$ (it can count), while $h$ is squashed into (-1, 1) by tanh ($|h_t| > 0.9$ "
+        f"on {lstm_story.h_saturated(lt):.0%} of the steps and units here). What the slogan gets right is "
+        "*how* they change: c is edited, h is recomputed."
+    )
     st.markdown(
-        lstm_story.replay_sentence(
-            lstm_story.replay(model, x),
-            lstm_story.replay(model, x, with_tanh=False),
-            target,
-            task.labels[target],
+        f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
+        f"{1 - f_mean:.0%} of the old cell."
+    )
+    paths = lstm_story.cell_gradient_paths(lt)
+    DIRECT = "||f_(t+1) ⊙ dL/dc_(t+1)||"
+    explain(
+        "Right: the gradient of the loss at the last step with respect to $c_t$ and $h_t$, back through the "
+        "sentence (log scale). The cell reaches the loss by two roads, so its gradient has two terms:",
+    )
+    st.latex(
+        r"\frac{\partial L}{\partial c_{t-1}} = \underbrace{f_t \odot \frac{\partial L}{\partial c_t}}"
+        r"_{\text{along the cell}} + \underbrace{o_{t-1} \odot (1 - \tanh^2 c_{t-1}) \odot "
+        r"\frac{\partial L}{\partial h_{t-1}}}"
+        r"_{\text{through } h_{t-1}}"
+    )
+    explain(
+        'Only the first term is "multiplied by $f_t$ and nothing else" (no weight matrix, no tanh slope): '
+        "where $f \\approx 1$ it passes unchanged. The chart shows the total $\\|dL/dc_t\\|$ and, dashed, "
+        "its direct term along the cell alone."
+        + (
+            " With peepholes the gates read $c$ as well, which adds more terms."
+            if cell == "lstm_peephole"
+            else ""
         )
     )
+    st.markdown(lstm_story.paths_sentence(paths, cell == "lstm_peephole"))
+    grads = {"||dL/dc_t||": lt.grad_c_norm, DIRECT: paths[DIRECT], "||dL/dh_t||": lt.grad_h_norm}
+    chart(
+        over_time(
+            {k: np.where(v > 0, v, np.nan) for k, v in grads.items()}, tokens,
+            title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=row_t,
+            colors={"||dL/dc_t||": COLORS["c"], DIRECT: COLORS["f"], "||dL/dh_t||": COLORS["h"]},
+            dash={"||dL/dh_t||": "dot", DIRECT: "dash"},
+        ),
+        P + "grads", right,
+    )  # fmt: skip
+    per_step = per_step_frame(tokens, **changes, **grads)
+    csv_button(
+        per_step, f"lstm-per-step-{cell}", P + "csv_steps", "Step sizes and gradient norms as CSV (per t)"
+    )
 
-# --- saturation --------------------------------------------------------------------------------
-st.header("Gate saturation: before and after training")
-explain(
-    "A gate is most useful as a switch: near 0 (shut) or near 1 (open). These histograms count the gate "
-    "values of 64 sentences at every step and unit, for the initial weights (grey) and the current ones. "
-    f"At the start: {start[0].lower()}{start[1:]}"
-)
-show(charts.gate_histograms(before, after, ("i", "f", "g", "o")), "histograms")
-shares = {
-    f"{gate} {when}": gating.saturation(values[gate])
-    for gate in ("i", "f", "o")
-    for when, values in (("before", before), ("now", after))
-}
-st.dataframe(pd.DataFrame(shares).T.style.format("{:.1%}"), width="stretch")
-if trainer.step == 0:
-    st.caption("Before and after are the same model until you train it.")
+    # --- the backward step -------------------------------------------------------------------------
+    st.header("One step of the backward pass, on real numbers")
+    explain(
+        f"The step at t = {t} (the picker above) receives $dL/dh_t$ (what the head and step t+1 ask of "
+        "and $dL/dc_{t+1}$ (from the next cell), and hands back $dL/dh_{t-1}$ and $dL/dc_{t-1}$. Each line "
+        "is computed from the lines above it with this step's numbers (float64); a test checks every one "
+        "against torch's autograd. σ' = σ(1 - σ) is the sigmoid's slope."
+    )
+    st.latex(
+        r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t} \odot o_t \odot (1 - \tanh^2 "
+        r"c_t) + f_{t+1} \odot \frac{\partial L}{\partial c_{t+1}}, \quad "
+        r"\frac{\partial L}{\partial o_t} = \frac{\partial L}{\partial h_t} \odot \tanh c_t"
+    )
+    st.latex(
+        r"\frac{\partial L}{\partial f_t} = \frac{\partial L}{\partial c_t} \odot c_{t-1}, \quad "
+        r"\frac{\partial L}{\partial i_t} = \frac{\partial L}{\partial c_t} \odot g_t, \quad "
+        r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t} \odot i_t"
+    )
+    if cell == "lstm":
+        back = lstm_backward.backward_step(model, x, y, row_t, unit)
+        st.dataframe(
+            back.frame().style.format({"value": "{:.4g}", "norm over units": "{:.4g}"}),
+            hide_index=True, width="stretch", height=35 * (len(back.rows) + 1) + 3,
+        )  # fmt: skip
+        b1, b2 = st.columns(2)
+        b1.metric("share of dL/dc_(t-1) along the cell (f_t)", f"{back.share_f:.0%}")
+        b2.metric("share through h_(t-1)", f"{back.share_h:.0%}")
+        st.markdown(lstm_backward.share_sentence(back))
+        st.caption(
+            f"Unit {unit}'s numbers in the middle column, the norm over all {hidden} units on the right. "
+            "Shares are projections of each term onto the total dL/dc_(t-1), so they add up to 100%."
+        )
+    else:
+        st.info(
+            "The backward step is written out for the standard LSTM: with coupled gates or peepholes "
+            "$c_{t-1}$ also reaches the gates, which adds terms. Switch the **Cell** to the LSTM to see it."
+        )
+
+    # --- the output without its tanh ---------------------------------------------------------------
+    st.header("A common mistake: the output without its tanh")
+    explain("Course notes often write the LSTM's output as")
+    st.latex(r"a_t = \Gamma_o \odot c_t \qquad \text{(wrong: the tanh is missing)}")
+    explain(
+        "where the correct one (torch's, and this model's) is $h_t = o_t \\odot \\tanh(c_t)$. The cell $c_t$ "
+        "not bounded (it adds $i_t g_t$ at every step), so without the tanh the output can leave (-1, 1). "
+        "Both, with the live model's $o_t$ and $c_t$:"
+    )
+    bare = lstm_story.without_tanh(lt)
+    w1, w2, w3, w4 = st.columns(4)
+    w1.metric("max |h_t| = max |o_t tanh(c_t)|", f"{bare.max_h:.3f}")
+    w2.metric("max |Γ_o c_t| (no tanh)", f"{bare.max_wrong:.3f}")
+    w3.metric(f"h_t at t={t}, unit {unit}", f"{step.values['h']:.4f}")
+    w4.metric(
+        f"Γ_o c_t at t={t}, unit {unit}", f"{step.values['o'] * step.values['c']:.4f}",
+        help="The same step's o_t times c_t, as the wrong formula writes it.",
+    )  # fmt: skip
+    st.markdown(lstm_story.tanh_sentence(bare))
+    if cell == "lstm":
+        target = y if y is not None else read.guess
+        st.markdown(
+            lstm_story.replay_sentence(
+                lstm_story.replay(model, x),
+                lstm_story.replay(model, x, with_tanh=False),
+                target,
+                task.labels[target],
+            )
+        )
+
+    # --- saturation --------------------------------------------------------------------------------
+    st.header("Gate saturation: before and after training")
+    explain(
+        "A gate is most useful as a switch: near 0 (shut) or near 1 (open). These histograms count the gate "
+        "values of 64 sentences at every step and unit, for the initial weights (grey) and the current ones. "
+        f"At the start: {start[0].lower()}{start[1:]}"
+    )
+    chart(histograms, P + "histograms")
+    st.dataframe(lstm_story.saturation_frame(before, after).style.format("{:.1%}"), width="stretch")
+    if trainer.step == 0:
+        st.caption("Before and after are the same model until you train it.")
+    intervention(read, t, unit)
+
 
 # --- intervention ------------------------------------------------------------------------------
-st.header("Intervention: clamp a gate")
-explain(
-    "Force a gate to a value on a span of steps and see what the model predicts. Clamping $f = 1$ makes the "
-    "cell purely additive, $c_t = c_{t-1} + i_t \\odot g_t$; clamping $f = 0$ after the first word wipes the "
-    "cell's copy of the country, so whatever still reaches *fluent* must travel through $h$. The replay "
-    "(rnnviz.trace) can do this; torch's fused LSTM cannot."
-)
-gates_here = ("f", "i", "o", "g")
-c1, c2, c3, c4 = st.columns([1, 2, 3, 2])
-gate = c1.selectbox("Gate", gates_here, key=P + "clamp_gate", bind="query-params")
-low = -1.0 if gate == "g" else 0.0
-held_at = 0.0 if gate == "f" else 1.0
-follow(P + "clamp_value", gate, held_at)  # each gate starts at its telling value
-levels = [round(low + 0.05 * k, 2) for k in range(round((1.0 - low) / 0.05) + 1)]  # low, ..., 1.0
-value = c2.select_slider(f"Clamp {gate} to", levels, held_at, key=P + "clamp_value", bind="query-params")
-follow(P + "clamp_span", T, (min(2, T), T))  # a new sentence: after the first word to its end
-span = c3.select_slider(
-    "On steps (from, to)", list(range(1, T + 1)), (min(2, T), T), key=P + "clamp_span", bind="query-params",
-    help="Steps t = 1..T, both ends included; t = 1 is the first word.",
-)  # fmt: skip
-which = c4.radio(
-    "Units", list(CLAMP_UNITS), format_func=CLAMP_UNITS.get, key=P + "clamp_units", bind="query-params"
-)
-span = sorted(span)  # a link may hold the two ends in either order
-# steps span[0]..span[1] (1-based, both included) are the rows span[0] - 1 .. span[1] - 1
-clamp = GateClamp(gate, value, span[0] - 1, span[1], None if which == "all" else (unit,))
-with friendly_errors("Pick a span inside the sentence."):
-    effect = gating.intervene(model, x, y, (clamp,))
-    free_p, held_p = effect.base.probs, effect.clamped.probs
-    m1, m2, m3 = st.columns(3)
-    target = y if y is not None else guess
-    m1.metric(f"p({task.labels[target]}) free", f"{free_p[target]:.3f}")
-    m2.metric(
-        f"p({task.labels[target]}) clamped",
-        f"{held_p[target]:.3f}",
-        f"{held_p[target] - free_p[target]:+.3f}",
+@section
+def intervention(read: SentenceRead, t: int, unit: int) -> None:
+    """Clamp a gate on a span of steps: the prediction, the state, and step t's arithmetic with the
+    clamp; reruns alone when its own settings move (and with the step views when t or j does)."""
+    x, y, tokens, T, row_t = read.x, read.y, read.tokens, read.T, t - 1
+    st.header("Intervention: clamp a gate")
+    explain(
+        "Force a gate to a value on a span of steps and see what the model predicts. Clamping $f = 1$ makes "
+        "cell purely additive, $c_t = c_{t-1} + i_t \\odot g_t$; clamping $f = 0$ after the first word wipes "
+        "the cell's copy of the country, so whatever still reaches *fluent* must travel through $h$. The "
+        "replay (rnnviz.trace) can do this; torch's fused LSTM cannot."
     )
-    m3.metric(
-        "loss clamped", f"{effect.clamped.loss:.3f}", f"{effect.loss_change:+.3f}", delta_color="inverse"
-    )
-    left, right = st.columns(2)
-    show(charts.clamp_bars(free_p, held_p, task.labels, y), "clamp_bars", left)
-    state = "h" if gate == "o" else "c"  # o acts on h directly; f, i and g on the cell
-    free_s, held_s = (getattr(tr_.layer(0), state)[:, unit] for tr_ in (effect.base, effect.clamped))
-    names = {f"{state} (unit {unit}) free": free_s, f"{state} (unit {unit}) clamped": held_s}
-    show(
-        over_time(
-            names, tokens, title=f"{state} of unit {unit}", y_title=f"{state}_t",
-            colors=dict(zip(names, (COLORS[state], COLORS["loss"]), strict=True)),
-            dash={list(names)[1]: "dash"}, mark_step=row_t,
-        ),
-        "clamp_state", right,
+    gates_here = ("f", "i", "o", "g")
+    c1, c2, c3, c4 = st.columns([1, 2, 3, 2])
+    gate = c1.selectbox("Gate", gates_here, key=P + "clamp_gate", bind="query-params")
+    low = -1.0 if gate == "g" else 0.0
+    held_at = 0.0 if gate == "f" else 1.0
+    follow(P + "clamp_value", gate, held_at)  # each gate starts at its telling value
+    levels = [round(low + 0.05 * k, 2) for k in range(round((1.0 - low) / 0.05) + 1)]  # low, ..., 1.0
+    value = c2.select_slider(f"Clamp {gate} to", levels, held_at, key=P + "clamp_value", bind="query-params")
+    follow(P + "clamp_span", T, (min(2, T), T))  # a new sentence: after the first word to its end
+    span = c3.select_slider(
+        "On steps (from, to)", list(range(1, T + 1)), (min(2, T), T), key=P + "clamp_span",
+        bind="query-params",
+        help="Steps t = 1..T, both ends included; t = 1 is the first word.",
     )  # fmt: skip
-    held_step = worked.worked_step(effect.clamped, row_t, unit, (clamp,))
-    stages = ("output",) if gate == "o" else (charts.GATE_STAGE[gate], "update")
-    outside = ""  # where step t stands to the clamped steps span[0]..span[1]
-    if t < span[0]:
-        outside = f" (t = {t} comes before the clamped steps {span[0]} to {span[1]}: nothing is replaced yet)"
-    elif t > span[1]:
-        outside = f" (t = {t} comes after the clamped steps {span[0]} to {span[1]}: {gate} is free again, "
-        outside += "but c_(t-1) and h_(t-1) carry what the clamp did)"
-    st.markdown(f"Step t={t}, unit {unit}, **with the clamp**{outside} (change t above to move it):")
-    st.dataframe(charts.worked_table(held_step.rows, stages), hide_index=True, width="stretch")
+    which = c4.radio(
+        "Units", list(CLAMP_UNITS), format_func=CLAMP_UNITS.get, key=P + "clamp_units", bind="query-params"
+    )
+    span = sorted(span)  # a link may hold the two ends in either order
+    # steps span[0]..span[1] (1-based, both included) are the rows span[0] - 1 .. span[1] - 1
+    clamp = GateClamp(gate, value, span[0] - 1, span[1], None if which == "all" else (unit,))
+    with friendly_errors("Pick a span inside the sentence."):
+        effect = gating.intervene(model, x, y, (clamp,))
+        free_p, held_p = effect.base.probs, effect.clamped.probs
+        m1, m2, m3 = st.columns(3)
+        target = y if y is not None else read.guess
+        m1.metric(f"p({task.labels[target]}) free", f"{free_p[target]:.3f}")
+        m2.metric(
+            f"p({task.labels[target]}) clamped",
+            f"{held_p[target]:.3f}",
+            f"{held_p[target] - free_p[target]:+.3f}",
+        )
+        m3.metric(
+            "loss clamped", f"{effect.clamped.loss:.3f}", f"{effect.loss_change:+.3f}", delta_color="inverse"
+        )
+        left, right = st.columns(2)
+        chart(charts.clamp_bars(free_p, held_p, task.labels, y), P + "clamp_bars", left)
+        state = "h" if gate == "o" else "c"  # o acts on h directly; f, i and g on the cell
+        free_s, held_s = (getattr(tr_.layer(0), state)[:, unit] for tr_ in (effect.base, effect.clamped))
+        names = {f"{state} (unit {unit}) free": free_s, f"{state} (unit {unit}) clamped": held_s}
+        chart(
+            over_time(
+                names, tokens, title=f"{state} of unit {unit}", y_title=f"{state}_t",
+                colors=dict(zip(names, (COLORS[state], COLORS["loss"]), strict=True)),
+                dash={list(names)[1]: "dash"}, mark_step=row_t,
+            ),
+            P + "clamp_state", right,
+        )  # fmt: skip
+        held_step = worked.worked_step(effect.clamped, row_t, unit, (clamp,))
+        stages = ("output",) if gate == "o" else (charts.GATE_STAGE[gate], "update")
+        outside = ""  # where step t stands to the clamped steps span[0]..span[1]
+        if t < span[0]:
+            outside = f" (t = {t} comes before the clamped steps {span[0]} to {span[1]}: "
+            outside += "nothing is replaced yet)"
+        elif t > span[1]:
+            outside = f" (t = {t} comes after the clamped steps {span[0]} to {span[1]}: "
+            outside += f"{gate} is free again, but c_(t-1) and h_(t-1) carry what the clamp did)"
+        st.markdown(f"Step t={t}, unit {unit}, **with the clamp**{outside} (change t above to move it):")
+        st.dataframe(held_step.frame(stages), hide_index=True, width="stretch")
+
+
+step_views(read)
 
 # --- variants ----------------------------------------------------------------------------------
 st.header("Variants on the same data")
@@ -484,13 +467,7 @@ st.markdown(
     "sentence "
     f"is **{gap:.4f}**" + (" (exactly 0: the gates are coupled)." if cell == "lstm_coupled" else ".")
 )
-sizes = {
-    VARIANTS[v]: sum(
-        term.count for term in gating.param_terms(ModelConfig.for_task(task, cell=v, hidden_size=hidden))
-    )
-    for v in VARIANTS
-}
-st.dataframe(pd.DataFrame({"parameters at this size": sizes}), width="stretch")
+st.dataframe(lesson.sizes_frame(), width="stretch")
 
 try_this(
     "Train the LSTM, then set t to a filler word and keep the unit shown at the start: is $f_t$ near 1 "

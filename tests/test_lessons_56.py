@@ -302,9 +302,9 @@ def test_cell_diagram_lights_the_chosen_stage_and_shows_the_numbers(cell):
 def test_tables_histograms_and_depth_charts():
     tr = trace(_model("lstm"), TASK.encode(SENTENCE), jacobians=False)
     step = worked.worked_step(tr, 1, 0)
-    table = charts.worked_table(step.rows, "update")
+    table = step.frame("update")
     assert list(table["quantity"]) == ["c_t"] and table["value"][0] == step.values["c"]
-    assert len(charts.worked_table(step.rows)) == len(step.rows)
+    assert len(step.frame()) == len(step.rows)
     g = gating.batch_gates(_model("lstm"), TASK.batch(4, torch.Generator().manual_seed(0)).x)
     fig = charts.gate_histograms(g, g, ("i", "f", "g"))
     assert len(fig.data) == 6 and fig.layout.xaxis3.range == (-1.0, 1.0)
@@ -391,3 +391,40 @@ def test_step_labels_count_from_one_on_every_sequence_chart():
     line = over_time({"a": np.ones(3)}, ["Spain", "the", "fluent"])
     assert list(line.data[0].customdata) == ["1:Spain", "2:the", "3:fluent"]
     assert list(line.layout.xaxis.ticktext)[0] == "1:Spain"
+
+
+def test_lstm_lesson_config_builds_the_trainer_and_refuses_bad_settings():
+    from dataclasses import asdict
+
+    from rnnviz.lessons.lstm_lesson import LSTMLesson
+
+    lesson = LSTMLesson(cell="lstm_coupled", lag=6, hidden=8, forget_bias=False, seed=3)
+    trainer = lesson.build_trainer()
+    assert trainer.task == FirstWord(lag=6, n_countries=4, seed=3)
+    assert trainer.model.cfg == lesson.model_config() and trainer.model.cfg.forget_bias == 0.0
+    assert (trainer.cfg.lr, trainer.cfg.checkpoint_every, trainer.cfg.seed) == (0.02, 50, 3)
+    # every setting the trainer is built from is in the rebuild key: another value, another key
+    assert asdict(lesson) != asdict(LSTMLesson(cell="lstm_coupled", lag=6, hidden=8, seed=3))
+    for bad, words in ((dict(cell="gru"), "choose a cell"), (dict(lag=31), "lag"), (dict(hidden=5), "H")):
+        with pytest.raises(InputError, match=words):
+            LSTMLesson(**bad)
+    sizes = lesson.sizes_frame()["parameters at this size"]
+    assert sizes.iloc[0] == param_count(SeqModel(lesson.model_config("lstm")))
+
+
+def test_sentence_read_and_its_frame_hold_the_trace():
+    from rnnviz.lessons import lstm_lesson, lstm_story
+
+    model = _model("lstm")
+    read = lstm_lesson.read_sentence(model, TASK, SENTENCE)
+    tr = trace(model, TASK.encode(SENTENCE), read.y, jacobians=False)
+    assert read.tokens == SENTENCE.split() and read.right == TASK.labels[read.y]
+    assert read.guess == int(np.argmax(tr.probs)) and read.p_guess == pytest.approx(float(tr.probs.max()))
+    table = read.frame()
+    assert len(table) == read.T * 5 and list(table.columns[-2:]) == ["c_t", "h_t"]
+    row = table[(table["t"] == 2) & (table["unit j"] == 3)].iloc[0]
+    assert row["f_t"] == pytest.approx(float(read.layer.gates["f"][1, 3])) and row["word"] == "the"
+    gates = gating.batch_gates(model, TASK.batch(4, torch.Generator().manual_seed(0)).x)
+    shares = lstm_story.saturation_frame(gates, gates)
+    assert list(shares.index) == ["i before", "i now", "f before", "f now", "o before", "o now"]
+    assert np.allclose(shares.sum(axis=1), 1.0)

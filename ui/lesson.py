@@ -3,10 +3,12 @@ mode, charts sized for the room, friendly errors, a closing exercise and a check
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from rnnviz.errors import InputError
 from ui.safe import plain
@@ -66,6 +68,35 @@ def chart(fig, key: str | None = None, where=None) -> None:
     (where or st).plotly_chart(fig, width="stretch", key=key)
 
 
+LINK_HOOK = "link_refresh"  # session state: the router's writer of "Link to this view" (app.py sets it)
+
+
+def in_fragment_rerun() -> bool:
+    """True while a fragment reruns alone (a widget inside a :func:`section` changed)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+def section(body: Callable) -> Callable:
+    """A lesson section as a fragment: a widget inside it reruns this section alone, not the page.
+
+    Its widgets keep their keys and URL binding (Streamlit 1.67 updates the address bar from a
+    fragment's rerun too). "Link to this view" is written by the router after a full run; after a
+    section's own rerun the router's writer, if it left one under ``LINK_HOOK``, writes it again.
+    Everything the section shows must come from its arguments and its own widgets: a widget outside
+    it does not rerun it (it reruns the page, and the section with it)."""
+
+    @functools.wraps(body)
+    def run(*args, **kwargs):
+        out = body(*args, **kwargs)
+        refresh = st.session_state.get(LINK_HOOK)
+        if in_fragment_rerun() and callable(refresh):
+            refresh()
+        return out
+
+    return st.fragment(run)
+
+
 def follow(key: str, basis, value) -> None:
     """Put widget ``key`` back to ``value`` whenever ``basis`` (what its default is made of) has changed
     since the last run: a new model starts at its own busiest unit, a new text at its own sequence.
@@ -79,13 +110,22 @@ def follow(key: str, basis, value) -> None:
     st.session_state[mark] = basis
 
 
+def show_error(err: Exception | str, hint: str | None = None) -> None:
+    """The one way a page shows a refused input: a red box with the message as plain text (user text
+    in it never becomes Markdown) and, below it, what to do (``hint``, the page's own Markdown)."""
+    st.error(plain(err) + (f"\n\n{hint}" if hint else ""), icon=":material/error:")
+
+
 @contextmanager
-def friendly_errors(hint: str | None = None) -> Iterator[None]:
-    """Show an InputError as a red box (plus a hint) instead of a traceback; the page goes on."""
+def friendly_errors(hint: str | None = None, *, then_stop: bool = False) -> Iterator[None]:
+    """Show an InputError raised inside the block with :func:`show_error` instead of a traceback;
+    the page goes on after the block, or ends there (:func:`stop`) with ``then_stop``."""
     try:
         yield
     except InputError as err:
-        st.error(plain(err) + (f"\n\n{hint}" if hint else ""), icon=":material/error:")
+        show_error(err, hint)
+        if then_stop:
+            stop()
 
 
 def try_this(*tasks: str) -> None:
@@ -144,6 +184,6 @@ class PageStop(Exception):
 def stop() -> None:
     """End the page here (after an error message, say), like st.stop(), but let the router finish:
     st.stop() would also drop what app.py writes after the page (the link note, Link to this view)."""
-    if st.session_state.get(ROUTED_KEY):
+    if st.session_state.get(ROUTED_KEY) and not in_fragment_rerun():
         raise PageStop
-    st.stop()  # the page runs on its own (a test opening the file directly)
+    st.stop()  # the page runs on its own (a test opening the file directly), or a fragment ends its rerun

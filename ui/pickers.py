@@ -14,7 +14,8 @@ import streamlit as st
 
 from rnnviz.errors import InputError
 from rnnviz.lessons import gating
-from ui.lesson import follow
+from rnnviz.lessons.lstm_lesson import SentenceRead
+from ui.lesson import follow, show_error
 from ui.safe import plain
 
 
@@ -63,5 +64,16 @@ def sentence(prefix: str, task, basis):
     try:
         return gating.read_sentence(task, text)
     except InputError as err:
-        st.error(f"{plain(err)}\n\nThe views below show the example sentence instead: {plain(example)}")
+        show_error(err, f"The views below show the example sentence instead: {plain(example)}")
         return gating.read_sentence(task, example)
+
+
+def prediction(read: SentenceRead) -> None:
+    """What the model says about the sentence, how sure it is, and the right answer (lessons 5 and 6)."""
+    m1, m2, m3 = st.columns(3)
+    m1.metric("The model says", read.said, help="The class with the highest probability at the last step.")
+    m2.metric(f"p({read.said})", f"{read.p_guess:.3f}")
+    m3.metric(
+        "Right answer" if read.right is not None else "Right answer (none: the first word is no country)",
+        read.right if read.right is not None else "-",
+    )

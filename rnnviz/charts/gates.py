@@ -5,8 +5,8 @@
 - ``grid_lstm_diagram``: memory flowing along time and along depth (a diagram, no model);
 - ``gate_heatmap``: units x time for one gate, for a half-width column;
 - ``gate_histograms``: gate values before vs after training (saturation near 0 and 1);
-- ``worked_table``: the arithmetic of one step as a table; ``clamp_bars``: predictions with and
-  without an intervention; ``depth_gradient_chart``: gradient norm per layer of a deep stack.
+- ``clamp_bars``: predictions with and without an intervention; ``depth_gradient_chart``: gradient
+  norm per layer of a deep stack.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rnnviz.charts.sequence import unit_heatmap
 from rnnviz.charts.style import COLORS, base_layout
+from rnnviz.lessons.worked import worked_table  # noqa: F401  moved to the backend (WorkedStep.frame); kept for page 06
 
 GREY = "#c9c9c9"
 STAGE_COLORS = {
@@ -280,21 +280,6 @@ def gate_histograms(
     base_layout(fig, None, height)
     fig.update_layout(barmode="overlay", margin=dict(t=80), legend=dict(y=1.14))
     return fig
-
-
-def worked_table(rows, stage: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """``WorkedStep.rows`` as a table: symbol, equation, numbers (only the rows of ``stage``, if given)."""
-    stages = (stage,) if isinstance(stage, str) else stage
-    chosen = [r for r in rows if stages is None or r.stage in stages]
-    return pd.DataFrame(
-        {
-            "stage": [r.stage for r in chosen],  # of the cell (forget, input, ...), not the time step t
-            "quantity": [r.symbol for r in chosen],
-            "equation": [r.equation for r in chosen],
-            "with the numbers": [r.arithmetic for r in chosen],
-            "value": [r.value for r in chosen],
-        }
-    )
 
 
 def clamp_bars(

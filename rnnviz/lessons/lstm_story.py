@@ -21,10 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 
 from rnnviz.errors import InputError
-from rnnviz.lessons.gating import param_terms
+from rnnviz.lessons.gating import param_terms, saturation
 from rnnviz.model import ModelConfig
 from rnnviz.questions import Question
 from rnnviz.trace import LayerTrace
@@ -38,6 +39,16 @@ GATE_NAMES = {"i": "i, the input gate", "f": "f, the forget gate", "o": "o, the 
 def gate_means(gates: dict[str, np.ndarray]) -> dict[str, float]:
     """Mean of every gate over all sentences, steps and units."""
     return {g: float(np.mean(v)) for g, v in gates.items() if g in "ifgo"}
+
+
+def saturation_frame(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Shares of gate values near 0, between and near 1 (columns), for i, f and o before and now (rows)."""
+    shares = {
+        f"{gate} {when}": saturation(values[gate])
+        for gate in ("i", "f", "o")
+        for when, values in (("before", before), ("now", after))
+    }
+    return pd.DataFrame(shares).T
 
 
 def start_sentence(means: dict[str, float], forget_bias: bool, coupled: bool) -> str:

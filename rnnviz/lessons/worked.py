@@ -13,13 +13,17 @@ rows a lesson shows in a table. Every value comes from the trace, so the table e
 'σ(0.1713) = 0.5427'
 >>> step.row("c_t").arithmetic       # c_t = f_t c_{t-1} + i_t g_t
 '0.5427 × 0.0665 + 0.4881 × 0.4596 = 0.2604'
+>>> list(step.frame("update")["quantity"])
+['c_t']
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from rnnviz.cells import CELLS
 from rnnviz.tasks.base import check_int
@@ -67,6 +71,25 @@ class WorkedStep:
 
     def row(self, symbol: str) -> WorkedRow:
         return next(r for r in self.rows if r.symbol == symbol)
+
+    def frame(self, stage: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """The arithmetic as a table: stage, quantity, equation, numbers (only ``stage``'s rows, if given)."""
+        return worked_table(self.rows, stage)
+
+
+def worked_table(rows, stage: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """``WorkedStep.rows`` as a table: symbol, equation, numbers (only the rows of ``stage``, if given)."""
+    stages = (stage,) if isinstance(stage, str) else stage
+    chosen = [r for r in rows if stages is None or r.stage in stages]
+    return pd.DataFrame(
+        {
+            "stage": [r.stage for r in chosen],  # of the cell (forget, input, ...), not the time step t
+            "quantity": [r.symbol for r in chosen],
+            "equation": [r.equation for r in chosen],
+            "with the numbers": [r.arithmetic for r in chosen],
+            "value": [r.value for r in chosen],
+        }
+    )
 
 
 def _prev(a: np.ndarray, t: int) -> np.ndarray:
