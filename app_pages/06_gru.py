@@ -9,14 +9,15 @@ import torch
 
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import training_curves
-from rnnviz.lessons import depth, gating, gru_story, worked
+from rnnviz.lessons import depth, gating, gru_story, lstm_lesson, worked
 from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
+from rnnviz.lessons.lstm_lesson import SentenceRead
 from rnnviz.model import param_count
 from rnnviz.trace import trace
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, header, seed, try_this
-from ui.pickers import sentence, time_step_and_unit
-from ui.training import session_trainer, training_panel
+from ui.lesson import chart, check, explain, header, section, seed, try_this
+from ui.pickers import prediction, sentence, time_step_and_unit
+from ui.training import panel, session_trainer, training_panel
 
 P = "l6_"  # prefix of every widget and session key on this page
 VARIANTS = {
@@ -33,11 +34,6 @@ STAGES = {"reset": "1. reset", "update": "2. update", "candidate": "3. candidate
 N_COUNTRIES = 4
 RACE_STEPS, RACE_SECONDS = 150, 8.0
 DEEP_STEPS, DEEP_SECONDS = 100, 10.0
-
-
-def show(fig, name: str, where=None) -> None:
-    """A chart across its column, larger in presenter mode."""
-    chart(fig, key=P + name, where=where)
 
 
 header(
@@ -85,126 +81,136 @@ if trainer.step == 0:
         "number below is real; train to change them."
     )
 
-x, y = sentence(P, task, (lag, seed()))
-tokens = [task.vocab[int(i)] for i in x]
-T = len(tokens)
-tr = trace(model, x, y, jacobians=False)
-lt = tr.layer(0)
-guess = int(np.argmax(tr.probs))
-m1, m2, m3 = st.columns(3)
-m1.metric("The model says", task.labels[guess])
-m2.metric(f"p({task.labels[guess]})", f"{tr.probs[guess]:.3f}")
-m3.metric("Right answer", task.labels[y] if y is not None else "- (the first word is no country)")
+read = lstm_lesson.read(model, task, *sentence(P, task, (lag, seed())))
+prediction(read)
+x, y, tr, lt, guess = read.x, read.y, read.trace, read.layer, read.guess
 
-# --- gates step by step ------------------------------------------------------------------------
-st.header("Reset and update gates, step by step")
-explain(
-    "torch writes the GRU with an update gate $z_t$ that is the share of the **old** state kept. Course "
-    "notes often write $\\Gamma_u$ for the share of the **new** candidate taken. They are the same "
-    "gate read from the other side: $\\Gamma_u = 1 - z_t$, and the notes' $\\tilde c_t, c_t$ are torch's "
-    "$n_t, h_t$ (a GRU has no separate cell)."
-)
-st.latex(
-    r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \qquad "
-    r"z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz})"
-)
-st.latex(CANDIDATE[cell])
-st.latex(
-    r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1} \quad\Longleftrightarrow\quad "
-    r"c_t = \Gamma_u \odot \tilde c_t + (1 - \Gamma_u) \odot c_{t-1}, \;\; \Gamma_u = 1 - z_t"
-)
-stages = {k: v for k, v in STAGES.items() if cell != "gru_minimal" or k != "reset"}
-c1, c2, c3 = st.columns([3, 2, 2])
-if st.session_state.get(P + "stage") not in (None, *stages):  # no reset gate to show any more
-    st.session_state[P + "stage"] = "update"
-stage = c1.radio(
-    "Stage of the cell",
-    list(stages),
-    format_func=STAGES.get,
-    horizontal=True,
-    key=P + "stage",
-    bind="query-params",
-)
-t, unit = time_step_and_unit(P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell), unit_help=None)
-row_t = t - 1  # t = 1..T as printed; row t - 1 of every array holds step t (h_0 = 0 has no row)
-step = worked.worked_step(tr, row_t, unit)
-title = f"{VARIANTS[cell]}: step t={t} ('{tokens[row_t]}'), unit {unit}"
-show(charts.cell_diagram(cell, stage, step.values, title=title), "diagram")
-WHAT = {
-    "reset": "The reset gate decides how much of the old state the *candidate* may use: "
-    "$r_t \\approx 0$ lets the candidate start afresh from $x_t$ alone.",
-    "update": "The update gate decides how much of the old state survives: $z_t \\approx 1$ copies $h_{t-1}$ "
-    "straight through, like an LSTM forget gate at 1 with its input gate at 0.",
-    "candidate": "The candidate $n_t$ is what the new state could be, built from $x_t$ and the reset-gated "
-    "old state.",
-    "output": "The new state mixes old and new: $z_t$ of the old state plus $1 - z_t$ of the candidate. "
-    "The GRU shows the whole state: there is no output gate.",
-}
-left, s1, s2 = st.columns([3, 1, 1])
-with left:
-    explain(WHAT[stage])
-s1.metric("z_t (torch)", f"{step.values['z']:.4f}", help="share of h_{t-1} kept")
-s2.metric(
-    "Γ_u = 1 - z_t (course notes)", f"{step.values['gamma_u']:.4f}", help="share of the candidate taken"
-)
-st.dataframe(charts.worked_table(step.rows, stage), hide_index=True, width="stretch")
-st.caption(
-    f"The numbers of unit {unit} at step t = {t}. Steps count from t = 1 (the first word); the state before "
-    "it is h_0 = 0, so at t = 1 the table's h_{t-1} is 0."
-)
-with st.expander("All steps at this (t, unit) in one table"):
-    st.dataframe(charts.worked_table(step.rows), hide_index=True, width="stretch")
 
-st.subheader("Every gate over the whole sentence")
-names = [g for g in ("r", "z", "n", "h") if g in lt.gates]
-titles = {
-    "r": "r: reset gate",
-    "z": "z: update gate (share of h_{t-1} kept)",
-    "n": "n: candidate",
-    "h": "h: state",
-}
-cols = st.columns(2)
-for k, name in enumerate(names):
-    show(
-        charts.gate_heatmap(
-            lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None,
-            mark_step=row_t,
-        ),
-        f"heat_{name}", cols[k % 2],
-    )  # fmt: skip
-gate_rows = [
-    {"t": s + 1, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in names},
-     "Γ_u = 1 - z_t": float(1 - lt.gates["z"][s, j])}
-    for s in range(T)
-    for j in range(hidden)
-]  # fmt: skip
-csv_button(
-    pd.DataFrame(gate_rows), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)"
-)
+@section
+def step_views(lesson: GRULesson, read: SentenceRead) -> None:
+    """Everything the stage, the time step t and the unit j show: the cell diagram, the step's
+    arithmetic, the heatmaps' frame and the miswritten update; reruns alone when one of them moves."""
+    cell, hidden = lesson.cell, lesson.hidden_size
+    tr, lt, tokens, T = read.trace, read.layer, read.tokens, read.T
+    # --- gates step by step ------------------------------------------------------------------------
+    st.header("Reset and update gates, step by step")
+    explain(
+        "torch writes the GRU with an update gate $z_t$ that is the share of the **old** state kept. "
+        "Course notes often write $\\Gamma_u$ for the share of the **new** candidate taken. They are the "
+        "same gate read from the other side: $\\Gamma_u = 1 - z_t$, and the notes' $\\tilde c_t, c_t$ are "
+        "torch's $n_t, h_t$ (a GRU has no separate cell)."
+    )
+    st.latex(
+        r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \qquad "
+        r"z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz})"
+    )
+    st.latex(CANDIDATE[cell])
+    st.latex(
+        r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1} \quad\Longleftrightarrow\quad "
+        r"c_t = \Gamma_u \odot \tilde c_t + (1 - \Gamma_u) \odot c_{t-1}, \;\; \Gamma_u = 1 - z_t"
+    )
+    stages = {k: v for k, v in STAGES.items() if cell != "gru_minimal" or k != "reset"}
+    c1, c2, c3 = st.columns([3, 2, 2])
+    if st.session_state.get(P + "stage") not in (None, *stages):  # no reset gate to show any more
+        st.session_state[P + "stage"] = "update"
+    stage = c1.radio(
+        "Stage of the cell",
+        list(stages),
+        format_func=STAGES.get,
+        horizontal=True,
+        key=P + "stage",
+        bind="query-params",
+    )
+    t, unit = time_step_and_unit(
+        P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell), unit_help=None
+    )
+    row_t = t - 1  # t = 1..T as printed; row t - 1 of every array holds step t (h_0 = 0 has no row)
+    step = worked.worked_step(tr, row_t, unit)
+    title = f"{VARIANTS[cell]}: step t={t} ('{tokens[row_t]}'), unit {unit}"
+    chart(charts.cell_diagram(cell, stage, step.values, title=title), P + "diagram")
+    WHAT = {
+        "reset": "The reset gate decides how much of the old state the *candidate* may use: "
+        "$r_t \\approx 0$ lets the candidate start afresh from $x_t$ alone.",
+        "update": "The update gate decides how much of the old state survives: $z_t \\approx 1$ copies "
+        "$h_{t-1}$ straight through, like an LSTM forget gate at 1 with its input gate at 0.",
+        "candidate": "The candidate $n_t$ is what the new state could be, built from $x_t$ and the "
+        "reset-gated old state.",
+        "output": "The new state mixes old and new: $z_t$ of the old state plus $1 - z_t$ of the candidate. "
+        "The GRU shows the whole state: there is no output gate.",
+    }
+    left, s1, s2 = st.columns([3, 1, 1])
+    with left:
+        explain(WHAT[stage])
+    s1.metric("z_t (torch)", f"{step.values['z']:.4f}", help="share of h_{t-1} kept")
+    s2.metric(
+        "Γ_u = 1 - z_t (course notes)", f"{step.values['gamma_u']:.4f}", help="share of the candidate taken"
+    )
+    st.dataframe(step.frame(stage), hide_index=True, width="stretch")
+    st.caption(
+        f"The numbers of unit {unit} at step t = {t}. Steps count from t = 1 (the first word); the state "
+        "before it is h_0 = 0, so at t = 1 the table's h_{t-1} is 0."
+    )
+    with st.expander("All steps at this (t, unit) in one table"):
+        st.dataframe(step.frame(), hide_index=True, width="stretch")
 
-# --- the miswritten update - ------------------------------------------------------------------------
-st.header("A common mistake: the GRU update")
-explain("Course notes often write the GRU update as")
-st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 + \Gamma_u) + c_{t-1} \qquad \text{(wrong)}")
-explain(
-    "Two typos: a **+** where a **−** belongs, and a **+** where a **×** belongs. It is not a mix of the old "
-    "and the new state at all; it adds a constant and the whole old state. The correct update is"
-)
-st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 - \Gamma_u) * c_{t-1}")
-v = step.values
-wrong = v["gamma_u"] * v["n"] + (1 + v["gamma_u"]) + v["h_prev"]
-right_value = v["gamma_u"] * v["n"] + (1 - v["gamma_u"]) * v["h_prev"]
-w1, w2, w3 = st.columns(3)
-w1.metric("as often written", f"{wrong:.4f}", help="Γ_u c̃_t + (1 + Γ_u) + c_{t-1} with this step's numbers")
-w2.metric(
-    "correct formula", f"{right_value:.4f}", help="Γ_u c̃_t + (1 - Γ_u) c_{t-1} with this step's numbers"
-)
-w3.metric("torch's h_t", f"{v['h']:.4f}", help="h_t of the live model at this step and unit (rnnviz.trace)")
-st.caption(
-    f"With the numbers of unit {unit} at step {t}: Γ_u = {v['gamma_u']:.4f}, c̃_t = n_t = {v['n']:.4f}, "
-    f"c_(t-1) = h_(t-1) = {v['h_prev']:.4f}. The correct formula reproduces torch; the miswritten one "
-    + ("leaves the range (-1, 1) that a GRU state can never leave." if abs(wrong) >= 1 else "does not.")
-)
+    st.subheader("Every gate over the whole sentence")
+    names = [g for g in ("r", "z", "n", "h") if g in lt.gates]
+    titles = {
+        "r": "r: reset gate",
+        "z": "z: update gate (share of h_{t-1} kept)",
+        "n": "n: candidate",
+        "h": "h: state",
+    }
+    cols = st.columns(2)
+    for k, name in enumerate(names):
+        chart(
+            charts.gate_heatmap(
+                lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None,
+                mark_step=row_t,
+            ),
+            P + f"heat_{name}", cols[k % 2],
+        )  # fmt: skip
+    gate_rows = [
+        {"t": s + 1, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in names},
+         "Γ_u = 1 - z_t": float(1 - lt.gates["z"][s, j])}
+        for s in range(T)
+        for j in range(hidden)
+    ]  # fmt: skip
+    csv_button(
+        pd.DataFrame(gate_rows), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)"
+    )
+
+    # --- the miswritten update - ------------------------------------------------------------------------
+    st.header("A common mistake: the GRU update")
+    explain("Course notes often write the GRU update as")
+    st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 + \Gamma_u) + c_{t-1} \qquad \text{(wrong)}")
+    explain(
+        "Two typos: a **+** where a **−** belongs, and a **+** where a **×** belongs. It is not a mix of the "
+        "old and the new state at all; it adds a constant and the whole old state. The correct update is"
+    )
+    st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 - \Gamma_u) * c_{t-1}")
+    v = step.values
+    wrong = v["gamma_u"] * v["n"] + (1 + v["gamma_u"]) + v["h_prev"]
+    right_value = v["gamma_u"] * v["n"] + (1 - v["gamma_u"]) * v["h_prev"]
+    w1, w2, w3 = st.columns(3)
+    w1.metric(
+        "as often written", f"{wrong:.4f}", help="Γ_u c̃_t + (1 + Γ_u) + c_{t-1} with this step's numbers"
+    )
+    w2.metric(
+        "correct formula", f"{right_value:.4f}", help="Γ_u c̃_t + (1 - Γ_u) c_{t-1} with this step's numbers"
+    )
+    w3.metric(
+        "torch's h_t", f"{v['h']:.4f}", help="h_t of the live model at this step and unit (rnnviz.trace)"
+    )
+    st.caption(
+        f"With the numbers of unit {unit} at step {t}: Γ_u = {v['gamma_u']:.4f}, c̃_t = n_t = "
+        f"{v['n']:.4f}, c_(t-1) = h_(t-1) = {v['h_prev']:.4f}. The correct formula reproduces torch; the "
+        "miswritten one "
+        + ("leaves the range (-1, 1) that a GRU state can never leave." if abs(wrong) >= 1 else "does not.")
+    )
+
+
+step_views(lesson, read)
 
 # --- three forms -------------------------------------------------------------------------------
 st.header("Three forms of the candidate")
@@ -258,7 +264,9 @@ for name, cfg in (("LSTM", lstm_cfg), ("GRU", gru_cfg)):
     total = sum(term.count for term in gating.param_terms(cfg))
     rows.append({"model": name, "part": "total", "formula": "", "parameters": total})
 weights = gru_story.weights_question(task, hidden)
-check("06_gru.py:weights", weights.question, weights.options, weights.answer, weights.why, weights.hints)
+section(check)(
+    "06_gru.py:weights", weights.question, weights.options, weights.answer, weights.why, weights.hints
+)
 st.markdown(
     f"Parameter counts for this task (one-hot input of V = {task.input_size} words, so D = "
     f"{task.input_size}; H = {hidden}; O = {task.output_size} classes):"
@@ -311,11 +319,11 @@ if any(r.history for r in racers.values()):
         name: {"step": [row.step for row in r.history], "acc": [row.metrics["acc"] for row in r.history]}
         for name, r in racers.items()
     }
-    show(
+    chart(
         training_curves(
             runs, "acc", title="Training accuracy, same batches", colors={"LSTM": "#e76f51", "GRU": "#3a86ff"}
         ),
-        "race_curves",
+        P + "race_curves",
     )
 
 # --- gating along depth ------------------------------------------------------------------------
@@ -341,57 +349,67 @@ explain(
     "The live experiment: points of the square, class 1 inside a ring. Three deep tanh networks with the "
     "*same* $W_l$ (same seed), wired plain, residual or highway, trained on the same batches."
 )
-c1, c2, c3 = st.columns(3)
-n_layers = c1.slider("Layers L", 4, 40, 20, key=P + "depth", bind="query-params")
-width = c2.select_slider("Units per layer", [8, 16, 32], 16, key=P + "width", bind="query-params")
-quantity = c3.radio(
-    "Gradient to show",
-    ["||dL/da_l||", "||dL/dW_l||"],
-    key=P + "grad_kind",
-    horizontal=True,
-    bind="query-params",
-)
-rings = depth.Rings()
-deep_trainers = {}
-for kind in depth.DEEP_KINDS:
-    deep_cfg = DeepLesson(kind=kind, depth=n_layers, width=width, seed=seed())
-    deep_trainers[kind] = session_trainer(f"l6_deep_{kind}", deep_cfg, deep_cfg.trainer)
 
 
-training_panel(
-    P + "deep",
-    DEEP_STEPS,
-    DEEP_SECONDS,
-    label="Train all three",
-    trainers={f"{kind} stack": f"l6_deep_{kind}" for kind in depth.DEEP_KINDS},
-    reset_label="Reset all three",
-    note=f"Each click trains each network for up to {DEEP_STEPS} steps or {DEEP_SECONDS:g} s.",
-)
-probe = rings.batch(256, torch.Generator().manual_seed(seed() + 11))
-norms = {kind: depth.depth_gradients(tr.model, probe)[quantity] for kind, tr in deep_trainers.items()}
-left, right = st.columns(2)
-steps_now = {kind: tr.step for kind, tr in deep_trainers.items()}
-show(charts.depth_gradient_chart(norms, quantity, title="Gradient per layer"), "depth_grads", left)
-with right:
-    if any(tr.history for tr in deep_trainers.values()):
-        runs = {
-            kind: {"step": [row.step for row in tr.history], "loss": [row.loss for row in tr.history]}
-            for kind, tr in deep_trainers.items()
-        }
-        show(training_curves(runs, "loss", title="Training loss", colors=charts.KIND_COLORS), "deep_curves")
-    else:
-        ratio = {kind: n[0] / n[-1] for kind, n in norms.items()}
-        st.markdown(gru_story.depth_sentence(ratio, n_layers))
-acc = {kind: gating.held_out_accuracy(tr.model, rings, seed=seed()) for kind, tr in deep_trainers.items()}
-st.dataframe(
-    pd.DataFrame({"training steps": steps_now, "held-out accuracy": acc, "parameters": {
-        kind: param_count(tr.model) for kind, tr in deep_trainers.items()}}),
-    width="stretch",
-)  # fmt: skip
-per_layer = pd.DataFrame(
-    {"layer l": range(1, n_layers + 1), **{f"{quantity} {kind}": n for kind, n in norms.items()}}
-)
-csv_button(per_layer, "gradient-per-layer", P + "csv_depth", "Gradients per layer as CSV")
+@section
+def deep_views(seed_: int) -> None:
+    """The three deep stacks: their settings, training, gradient per layer and accuracy; reruns alone
+    when one of its settings moves."""
+    c1, c2, c3 = st.columns(3)
+    n_layers = c1.slider("Layers L", 4, 40, 20, key=P + "depth", bind="query-params")
+    width = c2.select_slider("Units per layer", [8, 16, 32], 16, key=P + "width", bind="query-params")
+    quantity = c3.radio(
+        "Gradient to show",
+        ["||dL/da_l||", "||dL/dW_l||"],
+        key=P + "grad_kind",
+        horizontal=True,
+        bind="query-params",
+    )
+    rings = depth.Rings()
+    deep_trainers = {}
+    for kind in depth.DEEP_KINDS:
+        deep_cfg = DeepLesson(kind=kind, depth=n_layers, width=width, seed=seed_)
+        deep_trainers[kind] = session_trainer(f"l6_deep_{kind}", deep_cfg, deep_cfg.trainer)
+    panel(
+        P + "deep",
+        DEEP_STEPS,
+        DEEP_SECONDS,
+        label="Train all three",
+        trainers={f"{kind} stack": f"l6_deep_{kind}" for kind in depth.DEEP_KINDS},
+        reset_label="Reset all three",
+        note=f"Each click trains each network for up to {DEEP_STEPS} steps or {DEEP_SECONDS:g} s.",
+    )
+    probe = rings.batch(256, torch.Generator().manual_seed(seed_ + 11))
+    norms = {kind: depth.depth_gradients(tr.model, probe)[quantity] for kind, tr in deep_trainers.items()}
+    left, right = st.columns(2)
+    steps_now = {kind: tr.step for kind, tr in deep_trainers.items()}
+    chart(charts.depth_gradient_chart(norms, quantity, title="Gradient per layer"), P + "depth_grads", left)
+    with right:
+        if any(tr.history for tr in deep_trainers.values()):
+            runs = {
+                kind: {"step": [row.step for row in tr.history], "loss": [row.loss for row in tr.history]}
+                for kind, tr in deep_trainers.items()
+            }
+            chart(
+                training_curves(runs, "loss", title="Training loss", colors=charts.KIND_COLORS),
+                P + "deep_curves",
+            )
+        else:
+            ratio = {kind: n[0] / n[-1] for kind, n in norms.items()}
+            st.markdown(gru_story.depth_sentence(ratio, n_layers))
+    acc = {kind: gating.held_out_accuracy(tr.model, rings, seed=seed_) for kind, tr in deep_trainers.items()}
+    st.dataframe(
+        pd.DataFrame({"training steps": steps_now, "held-out accuracy": acc, "parameters": {
+            kind: param_count(tr.model) for kind, tr in deep_trainers.items()}}),
+        width="stretch",
+    )  # fmt: skip
+    per_layer = pd.DataFrame(
+        {"layer l": range(1, n_layers + 1), **{f"{quantity} {kind}": n for kind, n in norms.items()}}
+    )
+    csv_button(per_layer, "gradient-per-layer", P + "csv_depth", "Gradients per layer as CSV")
+
+
+deep_views(seed())
 
 # --- grid LSTM ---------------------------------------------------------------------------------
 st.header("The grid LSTM: memory along time and along depth")
@@ -401,7 +419,7 @@ explain(
     "c)$ from the previous step and $(h, m)$ from the layer below, and gates both, so depth gets the same "
     "protected road for the gradient that time has. This is a diagram; no model is trained for it."
 )
-show(charts.grid_lstm_diagram(), "grid_lstm")
+chart(charts.grid_lstm_diagram(), P + "grid_lstm")
 
 try_this(
     "Train the GRU, then find a unit and a filler word where $z_t$ is near 1. Check in the table that $h_t "
@@ -413,7 +431,7 @@ try_this(
     "Set 30 layers and train all three stacks: which one's layer-1 gradient is largest, and which one "
     "learns?",
 )
-check(
+section(check)(  # answering reruns the question alone
     "06_gru.py",
     "At some step and unit the live GRU shows $z_t = 0.9$. How much of the candidate $n_t$ goes into $h_t$, "
     "and what is the notes' $\\Gamma_u$ there?",

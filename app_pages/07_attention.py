@@ -15,20 +15,16 @@ from rnnviz.seq2seq.focus import focus, position_sentence
 from rnnviz.seq2seq.mistakes import written_softmax
 from rnnviz.seq2seq.predict import largest_weight_question
 from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
+from rnnviz.train import Trainer
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, follow, friendly_errors, header, try_this
+from ui.lesson import chart, check, explain, follow, friendly_errors, header, section, try_this
 from ui.lesson import seed as global_seed
-from ui.training import in_slot, session_trainer, training_panel
+from ui.training import in_slot, panel, session_trainer, training_panel
 
 P = "l7_"  # prefix of every widget and session key on this page
 seed = global_seed()
 MAX_SECONDS = 30.0
 DEFAULT_TEXT = "monday the twenty first of march two thousand five"
-
-
-def show(fig, name: str, where=None) -> None:
-    """A chart across its column, larger in presenter mode."""
-    chart(fig, key=P + name, where=where)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -148,189 +144,228 @@ training_panel("l7", max_steps=steps, max_seconds=MAX_SECONDS)
 
 # --- 4. accuracy vs length -----------------------------------------------------------------------
 st.header("4. Squeezing versus attending: accuracy against input length")
-cmp_cfg = CompareConfig(cell=cell, seed=seed)
-explain(
-    f"Three fresh models (no attention, dot, additive) trained on the same seed and the same budget: "
-    f"**{cmp_cfg.steps} steps** of {cmp_cfg.batch_size} dates each, then **exact match** (every character "
-    f"right, free running) on {cmp_cfg.n_per_length} new dates per input length. Computed once per setting "
-    "and remembered for everyone."
-)
-cmp_key = (asdict(task), asdict(cmp_cfg))
-if st.button("Compare with and without attention", key=P + "compare"):
-    st.session_state[P + "compared"] = cmp_key
-result = None
-if st.session_state.get(P + "compared") == cmp_key:
-    with st.spinner(
-        "Training three models: one to three minutes the first time, instant after that...", show_time=True
-    ):
-        result = in_slot(comparison, *cmp_key)
-if result is not None:
-    show(charts.accuracy_curves(result["curves"]), "accuracy")
-    csv_button(
-        pd.DataFrame(
-            [
-                {"attention": kind, "input length (words)": length, "exact match": acc}
-                for kind, curve in result["curves"].items()
-                for length, acc in sorted(curve.items())
-            ]
-        ),
-        f"accuracy-by-length-{cell}-{tokens}",
-        P + "csv_accuracy",
-        "Accuracy per length as CSV",
+
+
+@section
+def comparison_views(task: DateTask, cell: str, seed_: int) -> None:
+    """Section 4: the comparison of three fresh models, computed once per setting for everyone."""
+    cmp_cfg = CompareConfig(cell=cell, seed=seed_)
+    explain(
+        f"Three fresh models (no attention, dot, additive) trained on the same seed and the same budget: "
+        f"**{cmp_cfg.steps} steps** of {cmp_cfg.batch_size} dates each, then **exact match** (every "
+        f"character right, free running) on {cmp_cfg.n_per_length} new dates per input length. Computed once "
+        "per setting and remembered for everyone."
     )
-    longest = max(result["curves"]["none"])
-    at_longest = ", ".join(
-        f"{charts.KIND_NAMES[k]} {100 * c[longest]:.0f}%" for k, c in result["curves"].items()
-    )
-    short = [f"{charts.KIND_NAMES[k]} {n}" for k, n in result["steps"].items() if n < cmp_cfg.steps]
-    st.caption(
-        f"Exact match at {longest} words: {at_longest}."
-        + (f" The server was busy: steps reached in time: {', '.join(short)}." if short else "")
-    )
+    cmp_key = (asdict(task), asdict(cmp_cfg))
+    if st.button("Compare with and without attention", key=P + "compare"):
+        st.session_state[P + "compared"] = cmp_key
+    result = None
+    if st.session_state.get(P + "compared") == cmp_key:
+        with st.spinner(
+            "Training three models: one to three minutes the first time, instant after that...",
+            show_time=True,
+        ):
+            result = in_slot(comparison, *cmp_key)
+    if result is not None:
+        chart(charts.accuracy_curves(result["curves"]), P + "accuracy")
+        csv_button(
+            pd.DataFrame(
+                [
+                    {"attention": kind, "input length (words)": length, "exact match": acc}
+                    for kind, curve in result["curves"].items()
+                    for length, acc in sorted(curve.items())
+                ]
+            ),
+            f"accuracy-by-length-{cell}-{task.tokens}",
+            P + "csv_accuracy",
+            "Accuracy per length as CSV",
+        )
+        longest = max(result["curves"]["none"])
+        at_longest = ", ".join(
+            f"{charts.KIND_NAMES[k]} {100 * c[longest]:.0f}%" for k, c in result["curves"].items()
+        )
+        short = [f"{charts.KIND_NAMES[k]} {n}" for k, n in result["steps"].items() if n < cmp_cfg.steps]
+        st.caption(
+            f"Exact match at {longest} words: {at_longest}."
+            + (f" The server was busy: steps reached in time: {', '.join(short)}." if short else "")
+        )
+
+
+comparison_views(task, cell, seed)
 
 # --- 5. heatmap ----------------------------------------------------------------------------------
 st.header("5. Where the decoder looks: the attention heatmap")
-text = st.text_input("Type a date in words", DEFAULT_TEXT, key=P + "text", bind="query-params")
-points = [step for step, _ in trainer.checkpoints]
-at_step = points[-1]
-if len(points) > 1:
-    follow(P + "ckpt", trainer.step, points[-1])  # after more training: show the newest weights
-    if st.session_state.get(P + "ckpt", points[-1]) not in points:  # a link's step this model never saved
-        st.session_state[P + "ckpt"] = points[-1]
-    at_step = st.select_slider(
-        "Weights after training step (in-memory checkpoints)", points, value=points[-1],
-        key=P + "ckpt", bind="query-params",
-        help="Slide back to see how the attention sharpened during training.",
-    )  # fmt: skip
-model = (
-    trainer.model
-    if at_step == trainer.step
-    else with_checkpoint(trainer.model, dict(trainer.checkpoints)[at_step])
-)
-trace = None
-with friendly_errors('Example: "the twenty first of march" or "monday five may nineteen oh five".'):
-    trace = trace_date(model, task, text)
-if trace is not None:
-    verdict = (
-        ""
-        if trace.target is None
-        else (" (correct)" if trace.answer == trace.target else f" (correct: {trace.target})")
+
+
+@section
+def date_views(trainer: Trainer, task: DateTask, attention: str) -> None:
+    """Sections 5 and 6: the typed date through the model at a checkpoint; reruns alone when the date,
+    the checkpoint or the check question changes (section 6 alone when only the output step moves)."""
+    text = st.text_input("Type a date in words", DEFAULT_TEXT, key=P + "text", bind="query-params")
+    points = [step for step, _ in trainer.checkpoints]
+    at_step = points[-1]
+    if len(points) > 1:
+        follow(P + "ckpt", trainer.step, points[-1])  # after more training: show the newest weights
+        if st.session_state.get(P + "ckpt", points[-1]) not in points:  # a link's step this model never saved
+            st.session_state[P + "ckpt"] = points[-1]
+        at_step = st.select_slider(
+            "Weights after training step (in-memory checkpoints)", points, value=points[-1],
+            key=P + "ckpt", bind="query-params",
+            help="Slide back to see how the attention sharpened during training.",
+        )  # fmt: skip
+    model = (
+        trainer.model
+        if at_step == trainer.step
+        else with_checkpoint(trainer.model, dict(trainer.checkpoints)[at_step])
     )
-    st.markdown(f"Model at step {at_step} answers **`{trace.answer or '(nothing)'}`**{verdict}.")
-    if trace.target is None:
-        st.info("That is not a date the task writes, so there is no correct answer; the model still answers.")
-    if trace.alpha is None:
-        st.info(
-            "This model has no attention: every output step sees only $d_0 = e_T$. Choose dot or additive."
+    trace = None
+    with friendly_errors('Example: "the twenty first of march" or "monday five may nineteen oh five".'):
+        trace = trace_date(model, task, text)
+    if trace is not None:
+        verdict = (
+            ""
+            if trace.target is None
+            else (" (correct)" if trace.answer == trace.target else f" (correct: {trace.target})")
         )
-    else:
-        q = largest_weight_question(trace.src, trace.out, trace.alpha)
-        check(P + "predict", q.question, q.options, q.answer, q.why, q.hints)
-        show(charts.attention_heatmap(trace.alpha, trace.src, trace.out), "heatmap")
-        st.caption(
-            "Row s: the weights alpha_{t,s} of output step s over the input tokens t; each row sums to 1."
-        )
-        seen = focus(task, task.words(text), trace.alpha)
-        st.markdown(" ".join(seen.sentences()))
-        if tokens == "chars":
-            explain(
-                "**Why a decoder may look at spaces.** The encoder reads left to right, so $e_t$ has read "
-                "$x_1 \\dots x_t$ and nothing after. Inside a word, $e_t$ may not know the word yet: "
-                f"{len(seen.prefix_words)} of the task's words begin a longer one "
-                f"({', '.join(seen.prefix_words[:6])}, ...: *four* may still become *fourth* or *fourteen*), "
-                "so at their last letter the word is not settled. At the space after a word it is: the state "
-                "at a separator sums up the whole word before it, so one weight on a space reads the whole "
-                "word. A letter after which only one word of the task fits (*marc* can only be *march*) "
-                "serves as well. Which of these positions a model uses depends on its training; the shares "
-                "above are this model's, and section 6 says, for each step, which kind of position it reads.",
-                label="Why spaces?",
+        st.markdown(f"Model at step {at_step} answers **`{trace.answer or '(nothing)'}`**{verdict}.")
+        if trace.target is None:
+            st.info(
+                "That is not a date the task writes, so there is no correct answer; the model still answers."
             )
-        st.subheader("Course notes often write the softmax with the wrong index")
-        wrong = written_softmax(model, task, text, trace.score, trace.answer)
-        c1, c2 = st.columns(2)
-        c1.markdown("**As often written**: the denominator sums over $t'$ a term written with $t$")
-        c1.latex(
-            r"\alpha_{t,s} = \frac{\exp(\mathrm{score}_{t,s})}{\sum_{t'=1}^{T} \exp(\mathrm{score}_{t,s})}"
-        )
-        c2.markdown("**Correct**: the denominator sums the numerator's term over every input position")
-        c2.latex(
-            r"\alpha_{t,s} = \frac{\exp(\mathrm{score}_{t,s})}{\sum_{t'=1}^{T} \exp(\mathrm{score}_{t',s})}"
-        )
-        show(charts.attention_heatmap(wrong.written, trace.src, trace.out, "as often written"), "written", c1)
-        show(charts.attention_heatmap(wrong.correct, trace.src, trace.out, "correct softmax"), "correct", c2)
-        st.markdown(wrong.sentence())
-        weights = [
-            {"s": s, "y_s": y_s, "t": t, "x_t": x_t, "score_ts": float(trace.score[s - 1, t - 1]),
-             "alpha_ts": float(trace.alpha[s - 1, t - 1])}
-            for s, y_s in enumerate(trace.out, 1)
-            for t, x_t in enumerate(trace.src, 1)
-        ]  # fmt: skip
-        csv_button(
-            pd.DataFrame(weights), f"attention-{attention}", P + "csv_alpha", "Attention weights as CSV"
-        )
+        if trace.alpha is None:
+            st.info(
+                "This model has no attention: every output step sees only $d_0 = e_T$. Choose dot or "
+                "additive."
+            )
+        else:
+            q = largest_weight_question(trace.src, trace.out, trace.alpha)
+            check(P + "predict", q.question, q.options, q.answer, q.why, q.hints)
+            chart(charts.attention_heatmap(trace.alpha, trace.src, trace.out), P + "heatmap")
+            st.caption(
+                "Row s: the weights alpha_{t,s} of output step s over the input tokens t; each row sums to 1."
+            )
+            seen = focus(task, task.words(text), trace.alpha)
+            st.markdown(" ".join(seen.sentences()))
+            if tokens == "chars":
+                explain(
+                    "**Why a decoder may look at spaces.** The encoder reads left to right, so $e_t$ has "
+                    "read $x_1 \\dots x_t$ and nothing after. Inside a word, $e_t$ may not know the word "
+                    f"yet: {len(seen.prefix_words)} of the task's words begin a longer one "
+                    f"({', '.join(seen.prefix_words[:6])}, ...: *four* may still become *fourth* or "
+                    "*fourteen*), "
+                    "so at their last letter the word is not settled. At the space after a word it is: the "
+                    "state at a separator sums up the whole word before it, so one weight on a space reads "
+                    "the whole word. A letter after which only one word of the task fits (*marc* can only "
+                    "be *march*) serves as well. Which of these positions a model uses depends on its "
+                    "training; the shares above are this model's, and section 6 says, for each step, which "
+                    "kind of position it reads.",
+                    label="Why spaces?",
+                )
+            st.subheader("Course notes often write the softmax with the wrong index")
+            wrong = written_softmax(model, task, text, trace.score, trace.answer)
+            c1, c2 = st.columns(2)
+            c1.markdown("**As often written**: the denominator sums over $t'$ a term written with $t$")
+            c1.latex(
+                r"\alpha_{t,s} = \frac{\exp(\mathrm{score}_{t,s})}{\sum_{t'=1}^{T} "
+                r"\exp(\mathrm{score}_{t,s})}"
+            )
+            c2.markdown("**Correct**: the denominator sums the numerator's term over every input position")
+            c2.latex(
+                r"\alpha_{t,s} = \frac{\exp(\mathrm{score}_{t,s})}{\sum_{t'=1}^{T} "
+                r"\exp(\mathrm{score}_{t',s})}"
+            )
+            chart(
+                charts.attention_heatmap(wrong.written, trace.src, trace.out, "as often written"),
+                P + "written",
+                c1,
+            )
+            chart(
+                charts.attention_heatmap(wrong.correct, trace.src, trace.out, "correct softmax"),
+                P + "correct",
+                c2,
+            )
+            st.markdown(wrong.sentence())
+            weights = [
+                {"s": s, "y_s": y_s, "t": t, "x_t": x_t, "score_ts": float(trace.score[s - 1, t - 1]),
+                 "alpha_ts": float(trace.alpha[s - 1, t - 1])}
+                for s, y_s in enumerate(trace.out, 1)
+                for t, x_t in enumerate(trace.src, 1)
+            ]  # fmt: skip
+            csv_button(
+                pd.DataFrame(weights), f"attention-{attention}", P + "csv_alpha", "Attention weights as CSV"
+            )
 
-# --- 6. one step ---------------------------------------------------------------------------------
-st.header("6. One decoder step, in numbers")
-if trace is None:
-    st.caption("Type a date the model can read in section 5 to step through its decoding.")
-else:
-    S = len(trace.out)
-    if st.session_state.get(P + "s", 1) > S:  # a shorter answer: stay on its last step
-        st.session_state[P + "s"] = S
-    steps_s = list(
-        range(1, max(S, 2) + 1)
-    )  # a select_slider keeps one identity as S changes: the URL follows it
-    s = min(
-        st.select_slider("Output step s", steps_s, 1, key=P + "s", bind="query-params", disabled=S == 1), S
-    )  # s counts from 1, as the heatmap's rows: trace arrays are indexed s - 1
-    chosen = task.tgt_vocab.index(trace.out[s - 1])
-    if trace.alpha is not None:
-        best = int(trace.alpha[s - 1].argmax())
-        top = float(trace.alpha[s - 1, best])
-        t_best = best + 1
-        blend = (
-            f"so $c_{{{s}}}$ is mostly $e_{{{t_best}}}$"
-            if top > 0.7
-            else f"so $c_{{{s}}}$ is a blend of several $e_t$, $e_{{{t_best}}}$ the largest part"
-        )
-        src_word = "'␣' (a space)" if trace.src[best] == " " else f"'{trace.src[best]}'"
-        st.markdown(
-            f"Step $s={s}$: the largest score, and so the largest weight, is at $t={t_best}$ "
-            f"({src_word}): $\\alpha_{{{t_best},{s}}} = {top:.3f}$, {blend}. "
-            f"The decoder predicts **'{trace.out[s - 1]}'** with $p = {trace.probs[s - 1, chosen]:.3f}$."
-        )
-        st.markdown(position_sentence(task, task.words(text), best))
-        c1, c2 = st.columns(2)
-        bars = charts.step_bars(trace.src, trace.score[s - 1], trace.alpha[s - 1], s, trace.out[s - 1])
-        show(bars, "step_bars", c1)
-        show(charts.context_build(trace.e, trace.alpha[s - 1], trace.src, s), "context", c2)
-    fig = distribution_bars(trace.probs[s - 1], task.tgt_vocab, f"p(y_{s}): the prediction at step s={s}",
-                            highlight=chosen)  # fmt: skip
-    show(fig, "p_y")
+    st.header("6. One decoder step, in numbers")
+    step_views(model, task, text, trace)
 
-    st.subheader("Teacher forcing versus free running")
-    explain(
-        "In training the decoder is fed the **correct** previous character $y_{s-1}$ (teacher forcing): "
-        "fast and stable, but it never sees its own mistakes. At test time it is fed **its own** previous "
-        "guess (free running), so one wrong character can derail the rest."
-    )
-    if trace.target is None:
-        st.info("Teacher forcing needs the correct answer: type a date the task can write.")
+
+@section
+def step_views(model, task: DateTask, text: str, trace) -> None:
+    """Section 6: one output step s of the decoding, and teacher forcing against free running."""
+    if trace is None:
+        st.caption("Type a date the model can read in section 5 to step through its decoding.")
     else:
-        forced = trace_date(model, task, text, teacher_forcing=True)
-        rows = {
-            "teacher forcing: fed y_(s-1)": ["<sos>", *trace.target],
-            "teacher forcing: predicts": forced.out,
-            "free running: fed its own guess": ["<sos>", *trace.out[:-1]],
-            "free running: predicts": trace.out,
-        }
-        width = max(len(r) for r in rows.values())
-        table = pd.DataFrame({k: r + [""] * (width - len(r)) for k, r in rows.items()}).T
-        st.dataframe(table.rename(columns=lambda step: f"s={step + 1}"))
-        st.markdown(
-            f"Teacher forcing: **`{forced.answer}`** - free running: **`{trace.answer}`** - correct: "
-            f"**`{trace.target}`**."
+        S = len(trace.out)
+        if st.session_state.get(P + "s", 1) > S:  # a shorter answer: stay on its last step
+            st.session_state[P + "s"] = S
+        steps_s = list(
+            range(1, max(S, 2) + 1)
+        )  # a select_slider keeps one identity as S changes: the URL follows it
+        s = min(
+            st.select_slider("Output step s", steps_s, 1, key=P + "s", bind="query-params", disabled=S == 1),
+            S,
+        )  # s counts from 1, as the heatmap's rows: trace arrays are indexed s - 1
+        chosen = task.tgt_vocab.index(trace.out[s - 1])
+        if trace.alpha is not None:
+            best = int(trace.alpha[s - 1].argmax())
+            top = float(trace.alpha[s - 1, best])
+            t_best = best + 1
+            blend = (
+                f"so $c_{{{s}}}$ is mostly $e_{{{t_best}}}$"
+                if top > 0.7
+                else f"so $c_{{{s}}}$ is a blend of several $e_t$, $e_{{{t_best}}}$ the largest part"
+            )
+            src_word = "'␣' (a space)" if trace.src[best] == " " else f"'{trace.src[best]}'"
+            st.markdown(
+                f"Step $s={s}$: the largest score, and so the largest weight, is at $t={t_best}$ "
+                f"({src_word}): $\\alpha_{{{t_best},{s}}} = {top:.3f}$, {blend}. "
+                f"The decoder predicts **'{trace.out[s - 1]}'** with $p = {trace.probs[s - 1, chosen]:.3f}$."
+            )
+            st.markdown(position_sentence(task, task.words(text), best))
+            c1, c2 = st.columns(2)
+            bars = charts.step_bars(trace.src, trace.score[s - 1], trace.alpha[s - 1], s, trace.out[s - 1])
+            chart(bars, P + "step_bars", c1)
+            chart(charts.context_build(trace.e, trace.alpha[s - 1], trace.src, s), P + "context", c2)
+        fig = distribution_bars(trace.probs[s - 1], task.tgt_vocab, f"p(y_{s}): the prediction at step s={s}",
+                                highlight=chosen)  # fmt: skip
+        chart(fig, P + "p_y")
+
+        st.subheader("Teacher forcing versus free running")
+        explain(
+            "In training the decoder is fed the **correct** previous character $y_{s-1}$ (teacher forcing): "
+            "fast and stable, but it never sees its own mistakes. At test time it is fed **its own** "
+            "previous guess (free running), so one wrong character can derail the rest."
         )
+        if trace.target is None:
+            st.info("Teacher forcing needs the correct answer: type a date the task can write.")
+        else:
+            forced = trace_date(model, task, text, teacher_forcing=True)
+            rows = {
+                "teacher forcing: fed y_(s-1)": ["<sos>", *trace.target],
+                "teacher forcing: predicts": forced.out,
+                "free running: fed its own guess": ["<sos>", *trace.out[:-1]],
+                "free running: predicts": trace.out,
+            }
+            width = max(len(r) for r in rows.values())
+            table = pd.DataFrame({k: r + [""] * (width - len(r)) for k, r in rows.items()}).T
+            st.dataframe(table.rename(columns=lambda step: f"s={step + 1}"))
+            st.markdown(
+                f"Teacher forcing: **`{forced.answer}`** - free running: **`{trace.answer}`** - correct: "
+                f"**`{trace.target}`**."
+            )
+
+
+date_views(trainer, task, attention)
 
 # --- 7. images -----------------------------------------------------------------------------------
 st.header("7. Attention over an image: Show, Attend and Tell in miniature")
@@ -341,18 +376,26 @@ explain(
     "decoder writes a caption word by word. For each word, the overlay shows $\\alpha_{t,s}$ over the cells; "
     "the sentence under it says how much of each colour or shape word's weight lands on its object."
 )
-cap_attn = st.radio("Attention for captions", ["additive", "dot"], key=P + "cap_attn", horizontal=True,
-                    format_func=charts.KIND_NAMES.get, bind="query-params")  # fmt: skip
-captions = CaptionsLesson(attention=cap_attn, seed=seed)
-cap_task = captions.task()
-cap_trainer = session_trainer("l7_cap", captions, captions.trainer)
-training_panel("l7_cap", max_steps=300, max_seconds=MAX_SECONDS)
-index = st.slider("Example picture", 0, 19, 0, key=P + "cap_img", bind="query-params")
-image, words = cap_task.example(index)
-cap = trace_caption(cap_trainer.model, cap_task, image, words)
-st.markdown(f"Caption written: **{cap.answer or '(nothing)'}** - correct: **{cap.target}**.")
-show(charts.image_attention(image, cap.alpha, cap.out, cap_task.grid), "image")
-st.markdown(object_sentence(cap_task.example_objects(index)[0], cap.out, cap.alpha))
+
+
+@section
+def caption_views(seed_: int) -> None:
+    """Section 7: the captioner, its training and one picture; reruns alone when a setting changes."""
+    cap_attn = st.radio("Attention for captions", ["additive", "dot"], key=P + "cap_attn", horizontal=True,
+                        format_func=charts.KIND_NAMES.get, bind="query-params")  # fmt: skip
+    captions = CaptionsLesson(attention=cap_attn, seed=seed_)
+    cap_task = captions.task()
+    cap_trainer = session_trainer("l7_cap", captions, captions.trainer)
+    panel("l7_cap", max_steps=300, max_seconds=MAX_SECONDS)
+    index = st.slider("Example picture", 0, 19, 0, key=P + "cap_img", bind="query-params")
+    image, words = cap_task.example(index)
+    cap = trace_caption(cap_trainer.model, cap_task, image, words)
+    st.markdown(f"Caption written: **{cap.answer or '(nothing)'}** - correct: **{cap.target}**.")
+    chart(charts.image_attention(image, cap.alpha, cap.out, cap_task.grid), P + "image")
+    st.markdown(object_sentence(cap_task.example_objects(index)[0], cap.out, cap.alpha))
+
+
+caption_views(seed)
 
 try_this(
     "Set **Attention** to *none*, train 400 steps on characters, and type a long date (with a weekday and "
@@ -364,7 +407,7 @@ try_this(
     "to bottom right)?",
     "In section 6, pick the step that writes the first year digit: which input tokens get the weight?",
 )
-check(
+section(check)(  # answering reruns the question alone
     "07_attention.py",
     "If, in section 4, the model without attention falls behind as dates get longer (run the comparison to "
     "see whether it does at your settings), why would it?",
