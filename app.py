@@ -1,13 +1,13 @@
 """rnnviz router: page setup, torch threads, navigation over app_pages/, the shared sidebar.
 
 Run with ``streamlit run app.py``. Every lesson is a file in ``app_pages/`` listed in
-``lessons.LESSONS``; a lesson appears in the navigation once its file exists.
+``course.LESSONS``; a lesson appears in the navigation once its file exists.
 """
 
 import streamlit as st
 import torch
 
-from lessons import OWN_URL_STATE, available, by_section
+from course import OWN_URL_STATE, available, by_section
 from ui.lesson import PRESENT_KEY, ROUTED_KEY, PageStop
 from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, home_alias, shareable, whole_number
 from ui.safe import plain

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lessons import HOME_FILE, available, by_section
+from course import HOME_FILE, available, by_section
 from rnnviz.notation import markdown_table
 from ui.lesson import lessons_done
 

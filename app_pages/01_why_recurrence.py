@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-import lessons
+import course
 from rnnviz.charts import diagrams
 from rnnviz.charts.sequence import distribution_bars
 from rnnviz.lessons.recurrence import (
@@ -272,7 +272,7 @@ with tabs[4]:
             f"Target for *{phrase}*: `{target}` (from the task's rules, not from a model): {len(words)} "
             f"word{'s' * (len(words) != 1)} in, {len(target)} characters out."
         )
-    lesson7 = next((le for le in lessons.available() if le.file == "07_attention.py"), None)
+    lesson7 = next((le for le in course.available() if le.file == "07_attention.py"), None)
     if lesson7:
         st.page_link(lesson7.path, label="Train the encoder-decoder in Lesson 7", icon=lesson7.icon)
 

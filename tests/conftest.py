@@ -28,7 +28,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import browser
-import lessons
+import course
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -44,7 +44,7 @@ APPTEST_TIMEOUT = 120
 
 def page_files() -> list[str]:
     """File names of every lesson script that exists in the pages folder, sorted."""
-    return sorted(p.name for p in lessons.PAGES_DIR.glob("*.py") if not p.name.startswith("_"))
+    return sorted(p.name for p in course.PAGES_DIR.glob("*.py") if not p.name.startswith("_"))
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def open_page(open_app) -> Callable[[str], AppTest]:
     def run(file: str) -> AppTest:
         at = open_app()
         assert not at.exception, f"app.py failed before reaching {file}: {at.exception}"
-        return at.switch_page(f"{lessons.PAGES_DIR.name}/{file}").run()
+        return at.switch_page(f"{course.PAGES_DIR.name}/{file}").run()
 
     return run
 
@@ -79,7 +79,7 @@ def open_url() -> Callable[[str, dict], AppTest]:
         at.query_params.update(params)
         at.run()
         assert not at.exception, f"app.py failed before reaching {file}: {at.exception}"
-        return at.switch_page(f"{lessons.PAGES_DIR.name}/{file}").run()
+        return at.switch_page(f"{course.PAGES_DIR.name}/{file}").run()
 
     return run
 

@@ -10,7 +10,7 @@ from conftest import APP, APPTEST_TIMEOUT, page_files
 from streamlit.source_util import page_icon_and_name
 from streamlit.testing.v1 import AppTest
 
-import lessons
+import course
 
 
 def error_texts(at: AppTest) -> list[str]:
@@ -22,7 +22,7 @@ def test_home_renders_the_map_of_existing_lessons(open_app):
     at = open_app()
     assert error_texts(at) == []
     assert at.title[0].value.startswith("rnnviz")
-    expected = [lesson for lesson in lessons.available() if lesson.file != lessons.HOME_FILE]
+    expected = [lesson for lesson in course.available() if lesson.file != course.HOME_FILE]
     links = at.get("page_link")
     # first the suggested lesson (nothing done yet: the first one), then the map of every lesson
     assert [(link.proto.label, link.proto.page) for link in links] == [
@@ -44,7 +44,7 @@ def test_sidebar_seed_defaults_to_zero_and_is_shared(open_app):
 
 def test_home_shows_progress_and_suggests_the_first_lesson_not_done(open_app):
     at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT)
-    checked = [x for x in lessons.available() if x.file != lessons.HOME_FILE and x.section != "Playground"]
+    checked = [x for x in course.available() if x.file != course.HOME_FILE and x.section != "Playground"]
     at.session_state["lessons_done"] = {checked[0].file, checked[2].file}
     at.run()
     assert error_texts(at) == []
@@ -151,39 +151,39 @@ def test_page_runs_clean_through_the_router(open_page, file):
 
 
 def test_every_page_file_is_in_the_lesson_table():
-    listed = {lesson.file for lesson in lessons.LESSONS}
+    listed = {lesson.file for lesson in course.LESSONS}
     unlisted = [file for file in page_files() if file not in listed]
-    assert unlisted == [], "add these pages to LESSONS in lessons.py, or they never show in the navigation"
+    assert unlisted == [], "add these pages to LESSONS in course.py, or they never show in the navigation"
 
 
 def test_lesson_table_is_consistent():
-    files = [lesson.file for lesson in lessons.LESSONS]
-    paths = [lesson.url_path for lesson in lessons.LESSONS]
+    files = [lesson.file for lesson in course.LESSONS]
+    paths = [lesson.url_path for lesson in course.LESSONS]
     assert len(set(files)) == len(files)
     assert len(set(paths)) == len(paths)
-    for lesson in lessons.LESSONS:
+    for lesson in course.LESSONS:
         assert re.fullmatch(r"\d\d_[a-z0-9_]+\.py", lesson.file), lesson.file
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", lesson.url_path), lesson.url_path
-        assert lesson.section in lessons.SECTIONS
+        assert lesson.section in course.SECTIONS
         assert lesson.title and lesson.summary and lesson.icon.startswith(":material/")
-    start = [lesson.file for lesson in lessons.LESSONS if lesson.section == "Start"]
-    assert start == [lessons.HOME_FILE]
+    start = [lesson.file for lesson in course.LESSONS if lesson.section == "Start"]
+    assert start == [course.HOME_FILE]
 
 
 def test_url_paths_differ_from_the_names_streamlit_infers():
-    # See URL_PATH_RULE in lessons.py: a clash lets a cold server run a lesson without app.py.
-    for lesson in lessons.LESSONS:
+    # See URL_PATH_RULE in course.py: a clash lets a cold server run a lesson without app.py.
+    for lesson in course.LESSONS:
         _, inferred = page_icon_and_name(Path(lesson.file))
         assert lesson.url_path != inferred, f"{lesson.file}: pick a url_path other than {inferred!r}"
 
 
 def test_readme_lists_every_lesson():
-    readme = (lessons.ROOT / "README.md").read_text()
+    readme = (course.ROOT / "README.md").read_text()
     rows = {line.split("|")[2].strip() for line in readme.splitlines() if line.count("|") == 4}
     missing = [
         lesson.title
-        for lesson in lessons.LESSONS
-        if lesson.file != lessons.HOME_FILE and lesson.title not in rows
+        for lesson in course.LESSONS
+        if lesson.file != course.HOME_FILE and lesson.title not in rows
     ]
     assert missing == [], "README's lesson map is out of date"
 
@@ -192,22 +192,22 @@ def test_available_lists_only_files_that_exist(tmp_path):
     (tmp_path / "05_lstm.py").write_text("")
     (tmp_path / "00_home.py").write_text("")
     (tmp_path / "99_not_a_lesson.py").write_text("")
-    assert [lesson.file for lesson in lessons.available(tmp_path)] == ["00_home.py", "05_lstm.py"]
-    grouped = lessons.by_section(lessons.available(tmp_path))
+    assert [lesson.file for lesson in course.available(tmp_path)] == ["00_home.py", "05_lstm.py"]
+    grouped = course.by_section(course.available(tmp_path))
     assert list(grouped) == ["Start", "Memory and gating"]
 
 
 def test_navigation_and_home_show_only_existing_lessons(tmp_path, monkeypatch):
     """A copy of the app with one lesson file: only that lesson is linked and reachable."""
     shutil.copy(APP, tmp_path / "app.py")
-    shutil.copy(Path(lessons.__file__), tmp_path / "lessons.py")
-    pages = tmp_path / lessons.PAGES_DIR.name
+    shutil.copy(Path(course.__file__), tmp_path / "course.py")
+    pages = tmp_path / course.PAGES_DIR.name
     pages.mkdir()
-    shutil.copy(lessons.PAGES_DIR / lessons.HOME_FILE, pages / lessons.HOME_FILE)
+    shutil.copy(course.PAGES_DIR / course.HOME_FILE, pages / course.HOME_FILE)
     (pages / "05_lstm.py").write_text(
         'import streamlit as st\nst.title("stand-in lesson")\nst.write("seed is", st.session_state["seed"])\n'
     )
-    monkeypatch.delitem(sys.modules, "lessons")  # the copy's app.py must import the copy's lessons.py
+    monkeypatch.delitem(sys.modules, "course")  # the copy's app.py must import the copy's course.py
 
     at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=APPTEST_TIMEOUT).run()
     assert error_texts(at) == []
@@ -247,8 +247,8 @@ def test_a_short_link_leaves_nothing_out(open_url):
 
 def test_no_folder_named_pages_beside_app_py():
     """A pages/ folder makes a cold server open deep links under 'Page not found' (PAGES_FOLDER)."""
-    assert not (lessons.ROOT / "pages").exists()
-    assert lessons.PAGES_DIR.name != "pages" and lessons.PAGES_DIR.is_dir()
+    assert not (course.ROOT / "pages").exists()
+    assert course.PAGES_DIR.name != "pages" and course.PAGES_DIR.is_dir()
 
 
 @pytest.mark.parametrize("file", page_files())

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import lessons
+import course
 from rnnviz.bench import _live, server
 
 STATUS = """Name:\tpython
@@ -62,7 +62,7 @@ def test_mb_converts_mebibytes():
 
 
 def test_every_page_has_a_widget_and_every_training_page_a_way_to_tell_it_finished():
-    paths = {lesson.url_path for lesson in lessons.LESSONS}
+    paths = {lesson.url_path for lesson in course.LESSONS}
     assert set(server.WIDGETS) == paths
     assert set(server.TRAIN) <= paths
     assert server.CONCURRENT_PAGE in server.TRAIN

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import lessons
+import course
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "rnnviz"
@@ -109,7 +109,7 @@ def test_importing_every_rnnviz_module_loads_no_streamlit():
 
 
 @pytest.mark.parametrize(
-    "path", [ROOT / "app.py", *sorted(lessons.PAGES_DIR.glob("*.py"))], ids=lambda p: p.name
+    "path", [ROOT / "app.py", *sorted(course.PAGES_DIR.glob("*.py"))], ids=lambda p: p.name
 )
 def test_no_page_promises_unfinished_work(path):
     assert unfinished_words(path.read_text()) == []

@@ -12,18 +12,18 @@ from urllib.parse import urlsplit
 import pytest
 
 import browser
-import lessons
+import course
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parent / "artifacts" / "screenshots"
 CHART_TIMEOUT_MS = 30_000  # charts draw after the script has finished
-NAV = lessons.available()
+NAV = course.available()
 
 
-def address(lesson: lessons.Lesson) -> str:
+def address(lesson: course.Lesson) -> str:
     """The url path a student opens: the home page lives at the root."""
-    return "" if lesson.file == lessons.HOME_FILE else lesson.url_path
+    return "" if lesson.file == course.HOME_FILE else lesson.url_path
 
 
 def seed_input(page):
@@ -34,7 +34,7 @@ def test_navigation_links_exactly_the_existing_lessons(page, app_url):
     browser.open_page(page, app_url, "")
     assert browser.nav_paths(page, app_url) == {address(lesson) for lesson in NAV}
     sections = page.get_by_test_id("stNavSectionHeader").all_inner_texts()
-    assert [s.strip() for s in sections] == list(lessons.by_section(NAV))
+    assert [s.strip() for s in sections] == list(course.by_section(NAV))
 
 
 @pytest.mark.parametrize("lesson", NAV, ids=lambda lesson: Path(lesson.file).stem)
@@ -61,13 +61,13 @@ st.write(f"seed is {st.session_state['seed']}")
 @pytest.fixture
 def stand_in_app(tmp_path) -> Path:
     """A copy of the router and home page with one small lesson: a server of its own, cheap to start."""
-    for name in ("app.py", "lessons.py"):
-        shutil.copy(lessons.ROOT / name, tmp_path / name)
+    for name in ("app.py", "course.py"):
+        shutil.copy(course.ROOT / name, tmp_path / name)
     for package in ("ui", "rnnviz"):  # what app.py imports (the sidebar's presenter toggle)
-        (tmp_path / package).symlink_to(lessons.ROOT / package, target_is_directory=True)
-    pages = tmp_path / lessons.PAGES_DIR.name
+        (tmp_path / package).symlink_to(course.ROOT / package, target_is_directory=True)
+    pages = tmp_path / course.PAGES_DIR.name
     pages.mkdir()
-    shutil.copy(lessons.PAGES_DIR / lessons.HOME_FILE, pages / lessons.HOME_FILE)
+    shutil.copy(course.PAGES_DIR / course.HOME_FILE, pages / course.HOME_FILE)
     (pages / "05_lstm.py").write_text(STAND_IN_LESSON)
     return tmp_path / "app.py"
 
@@ -91,7 +91,7 @@ def first_request_to_a_fresh_server(chromium, app: Path, url_path: str):
 
 def test_a_teachers_link_on_a_cold_server(chromium, stand_in_app):
     """The link is often the first request after the server (re)starts; the seed then follows the student."""
-    lesson = next(lesson for lesson in lessons.LESSONS if lesson.file == "05_lstm.py")
+    lesson = next(lesson for lesson in course.LESSONS if lesson.file == "05_lstm.py")
     with first_request_to_a_fresh_server(chromium, stand_in_app, lesson.url_path) as page:
         not_found = page.get_by_role("dialog").filter(has_text="Page not found")
         dialog_shown = not_found.count() > 0
@@ -116,7 +116,7 @@ def test_a_teachers_link_on_a_cold_server(chromium, stand_in_app):
 
 def test_the_home_pages_own_address_on_a_cold_server(chromium, stand_in_app):
     """/start (the home page's url_path) as the first request after a start: the home page, no dialog."""
-    home = next(lesson for lesson in lessons.LESSONS if lesson.file == lessons.HOME_FILE)
+    home = next(lesson for lesson in course.LESSONS if lesson.file == course.HOME_FILE)
     with first_request_to_a_fresh_server(chromium, stand_in_app, home.url_path + "?seed=3") as page:
         assert page.get_by_role("dialog").filter(has_text="Page not found").count() == 0
         assert page.get_by_role("heading", name=re.compile("^rnnviz")).count() == 1

@@ -12,7 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 import browser
-from lessons import LESSONS
+from course import LESSONS
 
 pytestmark = pytest.mark.browser
 

@@ -23,12 +23,12 @@ import pytest
 from conftest import APP
 from streamlit.testing.v1 import AppTest
 
-import lessons
+import course
 from rnnviz.charts.lm import colored_text
 from rnnviz.playground.url import PARAMS
 
 PLAYGROUND = "09_playground.py"
-LESSONS = [f"{p.stem}.py" for p in sorted(lessons.PAGES_DIR.glob("0[1-8]_*.py"))]
+LESSONS = [f"{p.stem}.py" for p in sorted(course.PAGES_DIR.glob("0[1-8]_*.py"))]
 ROUNDS = 4  # links per page: keep the file near a minute on a busy 2-core machine
 LONG = "x" * 10_000
 HOSTILE = (
@@ -144,7 +144,7 @@ def plain_params():
     def get(file: str) -> dict[str, Bound]:
         if file not in cache:
             at = AppTest.from_file(str(APP), default_timeout=120).run()
-            cache[file] = bound_params(at.switch_page(f"{lessons.PAGES_DIR.name}/{file}").run())
+            cache[file] = bound_params(at.switch_page(f"{course.PAGES_DIR.name}/{file}").run())
         return cache[file]
 
     return get
@@ -295,9 +295,9 @@ def test_an_analogy_with_a_repeated_word_says_so_on_the_page(open_url):
 # --- HTML the app renders: every st.html input is a constant or escaped (SECURITY.md) -------------
 
 HTML_SOURCES = [
-    lessons.ROOT / "app.py",
-    *sorted((lessons.ROOT / "ui").glob("*.py")),
-    *lessons.PAGES_DIR.glob("*.py"),
+    course.ROOT / "app.py",
+    *sorted((course.ROOT / "ui").glob("*.py")),
+    *course.PAGES_DIR.glob("*.py"),
 ]
 ESCAPING_BUILDERS = {"colored_text"}  # rnnviz/charts/lm.py: html.escape on every character and title
 

@@ -9,7 +9,7 @@ from rnnviz.model import ModelConfig, SeqModel
 from rnnviz.notation import NOTATION, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREEN_FILES = [ROOT / "app.py", ROOT / "lessons.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+SCREEN_FILES = [ROOT / "app.py", ROOT / "course.py", *sorted((ROOT / "app_pages").glob("*.py"))]
 
 
 def on_screen_strings(path: Path) -> list[str]:
@@ -42,7 +42,7 @@ def test_home_page_shows_the_notation_table(open_app):
 
 def test_one_name_per_matrix_on_screen():
     """The input matrix is W_xh on every page (torch's weight_ih appears only as torch's own name)."""
-    assert len(SCREEN_FILES) >= 10  # app.py, lessons.py and every page
+    assert len(SCREEN_FILES) >= 10  # app.py, course.py and every page
     for path in SCREEN_FILES:
         for text in on_screen_strings(path):
             for old in ("W_ih", "W_{ih}"):

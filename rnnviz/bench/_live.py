@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import lessons
+import course
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -180,7 +180,7 @@ def visit(page, base_url: str, lesson, by_url: bool) -> float:
     browser = helpers()
     start = time.perf_counter()
     if by_url:  # the home page at the root, as a student opens it
-        browser.open_page(page, base_url, "" if lesson.file == lessons.HOME_FILE else lesson.url_path)
+        browser.open_page(page, base_url, "" if lesson.file == course.HOME_FILE else lesson.url_path)
     else:
         browser.click_nav(page, lesson.title)
     browser.wait_for_charts(page)

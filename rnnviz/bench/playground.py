@@ -189,7 +189,7 @@ def browser(cfg: PlaygroundConfig) -> dict:
                 chrome = p.chromium.launch(executable_path=str(niced), args=args)
                 page = chrome.new_context(viewport={"width": 1400, "height": 900}).new_page()
                 page.set_default_timeout(120_000)
-                for path in ("", "rnn-playground"):  # home first: see URL_PATH_RULE in lessons.py
+                for path in ("", "rnn-playground"):  # home first: see URL_PATH_RULE in course.py
                     page.goto(f"{url}/{path}")
                     page.wait_for_selector(IDLE)
                 page.wait_for_function(f"() => ({LOSS_POINTS})() === 0")

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import time
 
-import lessons
+import course
 from rnnviz.bench import _live
 from rnnviz.bench._live import Train, Widget
 
@@ -79,7 +79,7 @@ TRAIN = {
 
 
 def cold_start(chromium, log) -> dict:
-    home = lessons.LESSONS[0]
+    home = course.LESSONS[0]
     runs = []
     for _ in range(COLD_RUNS):
         with _live.server(log) as (server, health_s), _live.tab(chromium) as page:
@@ -120,7 +120,7 @@ def _click_through(page, server, nav, pid, steps: list, session: int, per_page: 
 
 
 def pages_and_memory(chromium, log) -> tuple[dict, dict]:
-    nav = lessons.available()
+    nav = course.available()
     per_page: dict = {}
     steps: list = []
     with _live.server(log) as (server, _), _live.tab(chromium) as page:
