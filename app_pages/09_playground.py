@@ -109,10 +109,15 @@ with st.expander("How to read these charts"):
     st.latex(r"g \leftarrow g \cdot \min\left(1, \frac{c}{\lVert g \rVert}\right)")
 
 st.subheader("Inside the network: one example, at any saved step")
-picks = ui.view_pickers(state)
-ui.sync_url(state, configs)  # the example number is part of the address too
-st.fragment(run_every=VIEW_REFRESH_SECONDS if state.playing else None)(ui.views_panel)(state, picks, labels)
-ui.teacher_panel(state, configs)
+row = st.columns([1, 2, 3])  # example number | typed input | training history
+ui.checkpoint_picker(state, row[2])
+if state.playing:  # pickers in the page's body: a change cuts into Play's loop at once
+    picks = ui.view_pickers(state, row[:2])
+    ui.sync_url(state, configs)  # the example number is part of the address too
+    st.fragment(run_every=VIEW_REFRESH_SECONDS)(ui.views_panel)(state, picks, labels)
+    ui.teacher_panel(state, configs)
+else:  # paused: a picker reruns the views (and the link naming the example), not the page
+    st.fragment(ui.views_section)(state, row[:2], labels)
 
 try_this(
     "Load **Vanishing gradient at a long lag** and press Play. Watch the gradient heatmap: the rows near "

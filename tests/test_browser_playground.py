@@ -1,5 +1,7 @@
 """The Playground in a real browser: Play trains live (the step counter and the loss curve move),
-Pause stops it, and a teacher's link hides the controls it names."""
+a view picker applies while it plays, Pause stops it; paused, the view pickers rerun the views
+(a fragment) and keep the address and the teacher's link in step; a teacher's link hides the
+controls it names."""
 
 import pytest
 
@@ -21,6 +23,17 @@ def step_counter(page) -> int:
     return int(page.get_by_test_id("stMetricValue").first.inner_text())
 
 
+def pick_gate(page, gate: str) -> None:
+    """Click ``gate`` in the "Gate to show" radio and wait until the gate view says it."""
+    radio = page.get_by_test_id("stRadio").filter(has_text="Gate to show")
+    radio.get_by_text(gate, exact=True).click()
+    page.get_by_text(f"Gate {gate}", exact=True).first.wait_for(timeout=60_000)
+
+
+def example_text(page) -> str:
+    return page.get_by_test_id("stCode").first.inner_text()
+
+
 def test_play_moves_the_step_counter_and_the_loss_curve_then_pause_stops_it(page, app_url):
     browser.open_page(page, app_url, PATH)
     browser.wait_for_charts(page)
@@ -35,6 +48,7 @@ def test_play_moves_the_step_counter_and_the_loss_curve_then_pause_stops_it(page
         f"() => ({LOSS_POINTS})() > {first_points}", timeout=60_000, polling=100
     )  # the curve grows while it plays
     assert step_counter(page) > first_steps > 0
+    pick_gate(page, "o")  # a view picker applies while Play is on
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
     browser.wait_idle(page)
@@ -53,3 +67,29 @@ def test_a_teachers_link_hides_controls_and_keeps_its_settings(page, app_url):
     captions = " ".join(page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").all_inner_texts())
     assert "hides some controls" in captions
     assert "lag=7" in page.url and "cell=gru" in page.url
+
+
+def test_paused_the_view_pickers_redraw_the_views_the_address_and_the_link(page, app_url):
+    browser.open_page(page, app_url, PATH)
+    browser.wait_for_charts(page)
+    before, steps = example_text(page), step_counter(page)
+    box = page.get_by_label("Example number", exact=True)
+    box.fill("4")
+    box.press("Enter")
+    page.wait_for_function("() => location.search.includes('ex=4')", timeout=60_000, polling=50)
+    browser.wait_idle(page)
+    assert example_text(page) != before and step_counter(page) == steps
+    pick_gate(page, "f")
+    pick_gate(page, "c")
+    page.get_by_text("For teachers: share this setup as a link").click()
+    link = page.get_by_test_id("stCode").filter(has_text="?task=")
+    assert "ex=" not in link.inner_text()
+    page.get_by_text("Open on the example number shown above").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stCode]')]"
+        ".some(e => e.innerText.includes('&ex=4'))",
+        timeout=60_000,
+        polling=50,
+    )
+    browser.wait_for_charts(page)
+    browser.assert_clean(page)

@@ -171,3 +171,35 @@ def test_own_text_typed_or_uploaded():
     assert not at.exception and any("UTF-8" in e.value for e in at.error)
     at.text_area(key="pg_w0_own_text").set_value("").run()
     assert not at.exception and any("Paste a text" in i.value for i in at.info)
+
+
+def test_choosing_your_own_text_shows_its_text_box_at_once(at):
+    """Which knobs show follows the text chosen on the same run (the text box used to appear only on
+    the run after, with the depth slider of the markup text shown instead)."""
+    at.selectbox(key="pg_w0_task").set_value("charlm").run()
+    at.selectbox(key="pg_w0_text").set_value("own").run()
+    assert "pg_w0_own_text" in {t.key for t in at.text_area}
+    assert "pg_w0_depth" not in {s.key for s in at.slider}
+    assert any("Paste a text" in i.value for i in at.info) and not problems(at)
+
+
+def test_the_page_keeps_its_state_under_one_key(at):
+    """Apart from widget keys, the Playground's whole session state is one PlaygroundState."""
+    from rnnviz.playground.state import PlaygroundState
+    from ui.playground import STATE_KEY, WIDGET_PREFIX
+
+    at.button(key="pg_step").click().run()
+    at.button(key="pg_play").click().run()
+    at.run()
+    at.button(key="pg_pause").click().run()
+    at.radio(key="pg_w_runs").set_value(2).run()
+    assert not problems(at)
+    widgets = {w.key for kind in ("button", "radio", "selectbox", "slider", "select_slider", "toggle",
+                                  "number_input", "text_input", "text_area", "multiselect", "checkbox")
+               for w in getattr(at, kind)}  # fmt: skip
+    loose = {
+        k for k in at.session_state.keys()
+        if k.startswith("pg") and k != STATE_KEY and k not in widgets and not k.startswith(WIDGET_PREFIX)
+    }  # fmt: skip
+    assert loose == set() and isinstance(state(at), PlaygroundState)
+    assert state(at).runs_n == len(runs(at)) == 2 and not state(at).playing

@@ -8,7 +8,7 @@ values it is given; the state and its transitions live there, without streamlit.
     controls(state)                         # task / model / training / compare
     pg = state.ensure(state.configs_asked())
     buttons(state, pg, labels); live_panel(state, labels)
-    views_panel(state, view_pickers(state), labels)
+    views_section(state, row, labels)       # paused: pickers, views and the link, one fragment
 """
 
 from __future__ import annotations
@@ -335,17 +335,27 @@ class Picks:
     gate: str
 
 
-def view_pickers(state: PlaygroundState) -> Picks:
-    """The example, checkpoint, layer and gate pickers. They sit outside the fragments, so a
-    change reruns the page at once, even while Play is on."""
-    pg, configs = state.playground, state.configs
-    task = pg.runs[0].trainer.task
+def checkpoint_picker(state: PlaygroundState, where) -> None:
+    """The training-history slider, in ``where``. It stays in the page's body (a move reruns the
+    page), because the live charts mark the checkpoint it picks too."""
+    pg = state.playground
     steps = sorted({s for run in pg.runs for s, _ in run.trainer.checkpoints})
     ckpt = f"{WIDGET_PREFIX}_ckpt"
     if state.ckpt_follow or ss.get(ckpt) not in steps:
         ss[ckpt] = steps[-1]  # follow training until the student picks an earlier step
     state.ckpt_last = steps[-1]
-    c1, c2, c3 = st.columns([1, 2, 3])
+    if len(steps) > 1:
+        label = "Training history: the views show the checkpoint at step"
+        where.select_slider(label, steps, key=ckpt, on_change=lambda: state.pick_checkpoint(ss[ckpt]))
+    else:
+        where.caption("Training history: only the initial weights so far (step 0).")
+
+
+def view_pickers(state: PlaygroundState, row) -> Picks:
+    """The example (number or typed, into the two columns of ``row``), layer and gate pickers."""
+    pg, configs = state.playground, state.configs
+    task = pg.runs[0].trainer.task
+    c1, c2 = row
     if not state.is_hidden("example"):
         if f"{WIDGET_PREFIX}_ex" not in ss:
             ss[f"{WIDGET_PREFIX}_ex"] = state.example
@@ -354,11 +364,6 @@ def view_pickers(state: PlaygroundState) -> Picks:
         if task.input_kind == "tokens":
             hint = "Enter to apply; empty = the example"
             c2.text_input("...or type your own input", key=f"{WIDGET_PREFIX}_typed", placeholder=hint)
-    if len(steps) > 1:
-        label = "Training history: the views show the checkpoint at step"
-        c3.select_slider(label, steps, key=ckpt, on_change=lambda: state.pick_checkpoint(ss[ckpt]))
-    else:
-        c3.caption("Training history: only the initial weights so far (step 0).")
     layers, gates = layer_options(configs), gate_options(configs)
     for key, options in ((f"{WIDGET_PREFIX}_gate", gates), (f"{WIDGET_PREFIX}_layer", layers)):
         if key in ss and ss[key] not in options:  # the runs changed under the picker
@@ -373,6 +378,15 @@ def view_pickers(state: PlaygroundState) -> Picks:
     gate = c2.radio("Gate to show", gates, horizontal=True, key=f"{WIDGET_PREFIX}_gate")
     typed = ss.get(f"{WIDGET_PREFIX}_typed", "").strip() if not state.is_hidden("example") else ""
     return Picks(typed, layer, direction, gate)
+
+
+def views_section(state: PlaygroundState, row, labels: list[str]) -> None:
+    """While paused, as one fragment: the pickers, the views and the teacher's link (which names
+    the example), so a picker reruns these alone, not the page."""
+    picks = view_pickers(state, row)
+    sync_url(state, state.configs)  # the example number is part of the address too
+    views_panel(state, picks, labels)
+    teacher_panel(state, state.configs)
 
 
 def _view(run, index: int, task, example, step: int):

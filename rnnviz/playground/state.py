@@ -63,7 +63,7 @@ class ViewCache:
     """
 
     limit: int = VIEWS_KEPT
-    entries: dict = field(default_factory=dict)
+    entries: dict = field(default_factory=dict, repr=False)
 
     def get(self, key: Hashable, compute: Callable[[], object]):
         if key not in self.entries:
@@ -91,7 +91,7 @@ class PlaygroundState:
     url_written: dict = field(default_factory=dict)  # the parameters the page last wrote
     # --- the runs
     configs: tuple[PlaygroundConfig, ...] | None = None  # what ``playground`` was built from
-    playground: Playground | None = None
+    playground: Playground | None = field(default=None, repr=False)
     # --- Play / Step
     playing: bool = False
     play_t0: float = 0.0  # clock when Play was pressed
