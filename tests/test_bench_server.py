@@ -1,10 +1,10 @@
-"""The pure helpers of the server benchmark (rnnviz/bench/_live.py) and its page tables; no timing."""
+"""The pure helpers of the server benchmark (bench/_live.py) and its page tables; no timing."""
 
 import numpy as np
 import pytest
 
 import course
-from rnnviz.bench import _live, server
+from bench import _live, server
 
 STATUS = """Name:\tpython
 VmPeak:\t 1234567 kB

@@ -1,11 +1,15 @@
 """House rules that keep the layers apart and the pages finished.
 
 - rnnviz/ never imports streamlit (checked in the source and by importing every module);
+- rnnviz/ knows nothing of the app: it never imports the root modules (app.py, course.py), ui/,
+  app_pages/, bench/ or the tests' helpers, neither in its code nor in code kept in strings
+  (a script run in a subprocess, a docstring's example);
 - plotly only inside rnnviz/charts/;
 - no page tells a student that something is a placeholder or coming soon.
 """
 
 import ast
+import doctest
 import io
 import json
 import re
@@ -22,6 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "rnnviz"
 # strings and comments; f-string text is its own token from Python 3.12 on
 TEXT_TOKENS = {tokenize.STRING, tokenize.COMMENT, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+# every top-level name the app and its tooling import by: root modules, the folders beside rnnviz/
+# that hold Python (ui, app_pages, bench, tests) and the tests' helpers (browser, apptools, conftest)
+APP_ROOTS = frozenset(
+    {p.stem for p in ROOT.glob("*.py")}
+    | {d.name for d in ROOT.iterdir() if d.is_dir() and d != PACKAGE and any(d.glob("*.py"))}
+    | {p.stem for p in (ROOT / "tests").glob("*.py")}
+)
+OUTSIDE = APP_ROOTS | {"streamlit"}
 UNFINISHED = re.compile(r"coming soon|placeholder|under construction|lorem ipsum", re.IGNORECASE)
 
 
@@ -42,6 +54,29 @@ def imported_roots(source: str) -> set[str]:
         ):
             roots.add(node.args[0].value.split(".")[0])
     return roots
+
+
+def code_in_strings(source: str) -> list[tuple[int, str]]:
+    """(line, code) for every piece of Python kept in a string of `source`: a string constant that
+    parses as Python with at least one import, and each docstring example (``>>>`` lines)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        pieces = [ex.source for ex in doctest.DocTestParser().get_examples(node.value)]
+        if "import" in node.value:
+            try:
+                ast.parse(node.value)
+                pieces.append(node.value)
+            except SyntaxError:
+                pass  # prose, not code
+        for piece in pieces:
+            try:
+                ast.parse(piece)
+            except SyntaxError:
+                continue  # the middle of a multi-line example: its own first line carries it
+            found.append((node.lineno, piece))
+    return found
 
 
 def unfinished_words(source: str) -> list[str]:
@@ -65,6 +100,14 @@ def test_the_scanners_find_what_they_look_for():
     assert imported_roots("from . import charts\n") == set()
     page = 'st.text_input("Text", placeholder="hello")\nst.info("Coming soon!")  # placeholder\n'
     assert unfinished_words(page) == ["line 2: Coming soon", "line 2: placeholder"]
+    script = 'RUN = """\nimport sys\nfrom streamlit.testing.v1 import AppTest\n"""\n'
+    doc = 'def f():\n    """Doc.\n\n    >>> import course\n    >>> 1 + 1\n    2\n    """\n'
+    prose = '"""rnnviz never imports streamlit, so import it in ui/."""\n'
+    assert [imported_roots(code) for _, code in code_in_strings(script)] == [{"sys", "streamlit"}]
+    assert [imported_roots(code) for _, code in code_in_strings(doc)] == [{"course"}, set()]
+    assert code_in_strings(prose) == []
+    assert {"app", "course", "ui", "app_pages", "bench", "tests", "browser", "conftest"} <= APP_ROOTS
+    assert "rnnviz" not in APP_ROOTS
 
 
 def test_rnnviz_source_never_imports_streamlit():
@@ -73,6 +116,25 @@ def test_rnnviz_source_never_imports_streamlit():
         str(p.relative_to(ROOT)) for p in package_files() if "streamlit" in imported_roots(p.read_text())
     ]
     assert offenders == [], "rnnviz/ must not import streamlit: move the UI code to app_pages/ or ui/"
+
+
+def test_rnnviz_source_never_imports_the_app():
+    offenders = {
+        str(p.relative_to(ROOT)): sorted(found)
+        for p in package_files()
+        if (found := imported_roots(p.read_text()) & APP_ROOTS)
+    }
+    assert offenders == {}, "rnnviz/ must not know the app: move the code to ui/, bench/ or tests/"
+
+
+def test_no_code_in_rnnviz_strings_imports_streamlit_or_the_app():
+    offenders = [
+        f"{p.relative_to(ROOT)}:{line}: {sorted(found)}"
+        for p in package_files()
+        for line, code in code_in_strings(p.read_text())
+        if (found := imported_roots(code) & OUTSIDE)
+    ]
+    assert offenders == [], "a script or example in rnnviz/ drives the app: it belongs in bench/ or tests/"
 
 
 def test_plotly_only_in_charts():
@@ -91,14 +153,14 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def test_importing_every_rnnviz_module_loads_no_streamlit():
+def test_importing_every_rnnviz_module_loads_neither_streamlit_nor_the_app():
     # every file, also in folders without __init__.py; not __main__.py, which would run a command
     names = [module_name(p) for p in package_files() if p.name != "__main__.py"]
     probe = (
         "import importlib, json, sys\n"
         f"for name in {names!r}:\n"
         "    importlib.import_module(name)\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit')))\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {sorted(OUTSIDE)!r})))\n"
     )
     # a fresh interpreter: this pytest process has streamlit loaded through AppTest
     out = subprocess.run(

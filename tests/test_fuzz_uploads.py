@@ -2,7 +2,7 @@
 
 Every case ends in a result or an InputError whose message states the cap and quotes at most
 QUOTE_CHARS characters of the input (a message never echoes a pasted page). Speed is the bench's
-business (rnnviz/bench); these tests check results and messages only.
+business (bench/); these tests check results and messages only.
 """
 
 import pytest

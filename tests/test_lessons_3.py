@@ -310,7 +310,7 @@ def test_unit_ranking_figure_keeps_the_order():
 def test_own_text_bench_runs_and_reports_its_fields(monkeypatch):
     """The bench's user-style text: both sizes of model, a held-out curve, the overfitting verdict and
     the share of sampled lines that pass the format's own rule (a tiny run: the figures are README's)."""
-    from rnnviz.bench import charlm as bench
+    from bench import charlm as bench
 
     monkeypatch.setattr(bench, "OWN_TEXT_RUNS", ((3000, 30),))
     monkeypatch.setattr(bench, "N_LINES", 5)
@@ -321,3 +321,22 @@ def test_own_text_bench_runs_and_reports_its_fields(monkeypatch):
         assert r["steps"] == 30 and set(r["held_out_curve"]) == {0, 30}
         assert r["best_held_out_bits_per_char"] == min(r["held_out_curve"].values())
         assert isinstance(r["overfitting"], bool) and r["well_formed_best"].endswith("/5")
+
+
+def test_lm_lesson_holds_every_training_setting_and_no_view_setting():
+    from dataclasses import asdict, fields
+
+    from rnnviz.lessons import charlm_lesson
+    from rnnviz.lessons.charlm import LMSettings
+
+    own = {f.name for f in fields(charlm_lesson.LMLesson)} - {"text_id", "seed"}
+    # a setting added to LMSettings and not to the lesson config would silently keep the old model
+    assert own == {f.name for f in fields(LMSettings)} - set(charlm_lesson.VIEW_ONLY)
+    lesson = charlm_lesson.LMLesson(text_id="markup", hidden_size=32, clip=None, seed=4)
+    assert lesson.settings == LMSettings(hidden_size=32, clip=None)
+    assert "temperature" not in asdict(lesson)
+    assert asdict(lesson) != asdict(charlm_lesson.LMLesson(text_id="markup", hidden_size=32, seed=4))
+    with pytest.raises(InputError, match="half-life"):
+        charlm_lesson.LMLesson(text_id="markup", lr_half_life=-1)
+    own_text = charlm_lesson.text_id(charlm_lesson.OWN, "abc")
+    assert charlm_lesson.text_id("markup", "abc") == "markup" and len(own_text) == 40

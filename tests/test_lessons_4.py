@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnviz.bench import memory_lag as bench
+from bench import memory_lag as bench
 from rnnviz.errors import InputError
 from rnnviz.lessons.exploding import ExplodingPreset, exploding_run, first_gradient_norm
 from rnnviz.lessons.gradients import (
@@ -271,7 +271,7 @@ def test_table_and_bench_roundtrip(tmp_path):
 def test_shipped_bench_table_is_complete():
     report = load_bench(bench.ASSET)
     if report is None:
-        pytest.skip("assets/memory_lag.json not generated yet: python -m rnnviz.bench memory_lag")
+        pytest.skip("assets/memory_lag.json not generated yet: python -m bench memory_lag")
     assert report["lags"] == list(bench.LAGS) and report["steps_per_point"] == bench.STEPS
     assert report["seeds"] == list(bench.SEEDS)
     for recipe in bench.RECIPES:

@@ -149,7 +149,7 @@ SIZE_HELP = (
 def settings_for_text(n_chars: int) -> LMSettings:
     """Defaults for a text of ``n_chars`` characters: a smaller H for a shorter text.
 
-    Measured on ``records_text`` (rnnviz/bench/charlm.py, ``own_text``): on 12,000 characters H = 128
+    Measured on ``records_text`` (bench/charlm.py, ``own_text``): on 12,000 characters H = 128
     reached its best held-out 0.866 bits per character near step 400 and rose to 1.24 by step 1,600,
     while H = 32 reached 0.856 near step 1,000 and stayed under 0.88; on 50,000 characters H = 64 and
     128 were level (0.83) after 3,000 steps. The tuned defaults (H = 128) are for the built-in texts of

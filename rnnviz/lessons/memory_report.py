@@ -1,4 +1,4 @@
-"""Lesson 4, short vs long memory: read the offline table of ``python -m rnnviz.bench memory_lag``
+"""Lesson 4, short vs long memory: read the offline table of ``python -m bench memory_lag``
 and say what it shows, every number taken from the table itself (nothing hand-written).
 
 >>> report = load_bench("assets/memory_lag.json")

@@ -44,7 +44,7 @@ WELL_FORMED_SECONDS = 60.0
 N_LINES = 100
 CURVE_SECONDS = (10.0, 20.0, 40.0, 60.0)
 RENDER_RUNS = 5  # one cold run, then warm ones
-APP = Path(__file__).resolve().parents[2] / "app.py"
+APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGE = APP.parent / "app_pages" / "03_char_lm.py"
 
 

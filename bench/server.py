@@ -40,8 +40,8 @@ from __future__ import annotations
 import time
 
 import course
-from rnnviz.bench import _live
-from rnnviz.bench._live import Train, Widget
+from bench import _live
+from bench._live import Train, Widget
 
 COLD_RUNS = 3
 EXTRA_SESSIONS = 2

@@ -9,15 +9,15 @@ import time
 
 import torch
 
-import rnnviz.bench
+import bench
 
 
 def sections() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(rnnviz.bench.__path__) if not m.name.startswith("_"))
+    return sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_"))
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rnnviz.bench", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("section", nargs="*", help=f"default: all of {sections()}")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     args = ap.parse_args(argv)
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"threads": args.threads, "torch": torch.__version__}
     for name in chosen:
         start = time.perf_counter()
-        report[name] = importlib.import_module(f"rnnviz.bench.{name}").run()
+        report[name] = importlib.import_module(f"bench.{name}").run()
         report[name]["section_seconds"] = round(time.perf_counter() - start, 1)
         print(f"[bench] {name} done in {report[name]['section_seconds']} s", file=sys.stderr)
     print(json.dumps(report, indent=2))

@@ -7,7 +7,7 @@ count to one lag?). Each point is repeated for SEEDS; the mean is reported with 
 value. Two recipes: a curriculum on the lag (the lesson's default) and training directly at the
 lag. The seconds each point cost are reported too; they do depend on the machine. The result is
 also written to ``assets/memory_lag.json``, which the lesson page shows as the offline table:
-``python -m rnnviz.bench memory_lag`` regenerates it.
+``python -m bench memory_lag`` regenerates it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ LAGS = (5, 10, 20, 50, 100)
 STEPS = 600  # training steps per point
 SEEDS = (0, 1, 2)
 RECIPES = {"curriculum": LagRecipe(curriculum=True), "direct": LagRecipe(curriculum=False)}
-ASSET = Path(__file__).resolve().parents[2] / "assets" / "memory_lag.json"
+ASSET = Path(__file__).resolve().parents[1] / "assets" / "memory_lag.json"
 
 
 def run(lags=LAGS, steps: int = STEPS, seeds=SEEDS, out: Path | None = ASSET) -> dict:

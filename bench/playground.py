@@ -41,7 +41,7 @@ from rnnviz.playground.session import (
 ROUNDS, ROUND_SECONDS = 3, 8.0
 BROWSER_SECONDS = 8.0
 CHROMIUM = "/usr/bin/chromium"
-APP = Path(__file__).resolve().parents[2] / "app.py"
+APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
 def _redraw(pg: Playground, labels: list[str]) -> int:

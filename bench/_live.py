@@ -1,4 +1,4 @@
-"""Driving the live app for the server benchmarks (rnnviz/bench/server.py): small statistics, the
+"""Driving the live app for the server benchmarks (bench/server.py): small statistics, the
 server process's memory, the server and browser tabs, and a student's actions on a page.
 
 The waits come from tests/browser.py (the browser tests' helpers), imported inside functions, as
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import course
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 RUN_TIMEOUT_MS = 180_000  # one training run on a busy machine
 KIB_PER_MIB = 1024
