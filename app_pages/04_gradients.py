@@ -1,6 +1,7 @@
 """Lesson 4: vanishing and exploding gradients. The scalar chain, the bound on a real RNN, gradients
 while training, exploding and clipping, and short vs long memory for RNN, LSTM and GRU."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import gradients as charts
+from rnnviz.errors import InputError
 from rnnviz.lessons.exploding import ExplodingPreset, clip_check, clip_question, exploding_run
 from rnnviz.lessons.gate_paths import gate_path, path_story, trained_paths
 from rnnviz.lessons.gradient_mistakes import derivative_max, ordered_story, ordered_vs_commuted, relu_d_norms
@@ -27,9 +29,9 @@ from rnnviz.lessons.scalar_regime import chain_regime
 from rnnviz.lessons.step_factors import INPUT_SCALES, drawn_copy, factor_story, step_factors
 from rnnviz.lessons.truncated import MAX_K, MAX_TRUNC_LAG, TruncRecipe, TruncResult, train_pair
 from rnnviz.lessons.truncated import story as truncation_story
+from rnnviz.train import Trainer
 from ui.export import csv_button
-from ui.lesson import chart as lesson_chart
-from ui.lesson import check, explain, friendly_errors, header, seed, try_this
+from ui.lesson import chart, check, explain, friendly_errors, header, section, seed, try_this
 from ui.training import in_slot, panel, session_trainer
 
 P = "l4_"  # prefix of every widget and session key on this page
@@ -41,10 +43,6 @@ MEMORY_LAGS = [5, 10, 20, 30, 50, 75, 100, 150, 200]
 BENCH = Path(__file__).resolve().parents[1] / "assets" / "memory_lag.json"
 RECIPES = {"curriculum": LagRecipe(curriculum=True), "direct": LagRecipe(curriculum=False)}
 RECIPE_LABELS = {"curriculum": "curriculum on the lag (default)", "direct": "directly at the lag"}
-
-
-def chart(fig, key: str, where=None) -> None:
-    lesson_chart(fig, key=P + key, where=where)
 
 
 header(
@@ -80,55 +78,68 @@ st.latex(  # two lines: on one it ran past the column at 1280 px
     r"\frac{\partial s_t}{\partial s_0} = \prod_{k=1}^{t} w_h\,(1 - s_k^2), \qquad "
     r"\left|\frac{\partial s_t}{\partial s_0}\right| \le |w_h|^t\end{gathered}"
 )
-c1, c2, c3 = st.columns(3)
-w_h = c1.slider("w_h (recurrent weight)", -2.0, 2.0, 0.9, 0.05, key=P + "w_h", bind="query-params")
-w_x = c1.slider("w_x (input weight)", -2.0, 2.0, 1.0, 0.1, key=P + "w_x", bind="query-params")
-x_amp = c2.slider(
-    "input x", -3.0, 3.0, 1.0, 0.1, key=P + "x", bind="query-params", help="The size of the inputs x_t."
-)
-pattern = c2.selectbox(
-    "inputs over time",
-    PATTERNS,
-    key=P + "pattern",
-    bind="query-params",
-    format_func=lambda p: "typed by you" if p == "typed" else p,
-    help="'typed by you': x_t = x times the numbers you type, then 0.",
-)
-typed_text = (
-    c2.text_input("your inputs x_1, x_2, ...", "1, 0, 0, -1", key=P + "typed", bind="query-params")
-    if pattern == "typed"
-    else ""
-)
-b = c3.slider("b (bias)", -2.0, 2.0, 0.0, 0.1, key=P + "b", bind="query-params")
-T_scalar = c3.slider("steps T", 5, 150, 40, 5, key=P + "T", bind="query-params")
-with friendly_errors("Example: 1, 0, 0, -1"):
-    typed = parse_inputs(typed_text) if pattern == "typed" else ()
-    scfg = ScalarConfig(
-        w_h=w_h, w_x=w_x, b=b, x=x_amp, pattern=pattern, steps=T_scalar, seed=seed(), typed=typed
+
+
+@section
+def scalar_views(seed_: int) -> None:
+    """Section 1: the scalar chain, its controls and its numbers; reruns alone when one moves."""
+    c1, c2, c3 = st.columns(3)
+    w_h = c1.slider("w_h (recurrent weight)", -2.0, 2.0, 0.9, 0.05, key=P + "w_h", bind="query-params")
+    w_x = c1.slider("w_x (input weight)", -2.0, 2.0, 1.0, 0.1, key=P + "w_x", bind="query-params")
+    x_amp = c2.slider(
+        "input x", -3.0, 3.0, 1.0, 0.1, key=P + "x", bind="query-params", help="The size of the inputs x_t."
     )
-    sc = scalar_chain(scfg)
-    left, right = st.columns([3, 2])
-    chart(charts.scalar_product(sc.product, sc.bound, w_h, "The product of step derivatives"), "scalar", left)
-    chart(charts.scalar_steps(sc.s, sc.dsdz, sc.step, "Each step's factor"), "scalar_steps", right)
-    chain = pd.DataFrame(
-        {
-            "t": range(1, T_scalar + 1),
-            "x_t": sc.x,
-            "z_t": sc.z,
-            "s_t": sc.s,
-            "ds_t/dz_t": sc.dsdz,
-            "ds_t/ds_{t-1}": sc.step,
-            "ds_t/ds_0": sc.product,
-            "|w_h|^t": sc.bound,
-        }
+    pattern = c2.selectbox(
+        "inputs over time",
+        PATTERNS,
+        key=P + "pattern",
+        bind="query-params",
+        format_func=lambda p: "typed by you" if p == "typed" else p,
+        help="'typed by you': x_t = x times the numbers you type, then 0.",
     )
-    csv_button(chain, "rnnviz-l4-scalar-chain", P + "csv_scalar", "Every step of the chain (CSV)")
-    final = float(sc.product[-1])
-    per_step = abs(final) ** (1 / T_scalar) if final else 0.0
-    st.markdown(
-        f"After $T = {T_scalar}$ steps, $\\partial s_T / \\partial s_0 = {final:.3g}$: on average each step "
-        f"multiplied its size by {per_step:.3f}. " + chain_regime(sc, w_h).sentence()
+    typed_text = (
+        c2.text_input("your inputs x_1, x_2, ...", "1, 0, 0, -1", key=P + "typed", bind="query-params")
+        if pattern == "typed"
+        else ""
     )
+    b = c3.slider("b (bias)", -2.0, 2.0, 0.0, 0.1, key=P + "b", bind="query-params")
+    T_scalar = c3.slider("steps T", 5, 150, 40, 5, key=P + "T", bind="query-params")
+    with friendly_errors("Example: 1, 0, 0, -1"):
+        typed = parse_inputs(typed_text) if pattern == "typed" else ()
+        scfg = ScalarConfig(
+            w_h=w_h, w_x=w_x, b=b, x=x_amp, pattern=pattern, steps=T_scalar, seed=seed_, typed=typed
+        )
+        sc = scalar_chain(scfg)
+        left, right = st.columns([3, 2])
+        chart(
+            charts.scalar_product(sc.product, sc.bound, w_h, "The product of step derivatives"),
+            P + "scalar",
+            left,
+        )
+        chart(charts.scalar_steps(sc.s, sc.dsdz, sc.step, "Each step's factor"), P + "scalar_steps", right)
+        chain = pd.DataFrame(
+            {
+                "t": range(1, T_scalar + 1),
+                "x_t": sc.x,
+                "z_t": sc.z,
+                "s_t": sc.s,
+                "ds_t/dz_t": sc.dsdz,
+                "ds_t/ds_{t-1}": sc.step,
+                "ds_t/ds_0": sc.product,
+                "|w_h|^t": sc.bound,
+            }
+        )
+        csv_button(chain, "rnnviz-l4-scalar-chain", P + "csv_scalar", "Every step of the chain (CSV)")
+        final = float(sc.product[-1])
+        per_step = abs(final) ** (1 / T_scalar) if final else 0.0
+        st.markdown(
+            f"After $T = {T_scalar}$ steps, $\\partial s_T / \\partial s_0 = {final:.3g}$: on average each "
+            f"step "
+            f"multiplied its size by {per_step:.3f}. " + chain_regime(sc, w_h).sentence()
+        )
+
+
+scalar_views(seed())
 
 # --- 2. a real RNN --------------------------------------------------------------------------
 st.header("2. A real RNN: the gradient norm at every step, and its bound")
@@ -154,7 +165,7 @@ explain(
     "saturation ($D_t \\approx I$), big ones saturate them and shrink the factors, as in section 1. "
     "The model keeps its own weights."
 )
-c1, c2, c3 = st.columns(3)
+c1, c2 = st.columns(2)
 lag = c1.slider(
     "lag (distractor words)",
     5,
@@ -165,20 +176,7 @@ lag = c1.slider(
     bind="query-params",
     help="The sequence has lag + 2 words.",
 )
-hidden = c1.select_slider("hidden units H", [8, 16, 32, 64], 32, key=P + "hidden", bind="query-params")
-rescale = c2.toggle("draw a rescaled copy", True, key=P + "rescale", bind="query-params")
-rho = c2.slider(
-    "spectral radius ρ(W_hh)", 0.5, 1.5, 0.9, 0.05, key=P + "rho", bind="query-params", disabled=not rescale
-)
-input_scale = c3.select_slider(
-    "input scale",
-    INPUT_SCALES,
-    0.03,
-    key=P + "input_scale",
-    bind="query-params",
-    disabled=not rescale,
-    help="The copy reads input_scale × (W_xh x_t + b_h).",
-)
+hidden = c2.select_slider("hidden units H", [8, 16, 32, 64], 32, key=P + "hidden", bind="query-params")
 gcfg = GradientsConfig(lag=lag, hidden_size=hidden, seed=seed())
 trainer = session_trainer(KEY, asdict(gcfg), gcfg.trainer)
 task = gcfg.task()
@@ -190,56 +188,115 @@ if held is None or held[0] is not trainer:
     recorder.record(trainer.model, trainer.step)
     st.session_state[P + "recorder"] = (trainer, recorder)
 recorder = st.session_state[P + "recorder"][1]
-with friendly_errors("Move the spectral radius back between 0.5 and 1.5."):
-    own_radius = spectral_radius(trainer.model.layers[0].params(0)["weight_hh"].detach())
-    model = drawn_copy(trainer.model, rho, input_scale) if rescale else trainer.model
-    sf = step_factors(model, x_probe, y_probe)
-    prof = sf.profile
-    state = "untrained" if trainer.step == 0 else f"trained for {trainer.step} steps"
-    drawn = (
-        f"The copy drawn has ρ = {sf.radius:.3f} and input scale {input_scale:g}."
-        if rescale
-        else "Drawn with its own weights."
+
+
+def keyed_section(key: str) -> Callable[[Callable], Callable]:
+    """ui.lesson.section under a fragment key, so that one control's callback can rerun two
+    sections together (``st.rerun([...])``): section 2's copy and section 6's checks on it."""
+    return lambda body: st.fragment(key=key)(section(body).__wrapped__)
+
+
+DRAWN = (True, 0.9, 0.03)  # section 2's copy at first: rescaled, to ρ = 0.9, inputs × 0.03
+
+
+def drawn_settings() -> tuple[bool, float, float]:
+    """(rescaled?, ρ, input scale) of section 2's copy as its controls stand now."""
+    ss = st.session_state
+    return ss.get(P + "rescale", DRAWN[0]), ss.get(P + "rho", DRAWN[1]), ss.get(P + "input_scale", DRAWN[2])
+
+
+def drawn_model(trainer: Trainer):
+    """Section 2's copy of the live model (sections 2 and 6 draw on the same one)."""
+    rescale, rho, input_scale = drawn_settings()
+    return drawn_copy(trainer.model, rho, input_scale) if rescale else trainer.model
+
+
+def rerun_drawn() -> None:
+    """A control of the copy changed: rerun the two sections that show it, not the page."""
+    st.rerun(["l4_drawn", "l4_notes"])
+
+
+@keyed_section("l4_drawn")
+def drawn_views(trainer: Trainer, task, x_probe, y_probe, tokens: list[str]) -> None:
+    """Section 2's copy of the model (ρ, input scale) and what it does to the gradient; its controls
+    rerun it with section 6, which checks the course notes' shortcuts on the same copy."""
+    c1, c2 = st.columns(2)
+    rescale = c1.toggle(
+        "draw a rescaled copy", DRAWN[0], key=P + "rescale", bind="query-params", on_change=rerun_drawn
     )
-    st.caption(
-        f"Sequence: *{' '.join(tokens)}* → {task.labels[int(y_probe)]}. The model is {state} (section 3 "
-        f"trains it); its own W_hh has ρ = {own_radius:.3f}. {drawn}"
+    c1.slider(  # drawn_model() reads its value, as section 6 does
+        "spectral radius ρ(W_hh)", 0.5, 1.5, DRAWN[1], 0.05, key=P + "rho", bind="query-params",
+        disabled=not rescale, on_change=rerun_drawn,
+    )  # fmt: skip
+    input_scale = c2.select_slider(
+        "input scale",
+        INPUT_SCALES,
+        DRAWN[2],
+        key=P + "input_scale",
+        bind="query-params",
+        disabled=not rescale,
+        help="The copy reads input_scale × (W_xh x_t + b_h).",
+        on_change=rerun_drawn,
     )
-    m = st.columns(4)
-    m[0].metric("ρ(W_hh) drawn", f"{sf.radius:.3f}")
-    m[1].metric("‖W_hh‖₂", f"{sf.w_norm:.3f}")
-    m[2].metric("‖dL/dh_1‖ / ‖dL/dh_T‖", f"{sf.ratio:.3g}")
-    m[3].metric("factor per step back", f"{sf.rate:.3f}")
-    chart(
-        charts.gradient_bound(
-            prof.grad_norm, prof.bound, prof.step_bound, tokens, "‖dL/dh_t‖ and its bounds"
-        ),
-        "bound",
-    )
-    explain(
-        "The grey dashed line is the bound above; the dotted line is the tighter product of the "
-        "worst-case step norms $\\prod \\|D_s W_{hh}\\|$. The measured norm stays under both (a test "
-        "checks it at every step). The strip shows two factors per step: the worst case "
-        "$\\|D_t W_{hh}\\|$, the most any direction can be stretched, and $a_t = \\|(D_t W_{hh})^\\top "
-        "g_t\\| / \\|g_t\\|$, what step $t$ really does to this gradient. Blue shrinks, red grows."
-    )
-    chart(charts.factor_strip(sf.worst, sf.acting, tokens, "Factor per step: worst case and acting"), "strip")
-    st.markdown(factor_story(sf))
-    profile = pd.DataFrame(
-        {
-            "t": range(1, len(tokens) + 1),
-            "x_t (word)": tokens,
-            "||dL/dh_t||": prof.grad_norm,
-            "bound": prof.bound,
-            "product of ||D_s W_hh||": prof.step_bound,
-            "||D_t W_hh||": sf.worst,
-            "a_t = ||(D_t W_hh)^T g_t|| / ||g_t||": sf.acting,
-            "||D_t||": prof.d_norm,
-        }
-    )
-    csv_button(
-        profile, "rnnviz-l4-gradient-norms", P + "csv_bound", "‖dL/dh_t‖, the bounds and the factors (CSV)"
-    )
+    with friendly_errors("Move the spectral radius back between 0.5 and 1.5."):
+        own_radius = spectral_radius(trainer.model.layers[0].params(0)["weight_hh"].detach())
+        model = drawn_model(trainer)
+        sf = step_factors(model, x_probe, y_probe)
+        prof = sf.profile
+        state = "untrained" if trainer.step == 0 else f"trained for {trainer.step} steps"
+        drawn = (
+            f"The copy drawn has ρ = {sf.radius:.3f} and input scale {input_scale:g}."
+            if rescale
+            else "Drawn with its own weights."
+        )
+        st.caption(
+            f"Sequence: *{' '.join(tokens)}* → {task.labels[int(y_probe)]}. The model is {state} (section 3 "
+            f"trains it); its own W_hh has ρ = {own_radius:.3f}. {drawn}"
+        )
+        m = st.columns(4)
+        m[0].metric("ρ(W_hh) drawn", f"{sf.radius:.3f}")
+        m[1].metric("‖W_hh‖₂", f"{sf.w_norm:.3f}")
+        m[2].metric("‖dL/dh_1‖ / ‖dL/dh_T‖", f"{sf.ratio:.3g}")
+        m[3].metric("factor per step back", f"{sf.rate:.3f}")
+        chart(
+            charts.gradient_bound(
+                prof.grad_norm, prof.bound, prof.step_bound, tokens, "‖dL/dh_t‖ and its bounds"
+            ),
+            P + "bound",
+        )
+        explain(
+            "The grey dashed line is the bound above; the dotted line is the tighter product of the "
+            "worst-case step norms $\\prod \\|D_s W_{hh}\\|$. The measured norm stays under both (a test "
+            "checks it at every step). The strip shows two factors per step: the worst case "
+            "$\\|D_t W_{hh}\\|$, the most any direction can be stretched, and $a_t = \\|(D_t W_{hh})^\\top "
+            "g_t\\| / \\|g_t\\|$, what step $t$ really does to this gradient. Blue shrinks, red grows."
+        )
+        chart(
+            charts.factor_strip(sf.worst, sf.acting, tokens, "Factor per step: worst case and acting"),
+            P + "strip",
+        )
+        st.markdown(factor_story(sf))
+        profile = pd.DataFrame(
+            {
+                "t": range(1, len(tokens) + 1),
+                "x_t (word)": tokens,
+                "||dL/dh_t||": prof.grad_norm,
+                "bound": prof.bound,
+                "product of ||D_s W_hh||": prof.step_bound,
+                "||D_t W_hh||": sf.worst,
+                "a_t = ||(D_t W_hh)^T g_t|| / ||g_t||": sf.acting,
+                "||D_t||": prof.d_norm,
+            }
+        )
+        csv_button(
+            profile,
+            "rnnviz-l4-gradient-norms",
+            P + "csv_bound",
+            "‖dL/dh_t‖, the bounds and the factors (CSV)",
+        )
+
+
+drawn_views(trainer, task, x_probe, y_probe, tokens)
 
 # --- 3. gradients while training --------------------------------------------------------------
 st.header("3. Gradients while training")
@@ -252,12 +309,12 @@ explain(
 )
 
 
-@st.fragment
-def training_section() -> None:
+@section
+def training_section(tokens: list[str]) -> None:
     """The heatmap of ||dL/dh_t|| over training, growing live while the panel below trains."""
     rec = st.session_state[P + "recorder"][1]
     heat = st.empty()
-    chart(charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training"), "heat", heat)
+    chart(charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training"), P + "heat", heat)
     last = rec.grid()[-1]
     if last[-1] > 0:
         share = last[0] / last[-1]
@@ -285,12 +342,12 @@ def training_section() -> None:
         if len(rec.steps) > drawn[0]:
             drawn[0] = len(rec.steps)
             fig = charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training")
-            chart(fig, f"heat_{trainer_.step}", heat)
+            chart(fig, P + f"heat_{trainer_.step}", heat)
 
     panel(KEY, STEPS_PER_CLICK, SECONDS_PER_CLICK, "acc", on_row=on_row, title="Training accuracy (batches)")
 
 
-training_section()
+training_section(tokens)
 
 # --- 4. exploding in practice ------------------------------------------------------------------
 st.header("4. Exploding in practice, and clipping")
@@ -322,52 +379,65 @@ def preset_runs(config: dict):
     return exploding_run(p, None), exploding_run(p, p.clip)
 
 
-if st.button(f"Train both runs ({preset.steps} steps each)", key=P + "explode", type="primary"):
-    st.session_state[P + "exploded"] = asdict(preset)
-if st.session_state.get(P + "exploded") == asdict(preset):
-    with st.spinner("Training the preset twice, without and with clipping..."):
-        runs = in_slot(preset_runs, asdict(preset))
-    if runs is not None:
-        raw, clipped = runs
-        c1, c2 = st.columns(2)
-        if raw.diverged_step is not None:
-            before = (
-                f" Step {raw.step[-2]} had ‖g‖ = {raw.grad_norm[-2]:,.0f} and took a step of "
-                f"{preset.lr * raw.grad_norm[-2]:,.1f}."
-                if len(raw.step) > 1
-                else ""
+@section
+def explode_views(preset: ExplodingPreset, clip) -> None:
+    """Section 4: both preset runs, without and with clipping, once the button is pressed; reruns alone."""
+    if st.button(f"Train both runs ({preset.steps} steps each)", key=P + "explode", type="primary"):
+        st.session_state[P + "exploded"] = asdict(preset)
+    if st.session_state.get(P + "exploded") == asdict(preset):
+        with st.spinner("Training the preset twice, without and with clipping..."):
+            runs = in_slot(preset_runs, asdict(preset))
+        if runs is not None:
+            raw, clipped = runs
+            c1, c2 = st.columns(2)
+            if raw.diverged_step is not None:
+                before = (
+                    f" Step {raw.step[-2]} had ‖g‖ = {raw.grad_norm[-2]:,.0f} and took a step of "
+                    f"{preset.lr * raw.grad_norm[-2]:,.1f}."
+                    if len(raw.step) > 1
+                    else ""
+                )
+                c1.warning(f"**Without clipping:** {raw.message}.{before}", icon=":material/trending_up:")
+            else:
+                c1.info(f"**Without clipping:** {raw.message}; final batch accuracy {raw.final_acc():.0%}.")
+            clipped_steps = int(np.sum(clipped.grad_norm > clipped.clip))
+            c2.success(
+                f"**Clipped at {clipped.clip:g}:** {clipped.message}; accuracy over the last 20 batches "
+                f"{clipped.final_acc():.0%}. {clipped_steps} of {len(clipped.step)} steps were clipped.",
+                icon=":material/check_circle:",
             )
-            c1.warning(f"**Without clipping:** {raw.message}.{before}", icon=":material/trending_up:")
-        else:
-            c1.info(f"**Without clipping:** {raw.message}; final batch accuracy {raw.final_acc():.0%}.")
-        clipped_steps = int(np.sum(clipped.grad_norm > clipped.clip))
-        c2.success(
-            f"**Clipped at {clipped.clip:g}:** {clipped.message}; accuracy over the last 20 batches "
-            f"{clipped.final_acc():.0%}. {clipped_steps} of {len(clipped.step)} steps were clipped.",
-            icon=":material/check_circle:",
-        )
-        chart(charts.clipping_runs(raw, clipped, "Loss and gradient norm, without and with clipping"), "clip")
-        runs_table = pd.concat(
-            pd.DataFrame(
-                {"run": name, "step": run.step, "loss": run.loss, "batch accuracy": run.acc,
-                 "||g||": run.grad_norm, "||g|| after clipping": run.grad_norm_clipped}
+            chart(
+                charts.clipping_runs(raw, clipped, "Loss and gradient norm, without and with clipping"),
+                P + "clip",
             )
-            for name, run in (("without clipping", raw), (f"clipped at {clipped.clip:g}", clipped))
-        )  # fmt: skip
-        csv_button(runs_table, "rnnviz-l4-clipping", P + "csv_clip", "Both runs, step by step (CSV)")
-        same_direction = clip.cosine > 1 - 1e-9
-        st.markdown(
-            f"**Clipping the first batch's gradient** (the Trainer's own call, `clip_grad_norm_`): "
-            f"after clipping, "
-            f"$\\|g'\\| = {clip.norm_clipped:.4f}$ and $\\cos(g, g') = {clip.cosine:.9f}$: "
-            + ("**the same direction**, only shorter. " if same_direction else "the direction changed. ")
-            + f"Clipping every entry to $[-c, c]$ instead (*by value*) gives $\\|g''\\| = "
-            f"{clip.norm_by_value:.2f}$ "
-            f"and $\\cos(g, g'') = {clip.cosine_by_value:.3f}$: "
-            + ("a different direction." if clip.cosine_by_value < 1 - 1e-6 else "the same direction here.")
-        )
-else:
-    st.caption("Nothing trains until you click: both runs take a few seconds.")
+            runs_table = pd.concat(
+                pd.DataFrame(
+                    {"run": name, "step": run.step, "loss": run.loss, "batch accuracy": run.acc,
+                     "||g||": run.grad_norm, "||g|| after clipping": run.grad_norm_clipped}
+                )
+                for name, run in (("without clipping", raw), (f"clipped at {clipped.clip:g}", clipped))
+            )  # fmt: skip
+            csv_button(runs_table, "rnnviz-l4-clipping", P + "csv_clip", "Both runs, step by step (CSV)")
+            same_direction = clip.cosine > 1 - 1e-9
+            st.markdown(
+                f"**Clipping the first batch's gradient** (the Trainer's own call, `clip_grad_norm_`): "
+                f"after clipping, "
+                f"$\\|g'\\| = {clip.norm_clipped:.4f}$ and $\\cos(g, g') = {clip.cosine:.9f}$: "
+                + ("**the same direction**, only shorter. " if same_direction else "the direction changed. ")
+                + f"Clipping every entry to $[-c, c]$ instead (*by value*) gives $\\|g''\\| = "
+                f"{clip.norm_by_value:.2f}$ "
+                f"and $\\cos(g, g'') = {clip.cosine_by_value:.3f}$: "
+                + (
+                    "a different direction."
+                    if clip.cosine_by_value < 1 - 1e-6
+                    else "the same direction here."
+                )
+            )
+    else:
+        st.caption("Nothing trains until you click: both runs take a few seconds.")
+
+
+explode_views(preset, clip)
 
 # --- 5. short vs long memory --------------------------------------------------------------------
 st.header("5. Short vs long memory: RNN, LSTM and GRU")
@@ -394,22 +464,6 @@ with st.expander("The training recipe, and why"):
         "held-out sentences for every cell. A point's accuracy is measured on the lag you chose, even if "
         "the curriculum did not get that far."
     )
-c1, c2, c3 = st.columns([2, 2, 1])
-mem_lag = c1.select_slider("lag to measure", MEMORY_LAGS, 100, key=P + "mem_lag", bind="query-params")
-recipe_name = c2.radio(
-    "recipe",
-    list(RECIPES),
-    format_func=RECIPE_LABELS.get,
-    key=P + "recipe",
-    bind="query-params",
-    horizontal=True,
-)
-budget = c3.select_slider("steps per cell", [100, 300, 600], 600, key=P + "budget", bind="query-params")
-recipe = RECIPES[recipe_name]
-st.caption(
-    f"Recipe: {recipe.describe()}; {budget} training steps per cell, a step budget like the offline table's "
-    f"(no cut by time; a run that passed the {MEASURE_SECONDS:g} s safety cap would say so in the table)."
-)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -431,105 +485,132 @@ def measure_point(cell: str, lag: int, recipe_config: dict, steps: int, seconds:
     return measure(cell, lag, LagRecipe(**recipe_config), seed_, steps, seconds).as_dict()
 
 
-path_text, initial_largest = initial_paths(mem_lag, seed())
-st.markdown(path_text)
-points = st.session_state.setdefault(P + "points", [])
-if st.button(
-    f"Measure RNN, LSTM and GRU at lag {mem_lag}",
-    key=P + "measure",
-    type="primary",
-    help=f"Trains three models from scratch, {budget} steps each.",
-):
-    bar = st.progress(0.0, text="starting...")
-    for k, cell in enumerate(LAG_CELLS):
-        bar.progress(k / 3, text=f"training the {CELL_NAMES[cell]} at lag {mem_lag}...")
-        with friendly_errors():
-            point = in_slot(measure_point, cell, mem_lag, asdict(recipe), budget, MEASURE_SECONDS, seed())
-            if point is None:
-                break
-            point.update(recipe=recipe_name, budget=budget, seed=seed())
-            same = (cell, mem_lag, recipe_name, budget, seed())
-            points[:] = [
-                p for p in points if (p["cell"], p["lag"], p["recipe"], p["budget"], p["seed"]) != same
+@section
+def memory_views(seed_: int) -> None:
+    """Section 5: measure RNN, LSTM and GRU at a lag, beside the offline table; reruns alone."""
+    c1, c2, c3 = st.columns([2, 2, 1])
+    mem_lag = c1.select_slider("lag to measure", MEMORY_LAGS, 100, key=P + "mem_lag", bind="query-params")
+    recipe_name = c2.radio(
+        "recipe",
+        list(RECIPES),
+        format_func=RECIPE_LABELS.get,
+        key=P + "recipe",
+        bind="query-params",
+        horizontal=True,
+    )
+    budget = c3.select_slider("steps per cell", [100, 300, 600], 600, key=P + "budget", bind="query-params")
+    recipe = RECIPES[recipe_name]
+    st.caption(
+        f"Recipe: {recipe.describe()}; {budget} training steps per cell, a step budget like the offline "
+        f"table's (no cut by time; a run that passed the {MEASURE_SECONDS:g} s safety cap would say so in "
+        f"the table)."
+    )
+
+    path_text, initial_largest = initial_paths(mem_lag, seed_)
+    st.markdown(path_text)
+    points = st.session_state.setdefault(P + "points", [])
+    if st.button(
+        f"Measure RNN, LSTM and GRU at lag {mem_lag}",
+        key=P + "measure",
+        type="primary",
+        help=f"Trains three models from scratch, {budget} steps each.",
+    ):
+        bar = st.progress(0.0, text="starting...")
+        for k, cell in enumerate(LAG_CELLS):
+            bar.progress(k / 3, text=f"training the {CELL_NAMES[cell]} at lag {mem_lag}...")
+            with friendly_errors():
+                point = in_slot(measure_point, cell, mem_lag, asdict(recipe), budget, MEASURE_SECONDS, seed_)
+                if point is None:
+                    break
+                point.update(recipe=recipe_name, budget=budget, seed=seed_)
+                same = (cell, mem_lag, recipe_name, budget, seed_)
+                points[:] = [
+                    p for p in points if (p["cell"], p["lag"], p["recipe"], p["budget"], p["seed"]) != same
+                ]
+                points.append(point)
+        bar.empty()
+    mine = [p for p in points if p["recipe"] == recipe_name]
+    live: dict = {}
+    for p in mine:
+        live.setdefault(p["cell"], {})[p["lag"]] = p["acc"]
+    bench = load_bench(BENCH)
+    offline = spread = None
+    if bench:
+        offline, spread = bench["accuracy"][recipe_name], bench["accuracy_by_seed"][recipe_name]
+    n_seeds = len(bench["seeds"]) if bench else 0
+    fig = charts.accuracy_vs_lag(
+        live,
+        offline,
+        0.25,
+        f"Held-out accuracy vs lag, {RECIPE_LABELS[recipe_name]}",
+        f"offline, mean of {n_seeds} seeds",
+        spread,
+    )
+    chart(fig, P + "lag_chart")
+    if mine:
+        shown = pd.DataFrame(
+            [
+                {
+                    "cell": CELL_NAMES[p["cell"]],
+                    "lag": p["lag"],
+                    "accuracy": p["acc"],
+                    "at half the lag": p["acc_half"],
+                    "at twice the lag": p["acc_double"],
+                    "steps": p["steps"],
+                    "seconds": p["seconds"],
+                    "lag the curriculum reached": p["reached_lag"],
+                    "units latched": p["latched"],
+                    "‖dL/dh_1‖ / ‖dL/dh_T‖": np.nan if p["grad_ratio"] is None else p["grad_ratio"],
+                    "ρ(W_hh), RNN": np.nan if p["radius"] is None else p["radius"],
+                    "largest path ∏ f_t (LSTM) / ∏ z_t (GRU)": np.nan if p.get("path") is None else p["path"],
+                    "cut by the time cap": p["status"] == "budget",
+                    "seed": p["seed"],
+                }
+                for p in sorted(mine, key=lambda p: (p["lag"], LAG_CELLS.index(p["cell"])))
             ]
-            points.append(point)
-    bar.empty()
-mine = [p for p in points if p["recipe"] == recipe_name]
-live: dict = {}
-for p in mine:
-    live.setdefault(p["cell"], {})[p["lag"]] = p["acc"]
-bench = load_bench(BENCH)
-offline = spread = None
-if bench:
-    offline, spread = bench["accuracy"][recipe_name], bench["accuracy_by_seed"][recipe_name]
-n_seeds = len(bench["seeds"]) if bench else 0
-fig = charts.accuracy_vs_lag(
-    live,
-    offline,
-    0.25,
-    f"Held-out accuracy vs lag, {RECIPE_LABELS[recipe_name]}",
-    f"offline, mean of {n_seeds} seeds",
-    spread,
-)
-chart(fig, "lag_chart")
-if mine:
-    shown = pd.DataFrame(
-        [
-            {
-                "cell": CELL_NAMES[p["cell"]],
-                "lag": p["lag"],
-                "accuracy": p["acc"],
-                "at half the lag": p["acc_half"],
-                "at twice the lag": p["acc_double"],
-                "steps": p["steps"],
-                "seconds": p["seconds"],
-                "lag the curriculum reached": p["reached_lag"],
-                "units latched": p["latched"],
-                "‖dL/dh_1‖ / ‖dL/dh_T‖": np.nan if p["grad_ratio"] is None else p["grad_ratio"],
-                "ρ(W_hh), RNN": np.nan if p["radius"] is None else p["radius"],
-                "largest path ∏ f_t (LSTM) / ∏ z_t (GRU)": np.nan if p.get("path") is None else p["path"],
-                "cut by the time cap": p["status"] == "budget",
-                "seed": p["seed"],
-            }
-            for p in sorted(mine, key=lambda p: (p["lag"], LAG_CELLS.index(p["cell"])))
-        ]
-    )
-    st.dataframe(shown, hide_index=True, width="stretch")
-    after = [p for p in mine if p["lag"] == mem_lag and p["seed"] == seed()]
-    st.markdown(trained_paths(after, initial_largest))
-    csv_button(shown, "rnnviz-l4-memory", P + "csv_points", "Your measurements (CSV)")
-    st.caption(
-        "Your measurements (solid lines), cached per setting: the next visitor with the same lag, recipe, "
-        "budget and seed gets them at once. *At half / twice the lag*: the same model on sentences with "
-        "a shorter or longer gap. "
-        "*Units latched*: the share of units whose sign stays fixed over every distractor. "
-        "‖dL/dh_1‖ / ‖dL/dh_T‖: how much of the final loss's gradient reaches the first word after training. "
-        "*Largest path*: the largest unit's product of gates from the first word to the last, after training."
-    )
-else:
-    st.caption("Click **Measure** to add this session's own points (solid lines) to the chart.")
-if bench:
-    st.markdown(f"**Measured offline**, {RECIPE_LABELS[recipe_name]}: held-out accuracy, mean (each seed)")
-    st.dataframe(pd.DataFrame(accuracy_rows(bench, recipe_name)), hide_index=True, width="stretch")
-    st.markdown("**The same models** on sentences with half / twice the lag they were trained for (mean)")
-    st.dataframe(pd.DataFrame(transfer_rows(bench, recipe_name)), hide_index=True, width="stretch")
-    secs = bench["seconds"][recipe_name]
-    cost = ", ".join(
-        f"{CELL_NAMES[c]} {min(secs[c].values()):.0f} to {max(secs[c].values()):.0f} s" for c in LAG_CELLS
-    )
-    st.caption(
-        f"Measured offline by `python -m rnnviz.bench memory_lag` on {bench['machine']['date']}: "
-        f"{bench['steps_per_point']} training steps per point (a step budget, so a busy machine gives the "
-        f"same numbers), seeds {', '.join(map(str, bench['seeds']))}, {bench['eval_sentences']} held-out "
-        f"sentences per point, torch {bench['machine']['torch']} on {bench['machine']['threads']} thread. "
-        f"Training seconds per point ({RECIPE_LABELS[recipe_name]}, a shared 2-core machine): {cost}. "
-        f"With seed {', '.join(map(str, bench['seeds']))} and {bench['steps_per_point']} steps, "
-        f"**Measure** here "
-        "trains the very same models and gets the same accuracy."
-    )
-    st.markdown(story(bench))
-else:
-    st.info("The offline table is missing: run `python -m rnnviz.bench memory_lag` to create it.")
+        )
+        st.dataframe(shown, hide_index=True, width="stretch")
+        after = [p for p in mine if p["lag"] == mem_lag and p["seed"] == seed_]
+        st.markdown(trained_paths(after, initial_largest))
+        csv_button(shown, "rnnviz-l4-memory", P + "csv_points", "Your measurements (CSV)")
+        st.caption(
+            "Your measurements (solid lines), cached per setting: the next visitor with the same lag, "
+            "recipe, budget and seed gets them at once. *At half / twice the lag*: the same model on "
+            "sentences with a shorter or longer gap. *Units latched*: the share of units whose sign stays "
+            "fixed over every distractor. ‖dL/dh_1‖ / ‖dL/dh_T‖: how much of the final loss's gradient "
+            "reaches the first word after training. *Largest path*: the largest unit's product of gates from "
+            "the first word to the last, after training."
+        )
+    else:
+        st.caption("Click **Measure** to add this session's own points (solid lines) to the chart.")
+    if bench:
+        st.markdown(
+            f"**Measured offline**, {RECIPE_LABELS[recipe_name]}: held-out accuracy, mean (each seed)"
+        )
+        st.dataframe(pd.DataFrame(accuracy_rows(bench, recipe_name)), hide_index=True, width="stretch")
+        st.markdown("**The same models** on sentences with half / twice the lag they were trained for (mean)")
+        st.dataframe(pd.DataFrame(transfer_rows(bench, recipe_name)), hide_index=True, width="stretch")
+        secs = bench["seconds"][recipe_name]
+        cost = ", ".join(
+            f"{CELL_NAMES[c]} {min(secs[c].values()):.0f} to {max(secs[c].values()):.0f} s" for c in LAG_CELLS
+        )
+        st.caption(
+            f"Measured offline by `python -m rnnviz.bench memory_lag` on {bench['machine']['date']}: "
+            f"{bench['steps_per_point']} training steps per point (a step budget, so a busy machine gives "
+            f"the same numbers), seeds {', '.join(map(str, bench['seeds']))}, {bench['eval_sentences']} "
+            f"held-out sentences per point, torch {bench['machine']['torch']} on "
+            f"{bench['machine']['threads']} thread. Training seconds per point "
+            f"({RECIPE_LABELS[recipe_name]}, a shared 2-core machine): {cost}. With seed "
+            f"{', '.join(map(str, bench['seeds']))} "
+            f"and {bench['steps_per_point']} steps, **Measure** here "
+            "trains the very same models and gets the same accuracy."
+        )
+        st.markdown(story(bench))
+    else:
+        st.info("The offline table is missing: run `python -m rnnviz.bench memory_lag` to create it.")
+
+
+memory_views(seed())
 
 # --- 6. what course notes often write -------------------------------------------------------------
 st.header("6. What course notes often write, checked on these models")
@@ -537,34 +618,48 @@ explain(
     "Three shortcuts that appear in course notes, each beside its correction, both computed on this "
     "page's models."
 )
-with st.container(border=True):
-    st.markdown("**The gradient through time with the factors gathered.**")
-    left, right = st.columns(2)
-    left.markdown("As often written:")
-    left.latex(r"\frac{\partial h_T}{\partial h_t} = \Big(\prod_{s=t+1}^{T} D_s\Big)\, W_{hh}^{\,T-t}")
-    right.markdown("Correct (matrices do not commute, so the order stays):")
-    right.latex(r"\frac{\partial h_T}{\partial h_t} = D_T W_{hh}\, D_{T-1} W_{hh} \cdots D_{t+1} W_{hh}")
-    with friendly_errors():
-        here = ordered_vs_commuted(model, x_probe, y_probe, t=1)
-        other = (
-            ordered_vs_commuted(drawn_copy(trainer.model, rho, 1.0), x_probe, y_probe, t=1)
-            if rescale and input_scale < 1
-            else None
+
+
+@keyed_section("l4_notes")
+def notes_views(trainer: Trainer, x_probe, y_probe) -> None:
+    """Section 6's first two shortcuts, checked on section 2's copy: rerun with it (rerun_drawn)."""
+    rescale, rho, input_scale = drawn_settings()
+    try:
+        model = drawn_model(trainer)
+        sf = step_factors(model, x_probe, y_probe)
+    except InputError:  # section 2 says what to change
+        return
+    with st.container(border=True):
+        st.markdown("**The gradient through time with the factors gathered.**")
+        left, right = st.columns(2)
+        left.markdown("As often written:")
+        left.latex(r"\frac{\partial h_T}{\partial h_t} = \Big(\prod_{s=t+1}^{T} D_s\Big)\, W_{hh}^{\,T-t}")
+        right.markdown("Correct (matrices do not commute, so the order stays):")
+        right.latex(r"\frac{\partial h_T}{\partial h_t} = D_T W_{hh}\, D_{T-1} W_{hh} \cdots D_{t+1} W_{hh}")
+        with friendly_errors():
+            here = ordered_vs_commuted(model, x_probe, y_probe, t=1)
+            other = (
+                ordered_vs_commuted(drawn_copy(trainer.model, rho, 1.0), x_probe, y_probe, t=1)
+                if rescale and input_scale < 1
+                else None
+            )
+            st.markdown(ordered_story(here, other, 1.0))
+    with st.container(border=True):
+        st.markdown("**How small the activation's derivative is.**")
+        sig, tanh_max = derivative_max("sigmoid"), derivative_max("tanh")
+        left, right = st.columns(2)
+        left.markdown("As often written: *the sigmoid's derivative is less than one.*")
+        right.markdown(
+            f"Correct: $\\sigma'(z) = \\sigma(z)(1 - \\sigma(z)) \\le \\tfrac14$. By autograd on 1,201 "
+            f"points from -6 to 6, the largest $\\sigma'$ is {sig.largest:.4f} (at "
+            f"$z = {round(sig.at, 6) + 0.0:g}$) "
+            f"and the largest $\\tanh'$ is {tanh_max.largest:.4f}. A sigmoid RNN with this $W_{{hh}}$ would "
+            f"have every step factor at most $\\|W_{{hh}}\\| / 4 = {sf.w_norm / 4:.3f}$, where tanh allows "
+            f"{sf.w_norm:.3f}."
         )
-        st.markdown(ordered_story(here, other, 1.0))
-with st.container(border=True):
-    st.markdown("**How small the activation's derivative is.**")
-    sig, tanh_max = derivative_max("sigmoid"), derivative_max("tanh")
-    left, right = st.columns(2)
-    left.markdown("As often written: *the sigmoid's derivative is less than one.*")
-    right.markdown(
-        f"Correct: $\\sigma'(z) = \\sigma(z)(1 - \\sigma(z)) \\le \\tfrac14$. By autograd on 1,201 points "
-        f"from -6 to 6, the largest $\\sigma'$ is {sig.largest:.4f} (at $z = "
-        f"{round(sig.at, 6) + 0.0:g}$) and the largest "
-        f"$\\tanh'$ is {tanh_max.largest:.4f}. A sigmoid RNN with this $W_{{hh}}$ would have every step "
-        f"factor "
-        f"at most $\\|W_{{hh}}\\| / 4 = {sf.w_norm / 4:.3f}$, where tanh allows {sf.w_norm:.3f}."
-    )
+
+
+notes_views(trainer, x_probe, y_probe)
 with st.container(border=True):
     st.markdown("**What the ReLU's derivative does.**")
     relu_model = preset.model()
@@ -594,18 +689,6 @@ st.latex(
     r"h_t = f(h_{t-1}, x_t), \qquad h_{t-1} \to \operatorname{stopgrad}(h_{t-1}) "
     r"\text{ at } t = T-k+1,\ T-2k+1, \dots"
 )
-tc1, tc2 = st.columns(2)
-trunc_k = int(tc1.number_input("Truncation window k", 1, MAX_K, 10, key=P + "trunc_k"))
-trunc_lag = int(
-    tc2.number_input(
-        "Lag (T = lag + 2)",
-        1,
-        MAX_TRUNC_LAG,
-        20,
-        key=P + "trunc_lag",
-        help="Try a lag whose T = lag + 2 is above k, then one at or below k.",
-    )
-)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -614,40 +697,59 @@ def truncation_pair(config: dict) -> dict:
     return asdict(train_pair(TruncRecipe(**config)))
 
 
-trunc_config = asdict(TruncRecipe(k=trunc_k, lag=trunc_lag, seed=seed()))
-if st.button(
-    "Train with truncation",
-    key=P + "trunc_train",
-    type="primary",
-    help=f"Trains two {CELL_NAMES[TruncRecipe().cell]}s from scratch, {TruncRecipe().steps} steps each.",
-):
-    with friendly_errors():
-        with st.spinner("training with full BPTT and with truncation..."):
-            done = in_slot(truncation_pair, trunc_config)
-        if done is not None:
-            st.session_state[P + "trunc"] = (trunc_config, done)
-held_trunc = st.session_state.get(P + "trunc")
-if held_trunc and held_trunc[0] == trunc_config:
-    tr_result = TruncResult(**held_trunc[1])
-    chart(
-        charts.truncation_rows(
-            tr_result.full_norms,
-            tr_result.trunc_norms,
-            tr_result.k,
-            f"||dL/dh_t|| of the final loss on one held-out sentence, after training (T = {tr_result.T})",
-        ),
-        "trunc_chart",
+@section
+def truncation_views(seed_: int) -> None:
+    """Section 7: train with full and truncated BPTT at a window k and lag; reruns alone."""
+    tc1, tc2 = st.columns(2)
+    trunc_k = int(tc1.number_input("Truncation window k", 1, MAX_K, 10, key=P + "trunc_k"))
+    trunc_lag = int(
+        tc2.number_input(
+            "Lag (T = lag + 2)",
+            1,
+            MAX_TRUNC_LAG,
+            20,
+            key=P + "trunc_lag",
+            help="Try a lag whose T = lag + 2 is above k, then one at or below k.",
+        )
     )
-    m1, m2 = st.columns(2)
-    m1.metric("Held-out accuracy, full BPTT", f"{100 * tr_result.acc_full:.0f}%")
-    m2.metric(f"Held-out accuracy, truncated k = {tr_result.k}", f"{100 * tr_result.acc_trunc:.0f}%")
-    st.markdown(truncation_story(tr_result))
-    st.caption(
-        f"Accuracy on {TruncRecipe().eval_sentences} held-out sentences at the lag; chance is "
-        f"{100 * tr_result.chance:.0f}%. Each row of the chart uses the gradient its own training used."
-    )
-else:
-    st.caption("Click **Train with truncation** to train both models at this k and lag.")
+
+    trunc_config = asdict(TruncRecipe(k=trunc_k, lag=trunc_lag, seed=seed_))
+    if st.button(
+        "Train with truncation",
+        key=P + "trunc_train",
+        type="primary",
+        help=f"Trains two {CELL_NAMES[TruncRecipe().cell]}s from scratch, {TruncRecipe().steps} steps each.",
+    ):
+        with friendly_errors():
+            with st.spinner("training with full BPTT and with truncation..."):
+                done = in_slot(truncation_pair, trunc_config)
+            if done is not None:
+                st.session_state[P + "trunc"] = (trunc_config, done)
+    held_trunc = st.session_state.get(P + "trunc")
+    if held_trunc and held_trunc[0] == trunc_config:
+        tr_result = TruncResult(**held_trunc[1])
+        chart(
+            charts.truncation_rows(
+                tr_result.full_norms,
+                tr_result.trunc_norms,
+                tr_result.k,
+                f"||dL/dh_t|| of the final loss on one held-out sentence, after training (T = {tr_result.T})",
+            ),
+            P + "trunc_chart",
+        )
+        m1, m2 = st.columns(2)
+        m1.metric("Held-out accuracy, full BPTT", f"{100 * tr_result.acc_full:.0f}%")
+        m2.metric(f"Held-out accuracy, truncated k = {tr_result.k}", f"{100 * tr_result.acc_trunc:.0f}%")
+        st.markdown(truncation_story(tr_result))
+        st.caption(
+            f"Accuracy on {TruncRecipe().eval_sentences} held-out sentences at the lag; chance is "
+            f"{100 * tr_result.chance:.0f}%. Each row of the chart uses the gradient its own training used."
+        )
+    else:
+        st.caption("Click **Train with truncation** to train both models at this k and lag.")
+
+
+truncation_views(seed())
 
 try_this(
     "Section 1: set $x = 0$ and $w_h = 1.5$. The state stays 0 and the product is exactly $1.5^t$. Now "
@@ -660,4 +762,4 @@ try_this(
     "Section 5: measure at lag 20 and lag 200 with both recipes. Which cell needs the curriculum most?",
 )
 question, options, answer, why, hints = clip_question(clip, preset.clip)
-check("04_gradients.py", question, options, answer, why, hints)
+section(check)("04_gradients.py", question, options, answer, why, hints)  # answering reruns it alone
