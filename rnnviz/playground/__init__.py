@@ -6,7 +6,10 @@
 - ``presets``: one-click setups, each showing one measured phenomenon;
 - ``session``: ``Playground`` trains one to three runs on the same task, data and seed, in ticks;
 - ``probe``: gradients through time and gate saturation, recorded while training;
-- ``views``: one example through one saved checkpoint, as plain arrays for the charts.
+- ``views``: one example through one saved checkpoint, as plain arrays for the charts;
+- ``state``: ``PlaygroundState``, one session's controller (controls' values, the runs, Play /
+  Pause / Step and its pacing loop, the views cache), the page's one session key;
+- ``controls``: the widget table as data (which widget draws each setting, which settings show).
 
 >>> pg = Playground.build(decode({"task": "copy", "lag": "30", "b_cell": "lstm"}).configs)
 >>> tick = pg.tick(0.5)          # what the page does on every redraw while Play is on
