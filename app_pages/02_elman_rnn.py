@@ -46,8 +46,19 @@ from rnnviz.lessons.elman_tables import outputs_frame, states_frame
 from rnnviz.trace import trace
 from rnnviz.train import TrainConfig, Trainer
 from ui.export import csv_button
-from ui.lesson import chart as lesson_chart
-from ui.lesson import check, explain, follow, friendly_errors, header, seed, stop, try_this
+from ui.lesson import (
+    chart,
+    check,
+    explain,
+    follow,
+    friendly_errors,
+    header,
+    section,
+    seed,
+    show_error,
+    stop,
+    try_this,
+)
 from ui.links import drop_refused, whole_number
 from ui.training import session_trainer, training_panel
 
@@ -60,10 +71,6 @@ ARCH = {
 }
 STEPS_PER_CLICK, SECONDS_PER_CLICK = 150, 6.0
 PLAY_SECONDS = 1.0  # time between steps while playing
-
-
-def chart(fig, key: str, where=None) -> None:
-    lesson_chart(fig, key=P + key, where=where)
 
 
 def md_char(c: str) -> str:
@@ -132,7 +139,7 @@ try:
     cfg = ElmanConfig(sequence=sequence, hidden_size=H, architecture=arch, num_layers=layers, seed=seed())
     task = make_task(cfg)
 except InputError as err:
-    st.error(f"{err}\n\nExample: hello world", icon=":material/error:")
+    show_error(err, "Example: hello world")
     stop()
 
 if arch == "stacked":
@@ -181,7 +188,7 @@ elif arch == "pyramid":
         r"\operatorname{softmax}(W_{hy}\,h^{(L)}_{\text{last}} + b_y)"
     )
     tokens_per_layer = pyramid_tokens(sequence, cfg.layers)
-    chart(diagrams.pyramid(tokens_per_layer, title="Which steps each layer joins"), "pyramid")
+    chart(diagrams.pyramid(tokens_per_layer, title="Which steps each layer joins"), P + "pyramid")
     if len(sequence) % 2:
         st.caption("A grey box has no partner (odd number of steps): the halving drops it.")
 
@@ -236,7 +243,7 @@ def cheat_ui() -> None:
         charts.cheat_losses(
             result.single, result.bidirectional, result.chance, title="Held-out loss per step"
         ),
-        "cheat",
+        P + "cheat",
     )
     said = cheat_sentences(result)
     st.markdown(said[0] + "\n" + "\n".join(said[1:3]) + "\n\n" + said[3])
@@ -272,252 +279,13 @@ if arch == "bidirectional":
     cheat_ui()
     not_stacked_ui(trainer.model)
 
-# --- change a weight ---------------------------------------------------------------------------
-st.header("2. Change W_hh")
-explain(
-    "$W_{hh}$ is the only thing that carries information from one step to the next. Scale it, or change one "
-    "entry $W_{hh}[i, j]$ (how much unit $j$ of $h_{t-1}$ pushes unit $i$ of $h_t$), and every view below "
-    "follows. The trained weights stay safe: edits apply to a copy."
-)
-model_cfg = trainer.model.cfg
 
-
-def restore() -> None:
-    st.session_state[P + "scale"] = 1.0
-    st.session_state[P + "w_basis"] = None  # the next run puts W_hh[i, j] back to its trained value
-
-
-e1, e2, e3, e4, e5 = st.columns([3, 2, 1, 1, 2])
-scale = e1.slider("Scale every W_hh by s", 0.0, MAX_SCALE, 1.0, 0.05, key=P + "scale", bind="query-params")
-where = [(k, d) for k in range(model_cfg.num_layers) for d in range(model_cfg.directions)]
-
-
-def where_name(kd: tuple[int, int]) -> str:
-    side = ("", "") if model_cfg.directions == 1 else (" forward", " backward")
-    return f"layer {kd[0] + 1}{side[kd[1]]}"
-
-
-k_edit, d_edit = e2.selectbox(
-    "Which W_hh",
-    where,
-    format_func=where_name,
-    key=P + "edit_where",
-    bind="query-params",
-    disabled=len(where) == 1,
-)
-# ?l2_edit_i=inf stops an int st.number_input (int(inf)): refused before the widgets read the URL
-drop_refused({P + name: whole_number(0, 2**31 - 1) for name in ("edit_i", "edit_j", "bptt_i", "bptt_j")})
-for name in ("edit_i", "edit_j"):  # a smaller H (or a link's i, j) may leave them out of range
-    if not 0 <= st.session_state.get(P + name, 0) <= H - 1:
-        st.session_state[P + name] = min(max(int(st.session_state[P + name]), 0), H - 1)
-i = e3.number_input("i", 0, H - 1, 0, key=P + "edit_i", bind="query-params")
-j = e4.number_input("j", 0, H - 1, 1 if H > 1 else 0, key=P + "edit_j", bind="query-params")
-trained = float(trainer.model.layers[k_edit].params(d_edit)["weight_hh"][i, j].detach())
-# the entry shows the model's own value again whenever it is another entry or another model
-follow(P + "w", (id(trainer), trainer.step, k_edit, d_edit, i, j), round(trained, 4))
-value = e5.number_input(
-    f"W_hh[{i}, {j}]",
-    -10.0,
-    10.0,
-    round(trained, 4),
-    0.1,
-    format="%.4f",
-    key=P + "w",
-    bind="query-params",
-    help=f"Trained value: {trained:.4f}",
-)
-st.button("Restore the trained weights", key=P + "restore", on_click=restore)
-changed = abs(value - round(trained, 4)) > 1e-9  # the box shows 4 decimals of the trained value
-try:
-    # an unchanged box keeps the trained weight itself, not its 4-decimal rounding
-    edit = WeightEdit(
-        scale=scale, layer=k_edit, direction=d_edit, row=int(i), col=int(j), value=value if changed else None
-    )
-    view_model = edited(trainer.model, edit)
-    x, y = sequence_ids(cfg, task)
-    tr = trace(view_model, x, y, jacobians=False)
-except InputError as err:
-    st.error(f"{err}\n\nPress 'Restore the trained weights' to start again.", icon=":material/error:")
-    stop()
-if scale != 1.0 or changed:
-    st.caption(f"Showing the edited copy: W_hh[{i}, {j}] = {value:.4f}, then every W_hh times {scale:g}.")
-
-# --- step through ------------------------------------------------------------------------------
-st.header("3. Step through the sequence")
-T = len(sequence)
-if st.session_state.get(P + "t", 1) > T:  # steps count from 1 to T
-    st.session_state[P + "t"] = T
-playing = st.session_state.get(P + "playing", False)
-
-
-def toggle_play() -> None:
-    now = not st.session_state.get(P + "playing", False)
-    st.session_state[P + "playing"] = now
-    if now:
-        if st.session_state.get(P + "t", 1) >= T:
-            st.session_state[P + "t"] = 1
-        st.session_state[P + "show_first"] = True  # the first run of a play shows the current step
-
-
-st.button(
-    "Pause" if playing else "Play",
-    key=P + "play",
-    icon=":material/pause:" if playing else ":material/play_arrow:",
-    on_click=toggle_play,
-    help=f"Move the time step forward by one every {PLAY_SECONDS:g} s until the end of the sequence.",
-)
-
-
-def hidden_states(t: int, lengths: list[int]) -> None:
-    """The heatmaps of h over time, step t (1..T) marked: per layer, or both directions and their join."""
-    tokens, i = list(sequence), t - 1  # i: the 0-based row of step t
-    heat = charts.states_heatmap
-    if arch == "bidirectional":
-        left, right = st.columns(2)
-        chart(heat(tr.layer(0, 0).h, tokens, "h", "forward states h→", (-1, 1), i), "heat_f", left)
-        chart(heat(tr.layer(0, 1).h, tokens, "h", "backward states h←", (-1, 1), i), "heat_b", right)
-        both = concat_directions(tr)
-        title = "[h→_t; h←_t]: the vector the output layer reads at each step"
-        chart(charts.concat_heatmap(tr.layer(0, 0).h, tr.layer(0, 1).h, tokens, i, title=title), "heat_cat")
-        st.caption(
-            f"At step {t} the output layer reads {both.shape[1]} numbers: the forward state (top half), "
-            f"which has read '{sequence[:t]}', and the backward state (bottom half), which has read "
-            f"'{sequence[i:]}'."
-        )
-        return
-    for k in range(cfg.layers):
-        labels = (
-            [s.replace(" ", "␣") for s in pyramid_tokens(sequence, cfg.layers)[k]]
-            if arch == "pyramid"
-            else tokens
-        )
-        mark = layer_step(i, k, lengths) if arch == "pyramid" else i
-        title = f"h of layer {k + 1}" + (f": {lengths[k]} steps" if arch == "pyramid" else "")
-        chart(heat(tr.layer(k).h, labels, "h", title, (-1, 1), mark), f"heat_{k}")
-
-
-def step_views() -> None:
-    """Everything that depends on the time step t; reruns alone while playing."""
-    finished = False
-    if st.session_state.get(P + "playing", False):
-        if not st.session_state.pop(P + "show_first", False):
-            st.session_state[P + "t"] = min(st.session_state.get(P + "t", 1) + 1, T)
-        if st.session_state[P + "t"] >= T:
-            st.session_state[P + "playing"], finished = False, True
-    t = st.slider("Time step t", 1, T, key=P + "t", bind="query-params", help="Or press Play above.")
-    i = t - 1  # the 0-based row of step t in the trace's arrays
-    shown = [f"**[{md_char(c)}]**" if n == t else md_char(c) for n, c in enumerate(sequence, 1)]
-    st.markdown(f"Step {t} reads x_{t} = '{md_char(sequence[i])}':&nbsp;&nbsp; " + " ".join(shown))
-    lengths = [len(tr.layer(k).h) for k in range(cfg.layers)]
-    hidden_states(t, lengths)
-    d1, d2, _ = st.columns([1, 1, 2])
-    with d1:
-        csv_button(states_frame(tr, cfg), "rnnviz-l2-hidden-states", P + "csv_h", "Hidden states h_t (CSV)")
-    with d2:
-        csv_button(
-            outputs_frame(tr, cfg, task.vocab, y),
-            "rnnviz-l2-predictions",
-            P + "csv_y",
-            "Predictions y_t (CSV)",
-        )
-
-    st.subheader(f"The step t = {t} in numbers")
-    c1, c2 = st.columns(2)
-    e_layer, e_dir = 0, 0
-    if cfg.layers > 1:
-        layer_names = {k: f"layer {k + 1}" for k in range(cfg.layers)}
-        e_layer = c1.radio(
-            "Layer shown",
-            list(layer_names),
-            format_func=layer_names.get,
-            horizontal=True,
-            key=P + "eq_layer",
-            bind="query-params",
-        )
-    if arch == "bidirectional":
-        dir_names = {0: "forward →", 1: "backward ←"}
-        e_dir = c2.radio(
-            "Direction shown",
-            [0, 1],
-            format_func=dir_names.get,
-            horizontal=True,
-            key=P + "eq_dir",
-            bind="query-params",
-        )
-    step = layer_step(i, e_layer, lengths) if arch == "pyramid" else i  # 0-based row in that layer
-    terms = None
-    if step is None:
-        st.info(f"Step {t} was dropped before layer {e_layer + 1}: it had no partner to pair with.")
-    else:
-        terms = step_terms(tr, step, e_layer, e_dir)
-        char = task.vocab[terms.x_index] if terms.x_index is not None and e_layer == 0 else None
-        st.latex(charts.hidden_step_latex(terms, char, layered=cfg.layers > 1))
-        notes = []
-        if H > charts.MAX_ROWS:
-            notes.append(f"H = {H}: the matrices show their first {charts.MAX_ROWS} rows and columns only.")
-        if arch == "pyramid" and e_layer > 0:
-            j = step + 1  # steps of every layer count from 1
-            notes.append(
-                f"Layer {e_layer + 1} step {j} reads x_{j} = [h_{2 * j - 1}; h_{2 * j}] of layer "
-                f"{e_layer}: the characters '{pyramid_tokens(sequence, cfg.layers)[e_layer][step]}'."
-            )
-        elif e_layer > 0:
-            notes.append(f"Here x_{t} is h_{t} of layer {e_layer}, the layer below, at the same step.")
-        if notes:
-            st.caption(" ".join(notes))
-
-    if tr.head == "many_to_one":
-        out = output_terms(view_model, tr)
-        target, title = int(y), "y: the character after the sequence"
-        st.latex(charts.output_latex(out, task.vocab, None, layers=cfg.layers))
-    else:
-        out = output_terms(view_model, tr, i)
-        target, title = int(y[i]), f"y_{t}: what comes after '{sequence[i]}'?"
-        st.latex(charts.output_latex(out, task.vocab, t, arch == "bidirectional", layers=cfg.layers))
-    left, right = st.columns(2)
-    if terms is not None:
-        title_h = f"The terms of h_{step + 1}" + (f" of layer {e_layer + 1}" if cfg.layers > 1 else "")
-        chart(charts.step_contributions(terms, title=title_h + ", unit by unit"), "contrib", left)
-    chart(distribution_bars(out.probs, task.vocab, highlight=target, title=title), "bars", right)
-    right.caption(
-        f"Red bar: the true next character ('{md_char(task.vocab[target]).replace(chr(10), '↵')}'), given "
-        f"p = {out.probs[target]:.3f}."
-        + (
-            " The pyramid predicts once, from the top layer's last step: t does not change it."
-            if tr.head == "many_to_one"
-            else ""
-        )
-    )
-    if finished:
-        st.rerun()  # a full run stops the timer and relabels the button
-
-
-st.fragment(step_views, run_every=PLAY_SECONDS if playing else None)()
-
-# --- backpropagation through time ------------------------------------------------------------
-st.header("4. Backpropagation through time, on these numbers")
-explain(
-    "Training needs the gradient of the loss with respect to every weight. Here the loss is the sum over "
-    "the steps, $L = \\sum_{t=1}^{T} L_t$ with $L_t = -\\log y_t[x_{t+1}]$ (training averages it over the "
-    "steps of a window, which divides the loss and every gradient by the number of steps). Going "
-    "**backwards** from $t = T$, each $\\partial L / \\partial h_t$ is the step's own loss term plus what "
-    "flows back from $t + 1$; through the tanh it becomes $\\delta_t$, and every weight's gradient adds up "
-    "one term per step, because the same weights are used at every step. $e_t$ is the one-hot vector of "
-    "the true next character."
-)
-st.latex(
-    r"\frac{\partial L}{\partial h_t} = \underbrace{W_{hy}^\top (y_t - e_t)}_{\text{own term}} + "
-    r"\underbrace{W_{hh}^\top \delta_{t+1}}_{\text{from } t+1},\quad \delta_t = "
-    r"\frac{\partial L}{\partial h_t} \odot (1 - h_t^2),\quad \delta_{T+1} = 0"
-)
-st.latex(
-    r"\frac{\partial L}{\partial W_{hh}} = \sum_t \delta_t h_{t-1}^\top,\quad "
-    r"\frac{\partial L}{\partial W_{xh}} = \sum_t \delta_t x_t^\top,\ "
-    r"\frac{\partial L}{\partial b_h} = \sum_t \delta_t"
-)
-if arch != "single":
-    st.info("The worked backward pass is for the one-layer RNN: choose 'one layer' in section 1 to see it.")
-else:
+# --- change a weight, step through, backpropagate ----------------------------------------------
+@section
+def bptt_view(view_model, x, y) -> None:
+    """The delta table and the worked totals of the model shown in section 3 (edits included); its
+    pickers (unit i, j, step t) rerun this section alone."""
+    T = len(sequence)
     hand = delta_table(view_model, x, y)
     auto = autograd(view_model, x, y)
     gap = largest_difference(hand, auto)
@@ -559,6 +327,10 @@ else:
         )
     )
 
+
+@section
+def scalar_chain_view() -> None:
+    """4b: the scalar RNN's derivative as a sum over paths, on the student's own numbers."""
     st.subheader("4b. The scalar chain, path by path")
     explain(
         "Course notes often work one number through: a scalar RNN $h_t = \\tanh(w_h h_{t-1} + w_x x_t)$, "
@@ -589,6 +361,269 @@ else:
             f"{sc.autograd:.6f}"
             + (" (the same)." if agree else f", a difference of {sc.total - sc.autograd:.2e}.")
         )
+
+
+@section
+def weights_and_steps(x, y) -> None:
+    """Sections 2 to 4: the edited copy of W_hh, the step-through views and the backward pass on it.
+    A change of s, W_hh[i, j] or the step t reruns these sections, not the page (training, section 1)."""
+    st.header("2. Change W_hh")
+    explain(
+        "$W_{hh}$ is the only thing that carries information from one step to the next. Scale it, or change "
+        "entry $W_{hh}[i, j]$ (how much unit $j$ of $h_{t-1}$ pushes unit $i$ of $h_t$), and every view "
+        "below follows. The trained weights stay safe: edits apply to a copy."
+    )
+    model_cfg = trainer.model.cfg
+
+    def restore() -> None:
+        st.session_state[P + "scale"] = 1.0
+        st.session_state[P + "w_basis"] = None  # the next run puts W_hh[i, j] back to its trained value
+
+    e1, e2, e3, e4, e5 = st.columns([3, 2, 1, 1, 2])
+    scale = e1.slider(
+        "Scale every W_hh by s", 0.0, MAX_SCALE, 1.0, 0.05, key=P + "scale", bind="query-params"
+    )
+    where = [(k, d) for k in range(model_cfg.num_layers) for d in range(model_cfg.directions)]
+
+    def where_name(kd: tuple[int, int]) -> str:
+        side = ("", "") if model_cfg.directions == 1 else (" forward", " backward")
+        return f"layer {kd[0] + 1}{side[kd[1]]}"
+
+    k_edit, d_edit = e2.selectbox(
+        "Which W_hh",
+        where,
+        format_func=where_name,
+        key=P + "edit_where",
+        bind="query-params",
+        disabled=len(where) == 1,
+    )
+    # ?l2_edit_i=inf stops an int st.number_input (int(inf)): refused before the widgets read the URL
+    drop_refused({P + name: whole_number(0, 2**31 - 1) for name in ("edit_i", "edit_j", "bptt_i", "bptt_j")})
+    for name in ("edit_i", "edit_j"):  # a smaller H (or a link's i, j) may leave them out of range
+        if not 0 <= st.session_state.get(P + name, 0) <= H - 1:
+            st.session_state[P + name] = min(max(int(st.session_state[P + name]), 0), H - 1)
+    i = e3.number_input("i", 0, H - 1, 0, key=P + "edit_i", bind="query-params")
+    j = e4.number_input("j", 0, H - 1, 1 if H > 1 else 0, key=P + "edit_j", bind="query-params")
+    trained = float(trainer.model.layers[k_edit].params(d_edit)["weight_hh"][i, j].detach())
+    # the entry shows the model's own value again whenever it is another entry or another model
+    follow(P + "w", (id(trainer), trainer.step, k_edit, d_edit, i, j), round(trained, 4))
+    value = e5.number_input(
+        f"W_hh[{i}, {j}]",
+        -10.0,
+        10.0,
+        round(trained, 4),
+        0.1,
+        format="%.4f",
+        key=P + "w",
+        bind="query-params",
+        help=f"Trained value: {trained:.4f}",
+    )
+    st.button("Restore the trained weights", key=P + "restore", on_click=restore)
+    changed = abs(value - round(trained, 4)) > 1e-9  # the box shows 4 decimals of the trained value
+    try:
+        # an unchanged box keeps the trained weight itself, not its 4-decimal rounding
+        edit = WeightEdit(
+            scale=scale,
+            layer=k_edit,
+            direction=d_edit,
+            row=int(i),
+            col=int(j),
+            value=value if changed else None,
+        )
+        view_model = edited(trainer.model, edit)
+        tr = trace(view_model, x, y, jacobians=False)
+    except InputError as err:
+        show_error(err, "Press 'Restore the trained weights' to start again.")
+        stop()
+    if scale != 1.0 or changed:
+        st.caption(f"Showing the edited copy: W_hh[{i}, {j}] = {value:.4f}, then every W_hh times {scale:g}.")
+
+    # --- step through ------------------------------------------------------------------------------
+    st.header("3. Step through the sequence")
+    T = len(sequence)
+    if st.session_state.get(P + "t", 1) > T:  # steps count from 1 to T
+        st.session_state[P + "t"] = T
+    playing = st.session_state.get(P + "playing", False)
+
+    def toggle_play() -> None:
+        now = not st.session_state.get(P + "playing", False)
+        st.session_state[P + "playing"] = now
+        if now:
+            if st.session_state.get(P + "t", 1) >= T:
+                st.session_state[P + "t"] = 1
+            st.session_state[P + "show_first"] = True  # the first run of a play shows the current step
+
+    st.button(
+        "Pause" if playing else "Play",
+        key=P + "play",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        on_click=toggle_play,
+        help=f"Move the time step forward by one every {PLAY_SECONDS:g} s until the end of the sequence.",
+    )
+
+    def hidden_states(t: int, lengths: list[int]) -> None:
+        """The heatmaps of h over time, step t (1..T) marked: per layer, or both directions and their join."""
+        tokens, i = list(sequence), t - 1  # i: the 0-based row of step t
+        heat = charts.states_heatmap
+        if arch == "bidirectional":
+            left, right = st.columns(2)
+            chart(heat(tr.layer(0, 0).h, tokens, "h", "forward states h→", (-1, 1), i), P + "heat_f", left)
+            chart(heat(tr.layer(0, 1).h, tokens, "h", "backward states h←", (-1, 1), i), P + "heat_b", right)
+            both = concat_directions(tr)
+            title = "[h→_t; h←_t]: the vector the output layer reads at each step"
+            chart(
+                charts.concat_heatmap(tr.layer(0, 0).h, tr.layer(0, 1).h, tokens, i, title=title),
+                P + "heat_cat",
+            )
+            st.caption(
+                f"At step {t} the output layer reads {both.shape[1]} numbers: the forward state (top half), "
+                f"which has read '{sequence[:t]}', and the backward state (bottom half), which has read "
+                f"'{sequence[i:]}'."
+            )
+            return
+        for k in range(cfg.layers):
+            labels = (
+                [s.replace(" ", "␣") for s in pyramid_tokens(sequence, cfg.layers)[k]]
+                if arch == "pyramid"
+                else tokens
+            )
+            mark = layer_step(i, k, lengths) if arch == "pyramid" else i
+            title = f"h of layer {k + 1}" + (f": {lengths[k]} steps" if arch == "pyramid" else "")
+            chart(heat(tr.layer(k).h, labels, "h", title, (-1, 1), mark), P + f"heat_{k}")
+
+    def step_views() -> None:
+        """Everything that depends on the time step t; reruns alone while playing."""
+        finished = False
+        if st.session_state.get(P + "playing", False):
+            if not st.session_state.pop(P + "show_first", False):
+                st.session_state[P + "t"] = min(st.session_state.get(P + "t", 1) + 1, T)
+            if st.session_state[P + "t"] >= T:
+                st.session_state[P + "playing"], finished = False, True
+        t = st.slider("Time step t", 1, T, key=P + "t", bind="query-params", help="Or press Play above.")
+        i = t - 1  # the 0-based row of step t in the trace's arrays
+        shown = [f"**[{md_char(c)}]**" if n == t else md_char(c) for n, c in enumerate(sequence, 1)]
+        st.markdown(f"Step {t} reads x_{t} = '{md_char(sequence[i])}':&nbsp;&nbsp; " + " ".join(shown))
+        lengths = [len(tr.layer(k).h) for k in range(cfg.layers)]
+        hidden_states(t, lengths)
+        d1, d2, _ = st.columns([1, 1, 2])
+        with d1:
+            csv_button(
+                states_frame(tr, cfg), "rnnviz-l2-hidden-states", P + "csv_h", "Hidden states h_t (CSV)"
+            )
+        with d2:
+            csv_button(
+                outputs_frame(tr, cfg, task.vocab, y),
+                "rnnviz-l2-predictions",
+                P + "csv_y",
+                "Predictions y_t (CSV)",
+            )
+
+        st.subheader(f"The step t = {t} in numbers")
+        c1, c2 = st.columns(2)
+        e_layer, e_dir = 0, 0
+        if cfg.layers > 1:
+            layer_names = {k: f"layer {k + 1}" for k in range(cfg.layers)}
+            e_layer = c1.radio(
+                "Layer shown",
+                list(layer_names),
+                format_func=layer_names.get,
+                horizontal=True,
+                key=P + "eq_layer",
+                bind="query-params",
+            )
+        if arch == "bidirectional":
+            dir_names = {0: "forward →", 1: "backward ←"}
+            e_dir = c2.radio(
+                "Direction shown",
+                [0, 1],
+                format_func=dir_names.get,
+                horizontal=True,
+                key=P + "eq_dir",
+                bind="query-params",
+            )
+        step = layer_step(i, e_layer, lengths) if arch == "pyramid" else i  # 0-based row in that layer
+        terms = None
+        if step is None:
+            st.info(f"Step {t} was dropped before layer {e_layer + 1}: it had no partner to pair with.")
+        else:
+            terms = step_terms(tr, step, e_layer, e_dir)
+            char = task.vocab[terms.x_index] if terms.x_index is not None and e_layer == 0 else None
+            st.latex(charts.hidden_step_latex(terms, char, layered=cfg.layers > 1))
+            notes = []
+            if H > charts.MAX_ROWS:
+                notes.append(
+                    f"H = {H}: the matrices show their first {charts.MAX_ROWS} rows and columns only."
+                )
+            if arch == "pyramid" and e_layer > 0:
+                j = step + 1  # steps of every layer count from 1
+                notes.append(
+                    f"Layer {e_layer + 1} step {j} reads x_{j} = [h_{2 * j - 1}; h_{2 * j}] of layer "
+                    f"{e_layer}: the characters '{pyramid_tokens(sequence, cfg.layers)[e_layer][step]}'."
+                )
+            elif e_layer > 0:
+                notes.append(f"Here x_{t} is h_{t} of layer {e_layer}, the layer below, at the same step.")
+            if notes:
+                st.caption(" ".join(notes))
+
+        if tr.head == "many_to_one":
+            out = output_terms(view_model, tr)
+            target, title = int(y), "y: the character after the sequence"
+            st.latex(charts.output_latex(out, task.vocab, None, layers=cfg.layers))
+        else:
+            out = output_terms(view_model, tr, i)
+            target, title = int(y[i]), f"y_{t}: what comes after '{sequence[i]}'?"
+            st.latex(charts.output_latex(out, task.vocab, t, arch == "bidirectional", layers=cfg.layers))
+        left, right = st.columns(2)
+        if terms is not None:
+            title_h = f"The terms of h_{step + 1}" + (f" of layer {e_layer + 1}" if cfg.layers > 1 else "")
+            chart(charts.step_contributions(terms, title=title_h + ", unit by unit"), P + "contrib", left)
+        chart(distribution_bars(out.probs, task.vocab, highlight=target, title=title), P + "bars", right)
+        right.caption(
+            f"Red bar: the true next character ('{md_char(task.vocab[target]).replace(chr(10), '↵')}'), "
+            f"given p = {out.probs[target]:.3f}."
+            + (
+                " The pyramid predicts once, from the top layer's last step: t does not change it."
+                if tr.head == "many_to_one"
+                else ""
+            )
+        )
+        if finished:
+            st.rerun()  # a full run stops the timer and relabels the button
+
+    st.fragment(step_views, run_every=PLAY_SECONDS if playing else None)()
+
+    # --- backpropagation through time ------------------------------------------------------------
+    st.header("4. Backpropagation through time, on these numbers")
+    explain(
+        "Training needs the gradient of the loss with respect to every weight. Here the loss is the sum over "
+        "the steps, $L = \\sum_{t=1}^{T} L_t$ with $L_t = -\\log y_t[x_{t+1}]$ (training averages it over "
+        "the steps of a window, which divides the loss and every gradient by the number of steps). Going "
+        "**backwards** from $t = T$, each $\\partial L / \\partial h_t$ is the step's own loss term plus "
+        "flows back from $t + 1$; through the tanh it becomes $\\delta_t$, and every weight's gradient adds "
+        "up one term per step, because the same weights are used at every step. $e_t$ is the one-hot vector "
+        "of the true next character."
+    )
+    st.latex(
+        r"\frac{\partial L}{\partial h_t} = \underbrace{W_{hy}^\top (y_t - e_t)}_{\text{own term}} + "
+        r"\underbrace{W_{hh}^\top \delta_{t+1}}_{\text{from } t+1},\quad \delta_t = "
+        r"\frac{\partial L}{\partial h_t} \odot (1 - h_t^2),\quad \delta_{T+1} = 0"
+    )
+    st.latex(
+        r"\frac{\partial L}{\partial W_{hh}} = \sum_t \delta_t h_{t-1}^\top,\quad "
+        r"\frac{\partial L}{\partial W_{xh}} = \sum_t \delta_t x_t^\top,\ "
+        r"\frac{\partial L}{\partial b_h} = \sum_t \delta_t"
+    )
+    if arch != "single":
+        st.info(
+            "The worked backward pass is for the one-layer RNN: choose 'one layer' in section 1 to see it."
+        )
+    else:
+        bptt_view(view_model, x, y)
+        scalar_chain_view()
+
+
+x, y = sequence_ids(cfg, task)
+weights_and_steps(x, y)
 
 try_this(
     "Untrained, step through 'hello world': does the prediction after the first 'l' differ from the one "

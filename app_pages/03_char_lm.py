@@ -1,11 +1,9 @@
 """Lesson 3: training by maximum likelihood and BPTT, with a character-level language model trained live."""
 
-import hashlib
 import time
 from dataclasses import asdict
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import lm as charts
@@ -13,13 +11,13 @@ from rnnviz.errors import InputError
 from rnnviz.lessons import charlm as lm
 from rnnviz.lessons import charlm_bptt as lm_bptt
 from rnnviz.lessons import charlm_fit as lm_fit
+from rnnviz.lessons import charlm_lesson
 from rnnviz.lessons import charlm_temperature as lm_temp
 from rnnviz.sample import sample
 from rnnviz.tasks.charlm import check_text
 from rnnviz.tasks.corpora import decode_upload, is_well_formed
 from ui.export import csv_button
-from ui.lesson import chart as lesson_chart
-from ui.lesson import check, explain, follow, friendly_errors, header, seed, stop, try_this
+from ui.lesson import chart, check, explain, follow, friendly_errors, header, seed, stop, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l3_"  # prefix of every widget and session key on this page
@@ -51,10 +49,6 @@ header(
     "spelling, brackets that close, indentation and tags that nest (Karpathy, *The Unreasonable "
     "Effectiveness of Recurrent Neural Networks*, 2015).",
 )
-
-
-def chart(fig, key: str, where=None) -> None:
-    lesson_chart(fig, key=P + key, where=where)
 
 
 @st.cache_data(show_spinner="Preparing the text...")
@@ -130,8 +124,9 @@ with st.expander("More settings: window length, batch size, learning-rate decay"
         "then lr_t = lr * 0.5^((t - n) / n).",
     )  # fmt: skip
 
-try:
-    settings = lm.LMSettings(
+with friendly_errors("Use a longer text or a shorter window length (More settings).", then_stop=True):
+    lesson = charlm_lesson.LMLesson(
+        text_id=charlm_lesson.text_id(source, text),
         cell=cell,
         hidden_size=hidden,
         num_layers=layers,
@@ -140,14 +135,10 @@ try:
         lr=lr,
         lr_half_life=half_life,
         clip=None if clip == "off" else float(clip),
+        seed=seed(),
     )
-    text_id = source if source != lm.OWN else hashlib.sha1(text.encode()).hexdigest()
-    config = {"text": text_id, **asdict(settings), "seed": seed()}
-    config.pop("temperature")
-    trainer = session_trainer(KEY, config, lambda: lm.build_trainer(text, settings, seed()))
-except InputError as err:
-    st.error(f"{err}\n\nUse a longer text or a shorter window length (More settings).")
-    stop()
+    settings = lesson.settings
+    trainer = session_trainer(KEY, asdict(lesson), lambda: lesson.build_trainer(text))
 task = trainer.task
 st.caption(
     f"{len(text):,} characters, V = {len(task.vocab)} different ones (one-hot inputs x_t of length V). "
@@ -290,7 +281,7 @@ if report is not None:
             report.steps, report.held_out, report.train, report.best_step, chosen,
             title="Bits per character at each checkpoint: held out and training",
         ),
-        "fit",
+        P + "fit",
     )  # fmt: skip
     (st.warning if report.overfitting else st.markdown)(report.sentence())
 
@@ -298,7 +289,7 @@ if report is not None:
 st.header("4. The loss of one sequence is a sum over steps")
 first_lines = held_out[held_out.find("\n") + 1 :] if "\n" in held_out[:-1] else held_out
 default_seq = "\n".join(first_lines.split("\n")[:2])[: lm.MAX_SCORED] or text[:60]
-follow(P + "seq", text_id, default_seq)
+follow(P + "seq", lesson.text_id, default_seq)
 seq_text = st.text_area(
     "A sequence to score (from the held-out text; edit it)", default_seq, height=80,
     key=P + "seq", bind="query-params",
@@ -313,14 +304,10 @@ with friendly_errors("Type characters that occur in the training text."):
             sl.inputs, sl.targets, sl.loss, sl.grad_h_norm,
             title=f"L_t of each step, and ||dL/dh_t|| of L = sum_t L_t (model at step {chosen})",
         ),
-        "step_loss",
+        P + "step_loss",
     )  # fmt: skip
-    step_table = pd.DataFrame(
-        {"t": range(1, len(sl.loss) + 1), "x_t": list(sl.inputs), "x_{t+1}": list(sl.targets),
-         "L_t": sl.loss, "||dL/dh_t||": sl.grad_h_norm}
-    )  # fmt: skip
-    if bp is not None:
-        step_table["||delta_t h_{t-1}^T||"] = bp.contribution_norms  # step t's part of dL/dW_hh
+    # with the BPTT view: step t's part of dL/dW_hh in a last column
+    step_table = charlm_lesson.step_losses_frame(sl, bp.contribution_norms if bp is not None else None)
     csv_button(step_table, "rnnviz-l3-step-losses", P + "csv_steps", "L_t and ||dL/dh_t|| per step (CSV)")
     worst = int(np.nanargmax(sl.loss))  # 0-based row: step t = worst + 1
     n_steps = len(sl.loss)  # T - 1 predictions for T characters
@@ -359,7 +346,7 @@ explain(
 )
 st.latex(r"p_i = \frac{\exp(z_i / \tau)}{\sum_j \exp(z_j / \tau)}, \qquad z = W_{hy} h_t + b_y")
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-follow(P + "prime", text_id, prime_default.replace("\n", "↵"))
+follow(P + "prime", lesson.text_id, prime_default.replace("\n", "↵"))
 prime = c1.text_input(
     "Priming text (↵ = a new line)", prime_default.replace("\n", "↵"), key=P + "prime", bind="query-params",
     help="The model reads this first. Type ↵ for a line break. Characters the text lacks are refused.",
@@ -370,7 +357,7 @@ length = c4.slider("Characters to write", 50, 1000, 300, 50, key=P + "length", b
 with friendly_errors("Use only characters of the training text in the priming text."):
     smp = sample(view, task, prime.replace("↵", "\n"), length, temperature, top_k, seed=seed())
     gen = smp.text[len(smp.prime) :]
-    drawn_p = smp.probs[np.arange(len(smp.ids)), smp.ids]
+    drawn_p = charlm_lesson.drawn_p(smp)
     st.markdown(
         "**The sample**, each generated character coloured by its surprise $-\\ln p$ under the distribution "
         "it was drawn from (the priming text in grey):"
@@ -391,13 +378,14 @@ with friendly_errors("Use only characters of the training text in the priming te
             title=f"The 5 most likely next characters at each position (τ = {temperature:g}); "
             "bold = the one drawn",
         ),
-        "next_char",
+        P + "next_char",
     )  # fmt: skip
-    drawn = pd.DataFrame(
-        {"position": range(1, len(gen) + 1), "after": list(smp.text[len(smp.prime) - 1 : -1]),
-         "drawn": list(gen), "p": drawn_p, "-ln p": -np.log(drawn_p)}
-    )  # fmt: skip
-    csv_button(drawn, "rnnviz-l3-sample", P + "csv_sample", "The sample, one row per character (CSV)")
+    csv_button(
+        charlm_lesson.sample_frame(smp),
+        "rnnviz-l3-sample",
+        P + "csv_sample",
+        "The sample, one row per character (CSV)",
+    )
 
 # --- 6. inside the model ---------------------------------------------------------------------------
 st.header("6. Inside the model: find an interpretable unit")
@@ -413,7 +401,7 @@ signals = {name: v for name, v in lm.structural_signals(probe).items() if np.ptp
 names = list(signals)
 c1, c2, c3 = st.columns([2, 1, 3])
 signal_default = names.index(lm.DEFAULT_SIGNAL[source]) if lm.DEFAULT_SIGNAL[source] in names else 0
-follow(P + "signal", text_id, names[signal_default])
+follow(P + "signal", lesson.text_id, names[signal_default])
 signal_name = c1.selectbox(
     "Signal", names, signal_default,
     key=P + "signal", bind="query-params",
@@ -429,11 +417,10 @@ with friendly_errors():
     h = lm.hidden_states(view, task.encode(probe))[layer]  # (T, H)
     ranked = lm.rank_units(h, signals[signal_name])
     top = ranked[:10]
-    table = pd.DataFrame({"unit": [s.unit for s in ranked], "r": [s.r for s in ranked]})
-    follow(P + "unit", (id(trainer), chosen, layer, signal_name, text_id), int(table["unit"][0]))
-    r_of = dict(zip(table["unit"], table["r"], strict=True))
+    r_of = {s.unit: s.r for s in ranked}  # best match first
+    follow(P + "unit", (id(trainer), chosen, layer, signal_name, lesson.text_id), ranked[0].unit)
     unit = c3.selectbox(
-        "Unit to colour the text by (best match first)", table["unit"].tolist(), 0,
+        "Unit to colour the text by (best match first)", list(r_of), 0,
         format_func=lambda j: f"unit {j}",  # the URL holds "unit 7"; r is in the help and the titles
         key=P + "unit", bind="query-params",
         help="Units in order of |r|, the correlation of h_t[unit] with the signal over the held-out text.",
@@ -443,10 +430,11 @@ with friendly_errors():
         charts.unit_ranking_figure(
             [s.unit for s in top], [s.r for s in top], signal_name, title=f"Top units for '{signal_name}'"
         ),
-        "ranking",
+        P + "ranking",
         left,
     )
     with left:
+        table = charlm_lesson.ranking_frame(ranked)
         csv_button(table, "rnnviz-l3-units", P + "csv_units", f"r of every unit with '{signal_name}' (CSV)")
     shown = probe[:SHOWN_CHARS]
     chart(
@@ -455,14 +443,13 @@ with friendly_errors():
             title=f"h_t[{unit}] (r = {r_of[unit]:+.2f}) and {signal_name} over the text "
             f"(model at step {chosen})",
         ),
-        "unit_trace",
+        P + "unit_trace",
         right,
     )  # fmt: skip
     with right:
-        trace_table = pd.DataFrame(
-            {"t": range(1, len(probe) + 1), "x_t": list(probe), f"h_t[{unit}]": h[: len(probe), unit],
-             signal_name: signals[signal_name]}
-        )  # fmt: skip
+        trace_table = charlm_lesson.unit_trace_frame(
+            probe, h[:, unit], unit, signal_name, signals[signal_name]
+        )
         csv_button(trace_table, "rnnviz-l3-unit-trace", P + "csv_trace", f"h_t[{unit}] and the signal (CSV)")
     st.markdown(
         f"**The {probe_where.split(' (')[0]} coloured by unit {unit}'s activation** $h_t[{unit}]$, "

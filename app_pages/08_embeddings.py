@@ -29,28 +29,18 @@ from rnnviz.embeddings.transfer import TITLES, VARIANTS, TransferConfig, Transfe
 from rnnviz.embeddings.transfer import UNSEEN_WORDS as TUNSEEN
 from rnnviz.errors import InputError
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, header, try_this
+from ui.lesson import chart, check, explain, header, show_error, try_this
 from ui.lesson import seed as global_seed
-from ui.safe import plain
 
 P = "l8_"  # prefix of every widget and session key on this page
 ANALOGY_DIMS = 4  # dims printed: their 3-decimal numbers fit at 15 px in a half column at 1280 px
 seed = global_seed()
 
 
-def show(fig, name: str, where=None) -> None:
-    """A chart across its column, larger in presenter mode."""
-    chart(fig, key=P + name, where=where)
-
-
 @st.cache_resource(show_spinner="Loading the GloVe word vectors (once for every visitor)...")
 def glove(n_words: int = DEFAULT_WORDS):
     """One read-only copy shared by all sessions: never modify what this returns."""
     return load_glove(n_words)
-
-
-def show_error(err: InputError, hint: str = "") -> None:
-    st.error(plain(err) + (f"  \n{hint}" if hint else ""))
 
 
 header(
@@ -112,7 +102,7 @@ try:
 except InputError as err:
     show_error(err, "Example: cat dog king queen car truck")
 else:
-    show(charts.lookup_figure(demo.words, demo.onehot, demo.table, demo.product), "lookup_chart")
+    chart(charts.lookup_figure(demo.words, demo.onehot, demo.table, demo.product), P + "lookup_chart")
     st.caption(
         f"The 1 in o_w sits in row {demo.chosen} ('{demo.word}'), so o_w^T E adds up exactly that row of E: "
         f"e_{demo.word} = ({', '.join(f'{x:.2f}' for x in demo.product[:6])}"
@@ -120,16 +110,18 @@ else:
         + (" Hover over a cell for its exact value." if len(demo.product) > 16 else "")
     )
     left, right = st.columns(2)
-    show(
-        charts.cosine_matrix_figure(demo.words, demo.cos_onehot, "cos(o_u, o_v): one-hot"), "cos_onehot", left
+    chart(
+        charts.cosine_matrix_figure(demo.words, demo.cos_onehot, "cos(o_u, o_v): one-hot"),
+        P + "cos_onehot",
+        left,
     )
-    show(
+    chart(
         charts.cosine_matrix_figure(
             demo.words,
             demo.cos_dense,
             "cos(e_u, e_v): " + ("GloVe rows" if pretrained else "random rows of E"),
         ),
-        "cos_dense",
+        P + "cos_dense",
         right,
     )
     explain(pairs_sentence(closest_pairs(demo.words, demo.cos_dense), pretrained))
@@ -158,7 +150,7 @@ else:
         rf"\cos(e_{{\text{{{b.word_u}}}}}, e_{{\text{{{b.word_v}}}}}) = \frac{{{b.dot:.3f}}}"
         rf"{{{b.norm_u:.3f} \times {b.norm_v:.3f}}} = {b.cos:.3f}"
     )
-    show(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), "cos_terms")
+    chart(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), P + "cos_terms")
     st.caption(
         "Green bars, pointing up, are dimensions where both vectors agree in sign and push the dot product "
         "up; red (vermillion) bars, pointing down, are where they disagree. " + spread_sentence(b)
@@ -193,11 +185,11 @@ else:
             if i != nearest
         },
     )
-    show(
+    chart(
         charts.ranked_words_figure(
             [w for w, _ in nb], [s for _, s in nb], f"the {k_nb} words closest to '{query.strip().lower()}'"
         ),
-        "neighbours",
+        P + "neighbours",
     )
     st.caption(
         f"Each score is cos(e_query, e_w), computed against all {len(wv):,} words at once as one "
@@ -259,13 +251,13 @@ else:
     st.markdown(f"### {res.a} : {res.b} :: {res.c} : **{res.best}**  (cos = {res.answers[0][1]:.3f})")
     st.markdown(exclusion_sentence(wv, res))
     left, right = st.columns(2)
-    show(
+    chart(
         charts.ranked_words_figure(
             [w for w, _ in res.answers], [s for _, s in res.answers],
             f"top {len(res.answers)} answers: cos(t, e_w)",
             highlight=preset.expected if preset else None,
         ),
-        "answers", left,
+        P + "answers", left,
     )  # fmt: skip
     with left:
         answers = pd.DataFrame(
@@ -281,7 +273,7 @@ else:
         f"ê_{res.best}",
     ]
     rows = [res.unit_a, res.unit_b, res.unit_c, res.target, res.unit_d]
-    show(charts.arithmetic_figure(labels, rows, n_dims=ANALOGY_DIMS), "arithmetic", right)
+    chart(charts.arithmetic_figure(labels, rows, n_dims=ANALOGY_DIMS), P + "arithmetic", right)
     right.caption(
         f"Check one column by hand: dim 0 of t is {res.unit_b[0]:.3f} - ({res.unit_a[0]:.3f}) + "
         f"{res.unit_c[0]:.3f} = {res.target[0]:.3f}. The full vectors have {wv.dim} dimensions."
@@ -289,18 +281,18 @@ else:
     title = "offsets between the words, PCA of their unit vectors"
     tab2, tab3 = st.tabs(["2-D map", "3-D map (drag to rotate)"])
     with tab2:
-        show(
+        chart(
             charts.projection_2d_figure(
                 proj2.words, proj2.coords, proj2.pairs, proj2.explained, title, proj2.target
             ),
-            "map2d",
+            P + "map2d",
         )
     with tab3:
-        show(
+        chart(
             charts.projection_3d_figure(
                 proj3.words, proj3.coords, proj3.pairs, proj3.explained, title, proj3.target
             ),
-            "map3d",
+            P + "map3d",
         )
     st.caption(
         f"Orange arrows: {res.a} -> {res.b} and {res.c} -> {res.best}; grey arrows: more pairs with the same "
@@ -393,7 +385,7 @@ def transfer_section() -> None:
             bar.progress(done, text=f"{TITLES[variant]}: step {step}")
             if time.perf_counter() - last_draw[0] > 0.4:
                 draws[0] += 1  # each live frame needs its own element id
-                show(charts.transfer_curves_figure(exp.curves), f"live_{draws[0]}", slot)
+                chart(charts.transfer_curves_figure(exp.curves), P + f"live_{draws[0]}", slot)
                 last_draw[0] = time.perf_counter()
 
         try:
@@ -411,7 +403,7 @@ def transfer_section() -> None:
             status.info(
                 f"Each model trained {r.steps} more steps ({exp.steps(VARIANTS[0])} in total).{ran_out}"
             )
-    show(charts.transfer_curves_figure(exp.curves), "curves", slot)
+    chart(charts.transfer_curves_figure(exp.curves), P + "curves", slot)
     st.dataframe(
         pd.DataFrame(
             {

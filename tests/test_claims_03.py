@@ -25,6 +25,7 @@ from rnnviz.lessons import charlm as lm
 from rnnviz.lessons import charlm_bptt as lm_bptt
 from rnnviz.lessons import charlm_fit as lm_fit
 from rnnviz.lessons import charlm_temperature as lm_temp
+from rnnviz.lessons.charlm_lesson import LMLesson
 from rnnviz.lessons.charlm_records import is_record_line, records_text
 from rnnviz.sample import sample
 
@@ -512,9 +513,8 @@ def test_page_warns_and_samples_from_the_best_checkpoint(overfit):
     """On the student's own text the page says it overfits, in words, and its views (the sample too) use
     the best held-out checkpoint."""
     tr, tracker = overfit
-    settings = lm.LMSettings()
-    config = {"text": hashlib.sha1(RECORDS.encode()).hexdigest(), **dataclasses.asdict(settings), "seed": 0}
-    config.pop("temperature")
+    # the page's rebuild key for this text at the defaults: its lesson config
+    config = dataclasses.asdict(LMLesson(text_id=hashlib.sha1(RECORDS.encode()).hexdigest(), seed=0))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params.update({"l3_source": "Your own text", "l3_hidden": "128"})  # the built-in texts' H
     at.run()
