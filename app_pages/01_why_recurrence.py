@@ -1,6 +1,5 @@
 """Lesson 1: why recurrence. One function reused at every step, parameter counts, usage patterns."""
 
-import pandas as pd
 import streamlit as st
 import torch
 
@@ -16,11 +15,13 @@ from rnnviz.lessons.recurrence import (
     first_input_reach,
     generate,
     growth,
+    growth_frame,
     one_step_as_feedforward,
     random_sequence,
     reach_answer,
     rnn_model,
     tag,
+    unrolled_frame,
 )
 from rnnviz.model import param_count
 from rnnviz.seq2seq.dates import DateTask
@@ -94,14 +95,7 @@ st.caption(
     "parameters in all, reused at every step. "
     "Change n: the picture grows, the parameter count does not."
 )
-steps_table = pd.DataFrame(
-    {
-        "t": range(1, n + 1),
-        **{f"x_t[{d}]": xs.numpy()[:, d] for d in range(D)},
-        **{f"h_t[{u}]": tr.layer(0).h[:, u] for u in range(H)},
-        **{f"y_t[{k}]": tr.logits[:, k] for k in range(K)},
-    }
-)
+steps_table = unrolled_frame(xs.numpy(), tr.layer(0).h, tr.logits)
 csv_button(steps_table, "rnnviz-l1-unrolled", P + "csv_unrolled", "Download x_t, h_t, y_t per step (CSV)")
 
 # --- 2. parameter counts ----------------------------------------------------------------------
@@ -134,7 +128,7 @@ with explanation("Where these numbers come from"):
         "the curve is the formula, and the tests check that both agree. torch keeps two bias vectors b_ih "
         "and b_hh; the lesson writes their sum as b_h."
     )
-csv_button(pd.DataFrame(counts), "rnnviz-l1-parameters", P + "csv_growth", "Download the counts per n (CSV)")
+csv_button(growth_frame(counts), "rnnviz-l1-parameters", P + "csv_growth", "Download the counts per n (CSV)")
 
 # --- 3. usage patterns ------------------------------------------------------------------------
 st.header("3. Usage patterns")
@@ -244,7 +238,7 @@ with tabs[3]:
         res = tag(ex.tagging, ex.tagging_task, sentence)
         left, right = st.columns([2, 1])  # room for three table columns at 1280 px
         chart(diagrams.usage_pattern(list(res.words), list(res.tags)), P + "pnn", left)
-        table = pd.DataFrame({"x_t (word)": res.words, "y_t (tag)": res.tags, "p(tag)": res.probs.max(-1)})
+        table = res.frame()
         fmt = {"p(tag)": st.column_config.NumberColumn(format="%.3f", width="small")}
         right.dataframe(table, hide_index=True, column_config=fmt, width="stretch")
         with right:

@@ -3,7 +3,6 @@ W_hh, and the same views for stacked, bidirectional and pyramid RNNs."""
 
 from dataclasses import asdict, replace
 
-import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import diagrams
@@ -257,15 +256,7 @@ def not_stacked_ui(model) -> None:
     x_ids, _ = sequence_ids(cfg, task)
     r = reach_of_last_input(model, stacked, x_ids, task.vocab)
     st.markdown(reach_sentence(r, lambda c: f"'{md_char(c)}'"))
-    table = pd.DataFrame(
-        {
-            "t": range(1, len(r.backward) + 1),
-            "x_t": [md_char(c) for c in sequence],
-            "‖Δh→_t‖ (this model)": r.forward,
-            "‖Δh←_t‖ (this model)": r.backward,
-            "‖Δh^(2)_t‖ (stacked)": r.stacked,
-        }
-    )
+    table = r.frame(md_char(c) for c in sequence)
     fmt = {c: st.column_config.NumberColumn(format="%.2e") for c in table.columns[2:]}
     st.dataframe(table, hide_index=True, column_config=fmt)
     st.caption(

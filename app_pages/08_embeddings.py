@@ -3,7 +3,6 @@
 import time
 from dataclasses import asdict
 
-import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import embeddings as charts
@@ -23,9 +22,15 @@ from rnnviz.embeddings import (
 from rnnviz.embeddings.analogy import exclusion_sentence
 from rnnviz.embeddings.onehot import closest_pairs, pairs_sentence
 from rnnviz.embeddings.projection import project_pairs
-from rnnviz.embeddings.similarity import NEAREST_RANKS, nearest_of_four, spread_sentence
+from rnnviz.embeddings.similarity import NEAREST_RANKS, nearest_of_four, neighbours_frame, spread_sentence
 from rnnviz.embeddings.transfer import SEEN_WORDS as TSEEN
-from rnnviz.embeddings.transfer import TITLES, VARIANTS, TransferConfig, TransferExperiment, nearest_seen
+from rnnviz.embeddings.transfer import (
+    TITLES,
+    VARIANTS,
+    TransferConfig,
+    TransferExperiment,
+    nearest_seen_frame,
+)
 from rnnviz.embeddings.transfer import UNSEEN_WORDS as TUNSEEN
 from rnnviz.errors import InputError
 from ui.export import csv_button
@@ -155,10 +160,7 @@ else:
         "Green bars, pointing up, are dimensions where both vectors agree in sign and push the dot product "
         "up; red (vermillion) bars, pointing down, are where they disagree. " + spread_sentence(b)
     )
-    terms = pd.DataFrame(
-        {"i": range(len(b.u)), f"e_{b.word_u},i": b.u, f"e_{b.word_v},i": b.v, "e_u,i * e_v,i": b.products}
-    )
-    csv_button(terms, f"cosine-{b.word_u}-{b.word_v}", P + "csv_cos", "The 50 dimensions as CSV")
+    csv_button(b.frame(), f"cosine-{b.word_u}-{b.word_v}", P + "csv_cos", "The 50 dimensions as CSV")
 
 st.subheader("Nearest neighbours")
 c1, c2 = st.columns([3, 2])
@@ -195,9 +197,7 @@ else:
         f"Each score is cos(e_query, e_w), computed against all {len(wv):,} words at once as one "
         "matrix-vector product with the unit-length vectors."
     )
-    ranked = pd.DataFrame(
-        {"rank": range(1, len(nb) + 1), "word w": [w for w, _ in nb], "cos(e_query, e_w)": [s for _, s in nb]}
-    )
+    ranked = neighbours_frame(nb)
     csv_button(ranked, f"neighbours-{query.strip().lower()}", P + "csv_nb", "Neighbours as CSV")
 
 # --- 3. analogies -----------------------------------------------------------------------------
@@ -260,10 +260,7 @@ else:
         P + "answers", left,
     )  # fmt: skip
     with left:
-        answers = pd.DataFrame(
-            {"rank": range(1, len(res.answers) + 1), "word d": [w for w, _ in res.answers],
-             "cos(t, e_d)": [s for _, s in res.answers]}
-        )  # fmt: skip
+        answers = res.frame()
         csv_button(answers, f"analogy-{res.a}-{res.b}-{res.c}", P + "csv_analogy", "Answers as CSV")
     labels = [
         f"ê_{res.a}",
@@ -337,7 +334,7 @@ explain(
 )
 with st.expander("Why GloVe helps here: the closest seen word of every unseen word"):
     st.dataframe(
-        pd.DataFrame(nearest_seen(wv), columns=["unseen word", "closest seen word", "cos in GloVe"]).round(3),
+        nearest_seen_frame(wv),
         hide_index=True,
     )
     st.caption(
@@ -405,15 +402,7 @@ def transfer_section() -> None:
             )
     chart(charts.transfer_curves_figure(exp.curves), P + "curves", slot)
     st.dataframe(
-        pd.DataFrame(
-            {
-                "embedding": [TITLES[v] for v in VARIANTS],
-                "steps": [exp.steps(v) for v in VARIANTS],
-                "training sentences": [exp.curves[v]["train_acc"][-1] for v in VARIANTS],
-                "held-out, seen words": [exp.curves[v]["seen_acc"][-1] for v in VARIANTS],
-                "held-out, unseen words": [exp.curves[v]["test_acc"][-1] for v in VARIANTS],
-            }
-        ),
+        exp.summary_frame(),
         hide_index=True,
         column_config={
             name: st.column_config.NumberColumn(format="%.3f")
@@ -425,21 +414,7 @@ def transfer_section() -> None:
         "held-out sentences of each kind; solid lines in the chart are the unseen-word test, dotted lines "
         "the training set."
     )
-    curves = pd.DataFrame(
-        [
-            {
-                "embedding": TITLES[v],
-                "step": step,
-                "train_acc": train,
-                "seen_acc": seen,
-                "test_acc (unseen)": test,
-            }
-            for v in VARIANTS
-            for step, train, seen, test in zip(
-                *(exp.curves[v][k] for k in ("step", "train_acc", "seen_acc", "test_acc")), strict=True
-            )
-        ]
-    )
+    curves = exp.curves_frame()
     csv_button(curves, f"transfer-{cell}-{n_train}", P + "csv_curves", "Accuracy curves as CSV")
     text = st.text_input(
         "Type a review with the task's words (e.g. swap in an unseen word)", "the acting was not brilliant",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from rnnviz.embeddings.similarity import top_k
 from rnnviz.embeddings.vectors import WordVectors, normalise_word
@@ -66,6 +67,13 @@ class AnalogyResult:
     @property
     def best(self) -> str:
         return self.answers[0][0]
+
+    def frame(self) -> pd.DataFrame:
+        """The answers as a table: rank, word d, cos(t, e_d), best first."""
+        return pd.DataFrame(
+            {"rank": range(1, len(self.answers) + 1), "word d": [w for w, _ in self.answers],
+             "cos(t, e_d)": [s for _, s in self.answers]}
+        )  # fmt: skip
 
 
 def analogy(wv: WordVectors, a: str, b: str, c: str, k: int = 5) -> AnalogyResult:

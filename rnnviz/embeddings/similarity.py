@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from rnnviz.embeddings.vectors import WordVectors, normalise_word
 from rnnviz.errors import InputError
@@ -59,6 +60,13 @@ class CosineBreakdown:
     norm_u: float  # ||e_u|| = sqrt(sum_i e_u,i^2)
     norm_v: float  # ||e_v||
     cos: float  # dot / (norm_u * norm_v), in [-1, 1]
+
+    def frame(self) -> pd.DataFrame:
+        """The dimensions as a table: i, e_u,i, e_v,i and their product (the products sum to the dot)."""
+        return pd.DataFrame(
+            {"i": range(len(self.u)), f"e_{self.word_u},i": self.u, f"e_{self.word_v},i": self.v,
+             "e_u,i * e_v,i": self.products}
+        )  # fmt: skip
 
 
 def cosine_breakdown(wv: WordVectors, word_u: str, word_v: str) -> CosineBreakdown:
@@ -144,4 +152,11 @@ def spread_sentence(b: CosineBreakdown) -> str:
     return (
         f"The largest term, dimension {i} ({b.products[i]:.3f}), is {100 * share:.0f}% of the sum of the "
         f"positive terms, so {where}."
+    )
+
+
+def neighbours_frame(nb: list[tuple[str, float]]) -> pd.DataFrame:
+    """:func:`neighbours`' answer as a table: rank, word, cos(e_query, e_w)."""
+    return pd.DataFrame(
+        {"rank": range(1, len(nb) + 1), "word w": [w for w, _ in nb], "cos(e_query, e_w)": [s for _, s in nb]}
     )

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 
 from rnnviz.embeddings.vectors import WordVectors
@@ -259,6 +260,28 @@ class TransferExperiment:
         }
 
     @torch.no_grad()
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per embedding: steps taken and the last accuracy on each set of sentences."""
+        return pd.DataFrame(
+            {
+                "embedding": [TITLES[v] for v in VARIANTS],
+                "steps": [self.steps(v) for v in VARIANTS],
+                "training sentences": [self.curves[v]["train_acc"][-1] for v in VARIANTS],
+                "held-out, seen words": [self.curves[v]["seen_acc"][-1] for v in VARIANTS],
+                "held-out, unseen words": [self.curves[v]["test_acc"][-1] for v in VARIANTS],
+            }
+        )
+
+    def curves_frame(self) -> pd.DataFrame:
+        """The accuracy curves, one row per embedding and logged step."""
+        names = {"train_acc": "train_acc", "seen_acc": "seen_acc", "test_acc": "test_acc (unseen)"}
+        rows = [
+            {"embedding": TITLES[v], "step": step, **dict(zip(names.values(), accs, strict=True))}
+            for v in VARIANTS
+            for step, *accs in zip(*(self.curves[v].get(k, []) for k in ("step", *names)), strict=True)
+        ]
+        return pd.DataFrame(rows, columns=["embedding", "step", *names.values()])
+
     def predict(self, text: str) -> dict[str, float]:
         """P(positive | text) under each model; words outside the task's vocabulary raise InputError."""
         ids = self.task.encode(text)
@@ -271,3 +294,10 @@ class TransferExperiment:
             model.train()
             probs[v] = float(torch.softmax(logits, -1)[0, 1])
         return probs
+
+
+def nearest_seen_frame(wv: WordVectors) -> pd.DataFrame:
+    """:func:`nearest_seen` as a table (3 decimals): unseen word, closest seen word, cos in GloVe."""
+    return pd.DataFrame(nearest_seen(wv), columns=["unseen word", "closest seen word", "cos in GloVe"]).round(
+        3
+    )

@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 
 from rnnviz.errors import InputError
@@ -145,6 +146,18 @@ class Reach:
     stacked: np.ndarray  # (T,) ||change of h^(2)_t|| of a two-layer stacked RNN: 0 before t = T
     width_bidirectional: int  # numbers the head reads per step: [h->_t; h<-_t], 2H
     width_stacked: int  # numbers the head of the stacked net reads: h^(2)_t, H
+
+    def frame(self, inputs) -> pd.DataFrame:
+        """How far each state moves, one row per step t, beside ``inputs`` (x_t as the page writes it)."""
+        return pd.DataFrame(
+            {
+                "t": range(1, len(self.backward) + 1),
+                "x_t": list(inputs),
+                "‖Δh→_t‖ (this model)": self.forward,
+                "‖Δh←_t‖ (this model)": self.backward,
+                "‖Δh^(2)_t‖ (stacked)": self.stacked,
+            }
+        )
 
 
 def _states(model: SeqModel, x: torch.Tensor) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -91,6 +92,24 @@ def growth(ns, D: int, H: int, K: int) -> dict[str, np.ndarray]:
         "fully connected": np.array([fc_params(int(n), D, H, K) for n in ns]),
         "RNN": np.full(len(ns), rnn_params(D, H, K)),
     }
+
+
+def growth_frame(counts: dict[str, np.ndarray]) -> pd.DataFrame:
+    """:func:`growth`'s counts as a table, one row per n."""
+    return pd.DataFrame(counts)
+
+
+def unrolled_frame(xs: torch.Tensor, h: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """x_t, h_t and y_t of an unrolled run, one row per step t (from 1), one column per number."""
+    xs = np.asarray(xs)
+    return pd.DataFrame(
+        {
+            "t": range(1, len(xs) + 1),
+            **{f"x_t[{d}]": xs[:, d] for d in range(xs.shape[1])},
+            **{f"h_t[{u}]": h[:, u] for u in range(h.shape[1])},
+            **{f"y_t[{k}]": y[:, k] for k in range(y.shape[1])},
+        }
+    )
 
 
 def random_sequence(n: int, D: int, seed: int = 0) -> torch.Tensor:
@@ -192,6 +211,10 @@ class Tagged:
     words: tuple[str, ...]  # x_1..x_T
     tags: tuple[str, ...]  # argmax of y_t, one per word
     probs: np.ndarray  # (T, n_tags) y_t = softmax(W_hy h_t + b_y)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per word: x_t, its tag y_t and the tag's probability."""
+        return pd.DataFrame({"x_t (word)": self.words, "y_t (tag)": self.tags, "p(tag)": self.probs.max(-1)})
 
 
 @torch.no_grad()
