@@ -178,7 +178,7 @@ lag = c1.slider(
 )
 hidden = c2.select_slider("hidden units H", [8, 16, 32, 64], 32, key=P + "hidden", bind="query-params")
 gcfg = GradientsConfig(lag=lag, hidden_size=hidden, seed=seed())
-trainer = session_trainer(KEY, asdict(gcfg), gcfg.trainer)
+trainer = session_trainer(KEY, gcfg, gcfg.trainer)
 task = gcfg.task()
 x_probe, y_probe = gcfg.probe()
 tokens = task.decode(x_probe).split()

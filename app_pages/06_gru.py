@@ -9,6 +9,7 @@ import torch
 
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import training_curves
+from rnnviz.charts.style import CELL_COLORS
 from rnnviz.lessons import depth, gating, gru_story, lstm_lesson, worked
 from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
 from rnnviz.lessons.lstm_lesson import SentenceRead
@@ -321,7 +322,10 @@ if any(r.history for r in racers.values()):
     }
     chart(
         training_curves(
-            runs, "acc", title="Training accuracy, same batches", colors={"LSTM": "#e76f51", "GRU": "#3a86ff"}
+            runs,
+            "acc",
+            title="Training accuracy, same batches",
+            colors={"LSTM": CELL_COLORS["lstm"], "GRU": CELL_COLORS["gru"]},
         ),
         P + "race_curves",
     )

@@ -16,16 +16,31 @@ def metric_text(page, label: str) -> str:
     return page.get_by_test_id("stMetric").filter(has_text=label).first.inner_text()
 
 
+def ordered_text(page) -> str:
+    """Section 6's check of the gathered product, on section 2's copy."""
+    return page.get_by_text("On the copy of section 2", exact=False).first.inner_text()
+
+
 def test_gradients_page_controls(page, app_url):
     browser.open_page(page, app_url, URL_PATH)
     browser.assert_clean(page)
     charts = browser.wait_for_charts(page)
     assert charts >= 6
 
+    notes_before = ordered_text(page)
     browser.set_slider(page, "spectral radius ρ(W_hh)", 1.5)
     browser.assert_clean(page)
     assert "1.500" in metric_text(page, "ρ(W_hh) drawn")
     assert page.get_by_text("the gradient grows", exact=False).count() >= 1  # rho = 1.5 explodes on screen
+    # sections 2 and 6 rerun together as fragments: the address bar has the new value, and section
+    # 6's check on section 2's copy now reads the copy at rho = 1.5
+    assert "l4_rho=1.5" in page.url
+    assert ordered_text(page) != notes_before
+
+    browser.set_slider(page, "w_h (recurrent weight)", 1.5)  # section 1 reruns alone
+    browser.assert_clean(page)
+    assert "l4_w_h=1.5" in page.url and "l4_rho=1.5" in page.url
+    assert "1.500" in metric_text(page, "ρ(W_hh) drawn")
 
     browser.click_button(page, "Train")
     browser.assert_clean(page)

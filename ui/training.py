@@ -33,6 +33,7 @@ from typing import TypeVar
 import streamlit as st
 
 from rnnviz.charts.sequence import training_curves
+from rnnviz.charts.style import SERIES
 from rnnviz.slots import TurnTaking
 from rnnviz.store import (
     MAX_STEPS,
@@ -300,7 +301,7 @@ def history_figure(trainer: Trainer, metric: str = "loss", title: str | None = N
     if rows and all(v is not None for v in val):
         runs["held out"] = {"step": run["step"], metric: val}
     return training_curves(
-        runs, metric, title=title, log_y=log_y, colors={"train": "#1d4e89", "held out": "#e76f51"}
+        runs, metric, title=title, log_y=log_y, colors={"train": SERIES[0], "held out": SERIES[1]}
     )
 
 
