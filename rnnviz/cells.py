@@ -8,7 +8,8 @@ Each cell is a step function ``step(x, state, params, clamp) -> (state, gates, p
   (LSTM ``i, f, g, o``; GRU ``r, z, n``), plus ``weight_ch`` (3*H,) for peepholes;
 - ``gates`` maps each gate name to its value after the nonlinearity, ``pre`` to its value before;
 - ``clamp`` optionally overrides gate values: ``{"f": (value, unit_mask)}`` sets ``f`` to
-  ``value`` on the units where ``unit_mask`` (H,) is True (an intervention, see ``trace``).
+  ``value`` on the units where ``unit_mask`` (H,) is True (an intervention, see ``trace``);
+  ``value`` and ``unit_mask`` may also be (B, H) tensors, one row per batch row.
 
 Torch's fused kernels (nn.RNN, nn.LSTM, nn.GRU) compute the same numbers; ``tests/test_cells.py``
 proves it in float64. ``CellModule`` wraps a step function as an ``nn.Module`` shaped like
@@ -29,8 +30,8 @@ Clamp = dict[str, tuple[float, Tensor]]
 
 def _apply_clamp(name: str, value: Tensor, clamp: Clamp | None) -> Tensor:
     if clamp and name in clamp:
-        fixed, mask = clamp[name]
-        return torch.where(mask, torch.full_like(value, fixed), value)
+        fixed, mask = clamp[name]  # fixed: a number, or one value per step and unit
+        return torch.where(mask, torch.as_tensor(fixed, dtype=value.dtype), value)
     return value
 
 

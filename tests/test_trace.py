@@ -177,3 +177,21 @@ def test_bad_trace_input_says_what_is_wrong(kwargs, message):
     args = {"x": torch.randint(0, 5, (6,)), **kwargs}
     with pytest.raises(InputError, match=message):
         trace(model, **args)
+
+
+def test_two_clamps_of_one_gate_hold_their_own_values_on_their_own_steps():
+    model = _model("lstm", num_layers=2)
+    x = torch.randint(0, 5, (9,))
+    clamps = (
+        GateClamp("f", 1.0, 0, 4),
+        GateClamp("f", 0.0, 3, 6, units=(1,)),
+        GateClamp("o", 0.5, 2, layer=1),
+    )
+    tr = trace(model, x, clamps=clamps, jacobians=True)
+    f = tr.layer(0).gates["f"]
+    np.testing.assert_array_equal(f[:3], 1.0)
+    # from step 3 the later clamp decides, on its own unit only
+    assert f[3, 1] == 0.0 and f[4, 1] == 0.0 and f[5, 1] == 0.0
+    assert not np.any(np.delete(f[3:6], 1, axis=1) == 1.0)  # the first clamp no longer holds there
+    np.testing.assert_array_equal(tr.layer(1).gates["o"][2:], 0.5)
+    assert np.all(np.isfinite(tr.layer(1).jac_norm))
