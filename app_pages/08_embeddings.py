@@ -34,7 +34,7 @@ from rnnviz.embeddings.transfer import (
 from rnnviz.embeddings.transfer import UNSEEN_WORDS as TUNSEEN
 from rnnviz.errors import InputError
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, header, show_error, try_this
+from ui.lesson import chart, check, explain, header, section, show_error, try_this
 from ui.lesson import seed as global_seed
 
 P = "l8_"  # prefix of every widget and session key on this page
@@ -76,62 +76,73 @@ st.latex(
     r"\qquad E \in \mathbb{R}^{V\times d}"
 )
 st.latex(r"\cos(o_u, o_v) = \frac{o_u \cdot o_v}{\lVert o_u\rVert\,\lVert o_v\rVert} = 0 \quad (u \neq v)")
-c1, c2, c3 = st.columns([3, 2, 2])
-vocab_text = c1.text_input(
-    "A small vocabulary (2 to 12 words)", "cat dog king queen car truck", key=P + "vocab",
-    bind="query-params",
-    help="Words separated by spaces or commas; capital letters and repeats are ignored.",
-)  # fmt: skip
-table_kind = c2.radio(
-    "Rows of E", ["random (as nn.Embedding starts)", "pretrained GloVe"], key=P + "table",
-    bind="query-params",
-    help="A fresh nn.Embedding draws every entry from N(0, 1); GloVe rows were learned from 6 billion words.",
-)  # fmt: skip
-dim = c3.slider(
-    "d for the random E",
-    2,
-    8,
-    4,
-    key=P + "dim",
-    bind="query-params",
-    disabled=table_kind != "random (as nn.Embedding starts)",
-)
-try:
-    words = parse_words(vocab_text)
-    pretrained = table_kind == "pretrained GloVe"
-    table = glove_table(wv, words) if pretrained else random_table(len(words), dim, seed)
-    if st.session_state.get(P + "lookup") not in (None, *words):  # the word left the vocabulary
-        st.session_state[P + "lookup"] = words[0]
-    chosen = st.radio("Look up the word w =", words, horizontal=True, key=P + "lookup", bind="query-params")
-    demo = one_hot_demo(words, table, chosen)
-except InputError as err:
-    show_error(err, "Example: cat dog king queen car truck")
-else:
-    chart(charts.lookup_figure(demo.words, demo.onehot, demo.table, demo.product), P + "lookup_chart")
-    st.caption(
-        f"The 1 in o_w sits in row {demo.chosen} ('{demo.word}'), so o_w^T E adds up exactly that row of E: "
-        f"e_{demo.word} = ({', '.join(f'{x:.2f}' for x in demo.product[:6])}"
-        f"{', ...' if len(demo.product) > 6 else ''})."
-        + (" Hover over a cell for its exact value." if len(demo.product) > 16 else "")
-    )
-    left, right = st.columns(2)
-    chart(
-        charts.cosine_matrix_figure(demo.words, demo.cos_onehot, "cos(o_u, o_v): one-hot"),
-        P + "cos_onehot",
-        left,
-    )
-    chart(
-        charts.cosine_matrix_figure(
-            demo.words,
-            demo.cos_dense,
-            "cos(e_u, e_v): " + ("GloVe rows" if pretrained else "random rows of E"),
-        ),
-        P + "cos_dense",
-        right,
-    )
-    explain(pairs_sentence(closest_pairs(demo.words, demo.cos_dense), pretrained))
 
-# --- 2. GloVe and cosine similarity -----------------------------------------------------------
+
+@section
+def lookup_view() -> None:
+    """Section 1's lookup o_w^T E and the two cosine matrices; its settings rerun it alone."""
+    c1, c2, c3 = st.columns([3, 2, 2])
+    vocab_text = c1.text_input(
+        "A small vocabulary (2 to 12 words)", "cat dog king queen car truck", key=P + "vocab",
+        bind="query-params",
+        help="Words separated by spaces or commas; capital letters and repeats are ignored.",
+    )  # fmt: skip
+    table_kind = c2.radio(
+        "Rows of E", ["random (as nn.Embedding starts)", "pretrained GloVe"], key=P + "table",
+        bind="query-params",
+        help="A fresh nn.Embedding draws every entry from N(0, 1); GloVe rows were learned from 6 billion words.",
+    )  # fmt: skip
+    dim = c3.slider(
+        "d for the random E",
+        2,
+        8,
+        4,
+        key=P + "dim",
+        bind="query-params",
+        disabled=table_kind != "random (as nn.Embedding starts)",
+    )
+    try:
+        words = parse_words(vocab_text)
+        pretrained = table_kind == "pretrained GloVe"
+        table = glove_table(wv, words) if pretrained else random_table(len(words), dim, seed)
+        if st.session_state.get(P + "lookup") not in (None, *words):  # the word left the vocabulary
+            st.session_state[P + "lookup"] = words[0]
+        chosen = st.radio(
+            "Look up the word w =", words, horizontal=True, key=P + "lookup", bind="query-params"
+        )
+        demo = one_hot_demo(words, table, chosen)
+    except InputError as err:
+        show_error(err, "Example: cat dog king queen car truck")
+    else:
+        chart(charts.lookup_figure(demo.words, demo.onehot, demo.table, demo.product), P + "lookup_chart")
+        st.caption(
+            f"The 1 in o_w sits in row {demo.chosen} ('{demo.word}'), so o_w^T E adds up exactly that row of "
+            f"E: e_{demo.word} = ({', '.join(f'{x:.2f}' for x in demo.product[:6])}"
+            f"{', ...' if len(demo.product) > 6 else ''})."
+            + (" Hover over a cell for its exact value." if len(demo.product) > 16 else "")
+        )
+        left, right = st.columns(2)
+        chart(
+            charts.cosine_matrix_figure(demo.words, demo.cos_onehot, "cos(o_u, o_v): one-hot"),
+            P + "cos_onehot",
+            left,
+        )
+        chart(
+            charts.cosine_matrix_figure(
+                demo.words,
+                demo.cos_dense,
+                "cos(e_u, e_v): " + ("GloVe rows" if pretrained else "random rows of E"),
+            ),
+            P + "cos_dense",
+            right,
+        )
+        explain(pairs_sentence(closest_pairs(demo.words, demo.cos_dense), pretrained))
+
+    # --- 2. GloVe and cosine similarity -----------------------------------------------------------
+
+
+lookup_view()
+
 st.header("2. Pretrained vectors and cosine similarity")
 explain(
     f"**GloVe** (Pennington, Socher and Manning, 2014) learned a $d = {wv.dim}$ vector for each of "
@@ -143,62 +154,79 @@ st.latex(
     r"\cos(e_u, e_v) = \frac{e_u \cdot e_v}{\lVert e_u\rVert\,\lVert e_v\rVert}"
     r" = \frac{\sum_i e_{u,i}\, e_{v,i}}{\sqrt{\sum_i e_{u,i}^2}\,\sqrt{\sum_i e_{v,i}^2}}"
 )
-c1, c2 = st.columns(2)
-word_u = c1.text_input("Word u", "cat", key=P + "u", bind="query-params")
-word_v = c2.text_input("Word v", "dog", key=P + "v", bind="query-params")
-try:
-    b = cosine_breakdown(wv, word_u, word_v)
-except InputError as err:
-    show_error(err, "GloVe 6B is lower-case English; try a common word.")
-else:
-    st.latex(
-        rf"\cos(e_{{\text{{{b.word_u}}}}}, e_{{\text{{{b.word_v}}}}}) = \frac{{{b.dot:.3f}}}"
-        rf"{{{b.norm_u:.3f} \times {b.norm_v:.3f}}} = {b.cos:.3f}"
-    )
-    chart(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), P + "cos_terms")
-    st.caption(
-        "Green bars, pointing up, are dimensions where both vectors agree in sign and push the dot product "
-        "up; red (vermillion) bars, pointing down, are where they disagree. " + spread_sentence(b)
-    )
-    csv_button(b.frame(), f"cosine-{b.word_u}-{b.word_v}", P + "csv_cos", "The 50 dimensions as CSV")
 
-st.subheader("Nearest neighbours")
-c1, c2 = st.columns([3, 2])
-query = c1.text_input("Neighbours of", "frog", key=P + "word", bind="query-params")
-k_nb = c2.slider("How many", 3, 20, 10, key=P + "k_nb", bind="query-params")
-try:
-    nb = neighbours(wv, query, k=k_nb)
-    four, nearest = nearest_of_four(wv, query)
-except InputError as err:
-    show_error(err)
-else:
-    check(
-        P + "predict",
-        f"Predict before you look at the chart: which of these four words is nearest to "
-        f"'{query.strip().lower()}' in GloVe (the largest cosine)?",
-        [w for w, _ in four],
-        nearest,
-        f"cos = {four[nearest][1]:.3f} for *{four[nearest][0]}*, its nearest word of all "
-        f"{len(wv):,}; the other three are its neighbours "
-        f"number {', '.join(str(r) for r in NEAREST_RANKS[1:])}.",
-        {
-            i: f"*{w}* has cos = {c:.3f}; one of the four has {four[nearest][1]:.3f}."
-            for i, (w, c) in enumerate(four)
-            if i != nearest
-        },
-    )
-    chart(
-        charts.ranked_words_figure(
-            [w for w, _ in nb], [s for _, s in nb], f"the {k_nb} words closest to '{query.strip().lower()}'"
-        ),
-        P + "neighbours",
-    )
-    st.caption(
-        f"Each score is cos(e_query, e_w), computed against all {len(wv):,} words at once as one "
-        "matrix-vector product with the unit-length vectors."
-    )
-    ranked = neighbours_frame(nb)
-    csv_button(ranked, f"neighbours-{query.strip().lower()}", P + "csv_nb", "Neighbours as CSV")
+
+@section
+def cosine_view() -> None:
+    """cos(e_u, e_v) term by term, for the two words typed; reruns alone."""
+    c1, c2 = st.columns(2)
+    word_u = c1.text_input("Word u", "cat", key=P + "u", bind="query-params")
+    word_v = c2.text_input("Word v", "dog", key=P + "v", bind="query-params")
+    try:
+        b = cosine_breakdown(wv, word_u, word_v)
+    except InputError as err:
+        show_error(err, "GloVe 6B is lower-case English; try a common word.")
+    else:
+        st.latex(
+            rf"\cos(e_{{\text{{{b.word_u}}}}}, e_{{\text{{{b.word_v}}}}}) = \frac{{{b.dot:.3f}}}"
+            rf"{{{b.norm_u:.3f} \times {b.norm_v:.3f}}} = {b.cos:.3f}"
+        )
+        chart(charts.cosine_terms_figure(b.word_u, b.word_v, b.u, b.v, b.products), P + "cos_terms")
+        st.caption(
+            "Green bars, pointing up, are dimensions where both vectors agree in sign and push the dot "
+            "product up; red (vermillion) bars, pointing down, are where they disagree. " + spread_sentence(b)
+        )
+        csv_button(b.frame(), f"cosine-{b.word_u}-{b.word_v}", P + "csv_cos", "The 50 dimensions as CSV")
+
+
+cosine_view()
+
+
+@section
+def neighbours_view() -> None:
+    """The nearest neighbours of a word; reruns alone."""
+    st.subheader("Nearest neighbours")
+    c1, c2 = st.columns([3, 2])
+    query = c1.text_input("Neighbours of", "frog", key=P + "word", bind="query-params")
+    k_nb = c2.slider("How many", 3, 20, 10, key=P + "k_nb", bind="query-params")
+    try:
+        nb = neighbours(wv, query, k=k_nb)
+        four, nearest = nearest_of_four(wv, query)
+    except InputError as err:
+        show_error(err)
+    else:
+        check(
+            P + "predict",
+            f"Predict before you look at the chart: which of these four words is nearest to "
+            f"'{query.strip().lower()}' in GloVe (the largest cosine)?",
+            [w for w, _ in four],
+            nearest,
+            f"cos = {four[nearest][1]:.3f} for *{four[nearest][0]}*, its nearest word of all "
+            f"{len(wv):,}; the other three are its neighbours "
+            f"number {', '.join(str(r) for r in NEAREST_RANKS[1:])}.",
+            {
+                i: f"*{w}* has cos = {c:.3f}; one of the four has {four[nearest][1]:.3f}."
+                for i, (w, c) in enumerate(four)
+                if i != nearest
+            },
+        )
+        chart(
+            charts.ranked_words_figure(
+                [w for w, _ in nb],
+                [s for _, s in nb],
+                f"the {k_nb} words closest to '{query.strip().lower()}'",
+            ),
+            P + "neighbours",
+        )
+        st.caption(
+            f"Each score is cos(e_query, e_w), computed against all {len(wv):,} words at once as one "
+            "matrix-vector product with the unit-length vectors."
+        )
+        ranked = neighbours_frame(nb)
+        csv_button(ranked, f"neighbours-{query.strip().lower()}", P + "csv_nb", "Neighbours as CSV")
+
+
+neighbours_view()
 
 # --- 3. analogies -----------------------------------------------------------------------------
 st.header("3. Analogies as vector arithmetic")
@@ -216,97 +244,106 @@ CUSTOM = "your own words"
 preset_names = [p.name for p in PRESETS]
 
 
-def _apply_preset() -> None:
-    name = st.session_state[P + "preset"]
-    for p in PRESETS:
-        if p.name == name:
-            st.session_state[P + "a"], st.session_state[P + "b"], st.session_state[P + "c"] = p.a, p.b, p.c
+@section
+def analogy_view() -> None:
+    """a : b :: c : ? as vector arithmetic, its answers and its 2-D and 3-D maps; reruns alone."""
 
+    def _apply_preset() -> None:
+        name = st.session_state[P + "preset"]
+        for p in PRESETS:
+            if p.name == name:
+                st.session_state[P + "a"], st.session_state[P + "b"], st.session_state[P + "c"] = (
+                    p.a,
+                    p.b,
+                    p.c,
+                )
 
-def _mark_custom() -> None:
-    typed = tuple(st.session_state[P + k].strip().lower() for k in "abc")
-    if not any((p.a, p.b, p.c) == typed for p in PRESETS):
-        st.session_state[P + "preset"] = CUSTOM
+    def _mark_custom() -> None:
+        typed = tuple(st.session_state[P + k].strip().lower() for k in "abc")
+        if not any((p.a, p.b, p.c) == typed for p in PRESETS):
+            st.session_state[P + "preset"] = CUSTOM
 
-
-st.selectbox(
-    "Classic analogy", [*preset_names, CUSTOM], key=P + "preset", on_change=_apply_preset,
-    bind="query-params",
-    help="Picking one fills in the three words; edit any word to ask your own analogy.",
-)  # fmt: skip
-c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
-a_word = c1.text_input("a", PRESETS[0].a, key=P + "a", on_change=_mark_custom, bind="query-params")
-b_word = c2.text_input("is to b", PRESETS[0].b, key=P + "b", on_change=_mark_custom, bind="query-params")
-c_word = c3.text_input("as c", PRESETS[0].c, key=P + "c", on_change=_mark_custom, bind="query-params")
-k_an = c4.slider("is to ? (top k)", 1, 15, 5, key=P + "k_an", bind="query-params")
-try:
-    res = analogy(wv, a_word, b_word, c_word, k=k_an)
-    preset = next((p for p in PRESETS if (p.a, p.b, p.c) == (res.a, res.b, res.c)), None)
-    pairs = plot_pairs(wv, res, preset)
-    proj2 = project_pairs(wv, pairs, 2, target=res.target)
-    proj3 = project_pairs(wv, pairs, 3, target=res.target)
-except InputError as err:
-    show_error(err, "Each box takes one lower-case English word, e.g. man, woman, king.")
-else:
-    st.markdown(f"### {res.a} : {res.b} :: {res.c} : **{res.best}**  (cos = {res.answers[0][1]:.3f})")
-    st.markdown(exclusion_sentence(wv, res))
-    left, right = st.columns(2)
-    chart(
-        charts.ranked_words_figure(
-            [w for w, _ in res.answers], [s for _, s in res.answers],
-            f"top {len(res.answers)} answers: cos(t, e_w)",
-            highlight=preset.expected if preset else None,
-        ),
-        P + "answers", left,
+    st.selectbox(
+        "Classic analogy", [*preset_names, CUSTOM], key=P + "preset", on_change=_apply_preset,
+        bind="query-params",
+        help="Picking one fills in the three words; edit any word to ask your own analogy.",
     )  # fmt: skip
-    with left:
-        answers = res.frame()
-        csv_button(answers, f"analogy-{res.a}-{res.b}-{res.c}", P + "csv_analogy", "Answers as CSV")
-    labels = [
-        f"ê_{res.a}",
-        f"ê_{res.b}",
-        f"ê_{res.c}",
-        f"t = ê_{res.b} - ê_{res.a} + ê_{res.c}",
-        f"ê_{res.best}",
-    ]
-    rows = [res.unit_a, res.unit_b, res.unit_c, res.target, res.unit_d]
-    chart(charts.arithmetic_figure(labels, rows, n_dims=ANALOGY_DIMS), P + "arithmetic", right)
-    right.caption(
-        f"Check one column by hand: dim 0 of t is {res.unit_b[0]:.3f} - ({res.unit_a[0]:.3f}) + "
-        f"{res.unit_c[0]:.3f} = {res.target[0]:.3f}. The full vectors have {wv.dim} dimensions."
-    )
-    title = "offsets between the words, PCA of their unit vectors"
-    tab2, tab3 = st.tabs(["2-D map", "3-D map (drag to rotate)"])
-    with tab2:
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 2])
+    a_word = c1.text_input("a", PRESETS[0].a, key=P + "a", on_change=_mark_custom, bind="query-params")
+    b_word = c2.text_input("is to b", PRESETS[0].b, key=P + "b", on_change=_mark_custom, bind="query-params")
+    c_word = c3.text_input("as c", PRESETS[0].c, key=P + "c", on_change=_mark_custom, bind="query-params")
+    k_an = c4.slider("is to ? (top k)", 1, 15, 5, key=P + "k_an", bind="query-params")
+    try:
+        res = analogy(wv, a_word, b_word, c_word, k=k_an)
+        preset = next((p for p in PRESETS if (p.a, p.b, p.c) == (res.a, res.b, res.c)), None)
+        pairs = plot_pairs(wv, res, preset)
+        proj2 = project_pairs(wv, pairs, 2, target=res.target)
+        proj3 = project_pairs(wv, pairs, 3, target=res.target)
+    except InputError as err:
+        show_error(err, "Each box takes one lower-case English word, e.g. man, woman, king.")
+    else:
+        st.markdown(f"### {res.a} : {res.b} :: {res.c} : **{res.best}**  (cos = {res.answers[0][1]:.3f})")
+        st.markdown(exclusion_sentence(wv, res))
+        left, right = st.columns(2)
         chart(
-            charts.projection_2d_figure(
-                proj2.words, proj2.coords, proj2.pairs, proj2.explained, title, proj2.target
+            charts.ranked_words_figure(
+                [w for w, _ in res.answers], [s for _, s in res.answers],
+                f"top {len(res.answers)} answers: cos(t, e_w)",
+                highlight=preset.expected if preset else None,
             ),
-            P + "map2d",
+            P + "answers", left,
+        )  # fmt: skip
+        with left:
+            answers = res.frame()
+            csv_button(answers, f"analogy-{res.a}-{res.b}-{res.c}", P + "csv_analogy", "Answers as CSV")
+        labels = [
+            f"ê_{res.a}",
+            f"ê_{res.b}",
+            f"ê_{res.c}",
+            f"t = ê_{res.b} - ê_{res.a} + ê_{res.c}",
+            f"ê_{res.best}",
+        ]
+        rows = [res.unit_a, res.unit_b, res.unit_c, res.target, res.unit_d]
+        chart(charts.arithmetic_figure(labels, rows, n_dims=ANALOGY_DIMS), P + "arithmetic", right)
+        right.caption(
+            f"Check one column by hand: dim 0 of t is {res.unit_b[0]:.3f} - ({res.unit_a[0]:.3f}) + "
+            f"{res.unit_c[0]:.3f} = {res.target[0]:.3f}. The full vectors have {wv.dim} dimensions."
         )
-    with tab3:
-        chart(
-            charts.projection_3d_figure(
-                proj3.words, proj3.coords, proj3.pairs, proj3.explained, title, proj3.target
-            ),
-            P + "map3d",
+        title = "offsets between the words, PCA of their unit vectors"
+        tab2, tab3 = st.tabs(["2-D map", "3-D map (drag to rotate)"])
+        with tab2:
+            chart(
+                charts.projection_2d_figure(
+                    proj2.words, proj2.coords, proj2.pairs, proj2.explained, title, proj2.target
+                ),
+                P + "map2d",
+            )
+        with tab3:
+            chart(
+                charts.projection_3d_figure(
+                    proj3.words, proj3.coords, proj3.pairs, proj3.explained, title, proj3.target
+                ),
+                P + "map3d",
+            )
+        st.caption(
+            f"Orange arrows: {res.a} -> {res.b} and {res.c} -> {res.best}; grey arrows: more pairs with the "
+            "relation. If the analogy holds, the arrows are roughly parallel and of equal length. PCA keeps "
+            f"{100 * proj2.explained.sum():.0f}% of the spread of these {len(proj2.words)} vectors in 2-D, "
+            "so parallel in 50-D can look bent here: rotate the 3-D map to see more."
         )
-    st.caption(
-        f"Orange arrows: {res.a} -> {res.b} and {res.c} -> {res.best}; grey arrows: more pairs with the same "
-        "relation. If the analogy holds, the arrows are roughly parallel and of equal length. PCA keeps only "
-        f"{100 * proj2.explained.sum():.0f}% of the spread of these {len(proj2.words)} vectors in 2-D, so "
-        "parallel in 50-D can look bent here: rotate the 3-D map to see more."
-    )
-    with st.expander("How PCA draws 50-D vectors on a flat screen"):
-        st.markdown(
-            "Principal component analysis centres the vectors and finds the directions along which they "
-            "spread the most: the eigenvectors $w_k$ of their covariance matrix $C$, largest eigenvalue "
-            "$\\lambda_k$ first. Each word is drawn at its coordinates along the first 2 (or 3) of them."
-        )
-        st.latex(
-            r"C = \tfrac{1}{n-1}(X-\mu)^\top (X-\mu),\quad C w_k = \lambda_k w_k,"
-            r"\quad z_j = W^\top (x_j - \mu)"
-        )
+        with st.expander("How PCA draws 50-D vectors on a flat screen"):
+            st.markdown(
+                "Principal component analysis centres the vectors and finds the directions along which they "
+                "spread the most: the eigenvectors $w_k$ of their covariance matrix $C$, largest eigenvalue "
+                "$\\lambda_k$ first. Each word is drawn at its coordinates along the first 2 (or 3) of them."
+            )
+            st.latex(
+                r"C = \tfrac{1}{n-1}(X-\mu)^\top (X-\mu),\quad C w_k = \lambda_k w_k,"
+                r"\quad z_j = W^\top (x_j - \mu)"
+            )
+
+
+analogy_view()
 
 # --- 4. transfer learning ---------------------------------------------------------------------
 st.header("4. Transfer learning: what pretraining buys with little data")
@@ -342,7 +379,7 @@ with st.expander("Why GloVe helps here: the closest seen word of every unseen wo
     )
 
 
-@st.fragment
+@section
 def transfer_section() -> None:
     c1, c2, c3, c4 = st.columns(4)
     n_train = c1.slider("Training sentences", 20, 400, 100, step=10, key=P + "n_train", bind="query-params")
