@@ -14,6 +14,7 @@ Works for any ``nn.Module`` with ``loss(batch) -> (loss, metrics)`` and any task
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -92,6 +93,15 @@ class RunResult:
     steps: int  # steps taken in this run
 
 
+def model_copy(model: nn.Module, state: dict) -> nn.Module:
+    """A copy of ``model`` holding the weights ``state``, in eval mode, sharing no tensors with either."""
+    twin = copy.deepcopy(model)
+    twin.load_state_dict(state)  # copies the values into the twin's own tensors
+    for p in twin.parameters():
+        p.grad = None
+    return twin.eval()
+
+
 class Trainer:
     """Owns the optimizer, the batch generator and the training history of one model."""
 
@@ -125,8 +135,32 @@ class Trainer:
             middle = self.checkpoints[1:-1][1::2]
             self.checkpoints = [self.checkpoints[0], *middle, self.checkpoints[-1]]
 
+    def model_at(self, index: int = -1, *, step: int | None = None) -> nn.Module:
+        """A copy of the model holding checkpoint ``index``, in eval mode; the trainer is untouched.
+
+        ``index`` counts in ``checkpoints`` as a list does (0 = the first, usually the initial
+        weights; -1 = the newest); ``step=s`` asks for the checkpoint saved after training step s
+        instead. Checkpoints are thinned as they accumulate, so not every step has one.
+        """
+        if not self.checkpoints:
+            raise InputError("this model keeps no checkpoints yet: train it (with checkpoint_every above 0)")
+        if step is not None:
+            saved = dict(self.checkpoints)
+            if step not in saved:
+                raise InputError(f"no checkpoint at step {step}: the saved steps are {sorted(saved)}")
+            return model_copy(self.model, saved[step])
+        n = len(self.checkpoints)
+        if isinstance(index, bool) or not isinstance(index, int) or not -n <= index < n:
+            raise InputError(
+                f"checkpoint {index} does not exist: there are {n} (0 to {n - 1}, or -1 for the newest)"
+            )
+        return model_copy(self.model, self.checkpoints[index][1])
+
     def load_checkpoint(self, index: int) -> int:
-        """Load checkpoint ``index`` into the model (views only: training history is kept)."""
+        """Load checkpoint ``index`` into the model itself (views only: training history is kept).
+
+        ``model_at`` gives a copy instead and leaves the live model alone.
+        """
         step, state = self.checkpoints[index]
         self.model.load_state_dict(state)
         return step

@@ -80,6 +80,52 @@ def test_checkpoints_restore_earlier_weights():
         torch.testing.assert_close(v, first[k])
 
 
+def test_model_at_is_a_checkpoint_copy_in_eval_mode_and_never_moves():
+    """float64: the copy holds exactly the checkpoint's weights; the trainer and its model do not change."""
+    task = Adding(lag=5)
+    model = SeqModel(ModelConfig.for_task(task, cell="gru", hidden_size=8, num_layers=2, seed=1)).double()
+    trainer = Trainer(model, task, TrainConfig(lr=0.05, batch_size=16, log_every=5, checkpoint_every=10))
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    trainer.run(20, 60)
+    saved = [(s, {k: v.clone() for k, v in state.items()}) for s, state in trainer.checkpoints]
+    live = {k: v.clone() for k, v in model.state_dict().items()}
+    assert [s for s, _ in saved] == [0, 10, 20] and model.training
+    first, middle, last = trainer.model_at(0), trainer.model_at(step=10), trainer.model_at(-1)
+    for copy, state in ((first, initial), (middle, saved[1][1]), (last, live)):
+        assert not copy.training and copy is not model
+        assert all(p.grad is None for p in copy.parameters())
+        for k, v in copy.state_dict().items():
+            assert v.dtype == torch.float64 and torch.equal(v, state[k]), k
+    assert not torch.equal(first.state_dict()["head.weight"], last.state_dict()["head.weight"])
+    # the trainer did not move: same model, weights, mode, step and checkpoints
+    assert trainer.model is model and model.training and trainer.step == 20
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, live[k]), k
+    # training on changes neither the copies nor the checkpoints they came from
+    trainer.run(10, 60)
+    assert not torch.equal(model.state_dict()["head.weight"], live["head.weight"])
+    for k, v in first.state_dict().items():
+        assert torch.equal(v, initial[k]), k
+    for (s, state), (s0, state0) in zip(trainer.checkpoints, saved, strict=False):
+        assert s == s0 and all(torch.equal(state[k], state0[k]) for k in state)
+    # and changing a copy changes nothing else
+    with torch.no_grad():
+        next(first.parameters()).add_(1.0)
+    assert all(torch.equal(v, initial[k]) for k, v in trainer.checkpoints[0][1].items())
+
+
+def test_model_at_refuses_checkpoints_that_do_not_exist():
+    trainer = _trainer(checkpoint_every=10)
+    trainer.run(20, 60)
+    for bad in (3, -4, 1.0, True):
+        with pytest.raises(InputError, match="does not exist"):
+            trainer.model_at(bad)
+    with pytest.raises(InputError, match=r"no checkpoint at step 15.*\[0, 10, 20\]"):
+        trainer.model_at(step=15)
+    with pytest.raises(InputError, match="no checkpoints"):
+        _trainer(checkpoint_every=0).model_at(0)
+
+
 @pytest.mark.parametrize(
     "field,value,message",
     [

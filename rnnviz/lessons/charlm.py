@@ -134,15 +134,8 @@ def build_trainer(text: str, settings: LMSettings, seed: int = 0) -> Trainer:
 
 
 def model_at(trainer: Trainer, index: int) -> SeqModel:
-    """A copy of the trainer's model with the weights of checkpoint ``index`` (the trainer is untouched)."""
-    if not trainer.checkpoints:
-        raise InputError("this model has no checkpoints yet: train it first")
-    if not -len(trainer.checkpoints) <= index < len(trainer.checkpoints):
-        raise InputError(f"checkpoint {index} does not exist: there are {len(trainer.checkpoints)}")
-    model = SeqModel(trainer.model.cfg)
-    model.load_state_dict(trainer.checkpoints[index][1])
-    model.eval()
-    return model
+    """``trainer.model_at(index)``: a copy at checkpoint ``index``, in eval mode; the trainer is untouched."""
+    return trainer.model_at(index)
 
 
 @torch.no_grad()

@@ -89,12 +89,8 @@ def saturation(values: np.ndarray, eps: float = 0.05) -> dict[str, float]:
 
 
 def model_at(trainer: Trainer, index: int = 0) -> SeqModel:
-    """A copy of the trainer's model with checkpoint ``index`` loaded (0 = the initial weights)."""
-    if not trainer.checkpoints:
-        raise InputError("this trainer keeps no checkpoints: set checkpoint_every above 0")
-    twin = copy.deepcopy(trainer.model)
-    twin.load_state_dict(trainer.checkpoints[index][1])
-    return twin
+    """``trainer.model_at(index)``: a copy at checkpoint ``index`` (0 = the initial weights), in eval mode."""
+    return trainer.model_at(index)
 
 
 def with_cell(model: SeqModel, cell: str) -> SeqModel:

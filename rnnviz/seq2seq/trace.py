@@ -12,7 +12,6 @@ guess (the task knows the answer for any date phrase it can parse).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,7 @@ import torch
 
 from rnnviz.errors import InputError
 from rnnviz.seq2seq.tokens import EOS, decode_ids
+from rnnviz.train import model_copy
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,6 @@ def trace_caption(model, task, image: np.ndarray, words: list[str] | None = None
 
 
 def with_checkpoint(model, state_dict: dict):
-    """A copy of ``model`` holding a checkpoint's weights (the live model is left alone)."""
-    clone = copy.deepcopy(model)
-    clone.load_state_dict(state_dict)
-    return clone
+    """A copy of ``model`` holding a checkpoint's weights, in eval mode (``rnnviz.train.model_copy``;
+    with a trainer at hand, ``trainer.model_at(step=s)`` says the same)."""
+    return model_copy(model, state_dict)
