@@ -1,5 +1,5 @@
 """The Playground in a real browser: Play trains live (the step counter and the loss curve move),
-a view picker applies while it plays, Pause stops it; paused, the view pickers rerun the views
+Pause stops it; paused, the view pickers rerun the views
 (a fragment) and keep the address and the teacher's link in step; a teacher's link hides the
 controls it names."""
 
@@ -48,7 +48,6 @@ def test_play_moves_the_step_counter_and_the_loss_curve_then_pause_stops_it(page
         f"() => ({LOSS_POINTS})() > {first_points}", timeout=60_000, polling=100
     )  # the curve grows while it plays
     assert step_counter(page) > first_steps > 0
-    pick_gate(page, "o")  # a view picker applies while Play is on
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
     browser.wait_idle(page)
