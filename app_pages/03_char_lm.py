@@ -17,7 +17,7 @@ from rnnviz.sample import sample
 from rnnviz.tasks.charlm import check_text
 from rnnviz.tasks.corpora import decode_upload, is_well_formed
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, follow, friendly_errors, header, seed, stop, try_this
+from ui.lesson import chart, check, explain, follow, friendly_errors, header, section, seed, stop, try_this
 from ui.training import session_trainer, training_panel
 
 P = "l3_"  # prefix of every widget and session key on this page
@@ -397,67 +397,82 @@ explain(
     f"every unit's $h_t$ is correlated with a structural signal over the first {len(probe):,} characters of "
     f"the {probe_where}; the best matches come first. Pick one to colour the text by its activation."
 )
-signals = {name: v for name, v in lm.structural_signals(probe).items() if np.ptp(v) > 0}  # that vary here
-names = list(signals)
-c1, c2, c3 = st.columns([2, 1, 3])
-signal_default = names.index(lm.DEFAULT_SIGNAL[source]) if lm.DEFAULT_SIGNAL[source] in names else 0
-follow(P + "signal", lesson.text_id, names[signal_default])
-signal_name = c1.selectbox(
-    "Signal", names, signal_default,
-    key=P + "signal", bind="query-params",
-    help="tag depth: open elements; inside a string: 1 inside a Python string literal; indentation level: "
-    "4-space indents of the line; position in the line: characters since the last line break. "
-    "Only the signals that change on this text are listed.",
-)  # fmt: skip
-follow(P + "layer", layers, layers)  # more or fewer layers: show the top one
-layer = (
-    c2.selectbox("Layer", list(range(1, layers + 1)), layers - 1, key=P + "layer", bind="query-params") - 1
-)
-with friendly_errors():
-    h = lm.hidden_states(view, task.encode(probe))[layer]  # (T, H)
-    ranked = lm.rank_units(h, signals[signal_name])
-    top = ranked[:10]
-    r_of = {s.unit: s.r for s in ranked}  # best match first
-    follow(P + "unit", (id(trainer), chosen, layer, signal_name, lesson.text_id), ranked[0].unit)
-    unit = c3.selectbox(
-        "Unit to colour the text by (best match first)", list(r_of), 0,
-        format_func=lambda j: f"unit {j}",  # the URL holds "unit 7"; r is in the help and the titles
-        key=P + "unit", bind="query-params",
-        help="Units in order of |r|, the correlation of h_t[unit] with the signal over the held-out text.",
+
+
+@section
+def unit_view(probe: str) -> None:
+    """Section 6: units ranked by |r| with a signal of the text, one unit's activation over it; its
+    pickers (layer, signal, unit) rerun this section alone."""
+    signals = {name: v for name, v in lm.structural_signals(probe).items() if np.ptp(v) > 0}  # that vary here
+    names = list(signals)
+    c1, c2, c3 = st.columns([2, 1, 3])
+    signal_default = names.index(lm.DEFAULT_SIGNAL[source]) if lm.DEFAULT_SIGNAL[source] in names else 0
+    follow(P + "signal", lesson.text_id, names[signal_default])
+    signal_name = c1.selectbox(
+        "Signal", names, signal_default,
+        key=P + "signal", bind="query-params",
+        help="tag depth: open elements; inside a string: 1 inside a Python string literal; indentation "
+        "level: 4-space indents of the line; position in the line: characters since the last line break. "
+        "Only the signals that change on this text are listed.",
     )  # fmt: skip
-    left, right = st.columns([2, 3])
-    chart(
-        charts.unit_ranking_figure(
-            [s.unit for s in top], [s.r for s in top], signal_name, title=f"Top units for '{signal_name}'"
-        ),
-        P + "ranking",
-        left,
+    follow(P + "layer", layers, layers)  # more or fewer layers: show the top one
+    layer = (
+        c2.selectbox("Layer", list(range(1, layers + 1)), layers - 1, key=P + "layer", bind="query-params")
+        - 1
     )
-    with left:
-        table = charlm_lesson.ranking_frame(ranked)
-        csv_button(table, "rnnviz-l3-units", P + "csv_units", f"r of every unit with '{signal_name}' (CSV)")
-    shown = probe[:SHOWN_CHARS]
-    chart(
-        charts.unit_trace_figure(
-            h[: len(shown), unit], signals[signal_name][: len(shown)], shown, unit, signal_name,
-            title=f"h_t[{unit}] (r = {r_of[unit]:+.2f}) and {signal_name} over the text "
-            f"(model at step {chosen})",
-        ),
-        P + "unit_trace",
-        right,
-    )  # fmt: skip
-    with right:
-        trace_table = charlm_lesson.unit_trace_frame(
-            probe, h[:, unit], unit, signal_name, signals[signal_name]
+    with friendly_errors():
+        h = lm.hidden_states(view, task.encode(probe))[layer]  # (T, H)
+        ranked = lm.rank_units(h, signals[signal_name])
+        top = ranked[:10]
+        r_of = {s.unit: s.r for s in ranked}  # best match first
+        follow(P + "unit", (id(trainer), chosen, layer, signal_name, lesson.text_id), ranked[0].unit)
+        unit = c3.selectbox(
+            "Unit to colour the text by (best match first)", list(r_of), 0,
+            format_func=lambda j: f"unit {j}",  # the URL holds "unit 7"; r is in the help and the titles
+            key=P + "unit", bind="query-params",
+            help="Units in order of |r|, the correlation of h_t[unit] with the signal over the held-out "
+            "text.",
+        )  # fmt: skip
+        left, right = st.columns([2, 3])
+        chart(
+            charts.unit_ranking_figure(
+                [s.unit for s in top], [s.r for s in top], signal_name, title=f"Top units for '{signal_name}'"
+            ),
+            P + "ranking",
+            left,
         )
-        csv_button(trace_table, "rnnviz-l3-unit-trace", P + "csv_trace", f"h_t[{unit}] and the signal (CSV)")
-    st.markdown(
-        f"**The {probe_where.split(' (')[0]} coloured by unit {unit}'s activation** $h_t[{unit}]$, "
-        f"r = {r_of[unit]:+.2f} "
-        "(blue < 0 < red):"
-    )
-    st.html(charts.colored_text(shown, h[: len(shown), unit], f"h_t[{unit}]", (-1.0, 1.0), signed=True))
-    st.caption(lm.ranking_sentence(ranked, signal_name, len(probe), chosen))
+        with left:
+            table = charlm_lesson.ranking_frame(ranked)
+            csv_button(
+                table, "rnnviz-l3-units", P + "csv_units", f"r of every unit with '{signal_name}' (CSV)"
+            )
+        shown = probe[:SHOWN_CHARS]
+        chart(
+            charts.unit_trace_figure(
+                h[: len(shown), unit], signals[signal_name][: len(shown)], shown, unit, signal_name,
+                title=f"h_t[{unit}] (r = {r_of[unit]:+.2f}) and {signal_name} over the text "
+                f"(model at step {chosen})",
+            ),
+            P + "unit_trace",
+            right,
+        )  # fmt: skip
+        with right:
+            trace_table = charlm_lesson.unit_trace_frame(
+                probe, h[:, unit], unit, signal_name, signals[signal_name]
+            )
+            csv_button(
+                trace_table, "rnnviz-l3-unit-trace", P + "csv_trace", f"h_t[{unit}] and the signal (CSV)"
+            )
+        st.markdown(
+            f"**The {probe_where.split(' (')[0]} coloured by unit {unit}'s activation** $h_t[{unit}]$, "
+            f"r = {r_of[unit]:+.2f} "
+            "(blue < 0 < red):"
+        )
+        st.html(charts.colored_text(shown, h[: len(shown), unit], f"h_t[{unit}]", (-1.0, 1.0), signed=True))
+        st.caption(lm.ranking_sentence(ranked, signal_name, len(probe), chosen))
+
+
+unit_view(probe)
 
 try_this(
     "Train the default LSTM on the nested markup for 4 or 5 clicks. Slide back through the checkpoints in "
