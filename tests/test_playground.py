@@ -23,7 +23,6 @@ from rnnviz.playground import (
     encode,
     example_view,
     link_notes,
-    model_at,
     pick_example,
     typed_example,
 )
@@ -327,8 +326,8 @@ def test_example_view_through_a_checkpoint():
     trainer = build_trainer(small("copy", cell="lstm"))
     trainer.run(25, 60)
     ex = pick_example(trainer.task, 0)
-    first = example_view(model_at(trainer, 0), trainer.task, ex, trainer.checkpoints[0][0])
-    last = example_view(model_at(trainer, -1), trainer.task, ex, trainer.checkpoints[-1][0])
+    first = example_view(trainer.model_at(0), trainer.task, ex, trainer.checkpoints[0][0])
+    last = example_view(trainer.model_at(-1), trainer.task, ex, trainer.checkpoints[-1][0])
     T, H = len(ex.tokens), trainer.model.cfg.hidden_size
     assert first.layer(0).h.shape == (T, H) and set(first.layer(0).gates) >= {"i", "f", "g", "o"}
     assert not np.allclose(first.layer(0).h, last.layer(0).h)

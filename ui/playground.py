@@ -36,7 +36,6 @@ from rnnviz.playground.controls import gate_options, layer_name, layer_options, 
 from rnnviz.playground.presets import PRESETS, progress
 from rnnviz.playground.state import DONE, RERUN_PAGE, PlaygroundState
 from rnnviz.playground.url import HIDE_GROUPS, HIDEABLE, PARAMS
-from rnnviz.playground.views import model_at
 from rnnviz.tasks.corpora import decode_upload
 from ui.lesson import PRESENT_KEY, chart, friendly_errors
 from ui.safe import plain
@@ -390,7 +389,7 @@ def views_section(state: PlaygroundState, row, labels: list[str]) -> None:
 
 
 def _view(run, index: int, task, example, step: int):
-    return example_view(model_at(run.trainer, index), task, example, step)
+    return example_view(run.trainer.model_at(index), task, example, step)
 
 
 def views_panel(state: PlaygroundState, picks: Picks, labels: list[str]) -> None:

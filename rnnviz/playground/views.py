@@ -6,7 +6,7 @@
 >>> ex = pick_example(trainer.task, index=3)     # or typed_example(trainer.task, "Spain i fluent")
 >>> ex.text
 'Italy to grew walked and with moved rain played books later fluent -> Italian'
->>> view = example_view(model_at(trainer, -1), trainer.task, ex, step=trainer.checkpoints[-1][0])
+>>> view = example_view(trainer.model_at(-1), trainer.task, ex, step=trainer.checkpoints[-1][0])
 >>> view.step, view.tokens[:3], view.layer(0).h.shape, view.predictions.final_label
 (60, ['Italy', 'to', 'grew'], (12, 32), 'Italian')
 
@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from rnnviz.errors import InputError
-from rnnviz.lessons.gating import model_at
 from rnnviz.model import SeqModel
 from rnnviz.tasks import CharLM
 from rnnviz.tasks.base import check_int
@@ -31,6 +30,7 @@ from rnnviz.tasks.corpora import string_mask, tag_depth
 from rnnviz.tasks.sentiment import LABELS as SENTIMENT_LABELS
 from rnnviz.tasks.sentiment import label_of
 from rnnviz.trace import LayerTrace, Trace, trace
+from rnnviz.train import Trainer
 
 __all__ = [
     "Example",
@@ -226,6 +226,12 @@ def _best_unit(tr: Trace, name: str, values: np.ndarray) -> Feature | None:
             if best is None or abs(r[j]) > abs(best.r):
                 best = Feature(name, values, lt.layer, lt.direction, state, j, float(r[j]))
     return best
+
+
+def model_at(trainer: Trainer, index: int = -1) -> SeqModel:
+    """``trainer.model_at(index)`` (a copy in eval mode), for callers that still import it from here
+    (tests/test_charts_readable.py, bench/playground.py); the Playground calls the Trainer's own."""
+    return trainer.model_at(index)
 
 
 def example_view(model: SeqModel, task, ex: Example, step: int = 0) -> ExampleView:
