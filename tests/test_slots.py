@@ -103,3 +103,51 @@ def test_time_spent_between_steps_is_not_training_time():
     assert result.status == "done" and result.steps == 6
     assert tr.seconds < 1.0
     assert all(row.seconds <= tr.seconds for row in tr.history)
+
+
+# --- ui.training.training_slot: the one way every page holds a slot ------------------------------
+
+
+@pytest.fixture
+def full_server():
+    """Every training slot of the server taken (as by other students' runs); freed afterwards."""
+    from ui import training
+
+    slots = training.training_slots()
+    taken = [slots.acquire(timeout=JOIN_S) for _ in range(training.TRAINING_SLOTS)]
+    assert all(taken)
+    yield training, slots
+    for _ in range(training.TRAINING_SLOTS - slots._free):  # what the test did not give back
+        slots.release()
+
+
+def test_a_page_waits_a_bounded_time_then_says_the_server_is_busy(full_server):
+    training, _ = full_server
+    with training.training_slot(message=None, wait=0, busy=None) as ready:  # a Play tick: no wait
+        assert ready is False
+    start = time.perf_counter()
+    with training.training_slot(message=None, wait=0.2, busy=None) as ready:
+        assert ready is False
+    assert 0.2 <= time.perf_counter() - start < JOIN_S
+
+
+def test_a_waiting_page_gets_the_slot_when_one_frees_and_its_runs_take_turns(full_server):
+    from rnnviz import train
+
+    training, slots = full_server
+    got = []
+
+    def page():
+        with training.training_slot(message=None, wait=JOIN_S) as ready:
+            got.append((ready, train._ambient.hook is not None))  # runs in the block take turns
+        got.append(("after", getattr(train._ambient, "hook", None)))
+
+    waiter = threading.Thread(target=page)
+    waiter.start()
+    until(lambda: slots.waiting() == 1)  # in line, first come first served
+    slots.release()  # another student's run ends: the slot goes to the one waiting
+    waiter.join(JOIN_S)
+    assert got == [(True, True), ("after", None)]
+    assert slots._free == 1  # the page gave its slot back
+    assert training.in_slot(lambda a, b=0: a + b, 2, b=3) == 5  # a one-off job in the free slot
+    assert slots._free == 1
