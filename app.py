@@ -51,7 +51,21 @@ current = st.navigation(pages, expanded=True)
 # folds into expanders). Streamlit sizes its text in rem, so the root font size scales all of it.
 # Captions: Streamlit draws them in the text colour at 60% opacity (#76797c on white, 4.37:1, below
 # WCAG AA's 4.5:1); a solid #5c5f63 is 6.4:1 on white and 5.9:1 on the sidebar (tests/test_browser_a11y.py).
-BASE_CSS = "<style>[data-testid='stCaptionContainer'] { color: #5c5f63; opacity: 1; }</style>"
+BASE_CSS = (
+    "<style>[data-testid='stCaptionContainer'] { color: #5c5f63; opacity: 1; }"
+    # equations side by side in columns at 1.1 em (KaTeX's 1.21 em put lesson 5's peephole f_t
+    # ~10 px past its half column at 1280 px)
+    " [data-testid='stColumn'] .katex-display > .katex { font-size: 1.1em; }"
+    # A 1024-px tablet with the sidebar open leaves 724 px, of which Streamlit pads 160 away: the
+    # lesson gets 676 px instead of 564 (tests/test_browser_a11y.py, 1024 px)
+    "@media (max-width: 1100px) { .stMainBlockContainer { padding-left: 1.5rem; padding-right: 1.5rem; }"
+    # and columns that hold equations stack (a 330-px half column cuts lesson 5's and 7's equations)
+    " [data-testid='stHorizontalBlock']:has(.katex-display) { flex-wrap: wrap; }"
+    " [data-testid='stHorizontalBlock']:has(.katex-display) > [data-testid='stColumn'] { min-width: 100%; }"
+    # and display equations about body-text size (KaTeX sets 1.21 em: lesson 2's widest was 822 px)
+    " .katex-display > .katex { font-size: 0.96em; } }"
+    "</style>"
+)
 PRESENTER_CSS = "<style>html { font-size: 20px; } .stMainBlockContainer { max-width: 100%; }</style>"
 
 
