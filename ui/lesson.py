@@ -81,18 +81,22 @@ def section(body: Callable) -> Callable:
     """A lesson section as a fragment: a widget inside it reruns this section alone, not the page.
 
     Its widgets keep their keys and URL binding (Streamlit 1.67 updates the address bar from a
-    fragment's rerun too). "Link to this view" is written by the router after a full run; after a
-    section's own rerun the router's writer, if it left one under ``LINK_HOOK``, writes it again.
+    fragment's rerun too). "Link to this view" is written by the router after a full run; a section's
+    own rerun writes it again through the router's writer, if it left one under ``LINK_HOOK``. The
+    section calls the writer at the end of every run, full ones too: Streamlit 1.67 lets a fragment
+    write to a container outside it (the sidebar's link box) only if it wrote there during the last
+    full run (the router's own write after the page still comes last, so the full link stands).
     Everything the section shows must come from its arguments and its own widgets: a widget outside
     it does not rerun it (it reruns the page, and the section with it)."""
 
     @functools.wraps(body)
     def run(*args, **kwargs):
-        out = body(*args, **kwargs)
-        refresh = st.session_state.get(LINK_HOOK)
-        if in_fragment_rerun() and callable(refresh):
-            refresh()
-        return out
+        try:
+            return body(*args, **kwargs)
+        finally:  # also when the section ends the page (ui.lesson.stop): its next rerun may write
+            refresh = st.session_state.get(LINK_HOOK)
+            if callable(refresh):
+                refresh()
 
     return st.fragment(run)
 
