@@ -581,7 +581,7 @@ def weights_and_steps(x, y) -> None:
         if finished:
             st.rerun()  # a full run stops the timer and relabels the button
 
-    st.fragment(step_views, run_every=PLAY_SECONDS if playing else None)()
+    section(step_views, run_every=PLAY_SECONDS if playing else None)()
 
     # --- backpropagation through time ------------------------------------------------------------
     st.header("4. Backpropagation through time, on these numbers")

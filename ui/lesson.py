@@ -77,8 +77,9 @@ def in_fragment_rerun() -> bool:
     return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
-def section(body: Callable) -> Callable:
-    """A lesson section as a fragment: a widget inside it reruns this section alone, not the page.
+def section(body: Callable, run_every: float | None = None) -> Callable:
+    """A lesson section as a fragment: a widget inside it reruns this section alone, not the page
+    (and so does a timer, every ``run_every`` seconds: a Play button).
 
     Its widgets keep their keys and URL binding (Streamlit 1.67 updates the address bar from a
     fragment's rerun too). "Link to this view" is written by the router after a full run; a section's
@@ -98,7 +99,7 @@ def section(body: Callable) -> Callable:
             if callable(refresh):
                 refresh()
 
-    return st.fragment(run)
+    return st.fragment(run, run_every=run_every)
 
 
 def follow(key: str, basis, value) -> None:
