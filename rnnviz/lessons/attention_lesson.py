@@ -63,7 +63,9 @@ class DatesLesson:
         check_int("batch size", self.batch_size, 1, 1024)
 
     def task(self) -> DateTask:
-        return DateTask(min_words=self.min_words, max_words=self.max_words, tokens=self.tokens, seed=self.seed)
+        return DateTask(
+            min_words=self.min_words, max_words=self.max_words, tokens=self.tokens, seed=self.seed
+        )
 
     def model_config(self) -> Seq2SeqConfig:
         return Seq2SeqConfig.for_task(self.task(), cell=self.cell, attention=self.attention, seed=self.seed)
