@@ -392,3 +392,23 @@ def test_scalar_chain_and_delta_table_refuse_what_they_do_not_cover():
         bidirectional.reach_of_last_input(model, model, x, task.vocab)  # not a stacked net
     with pytest.raises(InputError):
         bidirectional.random_text(1, 10, 0)
+
+
+def test_lesson_1_tables_come_from_the_backend():
+    model = recurrence.rnn_model(3, 4, 2, seed=0)
+    xs = recurrence.random_sequence(5, 3, seed=0)
+    tr = trace(model, xs, jacobians=False)
+    table = recurrence.unrolled_frame(xs.numpy(), tr.layer(0).h, tr.logits)
+    assert list(table["t"]) == [1, 2, 3, 4, 5] and len(table.columns) == 1 + 3 + 4 + 2
+    assert table["h_t[2]"].iloc[3] == tr.layer(0).h[3, 2] and table["y_t[1]"].iloc[0] == tr.logits[0, 1]
+    counts = recurrence.growth(range(1, 4), 3, 4, 2)
+    assert recurrence.growth_frame(counts).shape == (3, len(counts))
+
+
+def test_bidirectional_reach_table_has_one_row_per_step():
+    from rnnviz.lessons import bidirectional
+
+    r = bidirectional.Reach("b", np.array([0, 0, 1.0]), np.array([2.0, 1, 1]), np.zeros(3), 8, 4)
+    table = r.frame(["a", "b", "c"])
+    assert list(table["x_t"]) == ["a", "b", "c"] and list(table["t"]) == [1, 2, 3]
+    assert list(table.iloc[:, 3]) == [2.0, 1, 1]
