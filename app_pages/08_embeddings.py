@@ -90,7 +90,8 @@ def lookup_view() -> None:
     table_kind = c2.radio(
         "Rows of E", ["random (as nn.Embedding starts)", "pretrained GloVe"], key=P + "table",
         bind="query-params",
-        help="A fresh nn.Embedding draws every entry from N(0, 1); GloVe rows were learned from 6 billion words.",
+        help="A fresh nn.Embedding draws every entry from N(0, 1); GloVe rows were learned from 6 billion "
+        "words.",
     )  # fmt: skip
     dim = c3.slider(
         "d for the random E",
