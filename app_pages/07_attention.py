@@ -14,7 +14,7 @@ from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
 from rnnviz.seq2seq.focus import focus, position_sentence
 from rnnviz.seq2seq.mistakes import written_softmax
 from rnnviz.seq2seq.predict import largest_weight_question
-from rnnviz.seq2seq.trace import trace_caption, trace_date, with_checkpoint
+from rnnviz.seq2seq.trace import trace_caption, trace_date
 from rnnviz.train import Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, friendly_errors, header, section, try_this
@@ -216,7 +216,7 @@ def date_views(trainer: Trainer, task: DateTask, attention: str) -> None:
     model = (
         trainer.model
         if at_step == trainer.step
-        else with_checkpoint(trainer.model, dict(trainer.checkpoints)[at_step])
+        else trainer.model_at(step=at_step)  # a copy in eval mode; the live model stays as it is
     )
     trace = None
     with friendly_errors('Example: "the twenty first of march" or "monday five may nineteen oh five".'):
