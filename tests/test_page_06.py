@@ -207,3 +207,24 @@ def test_bad_link_values_run_clean(open_url, bad):
     assert len(at.error) <= 1
     if "l6_text" in bad:
         assert at.error and "e.g." in re.sub(r"\\(.)", r"\1", at.error[0].value)  # shown unescaped
+
+
+def test_every_model_is_rebuilt_from_its_lesson_config(page):
+    """The key that decides when a session's model is rebuilt is the lesson config itself
+    (asdict), never a hand-typed dict: each model holds exactly the settings it was built from."""
+    from dataclasses import asdict
+
+    from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
+
+    at = page
+    key = at.session_state["l6_trainer"][0]
+    assert key == asdict(GRULesson(cell="gru", lag=10, hidden_size=12, seed=0))
+    for name, cell in (("LSTM", "lstm"), ("GRU", "gru")):
+        assert at.session_state[f"l6_race_{name}_trainer"][0] == asdict(GRULesson(cell=cell))
+    for kind in ("plain", "residual", "highway"):
+        assert at.session_state[f"l6_deep_{kind}_trainer"][0] == asdict(DeepLesson(kind=kind))
+    live = at.session_state["l6_trainer"][1]
+    assert live.cfg == GRULesson().train_config() and live.model.cfg == GRULesson().model_config()
+    at.select_slider(key="l6_hidden").set_value(16).run()
+    assert at.session_state["l6_trainer"][0] == asdict(GRULesson(hidden_size=16))
+    assert at.session_state["l6_race_LSTM_trainer"][0] == asdict(GRULesson(cell="lstm", hidden_size=16))

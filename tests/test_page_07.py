@@ -159,3 +159,22 @@ def test_bad_link_values_run_clean(open_url, bad):
     assert not at.exception
     assert len(at.get("plotly_chart")) >= 1  # the page went on to the image section
     assert len(at.error) <= 1
+
+
+def test_both_models_are_rebuilt_from_their_lesson_configs(page):
+    """The rebuild key of each trainer is its lesson config (asdict), from which task, model and
+    training settings come: a changed setting is a new key, so a new model."""
+    from dataclasses import asdict
+
+    from rnnviz.lessons.attention_lesson import CaptionsLesson, DatesLesson
+    from rnnviz.seq2seq.dates import LONGEST, SHORTEST
+
+    at = page
+    dates = DatesLesson(tokens="chars", min_words=SHORTEST, max_words=LONGEST, cell="gru", attention="dot")
+    assert at.session_state["l7_trainer"][0] == asdict(dates)
+    trainer = at.session_state["l7_trainer"][1]
+    assert trainer.task == dates.task() and trainer.model.cfg == dates.model_config()
+    assert trainer.cfg == dates.train_config()
+    assert at.session_state["l7_cap_trainer"][0] == asdict(CaptionsLesson(attention="additive"))
+    at.radio(key="l7_tokens").set_value("words").run()
+    assert at.session_state["l7_trainer"][0] == asdict(DatesLesson(tokens="words", attention="dot"))
