@@ -100,6 +100,13 @@ def test_training_and_race_runs(page):
     assert (race["training steps"] > 0).all() and (race["ms per step"].astype(float) > 0).all()
     assert race.loc["LSTM", "parameters"] > race.loc["GRU", "parameters"]
     assert any("GRU step takes" in m.value for m in at.markdown)
+    # the one training panel writes where each racer's run ended into the link, as for one model
+    for name in ("LSTM", "GRU"):
+        steps = at.session_state[f"l6_race_{name}_trainer"][1].step
+        given = at.query_params[f"l6_race_{name}_trained"]
+        given = given[0] if isinstance(given, list) else given
+        assert given in (str(steps), f"{steps}t")  # "t": the run was cut by its time budget
+    assert any(c.value.startswith("LSTM: ") for c in at.caption)  # how each run ended, by name
 
 
 def test_deep_stacks_train_and_gradients_are_shown(page):
