@@ -5,6 +5,9 @@ lessons print it as step t + 1, the state before the first word being h_0 = 0) a
 ``unit`` (pre-activations split into their input, recurrent and bias parts; gates; the update) as
 rows a lesson shows in a table. Every value comes from the trace, so the table equals the model.
 
+>>> from rnnviz.model import ModelConfig, SeqModel
+>>> from rnnviz.tasks import FirstWord
+>>> from rnnviz.trace import trace
 >>> task = FirstWord(lag=4, n_countries=3)
 >>> model = SeqModel(ModelConfig.for_task(task, cell="lstm", hidden_size=5, seed=1))
 >>> tr = trace(model, task.encode("France the rain walked school fluent"), jacobians=False)
