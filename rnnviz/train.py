@@ -2,11 +2,19 @@
 
 A page calls ``trainer.run(max_steps=200, max_seconds=5, callback=draw)`` per click; the next
 click continues where this one stopped. A non-finite loss or gradient stops training with a
-structured reason instead of an exception::
+structured reason instead of an exception:
 
-    >>> result = trainer.run(100, 5.0)
+    >>> from rnnviz.model import ModelConfig, SeqModel
+    >>> from rnnviz.tasks.adding import Adding
+    >>> task = Adding(lag=10)
+    >>> model = SeqModel(ModelConfig.for_task(task, cell="rnn_relu", hidden_size=16))
+    >>> trainer = Trainer(model, task, TrainConfig(optimizer="sgd", lr=3.0, clip=None))
+    >>> result = trainer.run(100, 600.0)               # at most 100 steps and 600 s of training
     >>> result.status, result.message
-    ('diverged', 'diverged at step 37: gradient norm 3.1e+09, loss nan')
+    ('diverged', 'diverged at step 3: gradient norm nan, loss inf')
+    >>> start = trainer.model_at(0)                    # a copy at checkpoint 0: the initial weights
+    >>> start.training, trainer.model.training         # the copy is in eval mode, the trainer untouched
+    (False, True)
 
 Works for any ``nn.Module`` with ``loss(batch) -> (loss, metrics)`` and any task with
 ``batch(batch_size, generator)``.

@@ -12,6 +12,7 @@
 The worked arithmetic of one step is in ``rnnviz.lessons.worked``, the deep feedforward stacks
 (highway, residual) in ``rnnviz.lessons.depth``.
 
+>>> from rnnviz.tasks.first_word import FirstWord
 >>> cfg = ModelConfig.for_task(FirstWord(lag=4, n_countries=3), cell="gru", hidden_size=8)
 >>> [(t.formula, t.count) for t in param_terms(cfg)]
 [('3 × (8·34 + 8·8 + 2·8)', 1056), ('O·8 + O = 3·8 + 3', 27)]
@@ -40,6 +41,7 @@ from rnnviz.train import TrainConfig, Trainer
 def read_sentence(task, text: str, max_words: int = 200) -> tuple[torch.Tensor, int | None]:
     """Word ids of ``text`` for a FirstWord task, and its target: the first word's language, if a country.
 
+    >>> from rnnviz.tasks.first_word import FirstWord
     >>> read_sentence(FirstWord(lag=4), "Spain the rain fluent")
     (tensor([ 1, 11, 20, 34]), 1)
     """

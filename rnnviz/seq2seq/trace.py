@@ -1,10 +1,14 @@
 """Run one input through an encoder-decoder and keep every number the lesson shows.
 
-    >>> tr = trace_date(trained_model, task, "twenty one march")          # free running (greedy)
-    >>> tr.src, tr.out, tr.answer
-    (['twenty', 'one', 'march'], ['2', '1', '-', '0', '3', '<eos>'], '21-03')
-    >>> tr.alpha.shape, tr.alpha.sum(1)               # (S, T): each output step's weights sum to 1
-    ((6, 3), array([1., 1., 1., 1., 1., 1.], dtype=float32))
+    >>> import numpy as np
+    >>> from rnnviz.lessons.attention_lesson import DatesLesson
+    >>> trainer = DatesLesson(tokens="words").trainer()     # untrained here; the lesson trains it
+    >>> tr = trace_date(trainer.model, trainer.task, "twenty one march")   # free running (greedy)
+    >>> tr.src, tr.target                                   # the input tokens and the correct answer
+    (['twenty', 'one', 'march'], '21-03')
+    >>> tr = trace_date(trainer.model, trainer.task, "twenty one march", teacher_forcing=True)
+    >>> tr.alpha.shape, np.allclose(tr.alpha.sum(1), 1)     # (S, T): each output step's weights sum to 1
+    ((6, 3), True)
 
 ``teacher_forcing=True`` feeds the correct previous character instead of the model's own
 guess (the task knows the answer for any date phrase it can parse).
