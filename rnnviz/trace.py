@@ -110,6 +110,11 @@ def _check(model: SeqModel, x: Tensor, clamps) -> None:
         raise InputError("trace one sequence at a time: (T,) token ids or (T, F) vectors")
     if not 1 <= x.shape[0] <= MAX_TRACE_STEPS:
         raise InputError(f"a traced sequence needs 1 to {MAX_TRACE_STEPS} steps, not {x.shape[0]}")
+    if cfg.pyramid and x.shape[0] < 2 ** (cfg.num_layers - 1):
+        raise InputError(
+            f"a pyramid of {cfg.num_layers} layers halves the sequence {cfg.num_layers - 1} times: "
+            f"it needs at least {2 ** (cfg.num_layers - 1)} steps, not {x.shape[0]}"
+        )
     spec = CELLS[cfg.cell]
     for c in clamps:
         if c.gate not in spec.gates or c.gate == "c":

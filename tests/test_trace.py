@@ -159,6 +159,9 @@ def test_pyramid_halves_the_steps_layer_by_layer():
     model = _model("gru", num_layers=3, pyramid=True, head="many_to_one", output_size=3)
     tr = trace(model, torch.randint(0, 5, (16,)))
     assert [tr.layer(k).h.shape[0] for k in range(3)] == [16, 8, 4]
+    assert [trace(model, torch.arange(4)).layer(k).h.shape[0] for k in range(3)] == [4, 2, 1]
+    with pytest.raises(InputError, match="at least 4 steps, not 3"):
+        trace(model, torch.arange(3))
 
 
 @pytest.mark.parametrize(
