@@ -266,14 +266,8 @@ def _fused(spec, p: dict[str, Tensor], inp: Tensor, d: int):
     e = xs.new_zeros(1, xs.shape[1], W_e.shape[1], requires_grad=True)
     h0 = xs.new_zeros(1, 1, H)
     weights = [torch.cat([w["weight_ih"], W_e], 1), W_hh, w["bias_ih"], w["bias_hh"]]
-    flags = (
-        True,
-        1,
-        0.0,
-        False,
-        False,
-        True,
-    )  # has_biases, num_layers, dropout, train, bidirectional, batch_first
+    # has_biases, num_layers, dropout, train, bidirectional, batch_first
+    flags = (True, 1, 0.0, False, False, True)
     hx = (h0, h0) if spec.has_cell_state else h0
     out = KERNELS[spec.fused](torch.cat([xs, e], -1), hx, weights, *flags)[0]  # (1, T, H)
     out.retain_grad()
