@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 from course import OWN_URL_STATE, available, by_section
-from ui.lesson import PRESENT_KEY, ROUTED_KEY, PageStop
+from ui.lesson import LINK_HOOK, PRESENT_KEY, ROUTED_KEY, PageStop
 from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, home_alias, shareable, whole_number
 from ui.safe import plain
 
@@ -118,6 +118,23 @@ st.html(BASE_CSS)
 if st.session_state.get(PRESENT_KEY):
     st.html(PRESENTER_CSS)
 
+
+def write_link() -> None:
+    """Fill the sidebar's link box with the link to what is on screen now: after the page has run,
+    and after each of its sections' own reruns (ui.lesson.section calls this through LINK_HOOK, so
+    a slider inside a section that changes the address bar changes the link too)."""
+    shared, left_out = link_to_this_view()
+    with link_slot.container():
+        st.code(shared, language=None, wrap_lines=True)
+        if left_out:
+            st.caption(
+                f"Left out, too long for a link (over {MAX_LINK_CHARS:,} characters in all): "
+                + ", ".join(plain(name) for name in left_out)
+                + ". Whoever opens the link gets this page's default there: share that text another way."
+            )
+
+
+st.session_state[LINK_HOOK] = write_link
 st.session_state[ROUTED_KEY] = True
 try:
     current.run()
@@ -128,12 +145,4 @@ finally:
         link.after_run()
     if message := link.message():
         link_notice.warning(message, icon=":material/link_off:")
-    shared, left_out = link_to_this_view()
-    with link_slot.container():
-        st.code(shared, language=None, wrap_lines=True)
-        if left_out:
-            st.caption(
-                f"Left out, too long for a link (over {MAX_LINK_CHARS:,} characters in all): "
-                + ", ".join(plain(name) for name in left_out)
-                + ". Whoever opens the link gets this page's default there: share that text another way."
-            )
+    write_link()

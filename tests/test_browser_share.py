@@ -53,6 +53,15 @@ def test_a_copied_link_opens_the_same_view_in_a_new_session(page, app_url, chrom
         other.context.close()
 
 
+def test_the_link_follows_a_slider_inside_a_section_that_reruns_alone(page, app_url):
+    browser.open_page(page, app_url, "vanishing-gradients")
+    assert "l4_w_h" not in shown_link(page)
+    browser.set_slider(page, "w_h (recurrent weight)", 1.5)  # section 1: a fragment
+    page.wait_for_url(re.compile(r"[?&]l4_w_h=1\.5(&|$)"))
+    assert shown_link(page) == page.url  # the link box is written again by the section's own rerun
+    browser.assert_clean(page)
+
+
 def test_presenter_mode_enlarges_the_type_and_stays_in_the_link(page, app_url):
     browser.open_page(page, app_url, "elman-rnn")
     root_px = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
