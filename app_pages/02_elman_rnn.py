@@ -52,6 +52,7 @@ from ui.lesson import (
     follow,
     friendly_errors,
     header,
+    in_fragment_rerun,
     section,
     seed,
     show_error,
@@ -358,6 +359,8 @@ def scalar_chain_view() -> None:
 def weights_and_steps(x, y) -> None:
     """Sections 2 to 4: the edited copy of W_hh, the step-through views and the backward pass on it.
     A change of s, W_hh[i, j] or the step t reruns these sections, not the page (training, section 1)."""
+    if st.session_state.pop(P + "play_toggled", False) and in_fragment_rerun():
+        st.rerun()  # Play and Pause start and stop the step views' timer, which only a full run resets
     st.header("2. Change W_hh")
     explain(
         "$W_{hh}$ is the only thing that carries information from one step to the next. Scale it, or change "
@@ -439,6 +442,7 @@ def weights_and_steps(x, y) -> None:
     def toggle_play() -> None:
         now = not st.session_state.get(P + "playing", False)
         st.session_state[P + "playing"] = now
+        st.session_state[P + "play_toggled"] = True
         if now:
             if st.session_state.get(P + "t", 1) >= T:
                 st.session_state[P + "t"] = 1
