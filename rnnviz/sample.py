@@ -1,7 +1,16 @@
 """Sampling from a token model: next-token distribution, temperature, top-k, priming, fixed seed.
 
->>> sample(model, task, prime="def ", length=40, temperature=0.8, seed=0).text
-'def _parse(self, name):\\n        return ...'
+>>> distribution(torch.tensor([2.0, 1.0, 0.0]), temperature=0.5, top_k=2)  # p_i ∝ exp(z_i / 0.5), top 2
+tensor([0.8808, 0.1192, 0.0000])
+>>> from rnnviz.model import ModelConfig, SeqModel
+>>> from rnnviz.tasks.charlm import CharLM
+>>> task = CharLM(text="def f(x):\\n    return x\\n" * 20, seq_len=16)
+>>> model = SeqModel(ModelConfig.for_task(task, hidden_size=16, seed=0))  # untrained: gibberish
+>>> s = sample(model, task, prime="def ", length=20, temperature=0.8, seed=0)
+>>> s.text[:4], len(s.text), s.probs.shape  # the prime, then 20 drawn characters; (length, V)
+('def ', 24, (20, 13))
+>>> s.text == sample(model, task, prime="def ", length=20, temperature=0.8, seed=0).text  # same seed
+True
 """
 
 from __future__ import annotations

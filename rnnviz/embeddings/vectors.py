@@ -10,7 +10,8 @@ are read) and precompute unit-length copies for cosine similarity::
     >>> wv.index_of("  King ")           # case and stray spaces are normalised: the row of "king"
     691
     >>> wv.index_of("kingg")
-    InputError: "kingg" is not among the 50,000 most frequent words. Did you mean: king, kings, ing, ...?
+    Traceback (most recent call last):
+    rnnviz.errors.InputError: "kingg" is not among the 50,000 most frequent words. Did you mean: king, ...?
 """
 
 from __future__ import annotations

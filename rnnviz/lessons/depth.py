@@ -7,8 +7,8 @@ gradient reaching each layer, the depth version of ||dL/dh_t|| over time.
 
 >>> net = DeepNet(DeepConfig(kind="plain", depth=20, width=16))
 >>> g = depth_gradients(net, Rings().batch(256, torch.Generator().manual_seed(5)))
->>> g["||dL/da_l||"][[0, -1]]          # layer 1 gets 1e-5 of what layer 20 gets
-array([3.25e-07, 3.02e-02])
+>>> [f"{v:.2e}" for v in g["||dL/da_l||"][[0, -1]]]  # layer 1 gets 1e-5 of what layer 20 gets
+['3.25e-07', '3.02e-02']
 """
 
 from __future__ import annotations

@@ -275,8 +275,13 @@ def decay_rate(grad_norm: np.ndarray) -> float:
 class GradientRecorder:
     """Trainer callback: every ``every`` training steps, ||dL/dh_t|| of one probe sequence.
 
-    >>> rec = GradientRecorder(x, y, every=10); rec.record(model, step=0)
-    >>> trainer.run(50, 10, callback=rec)   # rows at steps 0, 10, 20, ... ; rec.grid() is (rows, T)
+    >>> setup = GradientsConfig(lag=8, hidden_size=16)
+    >>> trainer = setup.trainer(); x, y = setup.probe()
+    >>> rec = GradientRecorder(x, y, every=10); rec.record(trainer.model, step=0)
+    >>> trainer.run(50, max_seconds=600.0, callback=rec).status  # 50 steps end it, never the clock
+    'done'
+    >>> rec.steps, rec.grid().shape  # one row per 10 steps, one column per time step t
+    ([0, 10, 20, 30, 40, 50], (6, 10))
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, every: int = 10):

@@ -13,8 +13,11 @@ scores and weights (B, T); context (B, H).
 
     >>> e = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]])    # (1, 3, 2), t=2 is padding
     >>> d = torch.tensor([[2.0, 0.0]])
-    >>> attend(dot_scores(e, d), e, torch.tensor([[True, True, False]]))[1]
+    >>> alpha, c = attend(dot_scores(e, d), e, torch.tensor([[True, True, False]]))
+    >>> alpha                                    # alpha_t: 0 on the padding
     tensor([[0.8808, 0.1192, 0.0000]])
+    >>> c                                        # c = sum_t alpha_t e_t
+    tensor([[0.8808, 0.1192]])
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@
 Without attention the whole input must squeeze through ``d_0 = e_T``; with attention every
 output step looks back at all of ``e_1 .. e_T``.
 
+    >>> from rnnviz.seq2seq.dates import DateTask
     >>> task = DateTask(tokens="words")
     >>> model = Seq2Seq(Seq2SeqConfig.for_task(task, attention="dot"))
     >>> b = task.batch(8, torch.Generator().manual_seed(0), length=10)
