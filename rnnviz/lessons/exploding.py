@@ -11,7 +11,8 @@ weights, and at step 2 the loss overflows. Clipping by norm rescales g to ||g|| 
 so the same steps keep their direction but are at most lr * clip long, and the model trains.
 
 >>> preset = ExplodingPreset()
->>> raw, clipped = exploding_run(preset, None), exploding_run(preset, preset.clip)
+>>> raw = exploding_run(preset, None, max_seconds=600)  # the preset's 300 steps end it, never the clock
+>>> clipped = exploding_run(preset, preset.clip, max_seconds=600)
 >>> raw.status, raw.diverged_step, clipped.status
 ('diverged', 2, 'done')
 """
