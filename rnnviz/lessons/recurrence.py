@@ -12,7 +12,7 @@ The usage patterns (one-to-one, one-to-many, many-to-one, many-to-many) each get
 from the backend's tasks: ``build_examples`` trains (or only initialises) three small models,
 ``classify`` / ``tag`` / ``generate`` run the student's input through them:
 
->>> ex = build_examples(ExamplesConfig(seed=0), train=True)
+>>> ex = build_examples(ExamplesConfig(seed=0, max_seconds=600), train=True)  # the steps bind, not the clock
 >>> tag(ex.tagging, ex.tagging_task, "I like cake").tags
 ('Pronoun', 'Verb', 'Noun')
 """
