@@ -84,7 +84,8 @@ def test_the_skipped_modules_exist_and_the_scan_finds_examples():
 @pytest.mark.parametrize(
     "name", [n for n in modules_with_examples() if n not in OWNED_ELSEWHERE_THIS_SESSION]
 )
-def test_docstring_examples_are_true(name):
+def test_docstring_examples_are_true(name, monkeypatch):
+    monkeypatch.chdir(ROOT)  # examples name repository files as the app does: "assets/memory_lag.json"
     attempted, failed, report = run_examples(name)
     assert attempted > 0, f"{name} has '>>> ' lines but doctest found no example"
     assert failed == 0, report
