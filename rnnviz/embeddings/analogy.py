@@ -4,6 +4,8 @@
 
 "man is to woman as king is to ?" with GloVe 6B 50d::
 
+    >>> from rnnviz.embeddings.vectors import load_glove
+    >>> wv = load_glove()
     >>> r = analogy(wv, "man", "woman", "king", k=3)
     >>> [(w, round(s, 3)) for w, s in r.answers]
     [('queen', 0.852), ('throne', 0.766), ('prince', 0.759)]

@@ -9,8 +9,8 @@ embedding matrix E has one row per word, shape (V, d), laid out like torch's
 Example with V = 3, d = 2::
 
     >>> demo = one_hot_demo(("cat", "dog", "car"), np.array([[1., 2.], [3., 4.], [5., 6.]]), "dog")
-    >>> demo.onehot, demo.product
-    (array([0., 1., 0.]), array([3., 4.]))      # o_dog^T E == E[1], the row of "dog"
+    >>> demo.onehot, demo.product                # o_dog^T E == E[1], the row of "dog"
+    (array([0., 1., 0.]), array([3., 4.]))
 
 Every pair of distinct one-hot vectors is orthogonal, so cos(o_u, o_v) = 0: one-hot codes say
 nothing about which words are alike. Dense rows of E can.

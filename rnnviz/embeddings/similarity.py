@@ -4,6 +4,8 @@
 
 Example with GloVe 6B 50d::
 
+    >>> from rnnviz.embeddings.vectors import load_glove
+    >>> wv = load_glove()
     >>> b = cosine_breakdown(wv, "cat", "dog")
     >>> round(b.dot, 2), round(b.norm_u, 2), round(b.norm_v, 2), round(b.cos, 3)
     (19.74, 4.41, 4.86, 0.922)

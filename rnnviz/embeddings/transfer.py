@@ -12,12 +12,16 @@ negative lists). Training sentences use only the *seen* half; the main test set 
 *unseen* half. A model can only get those right if words it never saw in training already sit
 near words it did (``excellent`` near ``good``), which is exactly what GloVe provides::
 
+    >>> from rnnviz.embeddings.vectors import load_glove
     >>> data = make_data(TransferConfig(n_train=4, n_test=2))
     >>> data.train[0], data.test_unseen[0]
-    (('i did not like the service', 'negative'), ('very lovely', 'positive'))
-    >>> exp = TransferExperiment(TransferConfig(), wv); exp.run(200, 30.0)
-    >>> {v: round(c["test_acc"][-1], 2) for v, c in exp.curves.items()}
-    {'random': 0.51, 'frozen': 0.82, 'finetuned': 0.76}       # measured, seed 0
+    (('frankly i did not like the service', 'negative'), ('very lovely', 'positive'))
+    >>> exp = TransferExperiment(TransferConfig(), load_glove())
+    >>> results = exp.run(200, max_seconds=600.0)  # the 200 steps end it, never the clock
+    >>> {v: r.status for v, r in results.items()}
+    {'random': 'done', 'frozen': 'done', 'finetuned': 'done'}
+    >>> {v: round(c["test_acc"][-1], 2) for v, c in exp.curves.items()}  # held-out, unseen words, seed 0
+    {'random': 0.51, 'frozen': 0.82, 'finetuned': 0.76}
 """
 
 from __future__ import annotations
