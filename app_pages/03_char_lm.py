@@ -23,7 +23,7 @@ from ui.training import session_trainer, training_panel
 P = "l3_"  # prefix of every widget and session key on this page
 KEY = P + "model"  # the session's trainer
 STEPS_PER_CLICK, SECONDS_PER_CLICK = 1000, 8.0  # the default model reaches the time budget first
-D = lm.LMSettings()  # the lesson's tuned defaults (rnnviz/bench/charlm.py measures them)
+D = lm.LMSettings()  # the lesson's tuned defaults (bench/charlm.py measures them)
 SAMPLE_EVERY_S = 2.0  # seconds between samples printed while training
 TRACED_CHARS = 1500  # characters the unit ranking correlates over
 SHOWN_CHARS = 600  # characters coloured by a unit's activation

@@ -595,7 +595,7 @@ def memory_views(seed_: int) -> None:
             f"{CELL_NAMES[c]} {min(secs[c].values()):.0f} to {max(secs[c].values()):.0f} s" for c in LAG_CELLS
         )
         st.caption(
-            f"Measured offline by `python -m rnnviz.bench memory_lag` on {bench['machine']['date']}: "
+            f"Measured offline by `python -m bench memory_lag` on {bench['machine']['date']}: "
             f"{bench['steps_per_point']} training steps per point (a step budget, so a busy machine gives "
             f"the same numbers), seeds {', '.join(map(str, bench['seeds']))}, {bench['eval_sentences']} "
             f"held-out sentences per point, torch {bench['machine']['torch']} on "
@@ -607,7 +607,7 @@ def memory_views(seed_: int) -> None:
         )
         st.markdown(story(bench))
     else:
-        st.info("The offline table is missing: run `python -m rnnviz.bench memory_lag` to create it.")
+        st.info("The offline table is missing: run `python -m bench memory_lag` to create it.")
 
 
 memory_views(seed())

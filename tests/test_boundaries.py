@@ -175,3 +175,12 @@ def test_importing_every_rnnviz_module_loads_neither_streamlit_nor_the_app():
 )
 def test_no_page_promises_unfinished_work(path):
     assert unfinished_words(path.read_text()) == []
+
+
+def test_no_file_names_the_old_benchmark_command():
+    """The benchmarks moved to the top-level bench/ (``python -m bench``): a page, a docstring or the
+    README that still names the old package path tells a student a command that fails."""
+    old = "rnnviz" + ".bench"  # split, so this file does not name it either
+    files = [p for ext in ("py", "md") for p in ROOT.rglob(f"*.{ext}") if ".git" not in p.parts]
+    stale = [str(p.relative_to(ROOT)) for p in files if old in p.read_text(errors="replace")]
+    assert stale == []

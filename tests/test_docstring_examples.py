@@ -16,29 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "rnnviz"
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
-# Modules other helpers rewrite in this same session (issue 13): their examples are checked once
-# that work lands, then they leave this set. Not a permanent exemption: test_the_skipped_modules_exist
-# keeps the names real, and the set is meant to end empty.
-OWNED_ELSEWHERE_THIS_SESSION = {
-    "rnnviz.trace",
-    "rnnviz.cells",
-    "rnnviz.train",
-    "rnnviz.slots",
-    "rnnviz.lessons.gating",
-    "rnnviz.lessons.charlm",
-    "rnnviz.seq2seq.trace",
-    "rnnviz.playground",
-    "rnnviz.playground.build",
-    "rnnviz.playground.config",
-    "rnnviz.playground.controls",
-    "rnnviz.playground.presets",
-    "rnnviz.playground.probe",
-    "rnnviz.playground.session",
-    "rnnviz.playground.state",
-    "rnnviz.playground.url",
-    "rnnviz.playground.views",
-}
-
 
 def module_name(path: Path) -> str:
     """rnnviz/tasks/adding.py -> rnnviz.tasks.adding; rnnviz/charts/__init__.py -> rnnviz.charts."""
@@ -74,16 +51,12 @@ def test_the_runner_catches_an_example_that_is_not_true(tmp_path, monkeypatch):
     assert "[1, 3, 2]" in report and "NameError" in report
 
 
-def test_the_skipped_modules_exist_and_the_scan_finds_examples():
-    names = {module_name(p) for p in PACKAGE.rglob("*.py")}
-    assert OWNED_ELSEWHERE_THIS_SESSION <= names
+def test_the_scan_finds_examples():
     found = modules_with_examples()
     assert "rnnviz.tasks.adding" in found and len(found) >= 30
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in modules_with_examples() if n not in OWNED_ELSEWHERE_THIS_SESSION]
-)
+@pytest.mark.parametrize("name", modules_with_examples())
 def test_docstring_examples_are_true(name, monkeypatch):
     monkeypatch.chdir(ROOT)  # examples name repository files as the app does: "assets/memory_lag.json"
     attempted, failed, report = run_examples(name)

@@ -48,7 +48,7 @@ CELL_CHOICES = {"rnn_tanh": "Elman RNN (tanh)", "lstm": "LSTM", "gru": "GRU"}
 class LMSettings:
     """Everything the lesson's model and training depend on; the defaults are the tuned ones.
 
-    Tuned for issue 3's benchmark (``python -m rnnviz.bench charlm``): a minute of training at one
+    Tuned for issue 3's benchmark (``python -m bench charlm``): a minute of training at one
     torch thread, then 100 sampled lines of markup, >= 90% well formed (98 measured: 6,058 steps in
     the minute on the 2-core machine). Batches of 16 windows beat 32: each step costs about half as
     much, and the LSTM learns to close its tags in order after fewer characters read.

@@ -8,7 +8,7 @@
 >>> unclipped.train(100, max_seconds=600).message  # seed 0: the unclipped run blows up
 'diverged at step 32: gradient norm nan, loss nan'
 
-Measured on the 2-core build machine with these settings (``python -m rnnviz.bench playground``):
+Measured on the 2-core build machine with these settings (``python -m bench playground``):
 
 - vanishing: ||dL/dh_1|| / ||dL/dh_62|| is 7e-14 at step 0 and stays tiny (median 2e-12, largest
   5e-7 over the probes of the first 1000 steps); at step 1000 the held-out loss the page shows is
