@@ -19,7 +19,6 @@ from plotly.subplots import make_subplots
 
 from rnnviz.charts.sequence import unit_heatmap
 from rnnviz.charts.style import COLORS, base_layout
-from rnnviz.lessons.worked import worked_table  # noqa: F401  moved to the backend (WorkedStep.frame); kept for page 06
 
 GREY = "#c9c9c9"
 STAGE_COLORS = {
