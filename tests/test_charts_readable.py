@@ -181,3 +181,15 @@ def test_gates_drawn_together_have_distinct_colour_blind_safe_hues():
         hues = [COLORS[g] for g in gates]
         assert len(set(hues)) == len(hues)
         assert set(hues) <= set(OKABE_ITO.values())
+
+
+def test_a_log_axis_over_many_decades_labels_at_most_twelve():
+    from rnnviz.charts.gradients import scalar_product
+    from rnnviz.charts.style import MAX_DECADE_LABELS
+
+    t = np.arange(1, 41)
+    fig = scalar_product(0.4**t, 1.5**t, 1.5)  # 1e-16 .. 1e7: 23 decades
+    ax = fig.layout.yaxis
+    assert ax.type == "log" and ax.dtick == 2 and 23 / ax.dtick <= MAX_DECADE_LABELS
+    few = scalar_product(0.9**t, 1.0**t, 1.0)  # under two decades: every decade labelled
+    assert few.layout.yaxis.dtick == 1

@@ -1,5 +1,8 @@
 """One colour per quantity everywhere, and shared layout defaults."""
 
+import math
+
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -50,11 +53,37 @@ FONT = dict(size=14)
 LOG_AXIS = dict(type="log", dtick=1, exponentformat="e", minor=dict(ticks="inside", showgrid=True))
 
 
+# ... and at most this many of them: a gradient that vanishes over 40 steps spans 25 decades, whose
+# 26 labels at 360 px tall stood 9 px apart; past 12 the labels go every 2nd (3rd, ...) decade.
+MAX_DECADE_LABELS = 12
+
+
+def decade_step(values) -> int:
+    """The decades between two labels of a log axis over ``values`` (their positive finite part):
+    1 unless that would put more than MAX_DECADE_LABELS labels on it."""
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size < 2:
+        return 1
+    span = float(np.log10(v.max()) - np.log10(v.min()))
+    return max(1, math.ceil(span / MAX_DECADE_LABELS))
+
+
 def decades(fig: go.Figure) -> go.Figure:
-    """Every log axis of ``fig`` (any subplot) labelled at decades only, as LOG_AXIS says."""
+    """Every log y axis of ``fig`` (any subplot) labelled at decades only, as LOG_AXIS says (every
+    ``decade_step`` decades of the data drawn on it); log x axes at every decade."""
     settings = {k: v for k, v in LOG_AXIS.items() if k != "type"}
+
+    def y_axis(ax) -> None:
+        if ax.type != "log":
+            return
+        ref = "y" + ax.plotly_name.removeprefix("yaxis")
+        drawn = [t.y for t in fig.data if (getattr(t, "yaxis", None) or "y") == ref and t.y is not None]
+        values = np.concatenate([np.asarray(y, dtype=float).ravel() for y in drawn]) if drawn else []
+        ax.update(settings, dtick=decade_step(values))
+
     fig.for_each_xaxis(lambda ax: ax.update(settings) if ax.type == "log" else None)
-    fig.for_each_yaxis(lambda ax: ax.update(settings) if ax.type == "log" else None)
+    fig.for_each_yaxis(y_axis)
     return fig
 
 
