@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import CELL_COLORS, COLORS, LOG_AXIS, SERIES_SYMBOLS, base_layout, decades
+from rnnviz.charts.style import CELL_COLORS, COLORS, SERIES_SYMBOLS, base_layout, decades
 
 CELL_KEYS = {"rnn_tanh": "rnn", "lstm": "lstm", "gru": "gru"}
 CELL_NAMES = {"rnn_tanh": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -49,7 +49,7 @@ def _positive(values) -> np.ndarray:
 
 
 def _log_axis(fig: go.Figure, title: str, **kwargs) -> None:
-    fig.update_yaxes(title=title, **LOG_AXIS, **kwargs)
+    fig.update_yaxes(title=title, type="log", **kwargs)
     decades(fig)  # decades only, as every log axis (at most 12 labelled: style.decade_step)
 
 
