@@ -202,6 +202,17 @@ def slider_value(page, label: str) -> float:
     return float(_slider_input(page, label).input_value())
 
 
+def upload_model(page, path) -> None:
+    """Open the training panel's "Save this model, or load one" box if it is shut, give it the file
+    at ``path`` and wait for the rerun the upload causes."""
+    if page.get_by_role("button", name="Download the model (.safetensors)").count() == 0:
+        page.get_by_text("Save this model, or load one to continue").click()
+    uploader = page.locator("[data-testid='stFileUploaderDropzoneInput']").first
+    _arm(page)
+    uploader.set_input_files(str(path))
+    _settle(page, TIMEOUT_MS)
+
+
 def click_button(page, label: str, timeout_ms: int = TIMEOUT_MS) -> None:
     """Click the button (or form submit button) showing `label` and wait for the rerun."""
     _arm(page)

@@ -91,21 +91,14 @@ def test_a_downloaded_model_uploads_again_and_a_pickle_or_crafted_file_is_refuse
 
     browser.click_button(page, "Reset model")
     assert page.get_by_text(re.compile(r"^0 training steps so far")).count() == 1
-    if page.get_by_role("button", name="Download the model (.safetensors)").count() == 0:
-        page.get_by_text("Save this model, or load one to continue").click()
-    uploader = page.locator("[data-testid='stFileUploaderDropzoneInput']").first
-    browser._arm(page)
-    uploader.set_input_files(str(saved))
-    browser._settle(page, browser.TIMEOUT_MS)
+    browser.upload_model(page, saved)
     page.get_by_text(re.compile(rf"the model is back at step {trained}")).wait_for()
     assert page.get_by_text(re.compile(rf"^{trained} training steps so far")).count() == 1
     browser.assert_clean(page)
 
     evil = tmp_path / "evil.safetensors"
     evil.write_bytes(pickle.dumps({"weight": [1.0, 2.0]}))
-    browser._arm(page)
-    uploader.set_input_files(str(evil))
-    browser._settle(page, browser.TIMEOUT_MS)
+    browser.upload_model(page, evil)
     refusal = page.get_by_text(re.compile("not a safetensors file|too short|not saved by rnnviz")).first
     refusal.wait_for(state="visible")  # the upload may finish after the helper's quiet moment
     browser.wait_idle(page)
@@ -120,9 +113,7 @@ def test_a_downloaded_model_uploads_again_and_a_pickle_or_crafted_file_is_refuse
     blob = json.dumps(header).encode()
     crafted = tmp_path / "crafted.safetensors"
     crafted.write_bytes(struct.pack("<Q", len(blob)) + blob + data[8 + n :])
-    browser._arm(page)
-    uploader.set_input_files(str(crafted))
-    browser._settle(page, browser.TIMEOUT_MS)
+    browser.upload_model(page, crafted)
     page.get_by_text("the model file's config.forget_bias is not valid").first.wait_for(state="visible")
     browser.wait_idle(page)
     assert page.get_by_text(re.compile(rf"^{trained} training steps so far")).count() == 1

@@ -70,12 +70,7 @@ def test_an_uploaded_model_takes_the_training_out_of_the_link(page, app_url, tmp
     download.value.save_as(saved)
     browser.click_button(page, "Reset model")
     assert "l2_model_trained=" not in shown_link(page)
-    if page.get_by_role("button", name="Download the model (.safetensors)").count() == 0:
-        page.get_by_text("Save this model, or load one to continue").click()
-    uploader = page.locator("[data-testid='stFileUploaderDropzoneInput']").first
-    browser._arm(page)
-    uploader.set_input_files(str(saved))
-    browser._settle(page, browser.TIMEOUT_MS)
+    browser.upload_model(page, saved)
     page.get_by_text(re.compile("the model is back at step")).wait_for()
     assert "l2_model_trained=" not in shown_link(page) and "l2_model_trained" not in page.url
     browser.click_button(page, "Continue training")
