@@ -21,7 +21,7 @@ from rnnviz.lessons.lstm_lesson import (
 from rnnviz.trace import GateClamp
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, friendly_errors, header, section, seed, try_this
-from ui.pickers import prediction, sentence, time_step_and_unit
+from ui.pickers import prediction, sentence, stage_step_and_unit
 from ui.training import session_trainer, training_panel
 
 P = "l5_"  # prefix of every widget and session key on this page
@@ -119,17 +119,8 @@ def step_views(read: SentenceRead) -> None:
     the backward step, the output without its tanh and the clamp; reruns alone when t or j moves."""
     tr, lt, tokens, T = read.trace, read.layer, read.tokens, read.T
     st.header("The four steps, one at a time")
-    c1, c2, c3 = st.columns([3, 2, 2])
-    stage = c1.radio(
-        "Stage of the cell",
-        list(STAGES),
-        format_func=STAGES.get,
-        horizontal=True,
-        key=P + "stage",
-        bind="query-params",
-    )
-    t, unit = time_step_and_unit(
-        P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell),
+    stage, t, unit = stage_step_and_unit(
+        P, STAGES, T, hidden, gating.busiest_unit(lt), (hidden, cell),
         unit_help="Starts at the unit with the largest |c| at the last step: a candidate for the one that "
         "remembers (clamp it below to test).",
     )  # fmt: skip

@@ -3,21 +3,20 @@
 from dataclasses import asdict, replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 import torch
 
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import training_curves
 from rnnviz.charts.style import CELL_COLORS
-from rnnviz.lessons import depth, gating, gru_story, lstm_lesson, worked
+from rnnviz.lessons import depth, gating, gru_story, gru_tables, lstm_lesson, worked
 from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
 from rnnviz.lessons.lstm_lesson import SentenceRead
 from rnnviz.model import param_count
 from rnnviz.trace import trace
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, header, section, seed, try_this
-from ui.pickers import prediction, sentence, time_step_and_unit
+from ui.pickers import prediction, sentence, stage_step_and_unit
 from ui.training import panel, session_trainer, training_panel
 
 P = "l6_"  # prefix of every widget and session key on this page
@@ -111,20 +110,9 @@ def step_views(lesson: GRULesson, read: SentenceRead) -> None:
         r"c_t = \Gamma_u \odot \tilde c_t + (1 - \Gamma_u) \odot c_{t-1}, \;\; \Gamma_u = 1 - z_t"
     )
     stages = {k: v for k, v in STAGES.items() if cell != "gru_minimal" or k != "reset"}
-    c1, c2, c3 = st.columns([3, 2, 2])
-    if st.session_state.get(P + "stage") not in (None, *stages):  # no reset gate to show any more
-        st.session_state[P + "stage"] = "update"
-    stage = c1.radio(
-        "Stage of the cell",
-        list(stages),
-        format_func=STAGES.get,
-        horizontal=True,
-        key=P + "stage",
-        bind="query-params",
-    )
-    t, unit = time_step_and_unit(
-        P, c2, c3, T, hidden, gating.busiest_unit(lt), (hidden, cell), unit_help=None
-    )
+    stage, t, unit = stage_step_and_unit(
+        P, stages, T, hidden, gating.busiest_unit(lt), (hidden, cell), unit_help=None, fallback="update"
+    )  # no reset gate to show any more: the update gate
     row_t = t - 1  # t = 1..T as printed; row t - 1 of every array holds step t (h_0 = 0 has no row)
     step = worked.worked_step(tr, row_t, unit)
     title = f"{VARIANTS[cell]}: step t={t} ('{tokens[row_t]}'), unit {unit}"
@@ -171,15 +159,7 @@ def step_views(lesson: GRULesson, read: SentenceRead) -> None:
             ),
             P + f"heat_{name}", cols[k % 2],
         )  # fmt: skip
-    gate_rows = [
-        {"t": s + 1, "word": tokens[s], "unit j": j, **{f"{g}_t": float(lt.gates[g][s, j]) for g in names},
-         "Γ_u = 1 - z_t": float(1 - lt.gates["z"][s, j])}
-        for s in range(T)
-        for j in range(hidden)
-    ]  # fmt: skip
-    csv_button(
-        pd.DataFrame(gate_rows), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)"
-    )
+    csv_button(read.frame(), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
 
     # --- the miswritten update - ------------------------------------------------------------------------
     st.header("A common mistake: the GRU update")
@@ -258,12 +238,6 @@ st.markdown(
     "| weight blocks | 4 | 3 |"
 )
 lstm_cfg, gru_cfg = lesson.model_config("lstm"), lesson.model_config("gru")
-rows = []
-for name, cfg in (("LSTM", lstm_cfg), ("GRU", gru_cfg)):
-    for term in gating.param_terms(cfg):
-        rows.append({"model": name, "part": term.part, "formula": term.formula, "parameters": term.count})
-    total = sum(term.count for term in gating.param_terms(cfg))
-    rows.append({"model": name, "part": "total", "formula": "", "parameters": total})
 weights = gru_story.weights_question(task, hidden)
 section(check)(
     "06_gru.py:weights", weights.question, weights.options, weights.answer, weights.why, weights.hints
@@ -272,7 +246,7 @@ st.markdown(
     f"Parameter counts for this task (one-hot input of V = {task.input_size} words, so D = "
     f"{task.input_size}; H = {hidden}; O = {task.output_size} classes):"
 )
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.dataframe(gru_tables.param_frame({"LSTM": lstm_cfg, "GRU": gru_cfg}), hide_index=True, width="stretch")
 
 race = {name: replace(lesson, cell=kind) for name, kind in (("LSTM", "lstm"), ("GRU", "gru"))}
 race_config = {name: asdict(cfg) for name, cfg in race.items()}  # the race's timing belongs to these
@@ -299,19 +273,7 @@ training_panel(
 )
 held = st.session_state.get(P + "race_ms")
 ms = held[1] if held and held[0] == race_config else None
-table = []
-for name, racer in racers.items():
-    val = gating.held_out_accuracy(racer.model, task, seed=seed())
-    table.append(
-        {
-            "model": name,
-            "parameters": param_count(racer.model),
-            "training steps": racer.step,
-            "ms per step": gru_story.ms_cell(ms, name),
-            "held-out accuracy": round(val, 3),
-        }
-    )
-st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+st.dataframe(gru_tables.race_frame(racers, task, ms, seed()), hide_index=True, width="stretch")
 if ms:
     counts = {name: param_count(racer.model) for name, racer in racers.items()}
     st.markdown(gru_story.speed_sentence(ms, counts, hidden, lesson.batch_size))
@@ -386,7 +348,6 @@ def deep_views(seed_: int) -> None:
     probe = rings.batch(256, torch.Generator().manual_seed(seed_ + 11))
     norms = {kind: depth.depth_gradients(tr.model, probe)[quantity] for kind, tr in deep_trainers.items()}
     left, right = st.columns(2)
-    steps_now = {kind: tr.step for kind, tr in deep_trainers.items()}
     chart(charts.depth_gradient_chart(norms, quantity, title="Gradient per layer"), P + "depth_grads", left)
     with right:
         if any(tr.history for tr in deep_trainers.values()):
@@ -401,15 +362,8 @@ def deep_views(seed_: int) -> None:
         else:
             ratio = {kind: n[0] / n[-1] for kind, n in norms.items()}
             st.markdown(gru_story.depth_sentence(ratio, n_layers))
-    acc = {kind: gating.held_out_accuracy(tr.model, rings, seed=seed_) for kind, tr in deep_trainers.items()}
-    st.dataframe(
-        pd.DataFrame({"training steps": steps_now, "held-out accuracy": acc, "parameters": {
-            kind: param_count(tr.model) for kind, tr in deep_trainers.items()}}),
-        width="stretch",
-    )  # fmt: skip
-    per_layer = pd.DataFrame(
-        {"layer l": range(1, n_layers + 1), **{f"{quantity} {kind}": n for kind, n in norms.items()}}
-    )
+    st.dataframe(gru_tables.deep_frame(deep_trainers, rings, seed_), width="stretch")
+    per_layer = gru_tables.per_layer_frame(norms, quantity)
     csv_button(per_layer, "gradient-per-layer", P + "csv_depth", "Gradients per layer as CSV")
 
 

@@ -1,4 +1,4 @@
-"""The sentence, time step t and unit j the gate lessons (5 and 6) work through.
+"""The sentence, stage, time step t and unit j the gate lessons (5 and 6) work through.
 
 Steps count from 1, as everywhere in the app: t = 1 is the first word (the country), and the state
 before it is h_0 = 0 (and c_0 = 0 for an LSTM). The picker returns that 1-based t; the page turns it
@@ -17,6 +17,38 @@ from rnnviz.lessons import gating
 from rnnviz.lessons.lstm_lesson import SentenceRead
 from ui.lesson import follow, show_error
 from ui.safe import plain
+
+
+def stage_step_and_unit(
+    prefix: str,
+    stages: dict[str, str],
+    T: int,
+    hidden: int,
+    busiest: int,
+    model_basis,
+    unit_help: str | None,
+    fallback: str | None = None,
+) -> tuple[str, int, int]:
+    """The three pickers of the gate lessons' step views, in one row: the stage of the cell
+    ``<prefix>stage`` (keys of ``stages``, shown by their values), then t and j
+    (:func:`time_step_and_unit`). Returns (stage, t, j), t counted from 1.
+
+    A stage the cell does not have (a link's ``reset`` on the GRU without a reset gate, or a stage
+    held from another cell) becomes ``fallback`` (default: the first stage) before the radio reads it.
+    """
+    c1, c2, c3 = st.columns([3, 2, 2])
+    if st.session_state.get(prefix + "stage") not in (None, *stages):
+        st.session_state[prefix + "stage"] = fallback or next(iter(stages))
+    stage = c1.radio(
+        "Stage of the cell",
+        list(stages),
+        format_func=stages.get,
+        horizontal=True,
+        key=prefix + "stage",
+        bind="query-params",
+    )
+    t, unit = time_step_and_unit(prefix, c2, c3, T, hidden, busiest, model_basis, unit_help)
+    return stage, t, unit
 
 
 def time_step_and_unit(
