@@ -6,12 +6,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import gradients as charts
 from rnnviz.errors import InputError
-from rnnviz.lessons.exploding import ExplodingPreset, clip_check, clip_question, exploding_run
+from rnnviz.lessons.exploding import ExplodingPreset, clip_check, clip_question, exploding_run, runs_frame
 from rnnviz.lessons.gate_paths import gate_path, path_story, trained_paths
 from rnnviz.lessons.gradient_mistakes import derivative_max, ordered_story, ordered_vs_commuted, relu_d_norms
 from rnnviz.lessons.gradients import (
@@ -23,8 +22,8 @@ from rnnviz.lessons.gradients import (
     scalar_chain,
     spectral_radius,
 )
-from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, LagRun, measure
-from rnnviz.lessons.memory_report import accuracy_rows, load_bench, story, transfer_rows
+from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, LagRun, measure, points_frame
+from rnnviz.lessons.memory_report import accuracy_frame, load_bench, story, transfer_frame
 from rnnviz.lessons.scalar_regime import chain_regime
 from rnnviz.lessons.step_factors import INPUT_SCALES, drawn_copy, factor_story, step_factors
 from rnnviz.lessons.truncated import MAX_K, MAX_TRUNC_LAG, TruncRecipe, TruncResult, train_pair
@@ -117,19 +116,7 @@ def scalar_views(seed_: int) -> None:
             left,
         )
         chart(charts.scalar_steps(sc.s, sc.dsdz, sc.step, "Each step's factor"), P + "scalar_steps", right)
-        chain = pd.DataFrame(
-            {
-                "t": range(1, T_scalar + 1),
-                "x_t": sc.x,
-                "z_t": sc.z,
-                "s_t": sc.s,
-                "ds_t/dz_t": sc.dsdz,
-                "ds_t/ds_{t-1}": sc.step,
-                "ds_t/ds_0": sc.product,
-                "|w_h|^t": sc.bound,
-            }
-        )
-        csv_button(chain, "rnnviz-l4-scalar-chain", P + "csv_scalar", "Every step of the chain (CSV)")
+        csv_button(sc.frame(), "rnnviz-l4-scalar-chain", P + "csv_scalar", "Every step of the chain (CSV)")
         final = float(sc.product[-1])
         per_step = abs(final) ** (1 / T_scalar) if final else 0.0
         st.markdown(
@@ -276,20 +263,8 @@ def drawn_views(trainer: Trainer, task, x_probe, y_probe, tokens: list[str]) -> 
             P + "strip",
         )
         st.markdown(factor_story(sf))
-        profile = pd.DataFrame(
-            {
-                "t": range(1, len(tokens) + 1),
-                "x_t (word)": tokens,
-                "||dL/dh_t||": prof.grad_norm,
-                "bound": prof.bound,
-                "product of ||D_s W_hh||": prof.step_bound,
-                "||D_t W_hh||": sf.worst,
-                "a_t = ||(D_t W_hh)^T g_t|| / ||g_t||": sf.acting,
-                "||D_t||": prof.d_norm,
-            }
-        )
         csv_button(
-            profile,
+            sf.frame(tokens),
             "rnnviz-l4-gradient-norms",
             P + "csv_bound",
             "‖dL/dh_t‖, the bounds and the factors (CSV)",
@@ -327,13 +302,8 @@ def training_section(tokens: list[str]) -> None:
                 else "more learning signal than the last step."
             )
         )
-    rows = [
-        {"training step": step, "t": t, "x_t (word)": word, "||dL/dh_t||": g}
-        for step, row in zip(rec.steps, rec.grid(), strict=True)
-        for t, (word, g) in enumerate(zip(tokens, row, strict=True), start=1)
-    ]
     csv_button(
-        pd.DataFrame(rows), "rnnviz-l4-gradients-over-training", P + "csv_heat", "The heatmap's numbers (CSV)"
+        rec.frame(tokens), "rnnviz-l4-gradients-over-training", P + "csv_heat", "The heatmap's numbers (CSV)"
     )
     drawn = [len(rec.steps)]
 
@@ -410,14 +380,12 @@ def explode_views(preset: ExplodingPreset, clip) -> None:
                 charts.clipping_runs(raw, clipped, "Loss and gradient norm, without and with clipping"),
                 P + "clip",
             )
-            runs_table = pd.concat(
-                pd.DataFrame(
-                    {"run": name, "step": run.step, "loss": run.loss, "batch accuracy": run.acc,
-                     "||g||": run.grad_norm, "||g|| after clipping": run.grad_norm_clipped}
-                )
-                for name, run in (("without clipping", raw), (f"clipped at {clipped.clip:g}", clipped))
-            )  # fmt: skip
-            csv_button(runs_table, "rnnviz-l4-clipping", P + "csv_clip", "Both runs, step by step (CSV)")
+            csv_button(
+                runs_frame(raw, clipped),
+                "rnnviz-l4-clipping",
+                P + "csv_clip",
+                "Both runs, step by step (CSV)",
+            )
             same_direction = clip.cosine > 1 - 1e-9
             st.markdown(
                 f"**Clipping the first batch's gradient** (the Trainer's own call, `clip_grad_norm_`): "
@@ -548,27 +516,7 @@ def memory_views(seed_: int) -> None:
     )
     chart(fig, P + "lag_chart")
     if mine:
-        shown = pd.DataFrame(
-            [
-                {
-                    "cell": CELL_NAMES[p["cell"]],
-                    "lag": p["lag"],
-                    "accuracy": p["acc"],
-                    "at half the lag": p["acc_half"],
-                    "at twice the lag": p["acc_double"],
-                    "steps": p["steps"],
-                    "seconds": p["seconds"],
-                    "lag the curriculum reached": p["reached_lag"],
-                    "units latched": p["latched"],
-                    "‖dL/dh_1‖ / ‖dL/dh_T‖": np.nan if p["grad_ratio"] is None else p["grad_ratio"],
-                    "ρ(W_hh), RNN": np.nan if p["radius"] is None else p["radius"],
-                    "largest path ∏ f_t (LSTM) / ∏ z_t (GRU)": np.nan if p.get("path") is None else p["path"],
-                    "cut by the time cap": p["status"] == "budget",
-                    "seed": p["seed"],
-                }
-                for p in sorted(mine, key=lambda p: (p["lag"], LAG_CELLS.index(p["cell"])))
-            ]
-        )
+        shown = points_frame(mine)
         st.dataframe(shown, hide_index=True, width="stretch")
         after = [p for p in mine if p["lag"] == mem_lag and p["seed"] == seed_]
         st.markdown(trained_paths(after, initial_largest))
@@ -587,9 +535,9 @@ def memory_views(seed_: int) -> None:
         st.markdown(
             f"**Measured offline**, {RECIPE_LABELS[recipe_name]}: held-out accuracy, mean (each seed)"
         )
-        st.dataframe(pd.DataFrame(accuracy_rows(bench, recipe_name)), hide_index=True, width="stretch")
+        st.dataframe(accuracy_frame(bench, recipe_name), hide_index=True, width="stretch")
         st.markdown("**The same models** on sentences with half / twice the lag they were trained for (mean)")
-        st.dataframe(pd.DataFrame(transfer_rows(bench, recipe_name)), hide_index=True, width="stretch")
+        st.dataframe(transfer_frame(bench, recipe_name), hide_index=True, width="stretch")
         secs = bench["seconds"][recipe_name]
         cost = ", ".join(
             f"{CELL_NAMES[c]} {min(secs[c].values()):.0f} to {max(secs[c].values()):.0f} s" for c in LAG_CELLS

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 
 from rnnviz.model import ModelConfig, SeqModel
@@ -174,6 +175,24 @@ class ExplodingRun:
         if self.status == "diverged" or not len(self.acc):
             return float("nan")
         return float(np.mean(self.acc[-last:]))
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The run step by step, each row labelled ``name`` in its 'run' column."""
+        return pd.DataFrame(
+            {
+                "run": name,
+                "step": self.step,
+                "loss": self.loss,
+                "batch accuracy": self.acc,
+                "||g||": self.grad_norm,
+                "||g|| after clipping": self.grad_norm_clipped,
+            }
+        )
+
+
+def runs_frame(raw: ExplodingRun, clipped: ExplodingRun) -> pd.DataFrame:
+    """Both preset runs in one table: without clipping, then clipped at its threshold."""
+    return pd.concat([raw.frame("without clipping"), clipped.frame(f"clipped at {clipped.clip:g}")])
 
 
 def exploding_run(preset: ExplodingPreset, clip: float | None, max_seconds: float = 60.0) -> ExplodingRun:

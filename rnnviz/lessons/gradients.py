@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 
 from rnnviz.errors import InputError
@@ -126,6 +127,21 @@ class ScalarChain:
     step: np.ndarray  # (T,) ds_t/ds_{t-1} = w_h (1 - s_t^2)
     product: np.ndarray  # (T,) ds_t/ds_0 = prod_{k=1..t} ds_k/ds_{k-1}
     bound: np.ndarray  # (T,) |w_h|^t, since 1 - s^2 <= 1
+
+    def frame(self) -> pd.DataFrame:
+        """Every step t = 1..T of the chain: x_t, z_t, s_t and the derivatives."""
+        return pd.DataFrame(
+            {
+                "t": range(1, len(self.s) + 1),
+                "x_t": self.x,
+                "z_t": self.z,
+                "s_t": self.s,
+                "ds_t/dz_t": self.dsdz,
+                "ds_t/ds_{t-1}": self.step,
+                "ds_t/ds_0": self.product,
+                "|w_h|^t": self.bound,
+            }
+        )
 
 
 def scalar_chain(cfg: ScalarConfig) -> ScalarChain:
@@ -303,3 +319,12 @@ class GradientRecorder:
     def grid(self) -> np.ndarray:
         """(rows, T): row k is ||dL/dh_t|| after ``steps[k]`` training steps."""
         return np.stack(self.rows) if self.rows else np.zeros((0, len(self.x)))
+
+    def frame(self, tokens: list[str]) -> pd.DataFrame:
+        """The heatmap's numbers, one row per (training step, t): ``tokens`` are the probe's words."""
+        rows = [
+            {"training step": step, "t": t, "x_t (word)": word, "||dL/dh_t||": g}
+            for step, row in zip(self.steps, self.grid(), strict=True)
+            for t, (word, g) in enumerate(zip(tokens, row, strict=True), start=1)
+        ]
+        return pd.DataFrame(rows, columns=["training step", "t", "x_t (word)", "||dL/dh_t||"])

@@ -120,15 +120,20 @@ class SentenceRead:
         return self.trace.layer(0)
 
     def frame(self) -> pd.DataFrame:
-        """Every gate and state of layer 1 as a table: one row per step t (from 1) and unit j."""
+        """Every gate and state of layer 1 as a table: one row per step t (from 1) and unit j.
+
+        LSTM: i_t, f_t, g_t, o_t, c_t, h_t; GRU: r_t (if it has one), z_t, n_t, h_t and the course
+        notes' update gate, Γ_u = 1 - z_t."""
         lt = self.layer
         T, H = lt.h.shape
         steps, units = np.repeat(np.arange(T), H), np.tile(np.arange(H), T)
         table = {"t": steps + 1, "word": [self.tokens[s] for s in steps], "unit j": units}
-        table |= {f"{g}_t": lt.gates[g][steps, units].astype(float) for g in "ifgo" if g in lt.gates}
+        table |= {f"{g}_t": lt.gates[g][steps, units].astype(float) for g in "ifgorzn" if g in lt.gates}
         if lt.c is not None:
             table["c_t"] = lt.c[steps, units].astype(float)
         table["h_t"] = lt.h[steps, units].astype(float)
+        if "z" in lt.gates:  # Γ_u = 1 - z_t: the share of the candidate taken
+            table["Γ_u = 1 - z_t"] = 1 - lt.gates["z"][steps, units].astype(float)
         return pd.DataFrame(table)
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
+import pandas as pd
 import torch
 
 from rnnviz.errors import InputError
@@ -222,3 +224,33 @@ def table(points: list[LagPoint]) -> dict[str, dict[int, float]]:
     for p in points:
         out.setdefault(p.cell, {})[p.lag] = p.acc
     return {cell: dict(sorted(by_lag.items())) for cell, by_lag in out.items()}
+
+
+def points_frame(points: list[dict]) -> pd.DataFrame:
+    """Measured points (``LagPoint.as_dict()`` + the page's recipe, budget and seed) as a table,
+    by lag then cell; a figure a cell has no meaning for (rho for a gated cell) is NaN."""
+
+    def value(v) -> float:
+        return np.nan if v is None else v
+
+    return pd.DataFrame(
+        [
+            {
+                "cell": CELL_NAMES[p["cell"]],
+                "lag": p["lag"],
+                "accuracy": p["acc"],
+                "at half the lag": p["acc_half"],
+                "at twice the lag": p["acc_double"],
+                "steps": p["steps"],
+                "seconds": p["seconds"],
+                "lag the curriculum reached": p["reached_lag"],
+                "units latched": p["latched"],
+                "‖dL/dh_1‖ / ‖dL/dh_T‖": value(p["grad_ratio"]),
+                "ρ(W_hh), RNN": value(p["radius"]),
+                "largest path ∏ f_t (LSTM) / ∏ z_t (GRU)": value(p.get("path")),
+                "cut by the time cap": p["status"] == "budget",
+                "seed": p["seed"],
+            }
+            for p in sorted(points, key=lambda p: (p["lag"], LAG_CELLS.index(p["cell"])))
+        ]
+    )

@@ -17,6 +17,8 @@ import json
 import statistics
 from pathlib import Path
 
+import pandas as pd
+
 from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS
 
 PER_LAG = ("accuracy", "accuracy_by_seed", "accuracy_half", "accuracy_double", "seconds")
@@ -87,6 +89,16 @@ def transfer_rows(report: dict, recipe: str) -> list[dict]:
         }
         for c in LAG_CELLS
     ]
+
+
+def accuracy_frame(report: dict, recipe: str) -> pd.DataFrame:
+    """:func:`accuracy_rows` as the page's table."""
+    return pd.DataFrame(accuracy_rows(report, recipe))
+
+
+def transfer_frame(report: dict, recipe: str) -> pd.DataFrame:
+    """:func:`transfer_rows` as the page's table."""
+    return pd.DataFrame(transfer_rows(report, recipe))
 
 
 def _points(report: dict, recipe: str, cell: str, lag: int) -> list[dict]:

@@ -30,6 +30,7 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 
 from rnnviz.errors import InputError
@@ -108,6 +109,22 @@ class StepFactors:
 
     def frame_columns(self) -> dict[str, np.ndarray]:
         return {"||D_t W_hh|| (worst case)": self.worst, "a_t (acting on g_t)": self.acting}
+
+    def frame(self, tokens: list[str]) -> pd.DataFrame:
+        """Per step t = 1..T (``tokens``: its words): ||dL/dh_t||, both bounds and both factors."""
+        prof = self.profile
+        return pd.DataFrame(
+            {
+                "t": range(1, len(tokens) + 1),
+                "x_t (word)": tokens,
+                "||dL/dh_t||": prof.grad_norm,
+                "bound": prof.bound,
+                "product of ||D_s W_hh||": prof.step_bound,
+                "||D_t W_hh||": self.worst,
+                "a_t = ||(D_t W_hh)^T g_t|| / ||g_t||": self.acting,
+                "||D_t||": prof.d_norm,
+            }
+        )
 
 
 def step_factors(model, x: torch.Tensor, y: torch.Tensor) -> StepFactors:
