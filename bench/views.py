@@ -10,13 +10,24 @@ visited once first by its sidebar link (its modules imported, its cached data bu
   median, p95 and max. Most of these sliders sit in a lesson section (ui.lesson.section, a fragment),
   so their rerun is the section's alone.
 
+Two settings, from the environment:
+
+- ``BENCH_VIEWS_PAGES=lstm-cell,gru-highway``: only these pages (url paths), to measure one change;
+- ``BENCH_VIEWS_BEFORE=/path/to/other/checkout``: an A/B run. A second server runs that checkout's
+  app.py (e.g. ``git archive <commit> | tar -x -C /tmp/before``) in its own tab, and every slider step
+  alternates between the two servers, so both see the same load; each slider then reports
+  ``before``, ``after`` and ``ratio`` (after's median / before's). The figures to quote for a change.
+
 Wall time on the machine that runs it, the browser included (Chromium shares the 2 cores): the load
 average is reported beside the figures.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from contextlib import ExitStack
+from pathlib import Path
 
 import course
 from bench import _live
@@ -24,14 +35,14 @@ from bench import _live
 REPEATS = 7
 LOG = _live.ROOT / "tests" / "artifacts" / "bench_views.log"
 
-# A view change per page that needs no training: the slider a student moves while reading.
+# A view change per page that needs no training: the sliders a student moves while reading.
 VIEWS = {
     "why-recurrence": ["Sequence length n"],
     "elman-rnn": ["Time step t"],
     "char-lm": ["Temperature τ"],
     "vanishing-gradients": ["w_h (recurrent weight)"],
-    "lstm-cell": ["Time step t"],
-    "gru-highway": ["Time step t"],
+    "lstm-cell": ["Time step t", "Unit j"],
+    "gru-highway": ["Time step t", "Unit j"],
     "seq2seq-attention": ["Output step s"],
     "word-embeddings": ["How many"],
 }
@@ -53,29 +64,60 @@ def step(page, label: str) -> float:
     return time.perf_counter() - start
 
 
+def chosen_pages() -> list:
+    """The pages to visit: all of course.available(), or those named in BENCH_VIEWS_PAGES."""
+    nav = course.available()
+    wanted = [p for p in os.environ.get("BENCH_VIEWS_PAGES", "").split(",") if p]
+    if not wanted:
+        return nav
+    unknown = sorted(set(wanted) - {lesson.url_path for lesson in nav})
+    if unknown:
+        raise SystemExit(f"BENCH_VIEWS_PAGES: no page {unknown}")
+    return [lesson for lesson in nav if lesson.url_path in wanted]
+
+
 def run() -> dict:
     from playwright.sync_api import sync_playwright
 
-    nav = course.available()
+    nav = chosen_pages()
+    before = os.environ.get("BENCH_VIEWS_BEFORE")
+    apps = {"after": _live.APP}
+    if before:
+        apps = {"before": Path(before).resolve() / "app.py", **apps}
     pages: dict = {}
     LOG.parent.mkdir(parents=True, exist_ok=True)
-    with open(LOG, "w") as log, sync_playwright() as p:
+    with sync_playwright() as p, ExitStack() as stack:
         chromium = p.chromium.launch(executable_path="/usr/bin/chromium")
-        try:
-            with _live.server(log) as (server, _), _live.tab(chromium) as page:
-                for i, lesson in enumerate(nav):  # warm-up: every page once
-                    _live.visit(page, server.url, lesson, by_url=i == 0)
-                for lesson in nav:
-                    first = _live.visit(page, server.url, lesson, by_url=False)
-                    row: dict = {"first_view_s": round(first, 2)}
-                    for label in VIEWS.get(lesson.url_path, []):
-                        try:
-                            times = [step(page, label) for _ in range(REPEATS)]
-                            row[label] = _live.summary(times)
-                        except Exception as e:  # a slider that fails is a finding; the others still count
-                            row[label] = {"failed": _live.failure(e)}
-                    row["errors"] = _live.helpers().problems(page)
-                    pages[lesson.url_path] = row
-        finally:
-            chromium.close()
+        stack.callback(chromium.close)
+        tabs = {}
+        for name, app in apps.items():
+            log = stack.enter_context(open(LOG.with_suffix(f".{name}.log"), "w"))
+            running = _live.helpers().start_app(app, log)
+            stack.callback(running.stop)
+            tabs[name] = (running, stack.enter_context(_live.tab(chromium)))
+        for running, page in tabs.values():  # warm-up: every page once, on every server
+            for i, lesson in enumerate(nav):
+                _live.visit(page, running.url, lesson, by_url=i == 0)
+        for lesson in nav:
+            row: dict = {}
+            for name, (running, page) in tabs.items():
+                row.setdefault("first_view_s", {})[name] = round(
+                    _live.visit(page, running.url, lesson, by_url=False), 2
+                )
+            for label in VIEWS.get(lesson.url_path, []):
+                times: dict[str, list[float]] = {name: [] for name in tabs}
+                try:
+                    for _ in range(REPEATS):  # alternate: both servers see the same load
+                        for name, (_, page) in tabs.items():
+                            times[name].append(step(page, label))
+                    row[label] = {name: _live.summary(ts) for name, ts in times.items()}
+                    if before:
+                        b, a = row[label]["before"]["median"], row[label]["after"]["median"]
+                        row[label]["ratio"] = round(a / b, 2) if b else None
+                except Exception as e:  # a slider that fails is a finding; the others still count
+                    row[label] = {"failed": _live.failure(e)}
+            row["errors"] = {name: _live.helpers().problems(page) for name, (_, page) in tabs.items()}
+            if not before:  # one server: the figures as before, without the "after" level
+                row = {k: v["after"] if isinstance(v, dict) and "after" in v else v for k, v in row.items()}
+            pages[lesson.url_path] = row
     return {"repeats": REPEATS, "pages": pages, "load_average_after": _live.load()}
