@@ -15,9 +15,8 @@ from rnnviz.charts.playground import (
     log_range,
     share_log_y,
     stopped_early,
-    thin_ticks,
 )
-from rnnviz.charts.style import OKABE_ITO, decades
+from rnnviz.charts.style import OKABE_ITO, decades, thin_ticks
 from rnnviz.playground import PRESETS, Playground, example_view, model_at, pick_example
 from rnnviz.playground.config import short_labels
 

@@ -10,13 +10,14 @@ from contextlib import contextmanager
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from rnnviz.charts.style import PRESENT_DIAGRAM, PRESENT_FONT, presented
 from rnnviz.errors import InputError
 from ui.safe import plain
 
 PRESENT_KEY = "present"  # the sidebar toggle (app.py); also its query parameter: ?present=true
 DONE_KEY = "lessons_done"  # session_state: set of page files whose check question was answered right
-PRESENTER_TEXT = 1.35  # numbers written inside a chart (heatmap cells), in presenter mode
-PRESENTER_FONT = 20  # chart text in px while presenting (charts use 14 px otherwise)
+PRESENTER_FONT = PRESENT_FONT  # chart text in px while presenting (charts use 14 px otherwise)
+PRESENTER_DIAGRAM = PRESENT_DIAGRAM  # text of a diagram (the LSTM/GRU cells' numbers) while presenting
 PRESENTER_HEIGHT = 1.25  # charts grow by this factor while presenting
 
 
@@ -54,15 +55,8 @@ def explain(*paragraphs: str, label: str = "Explanation") -> None:
 
 def chart(fig, key: str | None = None, where=None) -> None:
     """A Plotly figure across the column; in presenter mode with larger text and more height."""
-    if presenting():
-        fig.update_layout(font_size=PRESENTER_FONT)
-        # Streamlit's chart theme sizes ticks and axis titles itself (15 px); set them on the figure
-        fig.update_xaxes(tickfont_size=PRESENTER_FONT, title_font_size=PRESENTER_FONT + 2)
-        fig.update_yaxes(tickfont_size=PRESENTER_FONT, title_font_size=PRESENTER_FONT + 2)
-        for trace in fig.data:  # numbers written in heatmap cells and on bars grow with the rest
-            size = getattr(getattr(trace, "textfont", None), "size", None)
-            if size:
-                trace.textfont.size = round(size * PRESENTER_TEXT)
+    if presenting():  # every text, cell numbers included, >= 20 px (22 px in a diagram), lines thicker
+        presented(fig, PRESENTER_FONT, PRESENTER_DIAGRAM)
         if fig.layout.height:
             fig.update_layout(height=int(fig.layout.height * PRESENTER_HEIGHT))
     (where or st).plotly_chart(fig, width="stretch", key=key)

@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
-from rnnviz.charts.playground import VIEW_TITLES, example_figures, live_figures, share_log_y, thin_ticks
+from rnnviz.charts.playground import VIEW_TITLES, example_figures, live_figures, share_log_y
+from rnnviz.charts.style import thin_ticks
 from rnnviz.errors import InputError
 from rnnviz.playground import (
     Playground,
@@ -439,9 +440,9 @@ def views_panel(state: PlaygroundState, picks: Picks, labels: list[str]) -> None
         elif isinstance(fig, str):
             st.markdown(fig)
         else:
+            thin_ticks(fig, NARROW_TICKS if narrow else WIDE_TICKS)  # labels that do not overlap
             if narrow:  # step labels on a slant, so words fit under a half-width chart
                 fig.update_xaxes(tickangle=-45)
-            thin_ticks(fig, NARROW_TICKS if narrow else WIDE_TICKS)  # labels that do not overlap
             chart(fig, f"pg_view_{name}_{i}")
 
     if len(views) == 1:  # one run: short sequences two views to a row, long ones full width

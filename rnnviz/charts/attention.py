@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import COLORS, DIVERGING, OKABE_ITO, SEQUENTIAL, base_layout
+from rnnviz.charts.style import CELL_TEXT, COLORS, DIVERGING, OKABE_ITO, SEQUENTIAL, base_layout
 
 KIND_COLORS = {"none": OKABE_ITO["black"], "dot": OKABE_ITO["blue"], "additive": OKABE_ITO["vermillion"]}
 # Each kind its own dash and marker too: two kinds at the same accuracy still both show.
@@ -51,6 +51,7 @@ def attention_heatmap(
             hovertemplate="%{customdata}<br>alpha_{t,s} = %{z:.4f}<extra></extra>",
             colorbar=dict(title="alpha"),
             texttemplate="%{z:.2f}" if T <= 12 else None,
+            textfont=dict(size=CELL_TEXT),  # fixed: plotly would shrink them to fit
         )
     )
     base_layout(fig, title, height=max(300, 34 * S + 120))

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.charts.style import COLORS, DIVERGING, base_layout
+from rnnviz.charts.style import COLORS, DIAGRAM, DIVERGING, FILLS, GREYS, LAYER_FILLS, base_layout
 
-CELL = "#e8eef7"  # fill of a recurrent cell box
-IO = "#f6f6f6"  # fill of input / output boxes
-LINE = "#3d4451"
-TEXT = "#1b1f24"  # the theme's text colour: Streamlit's chart theme would grey out annotations
-ENCODER, DECODER = "#d8ecea", "#f9e3d6"
-LAYER_COLORS = ("#f6c28b", "#8fd1c8", "#c9bfe3", "#f2a992", "#a9c8ff", "#e8a3a8", "#b9d7a1", "#e2c199")
+CELL = FILLS["cell"]  # fill of a recurrent cell box
+IO = GREYS["paper"]  # fill of input / output boxes
+LINE = GREYS["line"]
+TEXT = GREYS["text"]  # the theme's text colour: Streamlit's chart theme would grey out annotations
+ENCODER, DECODER = FILLS["encoder"], FILLS["decoder"]
+LAYER_COLORS = LAYER_FILLS
 SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}
 
 
@@ -123,7 +123,7 @@ class Sketch:
                     hoverinfo="text",
                 )
             )
-        layout = dict(shapes=self.shapes, annotations=self.notes, showlegend=False)
+        layout = dict(shapes=self.shapes, annotations=self.notes, showlegend=False, meta=DIAGRAM)
         if coloraxis:
             layout["coloraxis"] = coloraxis
         fig = go.Figure(data=traces, layout=layout)
@@ -177,7 +177,7 @@ def param_growth(counts: dict[str, np.ndarray], mark_n: int | None = None, title
             go.Scatter(x=counts["n"], y=counts[name], name=name, mode="lines", line=line, hovertemplate=hover)
         )
     if mark_n is not None:
-        fig.add_vline(x=mark_n, line=dict(color="black", width=1, dash="dot"))
+        fig.add_vline(x=mark_n, line=dict(color=TEXT, width=1, dash="dot"))
     fig.update_xaxes(title="number of inputs n (sequence length)")
     fig.update_yaxes(title="parameters", rangemode="tozero")
     return base_layout(fig, title, 340)
@@ -260,9 +260,10 @@ def feedforward_vs_recurrent(L: int, D: int, H: int, title: str | None = None) -
     sk.box(5, top - 0.2, 1.2, 0.6, f"h<sub>{L}</sub>", fill=IO)
     for x in (0, 5):
         sk.arrow(x, top - 0.8, x, top - 0.5, COLORS["h"])
-    sk.note(0, top + 0.6, f"<b>feedforward</b>: {L} x ({H}² + {H}) = {ff_params:,} parameters")
-    sk.note(5.6, top + 0.6, f"<b>RNN, turned 90°</b>: {H}² + {H}·{D} + 2·{H} = {rnn_params:,} parameters")
-    return sk.figure(title, int(150 + 75 * L), [-2.6, 8.4], [-1.7, top + 1.0])
+    # each heading on two lines: on one line the two ran into each other in presenter mode (22 px)
+    sk.note(0, top + 0.75, f"<b>feedforward</b><br>{L} x ({H}² + {H}) = {ff_params:,} parameters")
+    sk.note(5.6, top + 0.75, f"<b>RNN, turned 90°</b><br>{H}² + {H}·{D} + 2·{H} = {rnn_params:,} parameters")
+    return sk.figure(title, int(170 + 75 * L), [-2.6, 8.4], [-1.7, top + 1.35])
 
 
 def pyramid(tokens: Sequence[Sequence[str]], mark_step: int | None = None, title: str | None = None):
@@ -280,7 +281,7 @@ def pyramid(tokens: Sequence[Sequence[str]], mark_step: int | None = None, title
         for j, text in enumerate(row):
             dropped = k + 1 < len(tokens) and j >= 2 * len(tokens[k + 1])
             covers = mark_step is not None and j * 2**k <= mark_step < (j + 1) * 2**k
-            fill = "#dddddd" if dropped else (COLORS["o"] if covers else CELL)
+            fill = GREYS["pale"] if dropped else (COLORS["o"] if covers else CELL)
             label = _show(text) if len(text) <= 6 else _show(text[:2]) + "…" + _show(text[-2:])
             w = min(gap * 2**k - 0.12, max(0.75, 0.14 * len(label) + 0.35))
             a, b = j * 2**k, (j + 1) * 2**k - 1

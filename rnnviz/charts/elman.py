@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.charts.sequence import unit_heatmap
-from rnnviz.charts.style import COLORS, DIVERGING, OKABE_ITO, base_layout, step_ticks
+from rnnviz.charts.style import COLORS, DIVERGING, GREYS, OKABE_ITO, base_layout, step_ticks
 
 SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}
 
@@ -71,7 +71,7 @@ def cheat_losses(single: np.ndarray, bidirectional: np.ndarray, chance: float, t
         )
     fig.add_hline(
         y=chance,
-        line=dict(color="#666", dash="dot"),
+        line=dict(color=GREYS["dim text"], dash="dot"),
         annotation_text=f"chance ln V = {chance:.2f}",
         annotation_position="top left",
     )
@@ -218,7 +218,7 @@ def step_contributions(terms, title: str | None = None) -> go.Figure:
             )
         )
     fig.update_xaxes(title="hidden unit")
-    fig.update_yaxes(title="value", zeroline=True, zerolinecolor="#888")
+    fig.update_yaxes(title="value", zeroline=True, zerolinecolor=GREYS["mid"])
     base_layout(fig, title, 420)
     # below the plot: five legend entries do not fit beside the title in half a page
     fig.update_layout(

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import COLORS, DIVERGING, OKABE_ITO, base_layout
+from rnnviz.charts.style import CELL_TEXT, COLORS, DIVERGING, GREYS, OKABE_ITO, base_layout
 
 # Roles in the analogy plots and the three embedding variants of the transfer experiment.
 RELATION_COLOR = COLORS["f"]  # the offset arrows a -> b and c -> d
@@ -50,11 +50,12 @@ def lookup_figure(
             z=onehot[:, None],
             x=["o_w"],
             y=words,
-            colorscale=[[0, "#f4f4f4"], [1, COLORS["h"]]],
+            colorscale=[[0, GREYS["paper"]], [1, COLORS["h"]]],
             zmin=0,
             zmax=1,
             showscale=False,
             texttemplate="%{z:.0f}",
+            textfont=dict(size=CELL_TEXT),
             hovertemplate="o_w[%{y}] = %{z:.0f}<extra></extra>",
         ),
         row=1,
@@ -70,6 +71,7 @@ def lookup_figure(
             zmax=lim,
             colorbar=dict(title="value", len=0.7, y=0.62),
             texttemplate="%{z:.2f}" if text else None,
+            textfont=dict(size=CELL_TEXT),
             hovertemplate="E[%{y}, %{x}] = %{z:.4f}<extra></extra>",
         ),
         row=1,
@@ -85,6 +87,7 @@ def lookup_figure(
             zmax=lim,
             showscale=False,
             texttemplate="%{z:.2f}" if text else None,
+            textfont=dict(size=CELL_TEXT),
             hovertemplate="e_w[%{x}] = %{z:.4f}<extra></extra>",
         ),
         row=2,
@@ -124,6 +127,7 @@ def cosine_matrix_figure(words: Sequence[str], cos: np.ndarray, title: str) -> g
             zmin=-1,
             zmax=1,
             texttemplate="%{z:.2f}",
+            textfont=dict(size=CELL_TEXT),
             colorbar=dict(title="cos"),
             hovertemplate="cos(%{y}, %{x}) = %{z:.4f}<extra></extra>",
         )
@@ -191,6 +195,7 @@ def ranked_words_figure(
             marker_color=colors,
             text=[f"{s:.3f}" for s in scores],
             textposition="auto",
+            textfont=dict(size=CELL_TEXT),
             hovertemplate="%{y}: cos = %{x:.4f}<extra></extra>",
         )
     )

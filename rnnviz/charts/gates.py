@@ -18,9 +18,18 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rnnviz.charts.sequence import unit_heatmap
-from rnnviz.charts.style import COLORS, base_layout
+from rnnviz.charts.style import (
+    COLORS,
+    DIAGRAM,
+    FILLS,
+    GREYS,
+    OKABE_ITO,
+    SERIES_DASH,
+    SERIES_SYMBOLS,
+    base_layout,
+)
 
-GREY = "#c9c9c9"
+GREY = GREYS["light"]
 STAGE_COLORS = {
     "forget": COLORS["f"],
     "input": COLORS["i"],
@@ -39,7 +48,13 @@ GATE_STAGE = {
     "z": "update",
     "n": "candidate",
 }
-KIND_COLORS = {"plain": "#6c757d", "residual": "#2a9d8f", "highway": "#e76f51"}
+# deep stacks (lesson 6): the plain stack neutral, the two fixes each an Okabe-Ito hue, dash and marker
+KINDS = ("plain", "residual", "highway")
+KIND_COLORS = {
+    "plain": OKABE_ITO["black"],
+    "residual": OKABE_ITO["bluish green"],
+    "highway": OKABE_ITO["vermillion"],
+}
 
 
 def _lstm_parts(cell: str) -> tuple[list, list]:
@@ -125,7 +140,7 @@ LABELS_GRU = {
 }
 
 
-def _note(x: float, y: float, text: str, size: int = 14, color: str = "black") -> dict:
+def _note(x: float, y: float, text: str, size: int = 14, color: str = GREYS["text"]) -> dict:
     return dict(x=x, y=y, text=text, showarrow=False, font=dict(size=size, color=color))
 
 
@@ -149,7 +164,7 @@ def cell_diagram(
     v = values or {}
     for x, y, text, gate, bstage in boxes:
         on = bstage == stage
-        color = COLORS[gate] if gate else (lit if on else "#888888")
+        color = COLORS[gate] if gate else (lit if on else GREYS["mid"])
         w, h = (0.55, 0.55) if text in "×+" else (1.1, 0.8)
         shapes.append(
             dict(
@@ -181,7 +196,7 @@ def cell_diagram(
     if cell == "lstm_peephole":
         notes.append(_note(1.3, 3.9, "peep-<br>holes", 13))
     fig = go.Figure(traces)
-    fig.update_layout(shapes=shapes, annotations=notes)
+    fig.update_layout(shapes=shapes, annotations=notes, meta=DIAGRAM)
     fig.update_xaxes(visible=False, range=[-0.6, 15.3], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-1.2, 6.8], fixedrange=True)
     return base_layout(fig, title, height)
@@ -203,7 +218,7 @@ def grid_lstm_diagram(steps: int = 4, layers: int = 3, height: int = 440) -> go.
             shapes.append(
                 dict(
                     type="rect", x0=x - 0.8, x1=x + 0.8, y0=y - 0.6, y1=y + 0.6,
-                    line=dict(color=COLORS["h"], width=2), fillcolor="#eef3fa",
+                    line=dict(color=COLORS["h"], width=2), fillcolor=FILLS["cell"],
                 )
             )  # fmt: skip
             notes.append(_note(x, y, f"block<br>t={t + 1}, layer {k + 1}", 12))
@@ -224,7 +239,7 @@ def grid_lstm_diagram(steps: int = 4, layers: int = 3, height: int = 440) -> go.
             for name, color, width in legend
         ]
     )
-    fig.update_layout(shapes=shapes, annotations=notes)
+    fig.update_layout(shapes=shapes, annotations=notes, meta=DIAGRAM)
     fig.update_xaxes(
         title="time t →", showticklabels=False, showgrid=False, zeroline=False, range=[-1.2, 3 * steps - 1.8]
     )
@@ -318,12 +333,14 @@ def depth_gradient_chart(
 ) -> go.Figure:
     """One line per network kind: ``quantity`` (a gradient norm) at layers 1..L, log scale."""
     fig = go.Figure()
-    for kind, values in norms.items():
+    for n, (kind, values) in enumerate(norms.items()):
         values = np.asarray(values, dtype=float)
+        k = KINDS.index(kind) if kind in KINDS else n  # each kind its own dash and marker: lines may coincide
         fig.add_trace(
             go.Scatter(
                 x=np.arange(1, len(values) + 1), y=values, name=kind, mode="lines+markers",
-                line=dict(color=KIND_COLORS.get(kind)),
+                line=dict(color=KIND_COLORS.get(kind), dash=SERIES_DASH[k % len(SERIES_DASH)]),
+                marker=dict(symbol=SERIES_SYMBOLS[k % len(SERIES_SYMBOLS)], size=9),
                 hovertemplate=f"{kind}<br>layer %{{x}}<br>{quantity} = %{{y:.3e}}<extra></extra>",
             )
         )  # fmt: skip

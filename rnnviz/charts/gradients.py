@@ -17,7 +17,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import CELL_COLORS, COLORS, SERIES_SYMBOLS, base_layout, decades
+from rnnviz.charts.style import (
+    CELL_COLORS,
+    CELL_TEXT,
+    COLORS,
+    GREYS,
+    SERIES_SYMBOLS,
+    base_layout,
+    decades,
+    step_ticks,
+)
 
 CELL_KEYS = {"rnn_tanh": "rnn", "lstm": "lstm", "gru": "gru"}
 CELL_NAMES = {"rnn_tanh": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -31,15 +40,8 @@ def step_labels(tokens: Sequence[str] | None, T: int) -> list[str]:
 
 
 def _step_axis(fig: go.Figure, T: int, labels: list[str], title: str, **kwargs) -> None:
-    """x = 1..T, at most ~30 labelled ticks."""
-    every = max(1, T // 30)
-    fig.update_xaxes(
-        title=title,
-        tickvals=list(range(1, T + 1, every)),
-        ticktext=labels[::every],
-        tickangle=-45 if T > 12 else 0,
-        **kwargs,
-    )
+    """x = 1..T, labelled as every time axis is (style.step_ticks: at most MAX_STEP_TICKS labels)."""
+    fig.update_xaxes(title=title, **step_ticks(labels[:T], first=1), **kwargs)
 
 
 def _positive(values) -> np.ndarray:
@@ -171,6 +173,7 @@ def factor_strip(
             ),
             text=[[f"{v:.2f}" for v in row] for row in rows] if T <= 40 else None,
             texttemplate="%{text}" if T <= 40 else None,
+            textfont=dict(size=CELL_TEXT),  # fixed: plotly would shrink them to fit
             customdata=[[f"{lab}<br>{n} = {v:.4g}" for lab, v in zip(labels, row, strict=True)]
                         for n, row in zip(names, rows, strict=True)],
             hovertemplate="step %{customdata}<extra></extra>",
@@ -373,10 +376,11 @@ def truncation_rows(full, truncated, k: int, title: str | None = None) -> go.Fig
                 z=zero,
                 x=x,
                 y=rows,
-                colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]],
+                colorscale=[[0, GREYS["pale"]], [1, GREYS["pale"]]],
                 showscale=False,
                 text=text,
                 texttemplate="%{text}",
+                textfont=dict(size=CELL_TEXT),
                 hovertemplate="%{y}<br>step t = %{x}<br>||dL/dh_t|| = 0 exactly<extra></extra>",
             ),
         ]

@@ -18,10 +18,10 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale, hex_to_rgb, unlabel_rgb
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import COLORS, DIVERGING, base_layout
+from rnnviz.charts.style import COLORS, DIVERGING, GREYS, base_layout
 
 SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}  # whitespace made visible in labels
-LOSS_SCALE = [[0.0, "#ffffff"], [1.0, COLORS["loss"]]]  # white (no surprise) -> red (surprised)
+LOSS_SCALE = [[0.0, GREYS["white"]], [1.0, COLORS["loss"]]]  # white (no surprise) -> red (surprised)
 
 
 def _colors(scale, frac: np.ndarray) -> list[str]:
@@ -40,7 +40,7 @@ def _show(ch: str) -> str:
 def _text_color(rgb: str) -> str:
     """Black or white, whichever reads better on the background ``rgb(r, g, b)``."""
     r, g, b = (int(v) for v in rgb[rgb.index("(") + 1 : -1].split(","))
-    return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
+    return GREYS["text"] if 0.299 * r + 0.587 * g + 0.114 * b > 140 else GREYS["white"]
 
 
 def colored_text(
@@ -58,6 +58,9 @@ def colored_text(
     ``signed``: a diverging scale (blue < 0 < red) centred on 0 for activations such as h_t;
     otherwise white -> red for values >= 0 such as a loss. NaN leaves a character uncoloured.
     Hovering a character shows its value. Newlines are kept (drawn as ↵ at the line's end).
+
+    Not ``playground.coloured_tokens``: one value per character, flowing as prose that wraps at any
+    width and scrolls by keyboard; that one stacks K units under each token in an aligned grid.
     """
     values = np.asarray(values, dtype=float)
     if values.shape != (len(text),):
@@ -79,7 +82,8 @@ def colored_text(
             style = f"background:{bg};color:{_text_color(bg)}"
             spans.append(f'<span style="{style}" title="{tip}">{shown}</span>')
         else:
-            spans.append(f'<span style="color:#595959" title="{html.escape(name)}: none">{shown}</span>')
+            dim = GREYS["dim text"]
+            spans.append(f'<span style="color:{dim}" title="{html.escape(name)}: none">{shown}</span>')
         if ch == "\n":
             spans.append("<br>")
     lo_bg, mid_bg, hi_bg = _colors(scale, np.array([0.0, 0.5, 1.0]))
@@ -98,7 +102,7 @@ def colored_text(
         f'<div tabindex="0" role="region" aria-label="{html.escape(name, quote=True)} of each character" '
         f'style="font-family:ui-monospace,Menlo,Consolas,monospace;font-size:{font_px}px;'
         f"line-height:1.55;white-space:pre-wrap;word-break:break-all;max-height:{max_height_px}px;"
-        f'overflow-y:auto;border:1px solid #ddd;border-radius:6px;padding:8px">{body}</div>'
+        f'overflow-y:auto;border:1px solid {GREYS["pale"]};border-radius:6px;padding:8px">{body}</div>'
     )
     return box + legend
 
@@ -146,7 +150,7 @@ def step_loss_figure(
             y=np.cumsum(loss),
             name="running sum of L_t",
             mode="lines",
-            line=dict(color="#333333", width=2),
+            line=dict(color=GREYS["line"], width=2),
             hovertemplate="t=%{x}: sum so far = %{y:.2f} nats<extra></extra>",
         ),
         row=1,
@@ -337,12 +341,12 @@ def fit_figure(
             y=[best],
             name=f"best: step {best_step}",
             mode="markers",
-            marker=dict(symbol="star", size=16, color="#000000"),
+            marker=dict(symbol="star", size=16, color=COLORS["c"]),
             hovertemplate="best checkpoint, step %{x}: %{y:.3f} bits per character<extra></extra>",
         )
     )
     if chosen_step is not None and chosen_step != best_step and chosen_step in steps:
-        fig.add_vline(x=chosen_step, line_dash="dot", line_color="#555555")
+        fig.add_vline(x=chosen_step, line_dash="dot", line_color=GREYS["dim text"])
     fig.update_xaxes(title="training step")
     later = [float(v) for v in [*held_out[1:], *train[1:]] if np.isfinite(v)]
     top = 1.15 * max(later) if later else 0.0

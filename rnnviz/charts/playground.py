@@ -241,7 +241,10 @@ def coloured_tokens(
 ) -> go.Figure:
     """``values`` (K, T): one row per unit (``rows`` names them), each cell the unit's value at a
     step, coloured, with the token read at that step written in it. Sequences longer than ``wrap``
-    steps are cut into lines of text, each followed by its units, so they read like a page."""
+    steps are cut into lines of text, each followed by its units, so they read like a page.
+
+    Not ``lm.colored_text``: K units aligned under each token need a grid (and a colour bar); that one
+    colours one value per character as HTML prose, which wraps at any width and scrolls by keyboard."""
     values = np.asarray(values, dtype=float)
     K, T = values.shape
     if zrange is None:
@@ -412,19 +415,6 @@ def live_figures(
         if len(runs) > 1 and x_end is not None:
             figs[f"sat_{i}"].update_xaxes(range=[0, x_end])
     return figs
-
-
-def thin_ticks(fig: go.Figure, most: int) -> go.Figure:
-    """At most ``most`` labelled ticks on an x axis given by tickvals (the step labels of a long
-    sequence otherwise overlap into a smear); other axes are left alone."""
-    ax = fig.layout.xaxis
-    if ax.tickvals is not None and len(ax.tickvals) > most:
-        every = -(-len(ax.tickvals) // most)
-        text = ax.ticktext
-        fig.update_xaxes(
-            tickvals=list(ax.tickvals)[::every], ticktext=None if text is None else list(text)[::every]
-        )
-    return fig
 
 
 # --- one example at one checkpoint --------------------------------------------------------------------

@@ -39,6 +39,37 @@ OKABE_ITO = {
     "vermillion": "#D55E00",
     "reddish purple": "#CC79A7",
 }
+
+
+def tint(color: str, amount: float) -> str:
+    """``color`` (#rrggbb) mixed with white: ``amount`` 0 keeps it, 1 gives white. Pale fills (boxes
+    behind text) keep the hue of the palette colour they come from, and black text stays readable."""
+    r, g, b = (int(color[k : k + 2], 16) for k in (1, 3, 5))
+    return "#" + "".join(f"{round(v + (255 - v) * amount):02X}" for v in (r, g, b))
+
+
+# Greys: the neutral parts of a chart (wires, reference lines, what is not lit), never a meaning of
+# their own. "text" and "dim text" keep >= 4.5:1 contrast on white (16.9:1 and 7.0:1).
+GREYS = {
+    "text": "#1b1f24",  # the theme's text colour: Streamlit's chart theme would grey out annotations
+    "line": "#3d4451",  # wires and box outlines of diagrams
+    "dim text": "#595959",  # text that is there but not the point (a token without a value)
+    "mid": "#888888",  # reference lines, zero lines, an unlit gate's outline
+    "light": "#c9c9c9",  # "before training", unlit wires
+    "pale": "#dddddd",  # a dropped step's box, the border of a text panel
+    "paper": "#f6f6f6",  # fill of input / output boxes
+    "white": "#ffffff",
+}
+# Pale fills from the palette: a recurrent cell's box, an encoder and a decoder, the layers of a deep net.
+FILLS = {
+    "cell": tint(OKABE_ITO["blue"], 0.9),
+    "encoder": tint(OKABE_ITO["bluish green"], 0.8),
+    "decoder": tint(OKABE_ITO["orange"], 0.8),
+}
+LAYER_FILLS = tuple(
+    tint(OKABE_ITO[name], 0.6)
+    for name in ("orange", "sky blue", "reddish purple", "vermillion", "blue", "bluish green", "yellow")
+)
 SERIES = (OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["bluish green"], OKABE_ITO["reddish purple"])
 SERIES_DASH = ("solid", "dash", "dot", "dashdot")
 SERIES_SYMBOLS = ("circle", "square", "diamond", "triangle-up")
@@ -92,17 +123,33 @@ def decades(fig: go.Figure) -> go.Figure:
 MAX_STEP_TICKS = 20
 
 
-def step_ticks(labels: list[str], first: int = 0, most: int = MAX_STEP_TICKS) -> dict:
+def step_ticks(labels: list[str], first: int = 0, most: int = MAX_STEP_TICKS, at=None) -> dict:
     """x-axis settings that label every k-th step (k the smallest that keeps at most ``most``
-    labels), starting at the first: ``labels[i]`` names the step at x = first + i. Rotated when
-    more than ten labels would otherwise run into each other."""
+    labels), starting at the first: ``labels[i]`` names the step at x = first + i (or at ``at[i]``,
+    the positions of labels already on an axis). Rotated when more than ten labels would otherwise
+    run into each other. The one rule for thinning tick labels (``thin_ticks`` applies it to a figure).
+    """
+    at = [first + i for i in range(len(labels))] if at is None else list(at)
+    if len(at) != len(labels):
+        raise ValueError(f"{len(labels)} labels for {len(at)} tick positions")
     every = max(1, -(-len(labels) // most))
     shown = list(range(0, len(labels), every))
     return dict(
-        tickvals=[first + i for i in shown],
+        tickvals=[at[i] for i in shown],
         ticktext=[labels[i] for i in shown],
         tickangle=0 if len(shown) <= 10 else -60,
     )
+
+
+def thin_ticks(fig: go.Figure, most: int) -> go.Figure:
+    """``fig``'s x axis, if it has labelled tick positions (tickvals), thinned by ``step_ticks`` to at
+    most ``most`` labels (a half-width column holds fewer than a full-width chart); other axes and a
+    figure without tickvals are left alone. The rotation follows step_ticks' rule for the labels kept."""
+    ax = fig.layout.xaxis
+    if ax.tickvals is not None:
+        labels = [str(v) for v in ax.tickvals] if ax.ticktext is None else list(ax.ticktext)
+        fig.update_xaxes(**step_ticks(labels, most=most, at=ax.tickvals))
+    return fig
 
 
 def base_layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
@@ -114,4 +161,59 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 360) -> 
         margin=dict(l=60, r=20, t=50 if title else 20, b=50),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
     )
+    return fig
+
+
+# --- presenter mode: readable from the back of a lecture hall ------------------------------------
+
+CELL_TEXT = 14  # numbers written inside heatmap cells: a fixed size (plotly's "auto" shrinks them to fit)
+PRESENT_FONT = 20  # presenter mode: every chart text (ticks, titles, legends, colour bars, cell numbers)
+PRESENT_DIAGRAM = 22  # ... and every text of a diagram (the cells' numbers beside their gates)
+PRESENT_LINE = 1.5  # line widths and marker sizes grow by this factor
+DIAGRAM = "diagram"  # layout.meta of a drawing (boxes and wires, axes hidden): see ``presented``
+
+
+def _grown(size, least: int, scale: float) -> int:
+    """A text size for presenter mode: ``size`` grown as the body text grows, never below ``least``."""
+    return least if not size else max(least, round(size * scale))
+
+
+def _thicker(value, factor: float):
+    if value is None:
+        return None
+    if isinstance(value, tuple | list):
+        return [None if v is None else v * factor for v in value]
+    return value * factor
+
+
+def presented(fig: go.Figure, font: int = PRESENT_FONT, diagram: int = PRESENT_DIAGRAM) -> go.Figure:
+    """``fig`` for a projector (presenter mode): every text at least ``font`` px, ``diagram`` px in a
+    drawing (``layout.meta == DIAGRAM``); sizes a chart sets itself grow as the body text does (14 px
+    -> ``font``); lines and markers thicker by PRESENT_LINE. Streamlit's chart theme sizes ticks, axis
+    titles, legends and colour bars itself (15 px), so each is set on the figure."""
+    least = diagram if fig.layout.meta == DIAGRAM else font
+    scale = font / FONT["size"]
+    fig.update_layout(font_size=least, legend_font_size=least)
+    fig.update_xaxes(tickfont_size=font, title_font_size=font + 2)  # a diagram's axes are hidden
+    fig.update_yaxes(tickfont_size=font, title_font_size=font + 2)
+    if fig.layout.title.text:
+        fig.layout.title.font.size = _grown(fig.layout.title.font.size, least + 2, scale)
+    bars = False
+    for trace in fig.data:
+        colorbar = getattr(trace, "colorbar", None)
+        if colorbar is not None:
+            colorbar.tickfont.size = least
+            colorbar.title.font.size = least
+        if getattr(trace, "textfont", None) is not None:
+            shows_text = trace.text is not None or getattr(trace, "texttemplate", None)
+            if trace.textfont.size or shows_text:  # numbers in heatmap cells, on bars, beside points
+                trace.textfont.size = _grown(trace.textfont.size, least, scale)
+        bars |= trace.type == "bar" and trace.text is not None
+        if trace.type == "scatter":  # plotly's defaults: lines 2 px wide, markers 6 px
+            trace.line.width = _thicker(trace.line.width or 2, PRESENT_LINE)
+            trace.marker.size = _thicker(6 if trace.marker.size is None else trace.marker.size, PRESENT_LINE)
+    if bars:  # plotly shrinks a bar's text to fit inside the bar unless told to keep its size
+        fig.update_layout(uniformtext=dict(minsize=least, mode="show"))
+    fig.for_each_annotation(lambda a: a.update(font_size=_grown(a.font.size, least, scale)))
+    fig.for_each_coloraxis(lambda ax: ax.colorbar.update(tickfont_size=least, title_font_size=least))
     return fig

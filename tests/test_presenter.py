@@ -1,0 +1,147 @@
+"""Presenter mode makes every chart text readable from the back of a room (style.presented), the
+chart modules take their colours from style.py, and one rule thins tick labels (style.step_ticks).
+Built from the chart functions themselves; the rendered sizes are measured in a real browser by
+tests/test_browser_a11y.py."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from rnnviz.charts import attention, diagrams, embeddings, gates, gradients, lm, playground
+from rnnviz.charts.style import (
+    CELL_TEXT,
+    DIAGRAM,
+    PRESENT_DIAGRAM,
+    PRESENT_FONT,
+    PRESENT_LINE,
+    presented,
+    step_ticks,
+    thin_ticks,
+)
+
+CHARTS = Path(__file__).resolve().parents[1] / "rnnviz" / "charts"
+HEX = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?(?:[0-9a-fA-F]{2})?\b")
+TOKENS = list("the cat sat")
+
+
+def figures() -> dict[str, go.Figure]:
+    """Every chart kind that writes numbers or words inside the plot (cells, bars, diagrams)."""
+    rng = np.random.default_rng(0)
+    T = len(TOKENS)
+    lstm = dict(f=0.73, i=0.6, g=-0.38, o=0.53, c_prev=0.1, c=0.2, h_prev=0.0, h=0.1)
+    gru = dict(r=0.66, z=0.5, n=-0.51, h_prev=0.1, h=0.2, gamma_u=0.5)
+    words = ["a", "b", "c"]
+    return {
+        "lstm diagram": gates.cell_diagram("lstm", "forget", lstm),
+        "gru diagram": gates.cell_diagram("gru", "update", gru),
+        "grid diagram": gates.grid_lstm_diagram(),
+        "unrolled": diagrams.unrolled(rng.normal(size=(3, 2)), rng.normal(size=(3, 4)), np.ones((3, 2)), 30),
+        "usage": diagrams.usage_pattern(["x", "y"], [None, "negative (61%)"]),
+        "attention": attention.attention_heatmap(rng.random((3, 4)), list("abcd"), list("xyz")),
+        "cosines": embeddings.cosine_matrix_figure(words, np.eye(3), "cos"),
+        "ranked": embeddings.ranked_words_figure(words, [0.9, 0.5, 0.1], "t"),
+        "arithmetic": embeddings.arithmetic_figure(words, rng.normal(size=(3, 8))),
+        "factors": gradients.factor_strip(rng.random(T) + 0.5, rng.random(T) + 0.5, TOKENS),
+        "truncation": gradients.truncation_rows(rng.random(T), np.r_[np.zeros(3), rng.random(T - 3)], k=2),
+        "lookup": embeddings.lookup_figure(words, np.eye(3)[1], rng.normal(size=(3, 4)), rng.normal(size=4)),
+        "tokens": playground.coloured_tokens(TOKENS, rng.normal(size=(2, T)), ["u1", "u2"]),
+        "predictions": playground.step_predictions(TOKENS, TOKENS, np.full(T, 0.5), TOKENS, np.full(T, 0.4)),
+        "top next": lm.next_char_figure(rng.dirichlet(np.ones(4), size=3), list("abc "), "xab", "bc "),
+    }
+
+
+def texts(fig: go.Figure) -> list[tuple[str, float | None]]:
+    """(what, size) of every text the figure writes itself: annotations and trace text."""
+    out = [(f"annotation {a.text!r}", a.font.size) for a in fig.layout.annotations if a.text]
+    for trace in fig.data:
+        if getattr(trace, "textfont", None) is not None and (trace.text is not None or trace.texttemplate):
+            out.append((f"{trace.type} text", trace.textfont.size))
+    return out
+
+
+@pytest.mark.parametrize("name", list(figures()))
+def test_presenter_mode_writes_every_number_at_20_px_and_diagrams_at_22(name):
+    fig = figures()[name]
+    written = texts(fig)
+    # outside presenter mode every text has a size of its own: plotly's "auto" would shrink it to fit
+    assert all(size for what, size in written if what.endswith(" text")), written
+    least = PRESENT_DIAGRAM if fig.layout.meta == DIAGRAM else PRESENT_FONT
+    widths = [t.line.width or 2 for t in fig.data if t.type == "scatter"]
+    presented(fig)
+    small = [(what, size) for what, size in texts(fig) if size is None or size < least]
+    assert not small, f"{name}: below {least} px in presenter mode: {small[:5]}"
+    layout = fig.layout
+    assert layout.font.size == least and layout.legend.font.size == least
+    for axis in (layout.xaxis, layout.yaxis):
+        assert axis.tickfont.size == PRESENT_FONT and axis.title.font.size == PRESENT_FONT + 2
+    for trace in fig.data:
+        if (
+            getattr(trace, "colorbar", None) is not None
+            and trace.type == "heatmap"
+            and trace.showscale is not False
+        ):
+            assert trace.colorbar.tickfont.size == least
+    after = [t.line.width for t in fig.data if t.type == "scatter"]
+    assert after == pytest.approx([w * PRESENT_LINE for w in widths])
+
+
+def test_a_size_a_chart_sets_itself_grows_as_the_body_text_does():
+    fig = go.Figure(go.Heatmap(z=[[1]], texttemplate="%{z}", textfont=dict(size=CELL_TEXT)))
+    fig.add_annotation(text="big", font=dict(size=28), showarrow=False)
+    fig.add_annotation(text="small", font=dict(size=10), showarrow=False)
+    presented(fig, font=20)
+    assert fig.data[0].textfont.size == 20  # 14 px -> 20 px
+    assert [a.font.size for a in fig.layout.annotations] == [40, 20]  # 28 * 20/14, and at least 20
+    bars = presented(go.Figure(go.Bar(x=[1], y=["a"], text=["0.9"], orientation="h")))
+    assert bars.layout.uniformtext.minsize == PRESENT_FONT and bars.layout.uniformtext.mode == "show"
+
+
+def test_the_diagrams_are_marked_and_plain_charts_are_not():
+    marked = {k for k, v in figures().items() if v.layout.meta == DIAGRAM}
+    assert marked == {"lstm diagram", "gru diagram", "grid diagram", "unrolled", "usage"}
+
+
+def test_no_chart_module_but_style_writes_a_hex_colour():
+    """Colours come from rnnviz/charts/style.py (Okabe-Ito, its greys and tints), so one change there
+    recolours every chart and no module picks a hue of its own."""
+    found = {
+        path.name: HEX.findall(path.read_text())
+        for path in sorted(CHARTS.glob("*.py"))
+        if path.name != "style.py" and HEX.search(path.read_text())
+    }
+    assert not found, found
+    assert HEX.search((CHARTS / "style.py").read_text())  # the pattern finds one where there is one
+
+
+def test_gate_and_kind_colours_come_from_the_palette():
+    from rnnviz.charts.style import FILLS, GREYS, OKABE_ITO, tint
+
+    assert set(gates.KIND_COLORS.values()) <= set(OKABE_ITO.values())
+    assert len(set(gates.KIND_COLORS.values())) == len(gates.KIND_COLORS)
+    assert tint("#000000", 0.5) == "#808080" and tint(OKABE_ITO["blue"], 0) == OKABE_ITO["blue"]
+    assert tint("#123456", 1) == GREYS["white"].upper()
+    fig = gates.depth_gradient_chart({k: np.ones(3) for k in gates.KIND_COLORS}, "norm")
+    assert len({(t.line.dash, t.marker.symbol) for t in fig.data}) == 3  # lines that coincide all show
+    assert FILLS["cell"] == diagrams.CELL
+
+
+def test_one_rule_thins_tick_labels():
+    labels = [f"{t}:x" for t in range(1, 37)]
+    settings = step_ticks(labels, first=1, most=12)
+    assert settings["tickvals"][:2] == [1, 4] and len(settings["tickvals"]) == 12
+    assert settings["tickangle"] == -60  # twelve labels side by side would touch
+    fig = go.Figure(layout=dict(xaxis=dict(tickvals=list(range(1, 37)), ticktext=labels)))
+    thin_ticks(fig, 12)  # the same rule applied to a figure's axis
+    assert list(fig.layout.xaxis.tickvals) == settings["tickvals"]
+    assert list(fig.layout.xaxis.ticktext) == settings["ticktext"]
+    untouched = go.Figure(layout=dict(xaxis=dict(nticks=8)))
+    assert thin_ticks(untouched, 3).layout.xaxis.tickvals is None
+    with pytest.raises(ValueError, match="labels for"):
+        step_ticks(["a", "b"], at=[1])
+    # lesson 4's time axes use it too: at most MAX_STEP_TICKS labels, not every step of 40
+    fig = gradients.scalar_product(0.9 ** np.arange(1, 41), 0.9 ** np.arange(1, 41), 0.9)
+    if fig.layout.xaxis.tickvals is not None:
+        assert len(fig.layout.xaxis.tickvals) <= 20
