@@ -179,7 +179,7 @@ def step_views(read: SentenceRead) -> None:
     explain(
         "Each heatmap shows one quantity for every unit (rows) at every step (columns), with the words along "
         "the time axis. Gates use one fixed scale from 0 to 1, $g$ and $h$ from -1 to 1, $c$ a scale "
-        "symmetric around 0. The black frame marks step $t$. Hover for exact values."
+        "symmetric around 0. Hover for exact values."
     )
     c_max = float(max(1.0, np.abs(lt.c).max()))
     ranges = {"g": (-1, 1), "h": (-1, 1), "c": (-c_max, c_max)}
@@ -187,13 +187,10 @@ def step_views(read: SentenceRead) -> None:
         cols = st.columns(2)
         for col, name in zip(cols, pair, strict=True):
             values = lt.c if name == "c" else lt.gates[name]
-            chart(
-                charts.gate_heatmap(
-                    values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name), mark_step=row_t
-                ),
-                P + f"heat_{name}",
-                col,
-            )
+            # no frame at step t: an unchanged figure is not redrawn when t moves (six heatmaps were
+            # 40% of a t step's time in bench views); the diagram and the charts below mark t
+            chart(charts.gate_heatmap(values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name)),
+                  P + f"heat_{name}", col)  # fmt: skip
     csv_button(read.frame(), f"lstm-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
     explain(
         "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? "

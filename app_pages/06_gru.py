@@ -153,9 +153,8 @@ def step_views(lesson: GRULesson, read: SentenceRead) -> None:
     cols = st.columns(2)
     for k, name in enumerate(names):
         chart(
-            charts.gate_heatmap(
-                lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None,
-                mark_step=row_t,
+            charts.gate_heatmap(  # no frame at step t: unchanged, it is not redrawn when t moves
+                lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None
             ),
             P + f"heat_{name}", cols[k % 2],
         )  # fmt: skip
