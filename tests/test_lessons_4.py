@@ -350,3 +350,38 @@ def test_charts_draw_the_numbers_they_are_given():
     product = charts.scalar_product(np.array([-0.5, 0.0, 0.25]), np.array([0.5, 0.25, 0.125]), -0.5)
     drawn = next(t for t in product.data if t.name == "|ds_t/ds_0|")
     assert np.isnan(drawn.y[1]) and drawn.y[0] == 0.5 and list(drawn.customdata) == [-0.5, 0.0, 0.25]
+
+
+def test_lesson_4_tables_hold_the_results_they_come_from():
+    from rnnviz.lessons.exploding import runs_frame
+    from rnnviz.lessons.memory_lag import points_frame
+    from rnnviz.lessons.step_factors import step_factors
+
+    chain = scalar_chain(ScalarConfig(w_h=1.2, x=0.5, steps=6)).frame()
+    assert chain["t"].tolist() == [1, 2, 3, 4, 5, 6]  # steps count from 1
+    assert np.allclose(chain["ds_t/ds_0"], np.cumprod(chain["ds_t/ds_{t-1}"]))  # the product, step by step
+    setup = GradientsConfig(lag=4, hidden_size=8)
+    trainer = setup.trainer()
+    x, y = setup.probe()
+    tokens = setup.task().decode(x).split()
+    profile = step_factors(trainer.model, x, y).frame(tokens)
+    assert profile["x_t (word)"].tolist() == tokens
+    assert (profile["||dL/dh_t||"] <= profile["product of ||D_s W_hh||"] * (1 + 1e-6)).all()
+    rec = GradientRecorder(x, y, every=1)
+    rec.record(trainer.model, 0)
+    rec.record(trainer.model, 5)
+    heat = rec.frame(tokens)
+    assert len(heat) == 2 * len(tokens) and np.allclose(heat["||dL/dh_t||"], rec.grid().ravel())
+    preset = ExplodingPreset(steps=5)
+    raw, clipped = exploding_run(preset, None), exploding_run(preset, preset.clip)
+    runs = runs_frame(raw, clipped)
+    assert len(runs) == len(raw.step) + len(clipped.step)
+    assert (
+        runs[runs.run == f"clipped at {preset.clip:g}"]["||g|| after clipping"] <= preset.clip + 1e-6
+    ).all()
+    point = {"cell": "lstm", "lag": 5, "acc": 1.0, "acc_half": 1.0, "acc_double": 0.5, "steps": 10,
+             "seconds": 1.0, "reached_lag": 5, "latched": 0.2, "grad_ratio": None, "radius": None,
+             "path": 0.9, "status": "done", "seed": 0}  # fmt: skip
+    shown = points_frame([{**point, "lag": 20}, point, {**point, "cell": "rnn_tanh", "radius": 0.8}])
+    assert shown[["cell", "lag"]].values.tolist() == [["RNN", 5], ["LSTM", 5], ["LSTM", 20]]
+    assert np.isnan(shown["ρ(W_hh), RNN"].iloc[1]) and shown["ρ(W_hh), RNN"].iloc[0] == 0.8

@@ -428,3 +428,47 @@ def test_sentence_read_and_its_frame_hold_the_trace():
     shares = lstm_story.saturation_frame(gates, gates)
     assert list(shares.index) == ["i before", "i now", "f before", "f now", "o before", "o now"]
     assert np.allclose(shares.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("cell", ["gru", "gru_minimal"])
+def test_gru_sentence_frame_holds_the_gates_and_gamma_u(cell):
+    from rnnviz.lessons import lstm_lesson
+
+    read = lstm_lesson.read_sentence(_model(cell), TASK, SENTENCE)
+    table = read.frame()
+    gates = [g for g in "rzn" if g in read.layer.gates]
+    assert list(table.columns) == ["t", "word", "unit j", *(f"{g}_t" for g in gates), "h_t", "Γ_u = 1 - z_t"]
+    row = table[(table["t"] == 3) & (table["unit j"] == 2)].iloc[0]  # step t = 3 is row 2 of the trace
+    z = float(read.layer.gates["z"][2, 2])
+    assert row["z_t"] == pytest.approx(z) and row["Γ_u = 1 - z_t"] == pytest.approx(1 - z)
+    assert row["h_t"] == pytest.approx(float(read.layer.h[2, 2])) and row["word"] == "rain"
+
+
+def test_lesson_6_tables_count_and_measure_the_live_models():
+    from rnnviz.lessons import gru_tables
+    from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
+
+    lesson = GRULesson(lag=4, hidden_size=6)
+    configs = {"LSTM": lesson.model_config("lstm"), "GRU": lesson.model_config("gru")}
+    params = gru_tables.param_frame(configs)
+    totals = params[params.part == "total"].set_index("model").parameters
+    assert totals.to_dict() == {name: param_count(SeqModel(cfg)) for name, cfg in configs.items()}
+    racers = {"GRU": lesson.trainer()}
+    racers["GRU"].run(3, 600.0)
+    race = gru_tables.race_frame(racers, lesson.task(), None, seed=2).iloc[0]
+    assert race["training steps"] == 3 and race["parameters"] == totals["GRU"]
+    assert race["held-out accuracy"] == round(
+        gating.held_out_accuracy(racers["GRU"].model, lesson.task(), seed=2), 3
+    )
+    deep = {kind: DeepLesson(kind=kind, depth=4, width=8).trainer() for kind in depth.DEEP_KINDS}
+    table = gru_tables.deep_frame(deep, depth.Rings(), seed=0)
+    assert list(table.index) == list(depth.DEEP_KINDS) and (table["training steps"] == 0).all()
+    assert table.loc["plain", "parameters"] == param_count(deep["plain"].model)
+    norms = {kind: np.arange(4.0) + k for k, kind in enumerate(depth.DEEP_KINDS)}
+    layers = gru_tables.per_layer_frame(norms, "||dL/da_l||")
+    assert layers["layer l"].tolist() == [1, 2, 3, 4] and layers["||dL/da_l|| residual"].tolist() == [
+        1,
+        2,
+        3,
+        4,
+    ]
