@@ -5,14 +5,26 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from rnnviz.charts import gradients as charts
 from rnnviz.errors import InputError
 from rnnviz.lessons.exploding import ExplodingPreset, clip_check, clip_question, exploding_run, runs_frame
+from rnnviz.lessons.exploding_story import (
+    clipped_sentence,
+    direction_sentence,
+    first_step_sentence,
+    raw_sentence,
+)
 from rnnviz.lessons.gate_paths import gate_path, path_story, trained_paths
-from rnnviz.lessons.gradient_mistakes import derivative_max, ordered_story, ordered_vs_commuted, relu_d_norms
+from rnnviz.lessons.gradient_mistakes import (
+    derivative_max,
+    derivative_sentence,
+    ordered_story,
+    ordered_vs_commuted,
+    relu_d_norms,
+    relu_sentence,
+)
 from rnnviz.lessons.gradients import (
     PATTERNS,
     GradientRecorder,
@@ -23,8 +35,8 @@ from rnnviz.lessons.gradients import (
     spectral_radius,
 )
 from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, LagRun, measure, points_frame
-from rnnviz.lessons.memory_report import accuracy_frame, load_bench, story, transfer_frame
-from rnnviz.lessons.scalar_regime import chain_regime
+from rnnviz.lessons.memory_report import accuracy_frame, load_bench, offline_caption, story, transfer_frame
+from rnnviz.lessons.scalar_regime import chain_sentence
 from rnnviz.lessons.step_factors import INPUT_SCALES, drawn_copy, factor_story, step_factors
 from rnnviz.lessons.truncated import MAX_K, MAX_TRUNC_LAG, TruncRecipe, TruncResult, train_pair
 from rnnviz.lessons.truncated import story as truncation_story
@@ -117,13 +129,7 @@ def scalar_views(seed_: int) -> None:
         )
         chart(charts.scalar_steps(sc.s, sc.dsdz, sc.step, "Each step's factor"), P + "scalar_steps", right)
         csv_button(sc.frame(), "rnnviz-l4-scalar-chain", P + "csv_scalar", "Every step of the chain (CSV)")
-        final = float(sc.product[-1])
-        per_step = abs(final) ** (1 / T_scalar) if final else 0.0
-        st.markdown(
-            f"After $T = {T_scalar}$ steps, $\\partial s_T / \\partial s_0 = {final:.3g}$: on average each "
-            f"step "
-            f"multiplied its size by {per_step:.3f}. " + chain_regime(sc, w_h).sentence()
-        )
+        st.markdown(chain_sentence(sc, w_h))
 
 
 scalar_views(seed())
@@ -290,18 +296,9 @@ def training_section(tokens: list[str]) -> None:
     rec = st.session_state[P + "recorder"][1]
     heat = st.empty()
     chart(charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training"), P + "heat", heat)
-    last = rec.grid()[-1]
-    if last[-1] > 0:
-        share = last[0] / last[-1]
-        st.caption(
-            f"Latest row (training step {rec.steps[-1]}): ‖dL/dh_1‖ / ‖dL/dh_T‖ = {share:.3g}, so the first "
-            "word gets "
-            + (
-                "less learning signal than the last step."
-                if share < 1
-                else "more learning signal than the last step."
-            )
-        )
+    latest = rec.latest_sentence()
+    if latest:
+        st.caption(latest)
     csv_button(
         rec.frame(tokens), "rnnviz-l4-gradients-over-training", P + "csv_heat", "The heatmap's numbers (CSV)"
     )
@@ -335,12 +332,7 @@ st.latex(
     r"g \leftarrow g \cdot \min\!\left(1, \frac{c}{\|g\|}\right), \qquad \theta \leftarrow \theta - \eta\, g"
 )
 clip = clip_check(preset)
-g1 = clip.norm
-st.markdown(
-    f"At the initial weights, the first batch's gradient already has norm $\\|g\\| = {g1:,.0f}$, so the "
-    f"first plain SGD step moves the weights by $\\eta \\|g\\| = {preset.lr * g1:,.1f}$. With $c = "
-    f"{preset.clip:g}$ the step is at most {preset.lr * preset.clip:g} long."
-)
+st.markdown(first_step_sentence(preset, clip))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -361,21 +353,10 @@ def explode_views(preset: ExplodingPreset, clip) -> None:
             raw, clipped = runs
             c1, c2 = st.columns(2)
             if raw.diverged_step is not None:
-                before = (
-                    f" Step {raw.step[-2]} had ‖g‖ = {raw.grad_norm[-2]:,.0f} and took a step of "
-                    f"{preset.lr * raw.grad_norm[-2]:,.1f}."
-                    if len(raw.step) > 1
-                    else ""
-                )
-                c1.warning(f"**Without clipping:** {raw.message}.{before}", icon=":material/trending_up:")
+                c1.warning(raw_sentence(raw, preset.lr), icon=":material/trending_up:")
             else:
-                c1.info(f"**Without clipping:** {raw.message}; final batch accuracy {raw.final_acc():.0%}.")
-            clipped_steps = int(np.sum(clipped.grad_norm > clipped.clip))
-            c2.success(
-                f"**Clipped at {clipped.clip:g}:** {clipped.message}; accuracy over the last 20 batches "
-                f"{clipped.final_acc():.0%}. {clipped_steps} of {len(clipped.step)} steps were clipped.",
-                icon=":material/check_circle:",
-            )
+                c1.info(raw_sentence(raw, preset.lr))
+            c2.success(clipped_sentence(clipped), icon=":material/check_circle:")
             chart(
                 charts.clipping_runs(raw, clipped, "Loss and gradient norm, without and with clipping"),
                 P + "clip",
@@ -386,21 +367,7 @@ def explode_views(preset: ExplodingPreset, clip) -> None:
                 P + "csv_clip",
                 "Both runs, step by step (CSV)",
             )
-            same_direction = clip.cosine > 1 - 1e-9
-            st.markdown(
-                f"**Clipping the first batch's gradient** (the Trainer's own call, `clip_grad_norm_`): "
-                f"after clipping, "
-                f"$\\|g'\\| = {clip.norm_clipped:.4f}$ and $\\cos(g, g') = {clip.cosine:.9f}$: "
-                + ("**the same direction**, only shorter. " if same_direction else "the direction changed. ")
-                + f"Clipping every entry to $[-c, c]$ instead (*by value*) gives $\\|g''\\| = "
-                f"{clip.norm_by_value:.2f}$ "
-                f"and $\\cos(g, g'') = {clip.cosine_by_value:.3f}$: "
-                + (
-                    "a different direction."
-                    if clip.cosine_by_value < 1 - 1e-6
-                    else "the same direction here."
-                )
-            )
+            st.markdown(direction_sentence(clip))
     else:
         st.caption("Nothing trains until you click: both runs take a few seconds.")
 
@@ -538,21 +505,7 @@ def memory_views(seed_: int) -> None:
         st.dataframe(accuracy_frame(bench, recipe_name), hide_index=True, width="stretch")
         st.markdown("**The same models** on sentences with half / twice the lag they were trained for (mean)")
         st.dataframe(transfer_frame(bench, recipe_name), hide_index=True, width="stretch")
-        secs = bench["seconds"][recipe_name]
-        cost = ", ".join(
-            f"{CELL_NAMES[c]} {min(secs[c].values()):.0f} to {max(secs[c].values()):.0f} s" for c in LAG_CELLS
-        )
-        st.caption(
-            f"Measured offline by `python -m bench memory_lag` on {bench['machine']['date']}: "
-            f"{bench['steps_per_point']} training steps per point (a step budget, so a busy machine gives "
-            f"the same numbers), seeds {', '.join(map(str, bench['seeds']))}, {bench['eval_sentences']} "
-            f"held-out sentences per point, torch {bench['machine']['torch']} on "
-            f"{bench['machine']['threads']} thread. Training seconds per point "
-            f"({RECIPE_LABELS[recipe_name]}, a shared 2-core machine): {cost}. With seed "
-            f"{', '.join(map(str, bench['seeds']))} "
-            f"and {bench['steps_per_point']} steps, **Measure** here "
-            "trains the very same models and gets the same accuracy."
-        )
+        st.caption(offline_caption(bench, recipe_name, RECIPE_LABELS[recipe_name]))
         st.markdown(story(bench))
     else:
         st.info("The offline table is missing: run `python -m bench memory_lag` to create it.")
@@ -597,14 +550,7 @@ def notes_views(trainer: Trainer, x_probe, y_probe) -> None:
         sig, tanh_max = derivative_max("sigmoid"), derivative_max("tanh")
         left, right = st.columns(2)
         left.markdown("As often written: *the sigmoid's derivative is less than one.*")
-        right.markdown(
-            f"Correct: $\\sigma'(z) = \\sigma(z)(1 - \\sigma(z)) \\le \\tfrac14$. By autograd on 1,201 "
-            f"points from -6 to 6, the largest $\\sigma'$ is {sig.largest:.4f} (at "
-            f"$z = {round(sig.at, 6) + 0.0:g}$) "
-            f"and the largest $\\tanh'$ is {tanh_max.largest:.4f}. A sigmoid RNN with this $W_{{hh}}$ would "
-            f"have every step factor at most $\\|W_{{hh}}\\| / 4 = {sf.w_norm / 4:.3f}$, where tanh allows "
-            f"{sf.w_norm:.3f}."
-        )
+        right.markdown(derivative_sentence(sig, tanh_max, sf.w_norm))
 
 
 notes_views(trainer, x_probe, y_probe)
@@ -612,17 +558,9 @@ with st.container(border=True):
     st.markdown("**What the ReLU's derivative does.**")
     relu_model = preset.model()
     relu = relu_d_norms(relu_model, preset.task().example(0).x[0])
-    ones = int(np.sum(relu.d_norm == 1.0))
     left, right = st.columns(2)
     left.markdown("As often written: *$\\|D_s\\| < 1$ for ReLU, so it shrinks the gradient too.*")
-    right.markdown(
-        f"Correct: $\\mathrm{{relu}}'(z)$ is 0 or 1, so $\\|D_s\\| \\le 1$ and $\\|D_s\\| = 1$ as soon "
-        f"as one "
-        f"unit is active. On section 4's ReLU RNN at its initial weights, by autograd: $\\|D_s\\| = 1$ at "
-        f"{ones} of {len(relu.d_norm)} steps ({int(relu.active.min())} to {int(relu.active.max())} of "
-        f"{relu.hidden} units active). The ReLU never shrinks the largest stretch; $W_{{hh}}$ alone "
-        f"decides it."
-    )
+    right.markdown(relu_sentence(relu))
 
 # --- 7. truncated BPTT ---------------------------------------------------------------------------
 st.header("7. Truncated BPTT: a window of k steps")

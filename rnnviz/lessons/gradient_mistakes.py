@@ -128,3 +128,29 @@ def ordered_story(here: OrderedProduct, saturated: OrderedProduct | None, satura
                 f"(commuted), matrices {saturated.relative_difference:.0%} apart."
             )
     return text
+
+
+def derivative_sentence(sig: DerivativeMax, tanh_max: DerivativeMax, w_norm: float) -> str:
+    """The correction of "the sigmoid's derivative is less than one", with the autograd maxima and
+    what they cap a step factor at for this W_hh (||D_s W_hh|| <= max f' * ||W_hh||)."""
+    return (
+        f"Correct: $\\sigma'(z) = \\sigma(z)(1 - \\sigma(z)) \\le \\tfrac14$. By autograd on 1,201 "
+        f"points from -6 to 6, the largest $\\sigma'$ is {sig.largest:.4f} (at "
+        f"$z = {round(sig.at, 6) + 0.0:g}$) "
+        f"and the largest $\\tanh'$ is {tanh_max.largest:.4f}. A sigmoid RNN with this $W_{{hh}}$ would "
+        f"have every step factor at most $\\|W_{{hh}}\\| / 4 = {w_norm / 4:.3f}$, where tanh allows "
+        f"{w_norm:.3f}."
+    )
+
+
+def relu_sentence(relu: ReluD) -> str:
+    """The correction of "||D_s|| < 1 for ReLU": at how many steps ||D_s|| = 1, and how many units act."""
+    ones = int(np.sum(relu.d_norm == 1.0))
+    return (
+        f"Correct: $\\mathrm{{relu}}'(z)$ is 0 or 1, so $\\|D_s\\| \\le 1$ and $\\|D_s\\| = 1$ as soon "
+        f"as one "
+        f"unit is active. On section 4's ReLU RNN at its initial weights, by autograd: $\\|D_s\\| = 1$ at "
+        f"{ones} of {len(relu.d_norm)} steps ({int(relu.active.min())} to {int(relu.active.max())} of "
+        f"{relu.hidden} units active). The ReLU never shrinks the largest stretch; $W_{{hh}}$ alone "
+        f"decides it."
+    )

@@ -320,6 +320,19 @@ class GradientRecorder:
         """(rows, T): row k is ||dL/dh_t|| after ``steps[k]`` training steps."""
         return np.stack(self.rows) if self.rows else np.zeros((0, len(self.x)))
 
+    def latest_sentence(self) -> str | None:
+        """The latest row in words: how the first word's gradient compares with the last step's
+        (None while the last step's is 0)."""
+        last = self.grid()[-1]
+        if not last[-1] > 0:
+            return None
+        share = last[0] / last[-1]  # ||dL/dh_1|| / ||dL/dh_T||
+        more = "less" if share < 1 else "more"
+        return (
+            f"Latest row (training step {self.steps[-1]}): ‖dL/dh_1‖ / ‖dL/dh_T‖ = {share:.3g}, so the first "
+            f"word gets {more} learning signal than the last step."
+        )
+
     def frame(self, tokens: list[str]) -> pd.DataFrame:
         """The heatmap's numbers, one row per (training step, t): ``tokens`` are the probe's words."""
         rows = [

@@ -200,3 +200,22 @@ def story(report: dict) -> str:
         )
     )
     return "\n\n".join(lines)
+
+
+def offline_caption(report: dict, recipe: str, recipe_label: str) -> str:
+    """Where the offline table comes from: command, date, budget, seeds, machine, seconds per point."""
+    secs = report["seconds"][recipe]
+    cost = ", ".join(
+        f"{CELL_NAMES[c]} {min(secs[c].values()):.0f} to {max(secs[c].values()):.0f} s" for c in LAG_CELLS
+    )
+    seeds = ", ".join(map(str, report["seeds"]))
+    return (
+        f"Measured offline by `python -m bench memory_lag` on {report['machine']['date']}: "
+        f"{report['steps_per_point']} training steps per point (a step budget, so a busy machine gives "
+        f"the same numbers), seeds {seeds}, {report['eval_sentences']} "
+        f"held-out sentences per point, torch {report['machine']['torch']} on "
+        f"{report['machine']['threads']} thread. Training seconds per point "
+        f"({recipe_label}, a shared 2-core machine): {cost}. With seed {seeds} "
+        f"and {report['steps_per_point']} steps, **Measure** here "
+        "trains the very same models and gets the same accuracy."
+    )

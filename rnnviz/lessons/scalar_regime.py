@@ -113,3 +113,14 @@ def chain_regime(chain, w_h: float | None = None) -> ChainRegime:
     limit = 1.0 if w_h is None or abs(abs(w_h) - 1) <= EXACT else abs(float(w_h))
     above = int(np.sum(f > 1 + EXACT))
     return ChainRegime(kind, largest, last, exponent, float(f.min()), above, T, limit)
+
+
+def chain_sentence(chain, w_h: float) -> str:
+    """The chain's result in words: ds_T/ds_0, its geometric mean per step, and the regime."""
+    T = len(chain.product)
+    final = float(chain.product[-1])
+    per_step = abs(final) ** (1 / T) if final else 0.0  # |ds_T/ds_0|^(1/T)
+    return (
+        f"After $T = {T}$ steps, $\\partial s_T / \\partial s_0 = {final:.3g}$: on average each step "
+        f"multiplied its size by {per_step:.3f}. " + chain_regime(chain, w_h).sentence()
+    )
