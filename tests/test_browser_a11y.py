@@ -27,7 +27,13 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("listitem", "e1o1t1hb4"): "the same sidebar: its <li> nav items sit inside those <div> wrappers",
     ("color-contrast", "stWidgetLabel"): "a disabled widget's label, greyed by Streamlit: WCAG exempts "
     "inactive controls, but Streamlit does not mark the label disabled, so axe cannot tell",
-    ("scrollable-region-focusable", "<pre"): "st.code's block scrolls and Streamlit gives it no tabindex",
+    # Not allowed any more: ("scrollable-region-focusable", "<pre"), st.code's block. Streamlit 1.67 puts
+    # tabindex="0" on the stCode wrapper, but what scrolls is the <pre> inside it, which has none and
+    # which Python cannot reach (react-syntax-highlighter draws it; its open issue:
+    # https://github.com/react-syntax-highlighter/react-syntax-highlighter/issues/528; no Streamlit
+    # issue found). The fix from Python: st.code(..., wrap_lines=True), whose lines wrap, so the block
+    # never scrolls. No page's st.code scrolls at its defaults (measured at 1024 and 1400 px); lesson 1's
+    # and lesson 3's calls (sample texts after training) should still pass wrap_lines=True.
 }
 KATEX_SLACK_PX = 4  # st.latex's scrolling span overflows by 1-2 px of rounding: nothing is hidden
 
@@ -91,12 +97,71 @@ def nothing_cut(page, width: int) -> None:
     assert sideways == {"charts": 0, "page": 0}, f"{width} px: wider than the window: {sideways}"
 
 
+PRESENTER_VIEWPORT = {"width": 1920, "height": 1080}  # a projector
+# Every text of every chart drawn on the page (charts in a closed tab or expander are not drawn: their
+# figures are checked by tests/test_presenter.py): its px size, whether it is a diagram's annotation,
+# numbers wider than their heatmap cell, and annotations of one chart that run into each other.
+PRESENTER_TEXTS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+  .filter(c => c.getBoundingClientRect().width > 0).map(c => {
+    const plot = c.querySelector('.js-plotly-plot');
+    const diagram = !!plot && (plot.layout || {}).meta === 'diagram';
+    const title = ((c.querySelector('.gtitle') || {}).textContent || '').slice(0, 50);
+    const shown = e => e.textContent.trim() && e.getBoundingClientRect().width > 0;
+    const texts = [...c.querySelectorAll('svg text')].filter(shown).map(t => ({
+        px: parseFloat(getComputedStyle(t).fontSize), text: t.textContent.slice(0, 30),
+        note: !!t.closest('g.annotation')}));
+    const wide = [];
+    c.querySelectorAll('g.hm').forEach(hm => {
+      const labels = [...hm.querySelectorAll('text')].filter(shown).map(t => t.getBoundingClientRect());
+      const xs = [...new Set(labels.map(r => Math.round(r.x + r.width / 2)))].sort((a, b) => a - b);
+      let cell = Infinity;
+      for (let k = 1; k < xs.length; k++) if (xs[k] - xs[k - 1] > 2) cell = Math.min(cell, xs[k] - xs[k - 1]);
+      labels.forEach(r => { if (r.width > cell) wide.push([Math.round(r.width), cell]); });
+    });
+    const notes = [...c.querySelectorAll('g.annotation-text-g')].filter(shown)
+      .map(g => [g.getBoundingClientRect(), g.textContent]);
+    const touching = [];
+    notes.forEach(([p, a], i) => notes.slice(i + 1).forEach(([q, b]) => {
+      const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+      const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+      if (w > -4 && h > 2) touching.push([a.slice(0, 30), b.slice(0, 30)]);  // closer than 4 px side by side
+    }));
+    return {title, diagram, texts, wide, touching};
+  })"""
+
+
+def readable_when_presenting(page, url_path: str) -> int:
+    """Presenter mode on, at 1920 x 1080: every chart text >= PRESENTER_FONT px, a diagram's
+    annotations >= PRESENTER_DIAGRAM px, no number wider than its heatmap cell, no two labels of a
+    chart running into each other. Returns how many charts were measured."""
+    from ui.lesson import PRESENTER_DIAGRAM, PRESENTER_FONT
+
+    page.set_viewport_size(PRESENTER_VIEWPORT)
+    browser._arm(page)
+    page.get_by_test_id("stCheckbox").get_by_text("Presenter mode", exact=True).click()  # the sidebar toggle
+    browser._settle(page, browser.TIMEOUT_MS)
+    assert "present=true" in page.url
+    browser.wait_for_charts(page)
+    page.wait_for_timeout(500)  # charts re-lay out for the wider column
+    charts = page.evaluate(PRESENTER_TEXTS)
+    for chart in charts:
+        small = [t for t in chart["texts"] if t["px"] < PRESENTER_FONT]
+        small += [t for t in chart["texts"] if chart["diagram"] and t["note"] and t["px"] < PRESENTER_DIAGRAM]
+        where = f"{url_path}, chart {chart['title']!r}"
+        assert not small, f"{where}: text too small to read from the back in presenter mode: {small[:4]}"
+        assert not chart["wide"], f"{where}: numbers wider than their cell (px, cell px): {chart['wide'][:4]}"
+        assert not chart["touching"], f"{where}: labels running into each other: {chart['touching'][:4]}"
+    browser.assert_clean(page)
+    return len(charts)
+
+
 HOME = next(lesson.url_path for lesson in LESSONS if lesson.file == "00_home.py")
 
 
-# every page: axe at 1400 x 900 (a projector window), then nothing cut at 1280 x 800 and 1024 x 768
+# every page: axe at 1400 x 900, nothing cut at 1280 x 800 and 1024 x 768, then presenter mode at
+# 1920 x 1080 (a projector) readable: all on the tab opened once
 @pytest.mark.parametrize("url_path", [lesson.url_path for lesson in LESSONS])
-def test_no_serious_axe_violations_and_nothing_cut_at_1280_or_1024(page, app_url, url_path):
+def test_no_serious_axe_violations_nothing_cut_and_readable_when_presenting(page, app_url, url_path):
     browser.open_page(page, app_url, url_path)
     browser.wait_for_charts(page)
     results = Axe().run(page).response
@@ -109,3 +174,5 @@ def test_no_serious_axe_violations_and_nothing_cut_at_1280_or_1024(page, app_url
         assert page.locator(".katex-display").count(), "no equation on the page: did it run?"
     for width in (1280, 1024):
         nothing_cut(page, width)
+    measured = readable_when_presenting(page, url_path)
+    assert measured or url_path == HOME, f"{url_path}: no chart drawn in presenter mode"

@@ -145,3 +145,24 @@ def test_one_rule_thins_tick_labels():
     fig = gradients.scalar_product(0.9 ** np.arange(1, 41), 0.9 ** np.arange(1, 41), 0.9)
     if fig.layout.xaxis.tickvals is not None:
         assert len(fig.layout.xaxis.tickvals) <= 20
+
+
+def test_tokens_written_at_20_px_wrap_into_lines_the_chart_can_hold():
+    """Presenter mode writes the Playground's tokens at 20 px: a line of 36 words would put ~60 px
+    words into 35 px cells (measured in Chromium), so each line holds only the steps that fit."""
+    from rnnviz.charts.style import PRESENT_WIDTH, columns_that_fit
+
+    words = ("Spain moved to sea school friends played fluent rain up " * 4).split()[:36]
+    values = np.zeros((2, len(words)))
+    assert columns_that_fit(words, 20, PRESENT_WIDTH - 200) < 36
+    fig = playground.coloured_tokens(words, values, ["u1", "u2"], text_px=20, width_px=PRESENT_WIDTH)
+    per_line = len(fig.data[0].x)
+    assert per_line == columns_that_fit(words, 20, PRESENT_WIDTH - 200)
+    assert fig.data[0].textfont.size == 20
+    # every cell at least as wide as its longest word at 20 px: 0.62 em a character, 8 px to spare
+    assert (PRESENT_WIDTH - 200) / per_line >= 0.62 * 20 * max(map(len, words)) + 8
+    lines = -(-len(words) // per_line)
+    assert len(fig.data[0].y) == 2 * lines and fig.data[0].y[2].startswith(f"u1 · t {per_line + 1}+")
+    # without a width, today's 48-step lines
+    assert len(playground.coloured_tokens(words, values, ["u1", "u2"]).data[0].x) == 36
+    assert columns_that_fit(["a"], 20, 10) == 4  # never fewer than four steps a line

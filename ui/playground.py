@@ -21,7 +21,7 @@ import numpy as np
 import streamlit as st
 
 from rnnviz.charts.playground import VIEW_TITLES, example_figures, live_figures, share_log_y
-from rnnviz.charts.style import thin_ticks
+from rnnviz.charts.style import PRESENT_WIDTH, thin_ticks
 from rnnviz.errors import InputError
 from rnnviz.playground import (
     Playground,
@@ -38,7 +38,7 @@ from rnnviz.playground.presets import PRESETS, progress
 from rnnviz.playground.state import DONE, RERUN_PAGE, PlaygroundState
 from rnnviz.playground.url import HIDE_GROUPS, HIDEABLE, PARAMS
 from rnnviz.tasks.corpora import decode_upload
-from ui.lesson import PRESENT_KEY, chart, friendly_errors
+from ui.lesson import PRESENT_KEY, PRESENTER_FONT, chart, friendly_errors, presenting
 from ui.safe import plain
 from ui.training import training_slot
 
@@ -422,8 +422,11 @@ def views_panel(state: PlaygroundState, picks: Picks, labels: list[str]) -> None
         step = ckpts[index][0]
         make = functools.partial(_view, run, index, task, example, step)
         views.append(state.views.get((i, step, which), make))
+    # presenter mode: tokens written in cells at 20 px, each line as long as the chart's width holds
+    # (full width for one run, a column each when runs are compared)
+    fit = dict(text_px=PRESENTER_FONT, width_px=PRESENT_WIDTH // len(views)) if presenting() else {}
     figs = [
-        example_figures(v, lab[:1], picks.layer, picks.direction, picks.gate)
+        example_figures(v, lab[:1], picks.layer, picks.direction, picks.gate, **fit)
         for v, lab in zip(views, labels, strict=True)
     ]
     names = [n for n in VIEW_TITLES if any(n in f for f in figs)]

@@ -37,6 +37,7 @@ from rnnviz.charts.style import (
     SERIES,
     SERIES_SYMBOLS,
     base_layout,
+    columns_that_fit,
     decades,
     step_ticks,
 )
@@ -238,10 +239,15 @@ def coloured_tokens(
     title: str | None = None,
     zrange: tuple[float, float] | None = None,
     wrap: int = 48,
+    text_px: int | None = None,
+    width_px: int | None = None,
 ) -> go.Figure:
     """``values`` (K, T): one row per unit (``rows`` names them), each cell the unit's value at a
     step, coloured, with the token read at that step written in it. Sequences longer than ``wrap``
     steps are cut into lines of text, each followed by its units, so they read like a page.
+
+    ``text_px`` sets the tokens' size; with ``width_px`` (the chart's width on screen) a line holds
+    only as many steps as fit at that size (presenter mode: 20 px tokens; long words need wide cells).
 
     Not ``lm.colored_text``: K units aligned under each token need a grid (and a colour bar); that one
     colours one value per character as HTML prose, which wraps at any width and scrolls by keyboard."""
@@ -250,6 +256,9 @@ def coloured_tokens(
     if zrange is None:
         m = float(np.nanmax(np.abs(values))) if values.size else 1.0
         zrange = (-(m or 1.0), m or 1.0)
+    size = text_px or (13 if min(T, wrap) <= 40 else 11)
+    if width_px:  # the plot is the chart less its margins, row labels and colour bar (~200 px)
+        wrap = min(wrap, columns_that_fit([SHOWN.get(t, t) for t in tokens[:T]], size, width_px - 200))
     width = min(T, wrap)
     lines = -(-T // width)  # ceil
     pad = lines * width - T
@@ -269,7 +278,7 @@ def coloured_tokens(
             colorscale=SEQUENTIAL if zrange[0] >= 0 else DIVERGING,
             text=np.repeat(shown, K, axis=0),
             texttemplate="%{text}",
-            textfont=dict(size=13 if width <= 40 else 11),
+            textfont=dict(size=size),
             customdata=np.repeat(steps, K, axis=0),
             colorbar=dict(title=dict(text=name), thickness=12),
             xgap=1,
@@ -437,10 +446,20 @@ def _layer(view, layer: int, direction: int):
     return view.layer(layer, direction), (layer, direction)
 
 
-def example_figures(view, run: str, layer: int = 0, direction: int = 0, gate: str = "h") -> dict:
+def example_figures(
+    view,
+    run: str,
+    layer: int = 0,
+    direction: int = 0,
+    gate: str = "h",
+    text_px: int | None = None,
+    width_px: int | None = None,
+) -> dict:
     """The views of one example (``rnnviz.playground.views.ExampleView``) for run ``run`` ("A"):
     name -> figure, or a sentence where a view is a number or does not apply (keys of VIEW_TITLES;
-    "feature" only when the text has a fact to track)."""
+    "feature" only when the text has a fact to track). ``text_px`` and ``width_px``: the size of the
+    tokens written in cells and the width their charts get (``coloured_tokens``)."""
+    fit = dict(text_px=text_px, width_px=width_px)
     lt, (k, d) = _layer(view, layer, direction)
     p, out = view.predictions, {}
     if p.kind == "final_value":
@@ -471,7 +490,7 @@ def example_figures(view, run: str, layer: int = 0, direction: int = 0, gate: st
     units = view.top_units(k, d, n=6 if len(view.tokens) <= 48 else 3)
     rows = [f"unit {j}" for j in units]
     out["active"] = coloured_tokens(
-        view.tokens, lt.h[:, units].T, rows, "h", f"{run}: most active units of h"
+        view.tokens, lt.h[:, units].T, rows, "h", f"{run}: most active units of h", **fit
     )
     f = view.feature
     if f is not None:
@@ -480,7 +499,7 @@ def example_figures(view, run: str, layer: int = 0, direction: int = 0, gate: st
         scaled = [v / max(1e-9, float(np.abs(v).max())) for v in (unit, f.values)]
         names = [f"{f.state} unit {f.unit} (layer {f.layer + 1})", f.name]
         title = f"{run}: {f.state} unit {f.unit} vs {f.name}, r = {f.r:.2f} (both scaled to ±1)"
-        out["feature"] = coloured_tokens(view.tokens, np.array(scaled), names, "scaled", title)
+        out["feature"] = coloured_tokens(view.tokens, np.array(scaled), names, "scaled", title, **fit)
     return out
 
 

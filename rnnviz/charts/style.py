@@ -173,6 +173,17 @@ PRESENT_LINE = 1.5  # line widths and marker sizes grow by this factor
 DIAGRAM = "diagram"  # layout.meta of a drawing (boxes and wires, axes hidden): see ``presented``
 
 
+PRESENT_WIDTH = 1400  # px of a full-width chart in presenter mode at 1920 x 1080 (sidebar open)
+
+
+def columns_that_fit(labels, text_px: float, width_px: float, least: int = 4) -> int:
+    """How many heatmap cells fit side by side across ``width_px`` px of plot when each must hold the
+    longest of ``labels`` written at ``text_px`` px (a character ~0.62 em wide, measured in Chromium
+    for this font; 8 px to spare), but at least ``least``."""
+    longest = max((len(str(s)) for s in labels), default=1)
+    return max(least, int(width_px // (0.62 * text_px * max(1, longest) + 8)))
+
+
 def _grown(size, least: int, scale: float) -> int:
     """A text size for presenter mode: ``size`` grown as the body text grows, never below ``least``."""
     return least if not size else max(least, round(size * scale))
