@@ -166,3 +166,25 @@ def test_tokens_written_at_20_px_wrap_into_lines_the_chart_can_hold():
     # without a width, today's 48-step lines
     assert len(playground.coloured_tokens(words, values, ["u1", "u2"]).data[0].x) == 36
     assert columns_that_fit(["a"], 20, 10) == 4  # never fewer than four steps a line
+
+
+def test_step_predictions_wrap_into_lines_when_their_words_do_not_fit():
+    from rnnviz.charts.style import PRESENT_WIDTH, columns_that_fit
+
+    words = ("Spain moved to sea school friends played fluent rain up " * 4).split()[:36]
+    T = len(words)
+    p = np.linspace(0.1, 0.9, T)
+    target = [None, *words[1:]]
+    fig = playground.step_predictions(words, words, p, target, p / 2, text_px=20, width_px=PRESENT_WIDTH)
+    per = columns_that_fit(["", *words[1:], *words], 20, PRESENT_WIDTH - 200)
+    heat = fig.data[0]
+    lines = -(-T // per)
+    assert len(heat.x) == per < T and len(heat.y) == 2 * lines
+    assert heat.y[2] == f"p(target) · t {per + 1}+" and heat.textfont.size == 20
+    # every step once, in order, with its own numbers: line i, position k is step i * per + k
+    flat_p = [v for i in range(lines) for v in heat.z[2 * i + 1]][:T]
+    flat_target = [v for i in range(lines) for v in heat.text[2 * i]][:T]
+    assert np.allclose(flat_p, p) and flat_target == ["", *words[1:]]
+    assert heat.customdata[2][0].startswith(f"step {per + 1}:")
+    one_line = playground.step_predictions(words[:8], words[:8], p[:8], target[:8], p[:8])
+    assert len(one_line.data[0].y) == 2 and list(one_line.layout.xaxis.ticktext)[0] == words[0]

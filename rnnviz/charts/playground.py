@@ -301,45 +301,70 @@ def step_predictions(
     p_target: np.ndarray,
     title: str | None = None,
     height: int = 200,
+    text_px: int | None = None,
+    width_px: int | None = None,
 ) -> go.Figure:
     """Two rows over the steps: the target (coloured by the probability the model gave it) and
-    the model's most probable output (coloured by its probability). Steps without a target are blank."""
+    the model's most probable output (coloured by its probability). Steps without a target are blank.
+
+    ``text_px`` and ``width_px`` as in ``coloured_tokens``: when the steps' words at that size do not
+    fit across the chart, the steps wrap into lines (two rows each), like a page."""
     T = len(predicted)
     p_target = np.asarray(p_target, dtype=float)
     p_predicted = np.asarray(p_predicted, dtype=float)
     target_text = ["" if t is None else SHOWN.get(t, t) for t in target]
     predicted_text = [SHOWN.get(p, p) for p in predicted]
     labels = step_labels(list(tokens), T)
+    size = text_px or (13 if T <= 40 else 10)
+    per = T
+    if width_px and T:  # the plot is the chart less its margins, row labels and colour bar (~200 px)
+        per = min(T, columns_that_fit(target_text + predicted_text, size, width_px - 200))
+    lines = -(-T // per) if T else 1
+    pad = lines * per - T
+
+    def rows(values, fill) -> list:
+        """One row per line of ``per`` steps, the last padded with ``fill``."""
+        full = list(values) + [fill] * pad
+        return [full[i * per : (i + 1) * per] for i in range(lines)]
+
     hover = [
-        [
-            f"step {labels[t]}<br>target {target_text[t] or '(none)'}: p = {p_target[t]:.3f}"
-            f"<br>predicted {predicted_text[t]}: p = {p_predicted[t]:.3f}"
-            for t in range(T)
-        ]
-    ] * 2
+        f"step {labels[t]}<br>target {target_text[t] or '(none)'}: p = {p_target[t]:.3f}"
+        f"<br>predicted {predicted_text[t]}: p = {p_predicted[t]:.3f}"
+        for t in range(T)
+    ]
+    names = ["p(target)", "p(predicted)"]
+    # rows: line 0's target and prediction, line 1's, ...; line i starts at step i * per + 1
+    y = [f"{n} · t {i * per + 1}+" if lines > 1 else n for i in range(lines) for n in names]
+    z, text, custom = [], [], []
+    for i in range(lines):
+        z += [rows(p_target, np.nan)[i], rows(p_predicted, np.nan)[i]]
+        text += [rows(target_text, "")[i], rows(predicted_text, "")[i]]
+        custom += [rows(hover, "")[i]] * 2
     fig = go.Figure(
         go.Heatmap(
-            z=[p_target, p_predicted],
-            x=list(range(T)),
-            y=["p(target)", "p(predicted)"],
+            z=z,
+            x=list(range(per)),
+            y=y,
             zmin=0,
             zmax=1,
             colorscale=SEQUENTIAL,
-            text=[target_text, predicted_text],
+            text=text,
             texttemplate="%{text}",
-            textfont=dict(size=13 if T <= 40 else 10),
-            customdata=hover,
+            textfont=dict(size=size),
+            customdata=custom,
             xgap=1,
             ygap=3,
             colorbar=dict(title=dict(text="p"), thickness=12),
             hovertemplate="%{customdata}<extra></extra>",
         )
     )
-    fig.update_xaxes(
-        title="time step t (input token below)", **step_ticks([SHOWN.get(tok, tok) for tok in tokens[:T]])
-    )
+    if lines == 1:
+        inputs = [SHOWN.get(tok, tok) for tok in tokens[:T]]
+        fig.update_xaxes(title="time step t (input token below)", **step_ticks(inputs))
+    else:  # the input token of each cell is in its hover
+        fig.update_xaxes(title="position in the line (hover: the input token)", showticklabels=False)
     fig.update_yaxes(autorange="reversed")
-    return base_layout(fig, title, height)
+    return base_layout(fig, title, height + 60 * (lines - 1))
 
 
 def _loss_ceiling(runs: dict[str, dict]) -> float | None:
@@ -458,7 +483,7 @@ def example_figures(
     """The views of one example (``rnnviz.playground.views.ExampleView``) for run ``run`` ("A"):
     name -> figure, or a sentence where a view is a number or does not apply (keys of VIEW_TITLES;
     "feature" only when the text has a fact to track). ``text_px`` and ``width_px``: the size of the
-    tokens written in cells and the width their charts get (``coloured_tokens``)."""
+    tokens written in cells and the width their charts get (``coloured_tokens``, ``step_predictions``)."""
     fit = dict(text_px=text_px, width_px=width_px)
     lt, (k, d) = _layer(view, layer, direction)
     p, out = view.predictions, {}
@@ -471,7 +496,7 @@ def example_figures(
     else:
         title = f"{run}: target and prediction per step"
         out["predictions"] = step_predictions(
-            view.tokens, p.predicted, p.p_predicted, p.target, p.p_target, title
+            view.tokens, p.predicted, p.p_predicted, p.target, p.p_target, title, **fit
         )
     grads = {"‖∂L/∂h_t‖": lt.grad_h_norm}
     if lt.grad_c_norm is not None:
