@@ -150,7 +150,7 @@ def test_one_rule_thins_tick_labels():
 def test_tokens_written_at_20_px_wrap_into_lines_the_chart_can_hold():
     """Presenter mode writes the Playground's tokens at 20 px: a line of 36 words would put ~60 px
     words into 35 px cells (measured in Chromium), so each line holds only the steps that fit."""
-    from rnnviz.charts.style import PRESENT_WIDTH, columns_that_fit
+    from rnnviz.charts.style import PRESENT_WIDTH, columns_that_fit, text_em
 
     words = ("Spain moved to sea school friends played fluent rain up " * 4).split()[:36]
     values = np.zeros((2, len(words)))
@@ -159,8 +159,8 @@ def test_tokens_written_at_20_px_wrap_into_lines_the_chart_can_hold():
     per_line = len(fig.data[0].x)
     assert per_line == columns_that_fit(words, 20, PRESENT_WIDTH - 200)
     assert fig.data[0].textfont.size == 20
-    # every cell at least as wide as its longest word at 20 px: 0.62 em a character, 8 px to spare
-    assert (PRESENT_WIDTH - 200) / per_line >= 0.62 * 20 * max(map(len, words)) + 8
+    # every cell at least as wide as its widest word at 20 px, 8 px to spare ('friends' ~3.6 em)
+    assert (PRESENT_WIDTH - 200) / per_line >= 20 * max(map(text_em, words)) + 8 > 20 * 3
     lines = -(-len(words) // per_line)
     assert len(fig.data[0].y) == 2 * lines and fig.data[0].y[2].startswith(f"u1 · t {per_line + 1}+")
     # without a width, today's 48-step lines
@@ -188,3 +188,32 @@ def test_step_predictions_wrap_into_lines_when_their_words_do_not_fit():
     assert heat.customdata[2][0].startswith(f"step {per + 1}:")
     one_line = playground.step_predictions(words[:8], words[:8], p[:8], target[:8], p[:8])
     assert len(one_line.data[0].y) == 2 and list(one_line.layout.xaxis.ticktext)[0] == words[0]
+
+
+def test_numbers_too_many_to_write_at_20_px_go_to_the_hover_and_the_title_says_so():
+    rng = np.random.default_rng(1)
+    few = presented(gradients.factor_strip(rng.random(12) + 0.5, rng.random(12) + 0.5, title="f"))
+    assert few.data[0].texttemplate == "%{text}" and few.layout.title.text == "f"
+    # 40 steps of "0.77" at 20 px need ~44 px each: 1760 px, more than a 1400 px chart holds
+    many = gradients.factor_strip(rng.random(40) + 0.5, rng.random(40) + 0.5, title="f")
+    assert many.data[0].texttemplate == "%{text}"  # written outside presenter mode
+    presented(many)
+    assert many.data[0].texttemplate is None and "on hover" in many.layout.title.text
+    assert many.data[0].hovertemplate  # the numbers are still there, on hover
+    # a z-formatted heatmap is measured by its formatted numbers
+    wide = go.Figure(go.Heatmap(z=rng.random((2, 60)), texttemplate="%{z:.3f}", textfont=dict(size=14)))
+    assert presented(wide).data[0].texttemplate is None
+    narrow = go.Figure(go.Heatmap(z=rng.random((2, 6)), texttemplate="%{z:.3f}", textfont=dict(size=14)))
+    assert presented(narrow).data[0].texttemplate == "%{z:.3f}"
+    # side by side, each heatmap has only its subplot's share of the width
+    from plotly.subplots import make_subplots
+
+    z = rng.random((2, 12))  # "0.123" ~ 2.3 em: 54 px a cell, 650 px for 12; a half-width subplot has ~540
+    alone = go.Figure(go.Heatmap(z=z, texttemplate="%{z:.3f}", hoverinfo="skip"))
+    assert presented(alone).data[0].texttemplate == "%{z:.3f}"
+    pair = make_subplots(rows=1, cols=2)
+    pair.add_trace(go.Heatmap(z=z, texttemplate="%{z:.3f}", hoverinfo="skip"), 1, 1)
+    pair.add_trace(go.Heatmap(z=z, texttemplate="%{z:.3f}", hoverinfo="skip"), 1, 2)
+    presented(pair)
+    assert [t.texttemplate for t in pair.data] == [None, None]
+    assert [t.hoverinfo for t in pair.data] == ["z", "z"]  # a hidden number is reachable by hover

@@ -1,6 +1,7 @@
 """One colour per quantity everywhere, and shared layout defaults."""
 
 import math
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -176,12 +177,42 @@ DIAGRAM = "diagram"  # layout.meta of a drawing (boxes and wires, axes hidden): 
 PRESENT_WIDTH = 1400  # px of a full-width chart in presenter mode at 1920 x 1080 (sidebar open)
 
 
+def text_em(text: str) -> float:
+    """Width of ``text`` in em of the app's sans-serif font, a character at a time (digits 0.5 em,
+    narrow marks 0.3, m and w 0.85, the rest 0.6: measured in Chromium, 'moved' 60 px and '1.50' 36 px
+    at 20 px); markup such as <b> does not count."""
+    plain = re.sub(r"<[^>]+>", "", str(text))
+    return sum(
+        0.5 if c.isdigit() else 0.3 if c in ".,:;!|'ijlrt -" else 0.85 if c in "mwMW" else 0.6 for c in plain
+    )
+
+
 def columns_that_fit(labels, text_px: float, width_px: float, least: int = 4) -> int:
     """How many heatmap cells fit side by side across ``width_px`` px of plot when each must hold the
-    longest of ``labels`` written at ``text_px`` px (a character ~0.62 em wide, measured in Chromium
-    for this font; 8 px to spare), but at least ``least``."""
-    longest = max((len(str(s)) for s in labels), default=1)
-    return max(least, int(width_px // (0.62 * text_px * max(1, longest) + 8)))
+    widest of ``labels`` written at ``text_px`` px (``text_em``, 8 px to spare), but at least ``least``."""
+    widest = max((text_em(s) for s in labels), default=1.0)
+    return max(least, int(width_px // (text_px * max(widest, 0.5) + 8)))
+
+
+def _cell_texts(trace) -> list[str] | None:
+    """The texts a heatmap writes in its cells (its ``text`` or its z formatted by ``texttemplate``)."""
+    template = getattr(trace, "texttemplate", None)
+    if not template or trace.z is None:
+        return None
+    if "%{text}" in template and trace.text is not None:
+        return [str(v) for v in np.asarray(trace.text, dtype=object).ravel()]
+    number = re.fullmatch(r"%\{z(?::([^}]*))?\}", template)
+    if number:
+        z = np.asarray(trace.z, dtype=float).ravel()
+        return [format(v, number.group(1) or "") for v in z[np.isfinite(z)]]
+    return None
+
+
+def _x_share(fig: go.Figure, trace) -> float:
+    """The share of the chart's width that ``trace``'s x axis spans (a subplot's domain)."""
+    axis = fig.layout[f"xaxis{(trace.xaxis or 'x')[1:]}"]
+    low, high = axis.domain if axis and axis.domain else (0.0, 1.0)
+    return max(high - low, 0.05)
 
 
 def _grown(size, least: int, scale: float) -> int:
@@ -197,11 +228,16 @@ def _thicker(value, factor: float):
     return value * factor
 
 
-def presented(fig: go.Figure, font: int = PRESENT_FONT, diagram: int = PRESENT_DIAGRAM) -> go.Figure:
+def presented(
+    fig: go.Figure, font: int = PRESENT_FONT, diagram: int = PRESENT_DIAGRAM, width: int = PRESENT_WIDTH
+) -> go.Figure:
     """``fig`` for a projector (presenter mode): every text at least ``font`` px, ``diagram`` px in a
     drawing (``layout.meta == DIAGRAM``); sizes a chart sets itself grow as the body text does (14 px
     -> ``font``); lines and markers thicker by PRESENT_LINE. Streamlit's chart theme sizes ticks, axis
-    titles, legends and colour bars itself (15 px), so each is set on the figure."""
+    titles, legends and colour bars itself (15 px), so each is set on the figure.
+
+    Numbers in heatmap cells too narrow for them at that size (on a chart ``width`` px wide) are not
+    written, rather than smeared over each other: the title says they are on hover."""
     least = diagram if fig.layout.meta == DIAGRAM else font
     scale = font / FONT["size"]
     fig.update_layout(font_size=least, legend_font_size=least)
@@ -223,6 +259,19 @@ def presented(fig: go.Figure, font: int = PRESENT_FONT, diagram: int = PRESENT_D
         if trace.type == "scatter":  # plotly's defaults: lines 2 px wide, markers 6 px
             trace.line.width = _thicker(trace.line.width or 2, PRESENT_LINE)
             trace.marker.size = _thicker(6 if trace.marker.size is None else trace.marker.size, PRESENT_LINE)
+    crowded = False
+    for trace in fig.data:
+        texts = _cell_texts(trace) if trace.type == "heatmap" else None
+        if texts and np.ndim(trace.z) == 2:
+            plot_px = (width - 200) * _x_share(fig, trace)  # 200 px of margins and colour bar
+            if np.shape(trace.z)[1] > columns_that_fit(texts, trace.textfont.size or least, plot_px, least=1):
+                trace.texttemplate = None
+                if trace.hoverinfo in ("skip", "none"):
+                    trace.hoverinfo = "z"
+                crowded = True
+    if crowded:
+        note = "cell numbers on hover"
+        fig.layout.title.text = f"{fig.layout.title.text} ({note})" if fig.layout.title.text else note
     if bars:  # plotly shrinks a bar's text to fit inside the bar unless told to keep its size
         fig.update_layout(uniformtext=dict(minsize=least, mode="show"))
     fig.for_each_annotation(lambda a: a.update(font_size=_grown(a.font.size, least, scale)))
