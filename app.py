@@ -77,8 +77,13 @@ def link_to_this_view() -> tuple[str, list[str]]:
 
 
 SEED_MAX = 2**31 - 1
-# the sidebar's bound widgets and what each can take; checked before the widgets read the URL
-link = LinkCheck(current.url_path, {PRESENT_KEY: boolean, "seed": whole_number(0, SEED_MAX)})
+# the sidebar's bound widgets and what each can take; checked before the widgets read the URL. The
+# Playground binds no seed widget: its seed is part of its own URL state, which rnnviz.playground.url
+# checks and names in the page itself (a seed refused here would vanish there without a word).
+OWN_STATE = current.url_path in OWN_URL_STATE
+link = LinkCheck(
+    current.url_path, {PRESENT_KEY: boolean} | ({} if OWN_STATE else {"seed": whole_number(0, SEED_MAX)})
+)
 
 with st.sidebar:
     link_notice = st.empty()  # what a link asked that this page did not take: known once it has run
@@ -96,7 +101,7 @@ with st.sidebar:
         step=1,
         key="seed",
         # the Playground keeps its whole setup, its own seed included, in the URL itself
-        bind=None if current.url_path in OWN_URL_STATE else "query-params",
+        bind=None if OWN_STATE else "query-params",
         help="Every page draws its data and initial weights from this seed: the same seed and settings "
         "give everyone the same starting model, and the same number of training steps the same numbers.",
     )
@@ -141,8 +146,8 @@ try:
 except PageStop:
     pass  # the page ended early on purpose (ui.lesson.stop); the sidebar still gets its link below
 finally:
-    if current.url_path not in OWN_URL_STATE:  # the Playground checks its own link (playground.url)
-        link.after_run()
+    # the Playground checks its own settings (playground.url): here only what the rules above dropped
+    link.after_run(widgets=not OWN_STATE)
     if message := link.message():
         link_notice.warning(message, icon=":material/link_off:")
     write_link()

@@ -203,3 +203,36 @@ def test_the_page_keeps_its_state_under_one_key(at):
     }  # fmt: skip
     assert loose == set() and isinstance(state(at), PlaygroundState)
     assert state(at).runs_n == len(runs(at)) == 2 and not state(at).playing
+
+
+@pytest.mark.parametrize(
+    "seed, note, used",
+    [
+        ("inf", "seed='inf' is not a number: using 0", 0),
+        ("1e400", "seed='1e400' is not a number: using 0", 0),
+        ("-5", "seed=-5 is outside 0 to 2,147,483,647: using 0", 0),
+        ("2.5", "seed='2.5' is not a whole number: using 2", 2),
+        ("[x](https://evil.example/x)", "seed='[x](https://evil.example/x)' is not a number", 0),
+    ],
+)
+def test_an_unusable_seed_in_a_playground_link_is_named_on_the_page(open_app, seed, note, used):
+    """Through the router, as a link opens the Playground: its seed is its own URL state, so the
+    sidebar's seed rule must not drop it silently (it did: ``?seed=inf`` vanished without a word).
+    AppTest cannot open a custom url_path on its first run, so the link comes on the page's second
+    run (a new link in the session is applied too); the real server was checked by hand."""
+    at = open_app().switch_page("app_pages/09_playground.py").run()
+    at.query_params.clear()
+    at.query_params.update({"task": "copy", "seed": seed})
+    at.run()
+    assert problems(at) == []
+    said = [w.value.replace("\\", "").replace("\u200b", "") for w in at.main.warning]
+    assert any(note in w for w in said), said
+    assert not at.sidebar.warning  # said once, on the page, not also as a sidebar refusal
+    assert runs(at)[0].cfg.seed == used and at.query_params["seed"] == str(used)
+
+
+def test_a_refused_sidebar_value_on_the_playground_is_still_named(open_app):
+    at = open_app().switch_page("app_pages/09_playground.py").run()
+    at.query_params.update({"task": "copy", "present": "maybe"})
+    at.run()
+    assert problems(at) == [] and "present" in " ".join(w.value for w in at.sidebar.warning)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.safe import plain
@@ -50,7 +51,10 @@ def drop_refused(rules: Mapping[str, Callable[[str], bool]]) -> dict[str, str]:
     params = {name: st.query_params.get_all(name) for name in rules if name in st.query_params}
     bad = refused(params, rules)
     for name in bad:
-        del st.query_params[name]  # the address bar and "Link to this view"
+        try:
+            del st.query_params[name]  # the address bar and "Link to this view"
+        except StreamlitAPIException:  # bound already (a link given on a later run): the widget
+            pass  # keeps its value and writes it into the URL itself
     if bad:
         # A bound widget seeds itself from the query string the run started with, not from
         # st.query_params, and Streamlit (1.67) has no public call to change that copy. Without
@@ -125,8 +129,11 @@ class LinkCheck:
         self.ignored = drop_refused(rules)
         self.asked = {k: st.query_params.get_all(k) for k in st.query_params} if self.first else {}
 
-    def after_run(self) -> None:
-        for key, given in self.asked.items():
+    def after_run(self, widgets: bool = True) -> None:
+        """Record what the page did not take: the values the rules dropped, and (``widgets``) every
+        other parameter whose widget shows something else (a page that checks its own URL state, the
+        Playground, passes False: only the dropped ones are named here)."""
+        for key, given in self.asked.items() if widgets else ():
             if key not in st.session_state:
                 continue  # no widget of that key on this page
             value = st.session_state[key]
