@@ -159,9 +159,13 @@ def param_terms(cfg: ModelConfig) -> list[ParamTerm]:
         )
     for k in range(cfg.num_layers):
         D, G = cfg.layer_input_size(k), spec.rows
-        # G gate blocks, each W_ih (H x D), W_hh (H x H), b_ih and b_hh (H each); peepholes add 3 H
-        one = G * (H * D + H * H + 2 * H) + (3 * H if spec.peephole else 0)
-        formula = f"{G} × ({H}·{D} + {H}·{H} + 2·{H})" + (f" + 3·{H}" if spec.peephole else "")
+        if getattr(spec, "recurrent", True):
+            # G gate blocks, each W_ih (H x D), W_hh (H x H), b_ih and b_hh (H each); peepholes add 3 H
+            one = G * (H * D + H * H + 2 * H) + (3 * H if spec.peephole else 0)
+            formula = f"{G} × ({H}·{D} + {H}·{H} + 2·{H})" + (f" + 3·{H}" if spec.peephole else "")
+        else:  # gates that read x_t only: G blocks of W_ih (H x D) and b_ih (H), no W_hh, no b_hh
+            one = G * (H * D + H)
+            formula = f"{G} × ({H}·{D} + {H})"
         if dirs == 2:
             formula = f"2 directions × [{formula}]"
         terms.append(ParamTerm(f"layer {k + 1} ({spec.title})", formula, dirs * one))
