@@ -1,5 +1,6 @@
 """Lesson 5: the LSTM. Four steps with real numbers, gate heatmaps, saturation, clamps, variants."""
 
+import copy
 from dataclasses import asdict
 
 import numpy as np
@@ -20,7 +21,18 @@ from rnnviz.lessons.lstm_lesson import (
 )
 from rnnviz.trace import GateClamp
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, follow, friendly_errors, header, section, seed, try_this
+from ui.lesson import (
+    chart,
+    check,
+    explain,
+    follow,
+    friendly_errors,
+    header,
+    presenting,
+    section,
+    seed,
+    try_this,
+)
 from ui.pickers import prediction, sentence, stage_step_and_unit
 from ui.training import session_trainer, training_panel
 
@@ -111,6 +123,21 @@ read = lstm_lesson.read(model, task, *sentence(P, task, (lag, seed())))
 prediction(read)
 x, y, tokens, T = read.x, read.y, read.tokens, read.T
 tr, lt, guess = read.trace, read.layer, read.guess
+c_max = float(max(1.0, np.abs(lt.c).max()))
+ranges = {"g": (-1, 1), "h": (-1, 1), "c": (-c_max, c_max)}
+# built by the page's run, reused by the step views' own reruns: t and j do not change them (no frame
+# at step t: redrawn at every step, the six were 40% of its time in bench views)
+heatmaps = {
+    name: charts.gate_heatmap(lt.c if name == "c" else lt.gates[name], tokens, name, GATE_TITLES[name],
+                              zrange=ranges.get(name))
+    for name in ("i", "f", "g", "o", "c", "h")
+}  # fmt: skip
+
+
+def reused(fig):
+    """A figure the page built for the step views to draw again: a copy while presenting (chart()
+    enlarges the figure it is given, which would compound at every rerun of the section)."""
+    return copy.deepcopy(fig) if presenting() else fig
 
 
 @section
@@ -181,16 +208,9 @@ def step_views(read: SentenceRead) -> None:
         "the time axis. Gates use one fixed scale from 0 to 1, $g$ and $h$ from -1 to 1, $c$ a scale "
         "symmetric around 0. Hover for exact values."
     )
-    c_max = float(max(1.0, np.abs(lt.c).max()))
-    ranges = {"g": (-1, 1), "h": (-1, 1), "c": (-c_max, c_max)}
     for pair in (("i", "f"), ("g", "o"), ("c", "h")):
-        cols = st.columns(2)
-        for col, name in zip(cols, pair, strict=True):
-            values = lt.c if name == "c" else lt.gates[name]
-            # no frame at step t: an unchanged figure is not redrawn when t moves (six heatmaps were
-            # 40% of a t step's time in bench views); the diagram and the charts below mark t
-            chart(charts.gate_heatmap(values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name)),
-                  P + f"heat_{name}", col)  # fmt: skip
+        for col, name in zip(st.columns(2), pair, strict=True):
+            chart(reused(heatmaps[name]), P + f"heat_{name}", col)
     csv_button(read.frame(), f"lstm-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
     explain(
         "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? "
@@ -345,7 +365,7 @@ def step_views(read: SentenceRead) -> None:
         "values of 64 sentences at every step and unit, for the initial weights (grey) and the current ones. "
         f"At the start: {start[0].lower()}{start[1:]}"
     )
-    chart(histograms, P + "histograms")
+    chart(reused(histograms), P + "histograms")
     st.dataframe(lstm_story.saturation_frame(before, after).style.format("{:.1%}"), width="stretch")
     if trainer.step == 0:
         st.caption("Before and after are the same model until you train it.")

@@ -1,5 +1,6 @@
 """Lesson 6: the GRU, LSTM vs GRU, and gating along depth (highway and residual stacks, grid LSTM)."""
 
+import copy
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -15,7 +16,7 @@ from rnnviz.lessons.lstm_lesson import SentenceRead
 from rnnviz.model import param_count
 from rnnviz.trace import trace
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, header, section, seed, try_this
+from ui.lesson import chart, check, explain, header, presenting, section, seed, try_this
 from ui.pickers import prediction, sentence, stage_step_and_unit
 from ui.training import panel, session_trainer, training_panel
 
@@ -84,6 +85,22 @@ if trainer.step == 0:
 read = lstm_lesson.read(model, task, *sentence(P, task, (lag, seed())))
 prediction(read)
 x, y, tr, lt, guess = read.x, read.y, read.trace, read.layer, read.guess
+TITLES = {
+    "r": "r: reset gate",
+    "z": "z: update gate (share of h_{t-1} kept)",
+    "n": "n: candidate",
+    "h": "h: state",
+}
+# built by the page's run, reused by the step views' own reruns: t and j do not change them (no frame at
+# step t: redrawn at every step, they were half of its time in bench views); copied while presenting,
+# as chart() enlarges the figure it is given
+heatmaps = {
+    name: charts.gate_heatmap(
+        lt.gates[name], read.tokens, name, TITLES[name], zrange=(-1, 1) if name == "h" else None
+    )
+    for name in ("r", "z", "n", "h")
+    if name in lt.gates
+}
 
 
 @section
@@ -143,21 +160,9 @@ def step_views(lesson: GRULesson, read: SentenceRead) -> None:
         st.dataframe(step.frame(), hide_index=True, width="stretch")
 
     st.subheader("Every gate over the whole sentence")
-    names = [g for g in ("r", "z", "n", "h") if g in lt.gates]
-    titles = {
-        "r": "r: reset gate",
-        "z": "z: update gate (share of h_{t-1} kept)",
-        "n": "n: candidate",
-        "h": "h: state",
-    }
     cols = st.columns(2)
-    for k, name in enumerate(names):
-        chart(
-            charts.gate_heatmap(  # no frame at step t: unchanged, it is not redrawn when t moves
-                lt.gates[name], tokens, name, titles[name], zrange=(-1, 1) if name == "h" else None
-            ),
-            P + f"heat_{name}", cols[k % 2],
-        )  # fmt: skip
+    for k, (name, fig) in enumerate(heatmaps.items()):
+        chart(copy.deepcopy(fig) if presenting() else fig, P + f"heat_{name}", cols[k % 2])
     csv_button(read.frame(), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
 
     # --- the miswritten update - ------------------------------------------------------------------------
