@@ -76,3 +76,17 @@ def test_the_playgrounds_wrapped_text_counts_steps_from_1():
     assert wrapped.customdata[0][0].startswith("1:") and wrapped.customdata[2][0].startswith("5:")
     one_line = coloured_tokens(tokens, values, ["h0", "h1"], wrap=48).data[0]
     assert list(one_line.x) == list(range(1, 11)) and list(one_line.y) == ["h0", "h1"]
+
+
+def test_the_cell_diagrams_write_the_unit_by_unit_product_as_the_lessons_do():
+    """Lesson 5's text says "⊙ multiplies unit by unit": its diagram's product circles say ⊙ too."""
+    from rnnviz.charts import gates
+
+    lesson_5 = " ".join(on_screen_strings(ROOT / "app_pages" / "05_lstm.py"))
+    assert "⊙ multiplies unit by unit" in lesson_5
+    for cell in ("lstm", "lstm_peephole", "gru", "gru_minimal"):
+        fig = gates.cell_diagram(cell, "output")
+        marks = [a.text for a in fig.layout.annotations]
+        assert "<b>⊙</b>" in marks and not any("×" in m for m in marks), cell
+        circles = sum(s.type == "circle" for s in fig.layout.shapes)
+        assert circles == sum(m in ("<b>⊙</b>", "<b>+</b>") for m in marks), cell

@@ -217,3 +217,32 @@ def test_numbers_too_many_to_write_at_20_px_go_to_the_hover_and_the_title_says_s
     presented(pair)
     assert [t.texttemplate for t in pair.data] == [None, None]
     assert [t.hoverinfo for t in pair.data] == ["z", "z"]  # a hidden number is reachable by hover
+
+
+def test_coloured_text_keeps_4_5_to_1_on_white():
+    """A gate's number written in the gate's colour (the cell diagrams) and the exploding run's "not
+    finite" note are text: WCAG's 4.5:1 on white, though Okabe-Ito's orange itself is 2.25:1."""
+    from types import SimpleNamespace
+
+    from rnnviz.charts.style import COLORS, OKABE_ITO, contrast, text_color
+
+    assert contrast("#000000") == pytest.approx(21) and contrast(OKABE_ITO["orange"]) < 2.5
+    for color in (*OKABE_ITO.values(), *COLORS.values()):
+        dark = text_color(color)
+        assert contrast(dark) >= 4.5 and (dark == color) == (contrast(color) >= 4.5)
+        rgb, dark_rgb = (np.array([int(c[k : k + 2], 16) for k in (1, 3, 5)]) for c in (color, dark))
+        lit = rgb > 0
+        kept = dark_rgb[lit] / rgb[lit]  # each channel scaled by one factor: the same hue, darker
+        assert not dark_rgb[~lit].any() and (not lit.any() or np.ptp(kept) < 0.05)
+    step = np.arange(1, 11)
+    ones = np.ones(10)
+    run = SimpleNamespace(step=step, loss=np.r_[ones[:5], [np.inf] * 5], grad_norm=ones, diverged_step=6)
+    clipped = SimpleNamespace(step=step, loss=ones, grad_norm=ones, grad_norm_clipped=ones, diverged_step=0)
+    clipped.diverged_step, clipped.clip = None, 1.0
+    shown = {**figures(), "exploding": gradients.clipping_runs(run, clipped)}
+    for name, fig in shown.items():
+        for a in fig.layout.annotations:
+            if a.font.color:
+                assert contrast(a.font.color) >= 4.5, (name, a.text, a.font.color)
+    colours = {a.font.color for a in shown["lstm diagram"].layout.annotations}
+    assert text_color(COLORS["o"]) in colours and COLORS["o"] not in colours

@@ -27,9 +27,11 @@ from rnnviz.charts.style import (
     SERIES_DASH,
     SERIES_SYMBOLS,
     base_layout,
+    text_color,
 )
 
 GREY = GREYS["light"]
+PRODUCT = "⊙"  # unit-by-unit product, the lessons' symbol (course notes often write * or ×)
 STAGE_COLORS = {
     "forget": COLORS["f"],
     "input": COLORS["i"],
@@ -89,10 +91,10 @@ def _lstm_parts(cell: str) -> tuple[list, list]:
         (8, 3, "tanh", "g", "input"),
         (10.5, 3, "σ", "o", "output"),
         (12.3, 4.5, "tanh", None, "output"),
-        (3.5, 6, "×", None, "forget"),
-        (8, 4.5, "×", None, "input"),
+        (3.5, 6, PRODUCT, None, "forget"),
+        (8, 4.5, PRODUCT, None, "input"),
         (8, 6, "+", None, "update"),
-        (12.3, 3, "×", None, "output"),
+        (12.3, 3, PRODUCT, None, "output"),
     ]
     return wires, boxes
 
@@ -113,8 +115,8 @@ def _gru_parts(cell: str) -> tuple[list, list]:
         (6.5, 3, "σ", "z", "update"),
         (10.5, 3, "tanh", "n", "candidate"),
         (8.4, 4.5, "1−", None, "update"),
-        (6.5, 6, "×", None, "output"),
-        (10.5, 4.5, "×", None, "output"),
+        (6.5, 6, PRODUCT, None, "output"),
+        (10.5, 4.5, PRODUCT, None, "output"),
         (10.5, 6, "+", None, "output"),
     ]
     if cell != "gru_minimal":  # r_t reaches into the candidate
@@ -141,7 +143,8 @@ LABELS_GRU = {
 
 
 def _note(x: float, y: float, text: str, size: int = 14, color: str = GREYS["text"]) -> dict:
-    return dict(x=x, y=y, text=text, showarrow=False, font=dict(size=size, color=color))
+    # a gate's colour as text: darkened to >= 4.5:1 on white (Okabe-Ito's orange is 2.25:1)
+    return dict(x=x, y=y, text=text, showarrow=False, font=dict(size=size, color=text_color(color)))
 
 
 def cell_diagram(
@@ -165,10 +168,10 @@ def cell_diagram(
     for x, y, text, gate, bstage in boxes:
         on = bstage == stage
         color = COLORS[gate] if gate else (lit if on else GREYS["mid"])
-        w, h = (0.55, 0.55) if text in "×+" else (1.1, 0.8)
+        w, h = (0.55, 0.55) if text in (PRODUCT, "+") else (1.1, 0.8)
         shapes.append(
             dict(
-                type="circle" if text in "×+" else "rect",
+                type="circle" if text in (PRODUCT, "+") else "rect",
                 x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2,
                 fillcolor=color if on or gate else "white", opacity=1.0 if on else 0.45,
                 line=dict(color=color, width=3 if on else 1.5),

@@ -26,6 +26,7 @@ from rnnviz.charts.style import (
     base_layout,
     decades,
     step_ticks,
+    text_color,
 )
 
 CELL_KEYS = {"rnn_tanh": "rnn", "lstm": "lstm", "gru": "gru"}
@@ -265,7 +266,7 @@ def clipping_runs(raw, clipped, title: str | None = None) -> go.Figure:
             text=f"not finite at step {raw.diverged_step}",
             showarrow=False,
             xanchor="right",
-            font=dict(color=COLORS["loss"]),
+            font=dict(color=text_color(COLORS["loss"])),
             row=1,
             col=1,
         )

@@ -49,6 +49,39 @@ def tint(color: str, amount: float) -> str:
     return "#" + "".join(f"{round(v + (255 - v) * amount):02X}" for v in (r, g, b))
 
 
+def contrast(a: str, b: str = "#ffffff") -> float:
+    """WCAG contrast ratio of two #rrggbb colours: (L1 + 0.05) / (L2 + 0.05), L the relative luminance."""
+
+    def luminance(color: str) -> float:
+        def channel(v: int) -> float:  # sRGB -> linear
+            c = v / 255
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b_ = (channel(int(color[k : k + 2], 16)) for k in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+TEXT_CONTRAST = 4.5  # WCAG AA for text: a gate's number written in the gate's colour keeps this on white
+
+
+def text_color(color: str, on: str = "#ffffff", least: float = TEXT_CONTRAST) -> str:
+    """``color`` darkened (mixed with black, the hue kept) just enough to be read as text on ``on``:
+    contrast >= ``least``. Okabe-Ito's orange is 2.25:1 on white, its bluish green 3.42:1; as text they
+    become #9C6C00 (4.61:1) and #008662 (4.58:1)."""
+    if contrast(color, on) >= least:
+        return color
+    r, g, b = (int(color[k : k + 2], 16) for k in (1, 3, 5))
+    for step in range(101):
+        keep = 1 - step / 100
+        dark = "#" + "".join(f"{round(v * keep):02X}" for v in (r, g, b))
+        if contrast(dark, on) >= least:
+            return dark
+    return "#000000"
+
+
 # Greys: the neutral parts of a chart (wires, reference lines, what is not lit), never a meaning of
 # their own. "text" and "dim text" keep >= 4.5:1 contrast on white (16.9:1 and 7.0:1).
 GREYS = {
