@@ -6,9 +6,9 @@ visited once first by its sidebar link (its modules imported, its cached data bu
 
 - ``first_view_s``: a second visit by the sidebar link, click to every chart drawn (warm);
 - ``change_s``: ``REPEATS`` arrow-key steps of each slider in ``VIEWS`` (right while it can go right,
-  else left), each from the key press to the rerun it caused finished and every chart drawn again:
-  median, p95 and max. Most of these sliders sit in a lesson section (ui.lesson.section, a fragment),
-  so their rerun is the section's alone.
+  else left), each from the key press to the rerun it caused finished and every chart drawn again
+  (``SETTLED``, checked in the page at every frame): median, p95 and max. Most of these sliders sit
+  in a lesson section (ui.lesson.section, a fragment), so their rerun is the section's alone.
 
 Two settings, from the environment:
 
@@ -54,14 +54,28 @@ def step(page, label: str) -> float:
     thumb = browser.widget(page, "stSlider", label).locator("input[type='range']").first
     thumb.wait_for(state="visible", timeout=10_000)
     value, top = float(thumb.input_value()), float(thumb.get_attribute("max"))
+    thumb.focus()
     browser._arm(page)
     start = time.perf_counter()
-    thumb.focus()
     thumb.press("ArrowRight" if value < top else "ArrowLeft")
-    page.wait_for_function("() => window.__rnnvizRuns > 0", timeout=browser.RERUN_START_MS)
-    browser.wait_idle(page)
-    browser.wait_for_charts(page)
+    page.wait_for_function(SETTLED, timeout=browser.TIMEOUT_MS, polling="raf")
     return time.perf_counter() - start
+
+
+# The page has settled after a slider step, tested in the page at every animation frame: a rerun has
+# started since the key press (tests/browser._arm counts them), the script has finished, nothing lazily
+# loaded still shows its skeleton, and every Plotly chart has drawn. One check in the page, where
+# tests/browser's wait_idle + wait_for_charts make one Playwright round trip per condition and per chart
+# (15 on lesson 5, each a few tens of ms on the loaded machine: time no student waits for).
+SETTLED = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    if (!(window.__rnnvizRuns > 0) || !app) return false;
+    if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
+    if (app.getAttribute("data-test-connection-state") !== "CONNECTED") return false;
+    if (document.querySelector("[data-testid='stSkeleton']")) return false;
+    return [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+        .every((chart) => chart.querySelector("svg.main-svg, canvas"));
+}"""
 
 
 def chosen_pages() -> list:
