@@ -151,3 +151,88 @@ def test_a_waiting_page_gets_the_slot_when_one_frees_and_its_runs_take_turns(ful
     assert slots._free == 1  # the page gave its slot back
     assert training.in_slot(lambda a, b=0: a + b, 2, b=3) == 5  # a one-off job in the free slot
     assert slots._free == 1
+
+
+# --- check: a waiter whose session ended (a closed tab) leaves the line ---------------------------
+
+
+class Ended(Exception):
+    pass
+
+
+def ends_when(flag: threading.Event):
+    def check() -> None:
+        if flag.is_set():
+            raise Ended
+
+    return check
+
+
+def test_a_waiter_whose_check_raises_leaves_the_line_and_the_slot_goes_to_the_next():
+    slots, ended, out = TurnTaking(1, poll_seconds=0.01), threading.Event(), {}
+    assert slots.acquire()
+
+    def ghost() -> None:
+        try:
+            slots.acquire(timeout=JOIN_S, check=ends_when(ended))
+        except Ended:
+            out["ghost"] = "left"
+
+    def student() -> None:
+        out["student"] = slots.acquire(timeout=JOIN_S)
+
+    threads = [threading.Thread(target=ghost), threading.Thread(target=student)]
+    for n, thread in enumerate(threads, start=1):
+        thread.start()
+        until(lambda n=n: slots.waiting() == n)
+    ended.set()  # the first in line closes the tab
+    until(lambda: slots.waiting() == 1)
+    slots.release()  # the slot goes to the student behind, not to the tab that closed
+    for thread in threads:
+        thread.join(JOIN_S)
+    assert out == {"ghost": "left", "student": True}
+    slots.release()
+    assert slots.acquire(blocking=False)
+
+
+def test_a_slot_handed_over_as_the_check_raises_is_passed_on_not_lost():
+    slots, calls = TurnTaking(1, poll_seconds=0.01), []
+
+    def check() -> None:  # the slot arrives, then the session's end is noticed at the same moment
+        calls.append(1)
+        slots.release()
+        raise Ended
+
+    assert slots.acquire()
+    with pytest.raises(Ended):
+        slots.acquire(timeout=JOIN_S, check=check)
+    assert calls == [1] and slots.waiting() == 0
+    assert slots.acquire(blocking=False)  # free again: neither held by the ghost nor over-released
+
+
+def test_a_holder_ended_while_waiting_for_its_turn_back_owes_no_release():
+    slots, ended, queued, out = TurnTaking(1, poll_seconds=0.01), threading.Event(), threading.Event(), {}
+
+    def holder() -> None:
+        try:
+            with slots:
+                queued.wait(JOIN_S)
+                slots.pass_turn(ends_when(ended))  # hands the slot on, then waits to get it back
+        except Ended:
+            out["holder"] = "ended"
+
+    first = threading.Thread(target=holder)
+    first.start()
+    until(lambda: slots._free == 0)  # the holder trains
+    other = threading.Thread(target=lambda: out.setdefault("other", slots.acquire(timeout=JOIN_S)))
+    other.start()
+    until(lambda: slots.waiting() == 1)
+    queued.set()  # the holder's turn is up: the other student gets the slot, the holder queues
+    until(lambda: "other" in out and slots.waiting() == 1)
+    ended.set()  # the holder's tab closes while it is in line for its turn back
+    first.join(JOIN_S)
+    other.join(JOIN_S)
+    assert out == {"other": True, "holder": "ended"} and slots.waiting() == 0
+    assert not slots.acquire(blocking=False)  # the other student holds the one slot
+    slots.release()  # their run ends: the slot is free, counted once (the holder's exit gave none)
+    assert slots.acquire(blocking=False) and not slots.acquire(blocking=False)

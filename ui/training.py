@@ -31,6 +31,9 @@ from dataclasses import asdict, is_dataclass
 from typing import TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 
 from rnnviz.charts.sequence import training_curves
 from rnnviz.charts.style import SERIES
@@ -75,6 +78,28 @@ def training_slots() -> TurnTaking:
     return TurnTaking(TRAINING_SLOTS, turn_seconds=TURN_SECONDS)
 
 
+def session_ended() -> bool:
+    """True once this script run has been told to stop for good: the student closed the tab (or the
+    connection dropped: Streamlit then stops the run at once), or the server is shutting down.
+
+    Streamlit (1.67) raises that stop only at an ``st.*`` call, and a run waiting in line for a slot
+    or inside a long job (lesson 7's comparison, lesson 4's sweeps) makes none, so a closed tab would
+    keep its slot or its place for up to a minute. There is no public call for it: this reads the
+    run's request state (``script_requests._state``), pinned by tests/test_faults.py; a Streamlit
+    that moves it makes this False (today's behaviour: the run ends at its next ``st.*`` call).
+    A rerun request (the student moved a slider) is not an end: the job finishes first, as before."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    requests = getattr(ctx, "script_requests", None)
+    return getattr(requests, "_state", None) is ScriptRequestType.STOP
+
+
+def end_if_session_ended() -> None:
+    """The ``check`` of rnnviz.slots: raise Streamlit's own stop (a silent end of the run) once
+    :func:`session_ended`; the slot a run holds is released by its ``with`` block on the way out."""
+    if session_ended():
+        raise StopException()
+
+
 @contextmanager
 def training_slot(
     message: str | None = WAIT_MESSAGE, wait: float = WAIT_SECONDS, busy: str | None = BUSY_MESSAGE
@@ -86,24 +111,24 @@ def training_slot(
     when no slot frees up, shows ``busy`` (None: nothing) and yields False. Inside the block every
     :meth:`Trainer.run` given no ``between`` hook takes turns: once it has trained TURN_SECONDS while
     others wait, it hands the slot on and queues again (give ``between=take_turns(on_wait)`` to show
-    those waits)."""
+    those waits). A session that ends (a closed tab) leaves the line within POLL_SECONDS and ends
+    its run after the step in progress, releasing the slot (tests/test_faults.py)."""
     slots = training_slots()
-    if not slots.acquire(blocking=False):
-        if wait <= 0:
-            if busy:
-                st.warning(busy, icon=":material/hourglass_top:")
-            yield False
-            return
+    waiting = None
+    got = slots.acquire(blocking=False)
+    if not got and wait > 0:
         waiting = st.info(message, icon=":material/hourglass_top:") if message else None
-        got = slots.acquire(timeout=wait)
+        got = slots.acquire(timeout=wait, check=end_if_session_ended)
+    if not got:
         if waiting is not None:
             waiting.empty()
-        if not got:
-            if busy:
-                st.warning(busy, icon=":material/hourglass_top:")
-            yield False
-            return
-    try:
+        if busy:
+            st.warning(busy, icon=":material/hourglass_top:")
+        yield False
+        return
+    try:  # from here on the slot is ours: any exit, a stop raised by the next st call too, frees it
+        if waiting is not None:
+            waiting.empty()
         with between_steps(take_turns()):
             yield True
     finally:
@@ -112,8 +137,9 @@ def training_slot(
 
 def take_turns(on_wait: Callable[[int], None] | None = None) -> Callable[[], None]:
     """A ``between`` hook for :meth:`Trainer.run` inside :func:`training_slot`: passes the slot on
-    every TURN_SECONDS while others wait; ``on_wait(ahead)`` is called before each wait."""
-    return training_slots().take_turns(TURN_SECONDS, on_wait=on_wait)
+    every TURN_SECONDS while others wait; ``on_wait(ahead)`` is called before each wait; a session
+    that has ended stops the run after the current step."""
+    return training_slots().take_turns(TURN_SECONDS, on_wait=on_wait, check=end_if_session_ended)
 
 
 def in_slot(fn: Callable[..., T], *args, **kwargs) -> T | None:
