@@ -7,7 +7,9 @@
 Each layer keeps its parameters under torch's names (``weight_ih_l0``, ``weight_hh_l0``,
 ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse``). Standard cells run on torch's fused modules
 (fast training); the variants torch has no kernel for (peephole, coupled, paper GRU, minimal
-GRU) run through the instrumented step functions of ``rnnviz.cells``. ``rnnviz.trace``
+GRU) run through the instrumented step functions of ``rnnviz.cells``; the cells whose gates
+read x_t only (minGRU, minLSTM, selective) compute every gate for every t in one matmul and run
+the log-space scan of ``rnnviz.scan`` (no loop over t in training). ``rnnviz.trace``
 replays any of them step by step with the same weights.
 """
 
@@ -21,6 +23,7 @@ from torch import Tensor, nn
 
 from rnnviz.cells import CELLS, init_params
 from rnnviz.errors import InputError
+from rnnviz.scan import scan_log
 
 HEADS = ("many_to_many", "many_to_one")
 MAX_HIDDEN = 1024
@@ -40,7 +43,10 @@ class ModelConfig:
     bidirectional: bool = False  # a second layer reads the sequence backwards
     embed_dim: int = 0  # E; 0 = one-hot input for tokens (x_t picks a column of W_ih)
     pyramid: bool = False  # concatenate neighbouring steps between layers: T, T/2, T/4, ...
-    forget_bias: float = 0.0  # added to the forget-gate bias at init (LSTMs); 1.0 is common practice
+    # added to the forget-gate bias at init; 1.0 is common practice. It acts only on the cells with
+    # an LSTM forget row (rows i, f, g, o: lstm, lstm_peephole) and is ignored by every other cell
+    # (GRUs, minGRU, minLSTM, selective: no such row), as the Playground's hidden control says.
+    forget_bias: float = 0.0
     seed: int = 0  # initial weights
 
     def __post_init__(self) -> None:
@@ -135,13 +141,45 @@ class Unrolled(nn.Module):
         return out, torch.stack(finals)
 
 
+class Scanned(nn.Module):
+    """A one-layer module for the cells whose gates read x_t only; same names as nn.GRU, no weight_hh.
+
+    All gates for all t come from one matmul, W_ih x_t + b_ih (B, T, G*H); the cell's ``scan``
+    turns them into h_t = a_t * h_{t-1} + b_t, which ``scan_log`` computes without a loop over t.
+    The backward direction reads the sequence reversed.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, bidirectional: bool):
+        super().__init__()
+        self.spec, self.hidden_size = CELLS[cell], hidden_size
+        self.suffixes = ["", "_reverse"] if bidirectional else [""]
+        params = init_params(self.spec, input_size, hidden_size, torch.Generator())
+        for sfx in self.suffixes:
+            for name, value in params.items():
+                setattr(self, f"{name}_l0{sfx}", nn.Parameter(torch.empty_like(value)))
+
+    def forward(self, x: Tensor, state=None):
+        outs, finals = [], []
+        for d, sfx in enumerate(self.suffixes):
+            xs = x if d == 0 else x.flip(1)  # (B, T, D) in the order this direction reads
+            ih = xs @ getattr(self, f"weight_ih_l0{sfx}").T + getattr(self, f"bias_ih_l0{sfx}")  # (B, T, G*H)
+            a, b = self.spec.scan(ih)  # h_t = a_t * h_{t-1} + b_t, a_t in (0, 1]
+            # a gate that underflowed to 0 (a logit below about -88 in float32) becomes the smallest
+            # positive number: the log-space scan needs log a_t, and h_t changes by under 1e-38 * h_{t-1}
+            a = a.clamp(min=torch.finfo(a.dtype).tiny)
+            h = scan_log(a, b, None if state is None else state[d])  # (B, T, H)
+            finals.append(h[:, -1])
+            outs.append(h if d == 0 else h.flip(1))
+        return torch.cat(outs, dim=-1), torch.stack(finals)  # (B, T, dirs*H), (dirs, B, H)
+
+
 def _select(state, d: int):
     """Direction d of a torch-layout state (dirs, B, H) or ((dirs, B, H), (dirs, B, H))."""
     return tuple(s[d] for s in state) if isinstance(state, tuple) else state[d]
 
 
 class Layer(nn.Module):
-    """One recurrent layer, both directions; ``self.rnn`` is a fused torch module or ``Unrolled``."""
+    """One recurrent layer, both directions; ``self.rnn`` is a torch kernel, ``Scanned`` or ``Unrolled``."""
 
     def __init__(self, cfg: ModelConfig, k: int, generator: torch.Generator):
         super().__init__()
@@ -149,6 +187,8 @@ class Layer(nn.Module):
         if spec.fused:
             kwargs = {"nonlinearity": spec.fused[4:].lower()} if spec.fused.startswith("RNN") else {}
             self.rnn = FUSED[spec.fused](D, H, batch_first=True, bidirectional=cfg.bidirectional, **kwargs)
+        elif not spec.recurrent:
+            self.rnn = Scanned(cfg.cell, D, H, cfg.bidirectional)
         else:
             self.rnn = Unrolled(cfg.cell, D, H, cfg.bidirectional)
         self.spec, self.suffixes = spec, ["", "_reverse"] if cfg.bidirectional else [""]

@@ -157,7 +157,10 @@ def _jacobian_norms(lt: LayerTrace) -> np.ndarray:
     block k, so one backward pass gives the diagonals and the Jacobian is
         dh_t/dh_{t-1} = sum_k diag(dh_t/du_k) W_hh,k + diag(dh_t/dh_{t-1} |_u fixed).
     The paper GRU (r * h inside W_hn) takes the general route: vmap of jacrev.
-    A clamped gate has no derivative where it holds.
+    A clamped gate has no derivative where it holds. The cells whose gates read x_t only
+    (minGRU, minLSTM, selective) have h_t = a_t * h_{t-1} + b_t with a_t, b_t free of h_{t-1}, so
+        dh_t/dh_{t-1} = diag(a_t)      and      ||dh_t/dh_{t-1}||_2 = max_j |a_t,j|,
+    the diagonal again from one backward pass.
     """
     spec = CELLS[lt.cell]
     params = {k: torch.from_numpy(v) for k, v in lt.params.items()}
@@ -166,6 +169,12 @@ def _jacobian_norms(lt: LayerTrace) -> np.ndarray:
     T, H = h_prev.shape
     table = _clamp_table(lt.clamps, T, H, h_prev.dtype)
     with torch.enable_grad():
+        if not spec.recurrent:
+            h = h_prev.clone().requires_grad_()
+            ih = xs @ params["weight_ih"].T + params["bias_ih"]  # the gates read x_t only
+            h_new = spec.step(xs, h, {**params, "ih": ih}, table or None)[0]
+            (d_h,) = torch.autograd.grad(h_new.sum(), h)  # (T, H): the diagonal a_t of dh_t/dh_{t-1}
+            return d_h.abs().amax(-1).numpy()  # ||diag(a_t)||_2 = max_j |a_t,j|
         if spec.step is not paper_gru_step:
             W = params["weight_hh"]  # (G*H, H)
             h = h_prev.clone().requires_grad_()
@@ -197,7 +206,7 @@ def _steps(spec, p: dict[str, Tensor], inp: Tensor, d: int, clamps):
     Returns the layer's output (1, T, H) in reading order and, once the loss has been
     backpropagated, a function giving (h, c, gates, pre, grad_h, grad_c) as tensors.
     """
-    T, H = inp.shape[1], p["weight_hh"].shape[1]
+    T, H = inp.shape[1], p["weight_ih"].shape[0] // spec.rows
     table = _clamp_table(clamps, T, H, inp.dtype)
     ih = inp[0] @ p["weight_ih"].T + p["bias_ih"]  # W_ih x_t + b_ih for every t at once: (T, G*H)
     h0 = inp.new_zeros(1, H)
