@@ -106,6 +106,15 @@ LESSONS = (
         "gru-highway",
     ),
     Lesson(
+        "10_rnns_today.py",
+        "Recurrent networks today",
+        "minGRU, minLSTM and a selective linear recurrence: gates that read x_t only, a parallel scan equal "
+        "to the loop, timed live.",
+        ":material/bolt:",
+        "Memory and gating",
+        "rnns-today",
+    ),
+    Lesson(
         "07_attention.py",
         "Seq2seq and attention",
         "An encoder-decoder that learns where to look: the attention weights, step by step.",

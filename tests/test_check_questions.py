@@ -14,6 +14,7 @@ FILES = [
     "06_gru.py",
     "07_attention.py",
     "08_embeddings.py",
+    "10_rnns_today.py",
 ]
 
 

@@ -1,0 +1,273 @@
+"""Lesson 10: recurrent networks today: minGRU and minLSTM, the parallel scan, a selective linear
+recurrence and linear attention as an RNN."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from rnnviz.charts import modern as charts
+from rnnviz.charts.style import OKABE_ITO
+from rnnviz.lessons import lstm_lesson, modern_lesson, modern_memory, modern_timing
+from rnnviz.lessons.modern_lesson import MIN_CELLS, ModernLesson
+from ui.export import csv_button
+from ui.lesson import chart, check, explain, header, section, seed, try_this
+from ui.pickers import prediction, sentence
+from ui.training import session_trainer, training_panel
+
+P = "l10_"  # prefix of every widget and session key on this page
+PAGE = "10_rnns_today.py"
+CELL_NAMES = {"min_gru": "minGRU", "min_lstm": "minLSTM"}
+MIN_STEPS, MIN_SECONDS = 200, 8.0
+MEM_STEPS, MEM_SECONDS = 200, 10.0
+
+
+def dropped(term: str) -> str:
+    """A term of lesson 5/6's equations that the min cells drop: struck out, in orange (LaTeX)."""
+    return "\\textcolor{" + OKABE_ITO["vermillion"] + "}{\\cancel{" + term + "}}"
+
+
+@st.cache_resource(show_spinner="timing the loop and the scans on this server...")
+def scan_timing() -> modern_timing.ScanTiming:
+    """Measured once per server (under a second or two), then read by every session."""
+    return modern_timing.measure()
+
+
+header(
+    "Recurrent networks today",
+    [
+        "minGRU and minLSTM (Feng et al., 2024): the GRU and LSTM with gates that read $x_t$ only, written "
+        "beside lessons 5 and 6's equations;",
+        "why that matters: the recurrence becomes linear, $h_t = a_t \\odot h_{t-1} + b_t$, and a parallel "
+        "scan computes the same $h_t$ as the loop, checked on your sentence;",
+        "what the loop and the scans cost on this server as $T$ grows, beside the dependent rounds each "
+        "needs;",
+        "a selective linear recurrence (the idea of LRU, S4D and Mamba, kept tiny): its decay $a_t$ per word "
+        "and unit, its memory length, and its gradient through time beside an Elman RNN's.",
+    ],
+    "Around 2023 recurrent models came back: state-space models (S4, Mamba), linear recurrent units, RWKV, "
+    "xLSTM. They share one trick: the gates depend on the input only, never on $h_{t-1}$, so the whole "
+    "sequence can be computed without waiting step by step. This lesson takes the models of lessons 5 and "
+    "6 apart to show exactly what is dropped, and what is kept.",
+)
+
+c1, c2 = st.columns(2)
+lag = c1.slider(
+    "Filler words (lag)", 2, 30, 10, key=P + "lag", bind="query-params",
+    help="Words between the country and 'fluent': the memory task of lessons 4-6.",
+)  # fmt: skip
+hidden = c2.select_slider("Hidden units H", [4, 6, 8, 12, 16], 8, key=P + "hidden", bind="query-params")
+
+# --- minGRU and minLSTM ------------------------------------------------------------------------
+st.header("minGRU and minLSTM: the gates read $x_t$ only")
+explain(
+    "Take lesson 6's GRU and delete every term that reads $h_{t-1}$ inside a gate or the candidate. The "
+    "reset gate has nothing left to reset and goes too; the candidate loses its $\\tanh$ (Feng et al. drop "
+    "it: $h_t$ is still a mix of $h_{t-1}$ and $n_t$, so $|h_t|$ never exceeds the largest $|n_t|$ so far, "
+    "and without the squashing $n_t$ is one linear map of $x_t$). What stays is the update, the mix of old "
+    "and new. The terms struck out in orange are the ones minGRU drops:"
+)
+st.markdown(
+    "| | GRU (lesson 6, torch's form) | minGRU |\n|---|---|---|\n"
+    "| update gate | $z_t = \\sigma(W_{iz} x_t + b_{iz} + " + dropped("W_{hz} h_{t-1} + b_{hz}") + ")$ | "
+    "$z_t = \\sigma(W_{iz} x_t + b_{iz})$ |\n"
+    "| reset gate | $" + dropped("r_t = \\sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr})") + "$ | "
+    "none (it only scaled $W_{hn} h_{t-1}$) |\n"
+    "| candidate | $n_t = \\tanh\\big(W_{in} x_t + b_{in} + "
+    + dropped("r_t \\odot (W_{hn} h_{t-1} + b_{hn})")
+    + "\\big)$ | "
+    "$n_t = W_{in} x_t + b_{in}$ (no $\\tanh$) |\n"
+    "| new state | $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$ | the same |\n"
+    "| as $h_t = a_t \\odot h_{t-1} + b_t$ | not linear in $h_{t-1}$ ($z_t$, $n_t$ read it) | "
+    "$a_t = z_t$, $b_t = (1 - z_t) \\odot n_t$ |"
+)
+explain(
+    "The same surgery on lesson 5's LSTM: no $W_{h\\ast} h_{t-1}$ anywhere, no output gate, no separate "
+    "cell $c_t$. The forget and input gates are normalised so that they sum to 1, which keeps $h_t$ a "
+    "weighted average of the old state and the candidate: $|h_t|$ never exceeds the largest $|g_t|$ so far, "
+    "however long the sequence. Struck out in orange, what minLSTM drops:"
+)
+st.markdown(
+    "| | LSTM (lesson 5, torch) | minLSTM |\n|---|---|---|\n"
+    "| forget gate | $f_t = \\sigma(W_{if} x_t + b_{if} + " + dropped("W_{hf} h_{t-1} + b_{hf}") + ")$ | "
+    "$f_t = \\sigma(W_{if} x_t + b_{if})$, $\\; f'_t = f_t / (f_t + i_t)$ |\n"
+    "| input gate | $i_t = \\sigma(W_{ii} x_t + b_{ii} + " + dropped("W_{hi} h_{t-1} + b_{hi}") + ")$ | "
+    "$i_t = \\sigma(W_{ii} x_t + b_{ii})$, $\\; i'_t = i_t / (f_t + i_t)$ |\n"
+    "| candidate | $g_t = \\tanh(W_{ig} x_t + b_{ig} + " + dropped("W_{hg} h_{t-1} + b_{hg}") + ")$ | "
+    "$g_t = W_{ig} x_t + b_{ig}$ (no $\\tanh$) |\n"
+    "| memory | $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$ | $h_t = f'_t \\odot h_{t-1} + i'_t \\odot g_t$ "
+    "(no $c_t$) |\n"
+    "| output | $o_t = \\sigma(\\dots)$, $\\; h_t = o_t \\odot \\tanh(c_t)$ | none: no $o_t$, no $\\tanh$ |\n"
+    "| as $h_t = a_t \\odot h_{t-1} + b_t$ | not linear in $h_{t-1}$ | "
+    "$a_t = f'_t$, $b_t = i'_t \\odot g_t$ |"
+)
+explain(
+    "Feng et al. write minGRU's gate as the share of the *candidate* taken; here $z_t$ keeps lesson 6's "
+    "meaning, the share of the *old state* kept, so the update reads exactly as in lesson 6."
+)
+
+cell = st.selectbox(
+    "Live model", list(MIN_CELLS), format_func=CELL_NAMES.get, key=P + "cell", bind="query-params"
+)
+lesson = ModernLesson(cell=cell, lag=lag, hidden_size=hidden, seed=seed())
+task = lesson.task()
+trainer = session_trainer("l10", lesson, lesson.trainer)
+model = trainer.model
+explain(
+    f"The live {CELL_NAMES[cell]} reads the memory task of lessons 4-6: a country, {lag} filler words, "
+    "then *fluent*; it must name the country's language. It starts untrained; **Train** trains it here."
+)
+training_panel("l10", MIN_STEPS, MIN_SECONDS)
+x, y = sentence(P, task, (lag, seed()))
+read = lstm_lesson.read(model, task, x, y)
+prediction(read)
+
+
+@section
+def loop_and_scan(model, task, x, hidden: int) -> None:
+    """The equality the lesson is about, on the student's sentence; the unit picker reruns it alone."""
+    st.subheader("The loop and the scan compute the same $h_t$")
+    explain(
+        "Because $a_t$ and $b_t$ read only $x_t$, they are computed for every $t$ at once. What is left, "
+        "$h_t = a_t \\odot h_{t-1} + b_t$ with $h_0 = 0$, unrolls to a sum no step has to wait for:"
+    )
+    st.latex(
+        r"h_t = \sum_{k=1}^{t} \Big(\prod_{s=k+1}^{t} a_s\Big) \odot b_k"
+        r"\;=\; e^{a^*_t} \odot \sum_{k=1}^{t} e^{\log b_k - a^*_k},\qquad a^*_t = \sum_{s=1}^{t} \log a_s"
+    )
+    explain(
+        "The **loop** computes $h_1, h_2, \\dots$ one after the other, as lessons 2-6 did. The **doubling "
+        "scan** (Hillis and Steele) combines neighbours, then pairs 2 apart, 4 apart, ...: "
+        "$\\lceil \\log_2 T \\rceil$ rounds, each over the whole sequence. The **log-space scan** (Heinsen, "
+        "2023, as Feng et al. use it) is the formula on the right: a cumulative sum of $\\log a_t$ and a "
+        "log-cumsum-exp, which stays finite for long sequences where the products of $a_s$ would underflow "
+        "($b_k$'s sign is carried separately). The live model trains with it."
+    )
+    both = modern_lesson.loop_vs_scan(model, task, x)
+    unit = st.select_slider("Unit j", list(range(hidden)), 0, key=P + "unit", bind="query-params")
+    diff = both.max_diff()
+    m1, m2, m3 = st.columns(3)
+    m1.metric(
+        "max |log-space scan - loop|", f"{diff['log']:.1e}", help="over every step t and unit j, float64"
+    )
+    m2.metric(
+        "max |doubling scan - loop|", f"{diff['doubling']:.1e}", help="over every step t and unit j, float64"
+    )
+    m3.metric("rounds: loop / doubling", f"{both.rounds()['loop']} / {both.rounds()['doubling']}")
+    st.markdown(modern_lesson.equality_sentence(both))
+    st.dataframe(
+        both.frame(unit),
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * both.T, 640),  # every step of the default sentence without scrolling
+        column_config={"|log scan - loop|": st.column_config.NumberColumn(format="%.1e")},
+    )
+    st.caption(
+        f"Unit {unit}, every step of your sentence in float64 (a copy of the live model's weights). Steps "
+        "count from t = 1; the state before the first word is h_0 = 0."
+    )
+
+
+loop_and_scan(model, task, x, hidden)
+
+# --- time against T ----------------------------------------------------------------------------
+st.header("What the scan buys: time against $T$")
+timing = scan_timing()
+explain(
+    "The same three computations of $h_t = a_t \\odot h_{t-1} + b_t$ on random $a_t, b_t$ "
+    f"(H = {timing.H} units, one sequence), timed on this server for T = "
+    f"{', '.join(str(t) for t in timing.Ts)}."
+)
+chart(charts.scan_timing(timing.Ts, timing.ms, timing.rounds), P + "timing")
+for line in modern_timing.timing_sentences(timing):
+    st.markdown(line)
+st.caption(
+    f"What the chart measures: CPU wall time of one call (the best of {timing.repeats}), "
+    f"{timing.threads_text()}, "
+    "measured once on this server, the first time the page was opened, and shared by every visitor; "
+    "other work on the machine makes it noisier. It is not a GPU. The right panel is counted, not "
+    "measured: the dependent rounds are what a machine with enough parallel units would still have to do "
+    "one after the other. The doubling scan's log depth pays off there (a GPU runs its rounds in parallel); "
+    "on this CPU what pays is doing the loop's work in a few compiled passes instead of T Python steps."
+)
+with st.expander("The measurement as a table"):
+    st.dataframe(timing.frame(), hide_index=True, width="stretch")
+
+# --- a selective linear recurrence -------------------------------------------------------------
+st.header("Choosing what to remember: a selective linear recurrence")
+explain(
+    "A diagonal linear recurrence with an input-dependent decay, the idea shared by LRU, S4D and Mamba's "
+    "selective scan, kept tiny: each unit keeps a share $a_t$ of its state and adds what $x_t$ writes. "
+    "Because $a_t$ depends on the word, the model can hold its memory on some words and drop it on others."
+)
+st.latex(
+    r"a_t = e^{-\operatorname{softplus}(W_{ia} x_t + b_{ia})} \in (0, 1],\qquad b_t = W_{ib} x_t + b_{ib},"
+    r"\qquad h_t = a_t \odot h_{t-1} + b_t"
+)
+st.latex(
+    r"\frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}(a_t)\quad\Longrightarrow\quad"
+    r"\frac{\partial L}{\partial h_1} = \Big(\prod_{t=2}^{T} a_t\Big) \odot \frac{\partial L}{\partial h_T}"
+)
+explain(
+    "No weight matrix multiplies the gradient on its way back: the factor per step is $a_t$ itself "
+    "(compare lesson 4, where the Elman RNN's factor is $\\operatorname{diag}(1 - h_t^2)\\, W_{hh}$). "
+    "A unit with $a_t$ near 1 keeps both its memory and its gradient for about $1 / (1 - a_t)$ steps. "
+    "Below, the selective recurrence and an Elman RNN of the same size learn the same task from the same "
+    "seed and batches."
+)
+pair = {
+    "selective recurrence": replace(lesson, cell="selective"),
+    "Elman RNN": replace(lesson, cell="rnn_tanh"),
+}
+keys = {"selective recurrence": "l10_sel", "Elman RNN": "l10_elman"}
+pair_trainers = {name: session_trainer(keys[name], cfg, cfg.trainer) for name, cfg in pair.items()}
+training_panel(
+    P + "mem",
+    MEM_STEPS,
+    MEM_SECONDS,
+    label="Train both (same task, same seed)",
+    trainers=keys,
+    reset_label="Reset both",
+    note=f"Each click trains both for up to {MEM_STEPS} steps or {MEM_SECONDS:g} s.",
+)
+mem = modern_memory.memory_read(
+    pair_trainers["selective recurrence"].model, pair_trainers["Elman RNN"].model, task, x, y
+)
+steps_now = {name: tr.step for name, tr in pair_trainers.items()}
+st.caption(
+    f"Training steps so far: selective recurrence {steps_now['selective recurrence']}, Elman RNN "
+    f"{steps_now['Elman RNN']}. On your sentence the selective recurrence says {mem.said}, the Elman RNN "
+    f"{mem.elman_said}."
+)
+left, right = st.columns(2)
+chart(charts.decay_heatmap(mem.a, mem.tokens, "a_t: the share of h_(t-1) kept"), P + "decay", left)
+chart(
+    charts.memory_heatmap(mem.memory, mem.tokens, "Memory length 1/(1 - a_t), in steps"), P + "memory", right
+)
+for line in modern_memory.gate_sentences(mem):
+    st.markdown(line)
+chart(
+    charts.gradient_through_time(
+        mem.grad, mem.elman_grad, mem.tokens, "Gradient through time, same sentence"
+    ),
+    P + "grad",
+)
+st.markdown(modern_memory.gradient_sentence(mem))
+csv_button(
+    mem.frame(), "selective-recurrence", P + "csv_memory", "a_t, b_t, h_t and dL/dh_t as CSV (t, unit j)"
+)
+
+try_this(
+    "Train the minGRU, then type a sentence of your own: does the largest difference between the loop and "
+    "the scan stay at rounding level? Switch to the minLSTM: what changes in the table's $a_t$ column?",
+    "In the timing chart, read how much longer the loop takes at T = 4096 than at T = 16, and compare it "
+    "with how many more dependent rounds it needs.",
+    "Train both models of the last section, then find a filler word where some unit's $a_t$ is near 1: "
+    "what is its memory length, and how does the selective model's gradient at t = 1 compare with the "
+    "Elman RNN's?",
+    "Put a second country in the middle of the sentence: does the selective model's $a_t$ drop there?",
+)
+question = modern_memory.longest_memory_question(mem)
+if question is not None:
+    section(check)(PAGE, question.question, question.options, question.answer, question.why, question.hints)
+else:
+    st.caption("The check question needs at least one filler word in the sentence.")
