@@ -97,6 +97,38 @@ def nothing_cut(page, width: int) -> None:
     assert sideways == {"charts": 0, "page": 0}, f"{width} px: wider than the window: {sideways}"
 
 
+# The computed colour of every chart text drawn on white: ticks, axis and chart titles, colour bars,
+# legends and annotations (white text sits on a box of its own; numbers in heatmap cells and on bars
+# take plotly's contrasting colour for their cell): axe does not look inside the charts' SVG.
+CHART_TEXT_COLOURS = """() => {
+  const kinds = [['[class$="tick"]', 'tick'], ['[class*="title"]', 'title'], ['.colorbar', 'colour bar'],
+                 ['.legend', 'legend'], ['.annotation', 'annotation']];
+  const out = {};
+  document.querySelectorAll('[data-testid="stPlotlyChart"] svg text').forEach(t => {
+    if (!t.textContent.trim() || !t.getBoundingClientRect().width || t.closest('g.hm, g.points')) return;
+    const kind = kinds.find(([sel]) => t.closest(sel));
+    const fill = getComputedStyle(t).fill;
+    if (!kind || fill === 'rgb(255, 255, 255)') return;
+    const key = kind[1] + ' ' + fill;
+    out[key] = out[key] || [fill, kind[1], t.textContent.slice(0, 30)];
+  });
+  return Object.values(out);
+}"""
+
+
+def chart_text_contrast(page, url_path: str) -> None:
+    """Every chart text on white at >= 4.5:1 (Streamlit's theme greyed ticks and titles to 3.7:1)."""
+    from rnnviz.charts.style import TEXT_CONTRAST, contrast
+
+    low = []
+    for fill, kind, text in page.evaluate(CHART_TEXT_COLOURS):
+        rgb = [int(v) for v in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3]]
+        ratio = contrast("#" + "".join(f"{v:02x}" for v in rgb))
+        if ratio < TEXT_CONTRAST:
+            low.append((kind, fill, round(ratio, 2), text))
+    assert not low, f"{url_path}: chart text below {TEXT_CONTRAST}:1 on white (kind, fill, ratio, text) {low}"
+
+
 PRESENTER_VIEWPORT = {"width": 1920, "height": 1080}  # a projector
 # Every text of every chart drawn on the page (charts in a closed tab or expander are not drawn: their
 # figures are checked by tests/test_presenter.py): its px size, whether it is a diagram's annotation,
@@ -172,6 +204,7 @@ def test_no_serious_axe_violations_nothing_cut_and_readable_when_presenting(page
     assert not found, "\n".join(summary)
     if url_path != HOME:  # every lesson shows equations: none drawn means the page did not run
         assert page.locator(".katex-display").count(), "no equation on the page: did it run?"
+    chart_text_contrast(page, url_path)
     for width in (1280, 1024):
         nothing_cut(page, width)
     measured = readable_when_presenting(page, url_path)

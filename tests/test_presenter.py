@@ -246,3 +246,21 @@ def test_coloured_text_keeps_4_5_to_1_on_white():
                 assert contrast(a.font.color) >= 4.5, (name, a.text, a.font.color)
     colours = {a.font.color for a in shown["lstm diagram"].layout.annotations}
     assert text_color(COLORS["o"]) in colours and COLORS["o"] not in colours
+
+
+@pytest.mark.parametrize("name", ["attention", "factors", "lstm diagram", "tokens"])
+def test_legible_sets_every_axis_and_annotation_colour_the_theme_would_grey(name):
+    """Streamlit's chart theme writes ticks, axis titles, colour bars and uncoloured annotations in
+    rgb(128, 132, 149), 3.7:1 on white; ui.lesson.chart passes every figure through style.legible."""
+    from rnnviz.charts.style import AXIS_TEXT, contrast, legible
+
+    assert contrast("#808495") < 4.5 <= contrast(AXIS_TEXT)
+    fig = figures()[name]
+    fig.add_annotation(x=0, y=0, text="no colour of its own")
+    legible(fig)
+    axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+    assert axes and all(ax.tickfont.color == AXIS_TEXT == ax.title.font.color for ax in axes)
+    for trace in fig.data:
+        if getattr(trace, "colorbar", None) is not None:
+            assert trace.colorbar.tickfont.color == AXIS_TEXT
+    assert all(a.font.color and contrast(a.font.color) >= 4.5 for a in fig.layout.annotations)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from rnnviz.charts.style import PRESENT_DIAGRAM, PRESENT_FONT, presented
+from rnnviz.charts.style import PRESENT_DIAGRAM, PRESENT_FONT, legible, presented
 from rnnviz.errors import InputError
 from ui.safe import plain
 
@@ -54,7 +54,9 @@ def explain(*paragraphs: str, label: str = "Explanation") -> None:
 
 
 def chart(fig, key: str | None = None, where=None) -> None:
-    """A Plotly figure across the column; in presenter mode with larger text and more height."""
+    """A Plotly figure across the column, every text >= 4.5:1 on white (Streamlit's theme greys the
+    axes' text to 3.7:1); in presenter mode with larger text and more height."""
+    legible(fig)
     if presenting():  # every text, cell numbers included, >= 20 px (22 px in a diagram), lines thicker
         presented(fig, PRESENTER_FONT, PRESENTER_DIAGRAM)
         if fig.layout.height:

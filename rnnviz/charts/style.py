@@ -198,6 +198,27 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 360) -> 
     return fig
 
 
+AXIS_TEXT = GREYS["dim text"]  # ticks, axis titles, colour bars: 7.0:1 on white
+
+
+def legible(fig: go.Figure) -> go.Figure:
+    """Every text of ``fig`` at >= 4.5:1 on white. Streamlit's chart theme greys ticks, axis titles,
+    colour bars and annotations (rgb(128, 132, 149): 3.7:1), so each colour is set on the figure:
+    AXIS_TEXT for the axes' text, GREYS["text"] for an annotation without a colour of its own (a chart
+    that colours its own text makes it readable with ``text_color``)."""
+    axis = dict(tickfont_color=AXIS_TEXT, title_font_color=AXIS_TEXT)
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
+    fig.update_layout(legend_font_color=GREYS["text"], legend_title_font_color=GREYS["text"])
+    bar = dict(tickfont_color=AXIS_TEXT, title_font_color=AXIS_TEXT)
+    for trace in fig.data:
+        if getattr(trace, "colorbar", None) is not None:
+            trace.colorbar.update(**bar)
+    fig.for_each_coloraxis(lambda ax: ax.colorbar.update(**bar))
+    fig.for_each_annotation(lambda a: a.update(font_color=a.font.color or GREYS["text"]))
+    return fig
+
+
 # --- presenter mode: readable from the back of a lecture hall ------------------------------------
 
 CELL_TEXT = 14  # numbers written inside heatmap cells: a fixed size (plotly's "auto" shrinks them to fit)
