@@ -192,3 +192,26 @@ def test_a_log_axis_over_many_decades_labels_at_most_twelve():
     assert ax.type == "log" and ax.dtick == 2 and 23 / ax.dtick <= MAX_DECADE_LABELS
     few = scalar_product(0.9**t, 1.0**t, 1.0)  # under two decades: every decade labelled
     assert few.layout.yaxis.dtick == 1
+
+
+def test_transfer_curves_before_training_say_so_and_start_at_step_0():
+    from rnnviz.charts.embeddings import transfer_curves_figure
+
+    untrained = {v: {"step": [0], "train_acc": [0.5], "test_acc": [0.48]} for v in ("a", "b")}
+    fig = transfer_curves_figure(untrained)
+    assert fig.layout.xaxis.range == (-0.1, 1) and list(fig.layout.xaxis.tickvals) == [0]
+    assert any("Press Train" in (a.text or "") for a in fig.layout.annotations)
+    trained = {v: {"step": [0, 50, 100], "train_acc": [0.5] * 3, "test_acc": [0.5] * 3} for v in ("a", "b")}
+    fig = transfer_curves_figure(trained)
+    assert fig.layout.xaxis.range is None
+    assert not any("Press" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_cosine_terms_title_writes_the_dot_product_as_the_lesson_does():
+    from rnnviz.charts.embeddings import cosine_terms_figure
+
+    rng = np.random.default_rng(3)
+    u, v = rng.normal(size=8), rng.normal(size=8)
+    fig = cosine_terms_figure("cat", "dog", u, v, u * v)
+    title = fig.layout.annotations[1].text
+    assert title == f"e_cat,i × e_dog,i  (sum = e_cat · e_dog = {u @ v:.3f})"

@@ -150,7 +150,8 @@ def cosine_terms_figure(
         vertical_spacing=0.1,
         subplot_titles=(
             f"the two vectors e_{word_u} and e_{word_v}",
-            f"e_{word_u},i x e_{word_v},i  (sum = e_{word_u} . e_{word_v} = {products.sum():.3f})",
+            # sum_i e_u,i e_v,i = e_u · e_v (lesson 8 writes the dot product with ·)
+            f"e_{word_u},i × e_{word_v},i  (sum = e_{word_u} · e_{word_v} = {products.sum():.3f})",
         ),
     )
     fig.add_trace(
@@ -406,4 +407,11 @@ def transfer_curves_figure(curves: dict[str, dict[str, Sequence[float]]], chance
     fig.add_hline(y=chance, line=dict(color=COLORS["bound"], dash="dash"), annotation_text="chance")
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text="accuracy", range=[0, 1.02])
+    last = max((max(c["step"], default=0) for c in curves.values()), default=0)
+    if last == 0:  # only the untrained models' step 0: an axis from -1 to 1 would be half empty
+        fig.update_xaxes(range=[-0.1, 1], tickvals=[0])
+        fig.add_annotation(
+            x=0.5, y=0.9, xref="x", yref="y", showarrow=False,
+            text="step 0: the untrained models. Press Train to draw the curves.",
+        )  # fmt: skip
     return base_layout(fig, height=420)
