@@ -146,8 +146,11 @@ class Scanned(nn.Module):
 
     All gates for all t come from one matmul, W_ih x_t + b_ih (B, T, G*H); the cell's ``scan``
     turns them into h_t = a_t * h_{t-1} + b_t, which ``scan_log`` computes without a loop over t.
-    The backward direction reads the sequence reversed.
+    The backward direction reads the sequence reversed. ``scan`` is the function that runs the
+    recurrence (``scan_log``; the bench swaps in ``scan_loop`` on an instance to time the two).
     """
+
+    scan = staticmethod(scan_log)
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, bidirectional: bool):
         super().__init__()
@@ -167,7 +170,7 @@ class Scanned(nn.Module):
             # a gate that underflowed to 0 (a logit below about -88 in float32) becomes the smallest
             # positive number: the log-space scan needs log a_t, and h_t changes by under 1e-38 * h_{t-1}
             a = a.clamp(min=torch.finfo(a.dtype).tiny)
-            h = scan_log(a, b, None if state is None else state[d])  # (B, T, H)
+            h = self.scan(a, b, None if state is None else state[d])  # (B, T, H)
             finals.append(h[:, -1])
             outs.append(h if d == 0 else h.flip(1))
         return torch.cat(outs, dim=-1), torch.stack(finals)  # (B, T, dirs*H), (dirs, B, H)

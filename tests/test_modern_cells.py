@@ -243,3 +243,19 @@ def test_training_is_deterministic():
     two, _ = _train("min_lstm", 20)
     assert [r.loss for r in one.history] == [r.loss for r in two.history]
     assert math.isfinite(one.history[-1].loss)
+
+
+@pytest.mark.parametrize("cell", MODERN)
+def test_the_model_with_the_loop_scan_gives_the_same_outputs_and_gradients(cell):
+    """bench/modern.py times the minGRU with ``Scanned.scan`` swapped for the loop: the same model."""
+    x = torch.randint(0, 5, (2, 30), generator=torch.Generator().manual_seed(6))
+    fast, slow = _model(cell, bidirectional=True), _model(cell, bidirectional=True)
+    calls = []
+    slow.layers[0].rnn.scan = lambda a, b, h0: calls.append(a.shape) or scan_loop(a, b, h0)
+    out_fast, out_slow = fast(x)[0], slow(x)[0]
+    assert calls == [(2, 30, 4)] * 2  # the loop ran, once per direction
+    torch.testing.assert_close(out_fast, out_slow, rtol=1e-10, atol=1e-10)
+    out_fast.square().sum().backward()
+    out_slow.square().sum().backward()
+    for (name, p), q in zip(fast.named_parameters(), slow.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-9, atol=1e-10, msg=name)
