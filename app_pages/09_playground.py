@@ -12,7 +12,7 @@ import streamlit as st
 
 from rnnviz.playground import PlaygroundConfig
 from rnnviz.playground.config import short_labels
-from rnnviz.playground.probe import PROBE_SIZE, reach_sentence
+from rnnviz.playground.probe import PROBE_SIZE, reach_sentence, saturation_rule
 from rnnviz.playground.session import PROBE_EVERY, VIEW_REFRESH_SECONDS
 from ui import playground as ui
 from ui.lesson import friendly_errors, header, seed, stop, try_this
@@ -101,10 +101,8 @@ with st.expander("How to read these charts"):
         if run.probe.records:
             st.markdown("- " + reach_sentence(label, run.probe.records[-1]))
     st.markdown(
-        "**Saturated gates.** The share of gate values where the gate's nonlinearity is flat: a sigmoid "
-        "gate (i, f, o, r, z) below 0.05 or above 0.95, a tanh value (g, n, or h of a tanh RNN) beyond "
-        "±0.95, a ReLU unit at 0. Little gradient passes there. **Clipping** rescales the gradient g "
-        "when its norm passes the threshold c:"
+        f"**Saturated gates.** {saturation_rule(run.cfg.cell for run in pg.runs)} **Clipping** rescales the "
+        "gradient g when its norm passes the threshold c:"
     )
     st.latex(r"g \leftarrow g \cdot \min\left(1, \frac{c}{\lVert g \rVert}\right)")
 

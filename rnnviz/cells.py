@@ -329,6 +329,7 @@ class CellSpec:
     recurrent: bool = True  # False: no weight_hh / bias_hh, the gates read x_t only
     scan: Callable | None = None  # ih = W_ih x_t + b_ih (..., G*H) -> (a_t, b_t) of h_t = a_t h_{t-1} + b_t
     decay_init: bool = False  # rows (a, b): b_ia starts at memory lengths spread over MEMORY_INIT
+    linear: tuple[str, ...] = ()  # gates with no nonlinearity (minGRU's n, minLSTM's g, selective's b)
 
 
 CELLS: dict[str, CellSpec] = {
@@ -345,10 +346,24 @@ CELLS: dict[str, CellSpec] = {
     "gru_paper": CellSpec(paper_gru_step, 3, ("r", "z", "n", "h"), False, title="GRU (paper form)"),
     "gru_minimal": CellSpec(minimal_gru_step, 2, ("z", "n", "h"), False, title="GRU without reset gate"),
     "min_gru": CellSpec(
-        min_gru_step, 2, ("z", "n", "h"), False, title="minGRU", recurrent=False, scan=min_gru_scan
+        min_gru_step,
+        2,
+        ("z", "n", "h"),
+        False,
+        title="minGRU",
+        recurrent=False,
+        scan=min_gru_scan,
+        linear=("n",),
     ),
     "min_lstm": CellSpec(
-        min_lstm_step, 3, ("f", "i", "g", "h"), False, title="minLSTM", recurrent=False, scan=min_lstm_scan
+        min_lstm_step,
+        3,
+        ("f", "i", "g", "h"),
+        False,
+        title="minLSTM",
+        recurrent=False,
+        scan=min_lstm_scan,
+        linear=("g",),
     ),
     "selective": CellSpec(
         selective_step,
@@ -359,6 +374,7 @@ CELLS: dict[str, CellSpec] = {
         recurrent=False,
         scan=selective_scan,
         decay_init=True,
+        linear=("b",),
     ),
 }
 

@@ -9,7 +9,9 @@ replayed step by step through the model's own weights:
   (the first step; arrays index it 0).
 - ``saturation[gate]``: the share of gate values where the gate's nonlinearity is flat (sigmoid
   gates below 0.05 or above 0.95, tanh values beyond +-0.95, ReLU at 0), so almost no gradient
-  passes through them. ``near_one[gate]`` is the part above 0.95 (an f near 1 keeps c_{t-1}).
+  passes through them; gates with no nonlinearity (``CellSpec.linear``: minGRU's n, minLSTM's g,
+  the selective cell's b) have no flat part and no entry. ``near_one[gate]`` is the part above
+  0.95 (an f near 1 keeps c_{t-1}).
 
 >>> from rnnviz.playground import PlaygroundConfig, build_trainer
 >>> trainer = build_trainer(PlaygroundConfig(task="first_word", lag=10, cell="lstm"))
@@ -38,9 +40,42 @@ PROBE_OFFSET = 7_919  # the probe batch's generator offset: fixed, apart from ex
 
 
 def gate_names(cell: str) -> tuple[str, ...]:
-    """The values with a nonlinearity of their own: i, f, g, o (LSTM), r, z, n (GRU), h (RNN)."""
+    """The gates: i, f, g, o (LSTM), r, z, n (GRU), h (RNN), z, n (minGRU), f, i, g (minLSTM), a, b
+    (selective). Those in ``CellSpec.linear`` have no nonlinearity (and no saturation)."""
     spec = CELLS[cell]
     return tuple(g for g in spec.gates if g not in ("c", "h")) or ("h",)
+
+
+# squashed into (0, 1) by something other than a plain sigmoid of a logit, yet flat where a sigmoid is
+_SIGMOID_LIKE = {
+    "min_lstm": "f, i (minLSTM, normalised: f' = f / (f + i) = σ(log f − log i))",
+    "selective": "a (Selective linear recurrence: exp(−softplus(u)) = σ(−u))",
+}
+
+
+def saturation_rule(cells) -> str:
+    """What counts as saturated, for the cells on the page (the rule ``flat_share`` applies).
+
+    >>> saturation_rule(["lstm"])[:60]
+    "The share of gate values where the gate's nonlinearity is fl"
+    >>> saturation_rule(["lstm", "min_gru"]).endswith("No nonlinearity, so no line: n (minGRU).")
+    True
+    """
+    asked = set(cells)
+    cells = [c for c in CELLS if c in asked]  # CELLS' order, once each
+    linear = [f"{', '.join(CELLS[c].linear)} ({CELLS[c].title})" for c in cells if CELLS[c].linear]
+    tanh = "an LSTM's g, a GRU's n, or h of a tanh RNN" if linear else "g, n, or h of a tanh RNN"
+    text = (
+        "The share of gate values where the gate's nonlinearity is flat: a sigmoid gate (i, f, o, r, z) "
+        f"below 0.05 or above 0.95, a tanh value ({tanh}) beyond ±0.95, a ReLU unit at 0. Little "
+        "gradient passes there."
+    )
+    like = [_SIGMOID_LIKE[c] for c in cells if c in _SIGMOID_LIKE]
+    if like:
+        text += f" Counted as sigmoid gates: {'; '.join(like)}."
+    if linear:
+        text += f" No nonlinearity, so no line: {'; '.join(linear)}."
+    return text
 
 
 def flat_share(values: np.ndarray, gate: str, cell: str) -> tuple[float, float]:
@@ -154,7 +189,7 @@ def measure(model: SeqModel, batch: Batch, step: int = 0) -> ProbeRecord:
             sq[:, j % T] += (g**2).sum(-1)
     grad_norm = sq.sqrt().mean(0).numpy()  # (T,)
     sat, one = {}, {}
-    for g in names:
+    for g in (g for g in names if g not in spec.linear):  # a linear gate (minGRU's n) has no flat part
         sat[g], one[g] = flat_share(torch.stack(values[g]).numpy(), g, cfg.cell)
     return ProbeRecord(step, grad_norm, sat, one)
 

@@ -1,0 +1,58 @@
+"""The Playground with the cells whose gates read x_t only: they train; its saturation rule holds for them."""
+
+import numpy as np
+import pytest
+import torch
+from test_page_09 import metric, open_playground, problems, runs
+
+from rnnviz.cells import CELLS
+from rnnviz.playground import PlaygroundConfig, build_trainer
+from rnnviz.playground.controls import shows
+from rnnviz.playground.probe import Probe, gate_names, saturation_rule
+from rnnviz.trace import trace
+
+MODERN = ("min_gru", "min_lstm", "selective")
+
+
+@pytest.mark.parametrize("cell", MODERN)
+def test_the_probe_measures_saturation_only_where_a_gate_has_a_nonlinearity(cell):
+    trainer = build_trainer(PlaygroundConfig(task="first_word", lag=10, cell=cell))
+    probe = Probe.for_task(trainer.task, size=8)
+    rec = probe.record(trainer.model, step=0)
+    spec = CELLS[cell]
+    assert spec.linear and set(spec.linear) <= set(gate_names(cell))
+    assert sorted(rec.saturation) == sorted(g for g in gate_names(cell) if g not in spec.linear)
+    # the gates measured are squashed into (0, 1), as a sigmoid's values
+    x = probe.batch.x[0]
+    lt = trace(trainer.model, x).layer(0)
+    for g in rec.saturation:
+        v = lt.gates[g]
+        assert float(v.min()) > 0 and float(v.max()) < 1
+    assert np.isfinite(rec.grad_norm).all() and rec.grad_norm.shape == (x.shape[0],)
+
+
+def test_the_saturation_rule_names_what_the_probe_skips():
+    classic = saturation_rule(iter(["lstm", "gru", "lstm"]))  # any iterable, as the page passes
+    assert "no line" not in classic and "g, n, or h of a tanh RNN" in classic
+    rule = saturation_rule(["gru", *MODERN])
+    for cell in MODERN:
+        spec = CELLS[cell]
+        assert f"{', '.join(spec.linear)} ({spec.title})" in rule.split("No nonlinearity, so no line:")[1]
+    assert "σ(log f − log i)" in rule and "σ(−u)" in rule
+    # a selective cell's a = exp(-softplus(u)) is sigma(-u), as the rule says
+    u = torch.linspace(-8, 8, 33, dtype=torch.float64)
+    torch.testing.assert_close(torch.exp(-torch.nn.functional.softplus(u)), torch.sigmoid(-u))
+
+
+@pytest.mark.parametrize("cell", MODERN)
+def test_the_playground_trains_them_and_hides_the_forget_bias(cell):
+    at = open_playground({"cell": cell})
+    assert problems(at) == [] and at.query_params["cell"] == cell
+    assert runs(at)[0].cfg.cell == cell
+    assert not shows("forget_bias", {**runs(at)[0].cfg.__dict__})
+    assert "Forget-gate bias at start" not in [w.label for w in at.select_slider]
+    at.button(key="pg_step").click().run()
+    assert metric(at, "Step") == "1" and problems(at) == []
+    assert not any(n.startswith("weight_hh") for n, _ in runs(at)[0].trainer.model.named_parameters())
+    shown = [m.value for m in at.main.markdown if m.value.startswith("**Saturated gates.**")]
+    assert len(shown) == 1 and saturation_rule([cell]) in shown[0]
