@@ -379,6 +379,20 @@ CELLS: dict[str, CellSpec] = {
 }
 
 
+def value_range(cell: str, name: str) -> tuple[float, float] | None:
+    """The values a gate can take: (0, 1) squashed (sigmoids, minLSTM's normalised f, i, the selective
+    a), (-1, 1) for tanh (the LSTM's g, the GRU's n), None where unbounded: the gates with no
+    nonlinearity (``CellSpec.linear``: minGRU's n, minLSTM's g, selective's b), and h, c.
+
+    >>> value_range("gru", "n"), value_range("min_gru", "n"), value_range("selective", "a")
+    ((-1.0, 1.0), None, (0.0, 1.0))
+    """
+    spec = CELLS[cell]
+    if name in ("h", "c") or name in spec.linear:
+        return None
+    return (-1.0, 1.0) if name in ("g", "n") else (0.0, 1.0)
+
+
 def init_params(spec: CellSpec, input_size: int, hidden_size: int, generator: torch.Generator) -> dict:
     """torch's initialisation: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)).
 

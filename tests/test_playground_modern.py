@@ -56,3 +56,22 @@ def test_the_playground_trains_them_and_hides_the_forget_bias(cell):
     assert not any(n.startswith("weight_hh") for n, _ in runs(at)[0].trainer.model.named_parameters())
     shown = [m.value for m in at.main.markdown if m.value.startswith("**Saturated gates.**")]
     assert len(shown) == 1 and saturation_rule([cell]) in shown[0]
+
+
+@pytest.mark.parametrize(
+    ("cell", "gate", "bounded"), [("min_gru", "n", False), ("min_lstm", "g", False), ("selective", "a", True)]
+)
+def test_the_gate_view_colours_each_gate_over_its_own_range(cell, gate, bounded):
+    from rnnviz.charts.playground import example_figures
+    from rnnviz.playground.views import example_view, pick_example
+
+    trainer = build_trainer(PlaygroundConfig(task="first_word", lag=10, cell=cell))
+    view = example_view(trainer.model_at(-1), trainer.task, pick_example(trainer.task, 1), step=0)
+    heat = example_figures(view, "A", gate=gate)["gate"].data[0]
+    values = view.layer(0).gates[gate]
+    if bounded:  # a = exp(-softplus(u)) in (0, 1): a sequential scale from 0 to 1
+        assert (heat.zmin, heat.zmax) == (0.0, 1.0)
+    else:  # no nonlinearity: +-max|value|, so no value is drawn beyond the scale's end
+        m = float(np.abs(values).max())
+        assert (heat.zmin, heat.zmax) == (-m, m)
+    np.testing.assert_allclose(np.asarray(heat.z, dtype=float), values.T)

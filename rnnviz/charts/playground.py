@@ -28,6 +28,7 @@ import plotly.colors
 import plotly.graph_objects as go
 import plotly.io
 
+from rnnviz.cells import value_range
 from rnnviz.charts.sequence import distribution_bars, over_time, step_labels, unit_heatmap
 from rnnviz.charts.style import (
     COLORS,
@@ -511,7 +512,10 @@ def example_figures(
     else:
         no_gates = gate == "h" and view.trace.cell.startswith("rnn")
         title = f"{run}: no gates, h itself" if no_gates else f"{run}: {gate} at step {view.step}"
-        out["gate"] = unit_heatmap(values, view.tokens, gate, title)
+        # the gate's own range ((0, 1), (-1, 1)), or +-max|value| where it has none (minGRU's n)
+        m = float(np.nanmax(np.abs(values))) if np.size(values) else 1.0
+        zrange = value_range(view.trace.cell, gate) or (-(m or 1.0), m or 1.0)
+        out["gate"] = unit_heatmap(values, view.tokens, gate, title, zrange=zrange)
     units = view.top_units(k, d, n=6 if len(view.tokens) <= 48 else 3)
     rows = [f"unit {j}" for j in units]
     out["active"] = coloured_tokens(
