@@ -259,3 +259,13 @@ def test_the_model_with_the_loop_scan_gives_the_same_outputs_and_gradients(cell)
     out_slow.square().sum().backward()
     for (name, p), q in zip(fast.named_parameters(), slow.parameters(), strict=True):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-9, atol=1e-10, msg=name)
+
+
+@pytest.mark.parametrize("cell", MODERN)
+def test_a_saved_model_file_loads_back_with_the_same_outputs(cell):
+    from rnnviz.io import load_bytes, save_bytes
+
+    model = SeqModel(ModelConfig(cell=cell, input_size=5, output_size=5, hidden_size=4, num_layers=2, seed=3))
+    again, _ = load_bytes(save_bytes(model))
+    x = torch.randint(0, 5, (2, 7), generator=torch.Generator().manual_seed(0))
+    assert again.cfg == model.cfg and torch.equal(again(x)[0], model(x)[0])
