@@ -1,6 +1,5 @@
 """Lesson 5: the LSTM. Four steps with real numbers, gate heatmaps, saturation, clamps, variants."""
 
-import copy
 from dataclasses import asdict
 
 import numpy as np
@@ -28,7 +27,6 @@ from ui.lesson import (
     follow,
     friendly_errors,
     header,
-    presenting,
     section,
     seed,
     try_this,
@@ -111,7 +109,6 @@ training_panel("l5", STEPS_PER_CLICK, SECONDS_PER_CLICK)
 batch = task.batch(64, task.generator(7))  # one fixed batch: the histograms and the check question
 before = gating.batch_gates(gating.model_at(trainer, 0), batch.x)
 after = gating.batch_gates(model, batch.x)
-histograms = charts.gate_histograms(before, after, ("i", "f", "g", "o"))  # drawn by the step views
 start = lstm_story.start_sentence(lstm_story.gate_means(before), forget_bias, cell == "lstm_coupled")
 if trainer.step == 0:
     st.info(
@@ -123,27 +120,17 @@ read = lstm_lesson.read(model, task, *sentence(P, task, (lag, seed())))
 prediction(read)
 x, y, tokens, T = read.x, read.y, read.tokens, read.T
 tr, lt, guess = read.trace, read.layer, read.guess
-c_max = float(max(1.0, np.abs(lt.c).max()))
-ranges = {"g": (-1, 1), "h": (-1, 1), "c": (-c_max, c_max)}
-# built by the page's run, reused by the step views' own reruns: t and j do not change them (no frame
-# at step t: redrawn at every step, the six were 40% of its time in bench views)
-heatmaps = {
-    name: charts.gate_heatmap(lt.c if name == "c" else lt.gates[name], tokens, name, GATE_TITLES[name],
-                              zrange=ranges.get(name))
-    for name in ("i", "f", "g", "o", "c", "h")
-}  # fmt: skip
-
-
-def reused(fig):
-    """A figure the page built for the step views to draw again: a copy while presenting (chart()
-    enlarges the figure it is given, which would compound at every rerun of the section)."""
-    return copy.deepcopy(fig) if presenting() else fig
+effects: dict[GateClamp, gating.Intervention] = {}  # the clamps traced on this read: t and j reuse them
+# the float64 replay every backward step reads (standard LSTM): once per read, not at each t or j
+back_layer = lstm_backward.float64_layer(model, x, y) if cell == "lstm" else None
 
 
 @section
 def step_views(read: SentenceRead) -> None:
-    """Everything the time step t and the unit j show: the four steps, the heatmaps' frame, c and h,
-    the backward step, the output without its tanh and the clamp; reruns alone when t or j moves."""
+    """Everything the time step t and the unit j show: the four steps, the backward step, the output
+    without its tanh and the clamp; reruns alone when t or j moves. The views of the whole sentence
+    (heatmaps, step sizes, gradients, saturation) come after it: t and j do not change them, so a step
+    of t neither rebuilds nor redraws them."""
     tr, lt, tokens, T = read.trace, read.layer, read.tokens, read.T
     st.header("The four steps, one at a time")
     stage, t, unit = stage_step_and_unit(
@@ -201,95 +188,6 @@ def step_views(read: SentenceRead) -> None:
     with st.expander("All four steps at this (t, unit) in one table"):
         st.dataframe(step.frame(), hide_index=True, width="stretch")
 
-    # --- heatmaps ----------------------------------------------------------------------------------
-    st.header("Every gate over the whole sentence")
-    explain(
-        "Each heatmap shows one quantity for every unit (rows) at every step (columns), with the words along "
-        "the time axis. Gates use one fixed scale from 0 to 1, $g$ and $h$ from -1 to 1, $c$ a scale "
-        "symmetric around 0. Hover for exact values."
-    )
-    for pair in (("i", "f"), ("g", "o"), ("c", "h")):
-        for col, name in zip(st.columns(2), pair, strict=True):
-            chart(reused(heatmaps[name]), P + f"heat_{name}", col)
-    csv_button(read.frame(), f"lstm-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
-    explain(
-        "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? "
-        "$c_{t-1}$ survives each step on those units, and what was written at the country (step 1) can still "
-        "be read at *fluent*. The intervention below tests it."
-    )
-
-    # --- c slow, h fast ----------------------------------------------------------------------------
-    st.header("Does c change slowly and h fast?")
-    explain(
-        "Course notes often say the cell is the slow, long-term memory and $h$ the fast, working one. The "
-        "reason given is in "
-        "the equations: the cell is *edited*, $c_t - c_{t-1} = i_t \\odot g_t - (1 - f_t) \\odot c_{t-1}$, "
-        "so where $f_t \\approx 1$ and $i_t \\approx 0$ it stands still; $h_t = o_t \\odot \\tanh(c_t)$ is "
-        "recomputed at every step through the output gate. Left: how far each state moves per step on this "
-        "sentence."
-    )
-    changes = gating.state_changes(lt)
-    left, right = st.columns(2)
-    chart(
-        over_time(
-            changes, tokens, title="Step size of c and h", y_title="norm of the change",
-            colors=dict(zip(changes, (COLORS["c"], COLORS["h"]), strict=True)), mark_step=row_t,
-            dash={name: "dot" for name in changes if name.startswith("||h")},
-        ),
-        P + "changes", left,
-    )  # fmt: skip
-    dc, dh = (float(np.mean(v[1:])) for v in changes.values())
-    f_mean = float(lt.gates["f"][1:].mean())
-    verdict = (
-        f"On this sentence the slogan holds: c moves {dc:.3f} per step on average, h {dh:.3f}."
-        if dc < dh
-        else f"On this sentence c moves *more* than h ({dc:.3f} against {dh:.3f} per step): the cell keeps "
-        "adding $i_t \\odot g_t$ (it can count), while $h$ is squashed into (-1, 1) by tanh ($|h_t| > 0.9$ "
-        f"on {lstm_story.h_saturated(lt):.0%} of the steps and units here). What the slogan gets right is "
-        "*how* they change: c is edited, h is recomputed."
-    )
-    st.markdown(
-        f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
-        f"{1 - f_mean:.0%} of the old cell."
-    )
-    paths = lstm_story.cell_gradient_paths(lt)
-    DIRECT = "||f_(t+1) ⊙ dL/dc_(t+1)||"
-    explain(
-        "Right: the gradient of the loss at the last step with respect to $c_t$ and $h_t$, back through the "
-        "sentence (log scale). The cell reaches the loss by two roads, so its gradient has two terms:",
-    )
-    st.latex(
-        r"\frac{\partial L}{\partial c_{t-1}} = \underbrace{f_t \odot \frac{\partial L}{\partial c_t}}"
-        r"_{\text{along the cell}} + \underbrace{o_{t-1} \odot (1 - \tanh^2 c_{t-1}) \odot "
-        r"\frac{\partial L}{\partial h_{t-1}}}"
-        r"_{\text{through } h_{t-1}}"
-    )
-    explain(
-        'Only the first term is "multiplied by $f_t$ and nothing else" (no weight matrix, no tanh slope): '
-        "where $f \\approx 1$ it passes unchanged. The chart shows the total $\\|dL/dc_t\\|$ and, dashed, "
-        "its direct term along the cell alone."
-        + (
-            " With peepholes the gates read $c$ as well, which adds more terms."
-            if cell == "lstm_peephole"
-            else ""
-        )
-    )
-    st.markdown(lstm_story.paths_sentence(paths, cell == "lstm_peephole"))
-    grads = {"||dL/dc_t||": lt.grad_c_norm, DIRECT: paths[DIRECT], "||dL/dh_t||": lt.grad_h_norm}
-    chart(
-        over_time(
-            {k: np.where(v > 0, v, np.nan) for k, v in grads.items()}, tokens,
-            title="Gradient, back through time", y_title="gradient norm", log_y=True, mark_step=row_t,
-            colors={"||dL/dc_t||": COLORS["c"], DIRECT: COLORS["f"], "||dL/dh_t||": COLORS["h"]},
-            dash={"||dL/dh_t||": "dot", DIRECT: "dash"},
-        ),
-        P + "grads", right,
-    )  # fmt: skip
-    per_step = per_step_frame(tokens, **changes, **grads)
-    csv_button(
-        per_step, f"lstm-per-step-{cell}", P + "csv_steps", "Step sizes and gradient norms as CSV (per t)"
-    )
-
     # --- the backward step -------------------------------------------------------------------------
     st.header("One step of the backward pass, on real numbers")
     explain(
@@ -309,7 +207,7 @@ def step_views(read: SentenceRead) -> None:
         r"\frac{\partial L}{\partial g_t} = \frac{\partial L}{\partial c_t} \odot i_t"
     )
     if cell == "lstm":
-        back = lstm_backward.backward_step(model, x, y, row_t, unit)
+        back = lstm_backward.step_of(back_layer, row_t, unit)  # from the one float64 replay
         st.dataframe(
             back.frame().style.format({"value": "{:.4g}", "norm over units": "{:.4g}"}),
             hide_index=True, width="stretch", height=35 * (len(back.rows) + 1) + 3,
@@ -358,17 +256,6 @@ def step_views(read: SentenceRead) -> None:
             )
         )
 
-    # --- saturation --------------------------------------------------------------------------------
-    st.header("Gate saturation: before and after training")
-    explain(
-        "A gate is most useful as a switch: near 0 (shut) or near 1 (open). These histograms count the gate "
-        "values of 64 sentences at every step and unit, for the initial weights (grey) and the current ones. "
-        f"At the start: {start[0].lower()}{start[1:]}"
-    )
-    chart(reused(histograms), P + "histograms")
-    st.dataframe(lstm_story.saturation_frame(before, after).style.format("{:.1%}"), width="stretch")
-    if trainer.step == 0:
-        st.caption("Before and after are the same model until you train it.")
     intervention(read, t, unit)
 
 
@@ -406,7 +293,9 @@ def intervention(read: SentenceRead, t: int, unit: int) -> None:
     # steps span[0]..span[1] (1-based, both included) are the rows span[0] - 1 .. span[1] - 1
     clamp = GateClamp(gate, value, span[0] - 1, span[1], None if which == "all" else (unit,))
     with friendly_errors("Pick a span inside the sentence."):
-        effect = gating.intervene(model, x, y, (clamp,))
+        if clamp not in effects:  # a step of t or j keeps the clamp: its two traces stand
+            effects[clamp] = gating.intervene(model, x, y, (clamp,))
+        effect = effects[clamp]
         free_p, held_p = effect.base.probs, effect.clamped.probs
         m1, m2, m3 = st.columns(3)
         target = y if y is not None else read.guess
@@ -446,6 +335,109 @@ def intervention(read: SentenceRead, t: int, unit: int) -> None:
 
 
 step_views(read)
+
+# --- heatmaps ----------------------------------------------------------------------------------
+st.header("Every gate over the whole sentence")
+explain(
+    "Each heatmap shows one quantity for every unit (rows) at every step (columns), with the words along "
+    "the time axis. Gates use one fixed scale from 0 to 1, $g$ and $h$ from -1 to 1, $c$ a scale "
+    "symmetric around 0. Hover for exact values."
+)
+c_max = float(max(1.0, np.abs(lt.c).max()))
+ranges = {"g": (-1, 1), "h": (-1, 1), "c": (-c_max, c_max)}
+for pair in (("i", "f"), ("g", "o"), ("c", "h")):
+    for col, name in zip(st.columns(2), pair, strict=True):
+        values = lt.c if name == "c" else lt.gates[name]
+        chart(charts.gate_heatmap(values, tokens, name, GATE_TITLES[name], zrange=ranges.get(name)),
+              P + f"heat_{name}", col)  # fmt: skip
+csv_button(read.frame(), f"lstm-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
+explain(
+    "Look at the forget gate after training: is $f_t$ near 1 on some units through the filler words? "
+    "$c_{t-1}$ survives each step on those units, and what was written at the country (step 1) can still "
+    "be read at *fluent*. The intervention above tests it."
+)
+
+# --- c slow, h fast ----------------------------------------------------------------------------
+st.header("Does c change slowly and h fast?")
+explain(
+    "Course notes often say the cell is the slow, long-term memory and $h$ the fast, working one. The "
+    "reason given is in "
+    "the equations: the cell is *edited*, $c_t - c_{t-1} = i_t \\odot g_t - (1 - f_t) \\odot c_{t-1}$, "
+    "so where $f_t \\approx 1$ and $i_t \\approx 0$ it stands still; $h_t = o_t \\odot \\tanh(c_t)$ is "
+    "recomputed at every step through the output gate. Left: how far each state moves per step on this "
+    "sentence."
+)
+changes = gating.state_changes(lt)
+left, right = st.columns(2)
+chart(
+    over_time(
+        changes, tokens, title="Step size of c and h", y_title="norm of the change",
+        colors=dict(zip(changes, (COLORS["c"], COLORS["h"]), strict=True)),
+        dash={name: "dot" for name in changes if name.startswith("||h")},
+    ),
+    P + "changes", left,
+)  # fmt: skip
+dc, dh = (float(np.mean(v[1:])) for v in changes.values())
+f_mean = float(lt.gates["f"][1:].mean())
+verdict = (
+    f"On this sentence the slogan holds: c moves {dc:.3f} per step on average, h {dh:.3f}."
+    if dc < dh
+    else f"On this sentence c moves *more* than h ({dc:.3f} against {dh:.3f} per step): the cell keeps "
+    "adding $i_t \\odot g_t$ (it can count), while $h$ is squashed into (-1, 1) by tanh ($|h_t| > 0.9$ "
+    f"on {lstm_story.h_saturated(lt):.0%} of the steps and units here). What the slogan gets right is "
+    "*how* they change: c is edited, h is recomputed."
+)
+st.markdown(
+    f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
+    f"{1 - f_mean:.0%} of the old cell."
+)
+paths = lstm_story.cell_gradient_paths(lt)
+DIRECT = "||f_(t+1) ⊙ dL/dc_(t+1)||"
+explain(
+    "Right: the gradient of the loss at the last step with respect to $c_t$ and $h_t$, back through the "
+    "sentence (log scale). The cell reaches the loss by two roads, so its gradient has two terms:",
+)
+st.latex(
+    r"\frac{\partial L}{\partial c_{t-1}} = \underbrace{f_t \odot \frac{\partial L}{\partial c_t}}"
+    r"_{\text{along the cell}} + \underbrace{o_{t-1} \odot (1 - \tanh^2 c_{t-1}) \odot "
+    r"\frac{\partial L}{\partial h_{t-1}}}"
+    r"_{\text{through } h_{t-1}}"
+)
+explain(
+    'Only the first term is "multiplied by $f_t$ and nothing else" (no weight matrix, no tanh slope): '
+    "where $f \\approx 1$ it passes unchanged. The chart shows the total $\\|dL/dc_t\\|$ and, dashed, "
+    "its direct term along the cell alone."
+    + (
+        " With peepholes the gates read $c$ as well, which adds more terms."
+        if cell == "lstm_peephole"
+        else ""
+    )
+)
+st.markdown(lstm_story.paths_sentence(paths, cell == "lstm_peephole"))
+grads = {"||dL/dc_t||": lt.grad_c_norm, DIRECT: paths[DIRECT], "||dL/dh_t||": lt.grad_h_norm}
+chart(
+    over_time(
+        {k: np.where(v > 0, v, np.nan) for k, v in grads.items()}, tokens,
+        title="Gradient, back through time", y_title="gradient norm", log_y=True,
+        colors={"||dL/dc_t||": COLORS["c"], DIRECT: COLORS["f"], "||dL/dh_t||": COLORS["h"]},
+        dash={"||dL/dh_t||": "dot", DIRECT: "dash"},
+    ),
+    P + "grads", right,
+)  # fmt: skip
+per_step = per_step_frame(tokens, **changes, **grads)
+csv_button(per_step, f"lstm-per-step-{cell}", P + "csv_steps", "Step sizes and gradient norms as CSV (per t)")
+
+# --- saturation --------------------------------------------------------------------------------
+st.header("Gate saturation: before and after training")
+explain(
+    "A gate is most useful as a switch: near 0 (shut) or near 1 (open). These histograms count the gate "
+    "values of 64 sentences at every step and unit, for the initial weights (grey) and the current ones. "
+    f"At the start: {start[0].lower()}{start[1:]}"
+)
+chart(charts.gate_histograms(before, after, ("i", "f", "g", "o")), P + "histograms")
+st.dataframe(lstm_story.saturation_frame(before, after).style.format("{:.1%}"), width="stretch")
+if trainer.step == 0:
+    st.caption("Before and after are the same model until you train it.")
 
 # --- variants ----------------------------------------------------------------------------------
 st.header("Variants on the same data")

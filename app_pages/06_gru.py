@@ -1,6 +1,5 @@
 """Lesson 6: the GRU, LSTM vs GRU, and gating along depth (highway and residual stacks, grid LSTM)."""
 
-import copy
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -16,7 +15,7 @@ from rnnviz.lessons.lstm_lesson import SentenceRead
 from rnnviz.model import param_count
 from rnnviz.trace import trace
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, header, presenting, section, seed, try_this
+from ui.lesson import chart, check, explain, header, section, seed, try_this
 from ui.pickers import prediction, sentence, stage_step_and_unit
 from ui.training import panel, session_trainer, training_panel
 
@@ -91,22 +90,13 @@ TITLES = {
     "n": "n: candidate",
     "h": "h: state",
 }
-# built by the page's run, reused by the step views' own reruns: t and j do not change them (no frame at
-# step t: redrawn at every step, they were half of its time in bench views); copied while presenting,
-# as chart() enlarges the figure it is given
-heatmaps = {
-    name: charts.gate_heatmap(
-        lt.gates[name], read.tokens, name, TITLES[name], zrange=(-1, 1) if name == "h" else None
-    )
-    for name in ("r", "z", "n", "h")
-    if name in lt.gates
-}
 
 
 @section
 def step_views(lesson: GRULesson, read: SentenceRead) -> None:
     """Everything the stage, the time step t and the unit j show: the cell diagram, the step's
-    arithmetic, the heatmaps' frame and the miswritten update; reruns alone when one of them moves."""
+    arithmetic and the miswritten update; reruns alone when one of them moves. The heatmaps of the
+    whole sentence come after it: t and j do not change them."""
     cell, hidden = lesson.cell, lesson.hidden_size
     tr, lt, tokens, T = read.trace, read.layer, read.tokens, read.T
     # --- gates step by step ------------------------------------------------------------------------
@@ -159,12 +149,6 @@ def step_views(lesson: GRULesson, read: SentenceRead) -> None:
     with st.expander("All steps at this (t, unit) in one table"):
         st.dataframe(step.frame(), hide_index=True, width="stretch")
 
-    st.subheader("Every gate over the whole sentence")
-    cols = st.columns(2)
-    for k, (name, fig) in enumerate(heatmaps.items()):
-        chart(copy.deepcopy(fig) if presenting() else fig, P + f"heat_{name}", cols[k % 2])
-    csv_button(read.frame(), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
-
     # --- the miswritten update - ------------------------------------------------------------------------
     st.header("A common mistake: the GRU update")
     explain("Course notes often write the GRU update as")
@@ -196,6 +180,16 @@ def step_views(lesson: GRULesson, read: SentenceRead) -> None:
 
 
 step_views(lesson, read)
+
+# --- the whole sentence: t and j do not change it, so it sits outside the step views (not redrawn) ---
+st.header("Every gate over the whole sentence")
+cols = st.columns(2)
+for k, name in enumerate(name for name in ("r", "z", "n", "h") if name in lt.gates):
+    fig = charts.gate_heatmap(
+        lt.gates[name], read.tokens, name, TITLES[name], zrange=(-1, 1) if name == "h" else None
+    )
+    chart(fig, P + f"heat_{name}", cols[k % 2])
+csv_button(read.frame(), f"gru-gates-{cell}", P + "csv_gates", "Gates and states as CSV (t, unit j)")
 
 # --- three forms -------------------------------------------------------------------------------
 st.header("Three forms of the candidate")

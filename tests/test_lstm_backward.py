@@ -103,3 +103,25 @@ def test_the_written_step_counts_from_one_with_h_0_given():
     assert "h_0 = 0" in {r.symbol: r for r in first.rows}["through h_{t-1}"].arithmetic
     second = lstm_backward.backward_step(model, x, 1, t=1, unit=0)
     assert "at t = 2 (norm" in lstm_backward.share_sentence(second)
+
+
+def test_one_float64_replay_gives_every_step_as_a_replay_each():
+    """The page replays the sentence once (float64_layer) and writes out each (t, unit) from it."""
+    model = _trained(40)
+    x = TASK.encode("Spain the rain walked fluent")
+    layer = lstm_backward.float64_layer(model, x, 1)
+    for t, unit in ((0, 0), (2, 3), (4, 7)):
+        once, fresh = lstm_backward.step_of(layer, t, unit), lstm_backward.backward_step(model, x, 1, t, unit)
+        assert once.rows == fresh.rows
+        assert all(np.array_equal(once.v[k], fresh.v[k]) for k in fresh.v)
+
+
+def test_opposite_paths_are_said_in_one_whole_sentence():
+    """Shares of opposite sign (2 and -1 of a total 1): the sentence says they cancel and ends whole
+    (it once stopped at "shares are projections ", the rest a stray string)."""
+    v = {"dc_prev_f": np.array([2.0]), "dc_prev_h": np.array([-1.0]), "dc_prev": np.array([1.0])}
+    step = lstm_backward.BackwardStep(t=3, unit=0, v=v, rows=())
+    assert (step.share_f, step.share_h) == (2.0, -1.0)
+    text = lstm_backward.share_sentence(step)
+    assert "partly cancel" in text and text.endswith("so they add up to 100%).")
+    assert "200% comes along the cell" in text and "-100% through h_(t-1)" in text

@@ -17,6 +17,8 @@ here by these lines, and tests/test_lessons_56.py checks each against autograd. 
 takes the 0-based row of the step in the trace's arrays; what it prints counts from 1 like the page's
 picker (step t = row + 1). At t = 1 there is no o_0: h_0 = c_0 = 0 are given, not read from a cell.
 Written for torch's LSTM with a many-to-one head (lesson 5's task): the head reads only the last h.
+``float64_layer`` replays the sentence once; ``step_of`` writes out any (t, unit) from it, so moving
+the page's t or j does not replay the model.
 
 >>> from rnnviz.model import ModelConfig, SeqModel
 >>> from rnnviz.tasks import FirstWord
@@ -38,7 +40,7 @@ import torch
 
 from rnnviz.errors import InputError
 from rnnviz.tasks.base import check_int
-from rnnviz.trace import trace
+from rnnviz.trace import LayerTrace, trace
 
 
 def _sig_slope(s: np.ndarray) -> np.ndarray:
@@ -92,12 +94,22 @@ def _n(x: float) -> str:
     return f"({x:.4g})" if x < 0 else f"{x:.4g}"
 
 
-def backward_step(model, x, y, t: int, unit: int) -> BackwardStep:
-    """The backward step of layer 1 at step ``t``, unit ``unit`` written out (on a float64 copy)."""
+def float64_layer(model, x, y) -> LayerTrace:
+    """Layer 1 of ``x`` replayed on a float64 copy of ``model``, with dL/dh_t and dL/dc_t from autograd:
+    what every backward step of the sentence reads (one replay, then any t and unit from it)."""
     if model.cfg.cell != "lstm" or model.cfg.head != "many_to_one" or model.cfg.num_layers != 1:
         raise InputError("the backward step is written out for the standard LSTM (one layer, one answer)")
     twin = copy.deepcopy(model).double()
-    lt = trace(twin, torch.as_tensor(x), y, jacobians=False).layer(0)
+    return trace(twin, torch.as_tensor(x), y, jacobians=False).layer(0)
+
+
+def backward_step(model, x, y, t: int, unit: int) -> BackwardStep:
+    """The backward step of layer 1 at step ``t``, unit ``unit`` written out (on a float64 copy)."""
+    return step_of(float64_layer(model, x, y), t, unit)
+
+
+def step_of(lt: LayerTrace, t: int, unit: int) -> BackwardStep:
+    """The backward step at row ``t``, unit ``unit`` of a :func:`float64_layer` (no replay)."""
     T, H = lt.h.shape
     check_int("row of the time step (t - 1)", t, 0, T - 1)
     check_int("unit", unit, 0, H - 1)
@@ -182,6 +194,6 @@ def share_sentence(step: BackwardStep) -> str:
     if min(sf, sh) < 0:
         return (
             head + ": the two paths point in opposite directions and partly cancel (shares are projections "
+            "onto the total, so they add up to 100%)."
         )
-        "onto the total, so they add up to 100%)."
     return head + " (projections onto the total: they add up to 100%)."
