@@ -215,3 +215,18 @@ def test_cosine_terms_title_writes_the_dot_product_as_the_lesson_does():
     fig = cosine_terms_figure("cat", "dog", u, v, u * v)
     title = fig.layout.annotations[1].text
     assert title == f"e_cat,i × e_dog,i  (sum = e_cat · e_dog = {u @ v:.3f})"
+
+
+def test_playground_curves_before_training_start_at_step_0_and_accuracy_stays_in_0_1():
+    """Before Train the runs hold only step 0: plotly drew it in an axis from -1 to 1 (negative
+    training steps) and an accuracy axis from -0.5 to 1."""
+    pg = Playground.build(PRESETS["lstm_remembers"].configs)  # built, not trained: step 0 only
+    figs = live_figures(live(pg))
+    for key in ("loss", "acc", "sat_0"):
+        ax = figs[key].layout.xaxis
+        assert ax.range[0] > -0.1 and list(ax.ticktext) == ["0 (untrained)"], key
+    assert tuple(figs["acc"].layout.yaxis.range) == (0, 1.02)
+    trained = {"A": {"step": [0, 10, 20], "acc": [0.2, 0.5, 0.9]}}
+    from rnnviz.charts.playground import compare_curves
+
+    assert compare_curves(trained, "acc").layout.xaxis.range is None  # training begun: plotly's own

@@ -102,6 +102,13 @@ def _line(
     )
 
 
+def _before_training(*steps: Sequence[int]) -> dict:
+    """The x axis of a chart over training that holds only step 0 (nothing trained yet): 0 at the
+    left, labelled, instead of plotly's -1..1 around the lone point; {} once training has begun."""
+    last = max((max(s, default=0) for s in steps), default=0)
+    return dict(range=[-0.05, 1], tickvals=[0], ticktext=["0 (untrained)"]) if last <= 0 else {}
+
+
 def compare_curves(
     runs: dict[str, dict[str, Sequence[float]]],
     metric: str,
@@ -132,7 +139,7 @@ def compare_curves(
     if x_max is not None:  # zoomed on where a run stopped (the title says so)
         x_range = dict(range=[0, x_max])
     else:
-        x_range = {}
+        x_range = _before_training(*(run["step"] for run in runs.values()))
     # below the axis: run names are long, and a legend on top would cover the title
     legend = dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0)
     layout = dict(
@@ -225,7 +232,7 @@ def saturation_curves(
     for trace in data:
         trace["mode"] = "lines+markers" if len(steps) < 30 else "lines"
     layout = dict(
-        xaxis=dict(title=dict(text="training step")),
+        xaxis=dict(title=dict(text="training step"), **_before_training(steps)),
         yaxis=dict(title=dict(text="share saturated"), range=[-0.02, 1.02], tickformat=".0%"),
         showlegend=True,
     )
@@ -423,8 +430,8 @@ def live_figures(
             mark_step=mark_step,
             y_max=ceiling,
         ),
-        "acc": compare_curves(
-            pick["acc"], "acc", "Accuracy (dotted: held out)", acc_title, mark_step=mark_step
+        "acc": compare_curves(  # an accuracy lies in [0, 1]: the axis too, from the first step on
+            pick["acc"], "acc", "Accuracy (dotted: held out)", acc_title, mark_step=mark_step, y_max=1.02
         ),
         "grad": compare_curves(
             pick["grad_norm"], "grad_norm", grad_title, "‖g‖", True, mark_step, x_max=zoom
