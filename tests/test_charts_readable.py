@@ -230,3 +230,23 @@ def test_playground_curves_before_training_start_at_step_0_and_accuracy_stays_in
     from rnnviz.charts.playground import compare_curves
 
     assert compare_curves(trained, "acc").layout.xaxis.range is None  # training begun: plotly's own
+
+
+def test_lesson_4_training_heatmap_labels_each_probe_by_its_step():
+    """One probe (before training) drew y ticks -0.5, 0, 0.5 on an axis of training steps."""
+    one = gradient_charts.training_heatmap([0], np.ones((1, 5)))
+    assert list(one.layout.yaxis.tickvals) == [0] and list(one.layout.yaxis.ticktext) == ["0 (untrained)"]
+    few = gradient_charts.training_heatmap([0, 20, 40], np.ones((3, 5)))
+    assert list(few.layout.yaxis.ticktext) == ["0 (untrained)", "20", "40"]
+    many = gradient_charts.training_heatmap(list(range(0, 200, 10)), np.ones((20, 5)))
+    assert many.layout.yaxis.tickvals is None  # 20 rows: plotly's own ticks
+
+
+def test_a_short_heatmaps_colour_bar_labels_at_most_one_value_per_30_px():
+    """Lesson 2's 6-unit heatmap (220 px) wrote 1, 0.5, 0, -0.5, -1 in a ~60 px colour bar."""
+    from rnnviz.charts.sequence import unit_heatmap
+
+    short = unit_heatmap(np.zeros((11, 6)), name="h", zrange=(-1, 1))
+    assert short.layout.height == 220 and short.data[0].colorbar.nticks == 3
+    tall = unit_heatmap(np.zeros((11, 32)), name="h", zrange=(-1, 1))
+    assert tall.data[0].colorbar.nticks == (tall.layout.height - 140) // 30 > 3

@@ -3,6 +3,7 @@
 import ast
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from rnnviz.model import ModelConfig, SeqModel
@@ -90,3 +91,16 @@ def test_the_cell_diagrams_write_the_unit_by_unit_product_as_the_lessons_do():
         assert "<b>⊙</b>" in marks and not any("×" in m for m in marks), cell
         circles = sum(s.type == "circle" for s in fig.layout.shapes)
         assert circles == sum(m in ("<b>⊙</b>", "<b>+</b>") for m in marks), cell
+
+
+def test_lesson_2_terms_chart_names_the_state_before_as_h_t_minus_1():
+    """The legend said "W_hh h_prev": the lesson's h_t = tanh(W_hh h_{t-1} + W_xh x_t + b_h)."""
+    from types import SimpleNamespace
+
+    from rnnviz.charts import elman
+
+    zeros = np.zeros(3)
+    terms = SimpleNamespace(h=zeros, Wh=zeros, Wx=zeros, b=zeros, pre=zeros)
+    names = [trace.name for trace in elman.step_contributions(terms).data]
+    assert names[:3] == ["W_hh h_{t-1} (memory)", "W_xh x_t (input)", "b_h (bias)"]
+    assert not any("prev" in name for name in names)

@@ -184,7 +184,7 @@ def step_contributions(terms, title: str | None = None) -> go.Figure:
     units = [f"unit {j}" for j in range(H)]
     fig = go.Figure()
     parts = (
-        ("W_hh h_prev (memory)", terms.Wh, COLORS["h"]),
+        ("W_hh h_{t-1} (memory)", terms.Wh, COLORS["h"]),
         ("W_xh x_t (input)", terms.Wx, COLORS["i"]),
         ("b_h (bias)", terms.b, COLORS["bound"]),
     )

@@ -203,7 +203,7 @@ def training_heatmap(
             zmin=lo,
             zmax=max(hi, lo + 1e-6),
             colorscale="Viridis",
-            colorbar=dict(title=dict(text="log₁₀ ||dL/dh_t||"), thickness=12),
+            colorbar=dict(title=dict(text="log₁₀ ‖dL/dh_t‖"), thickness=12),  # ‖ as the lessons write a norm
             customdata=np.array(
                 [[f"{labels[t]}: {grid[k, t]:.3g}" for t in range(T)] for k in range(len(steps))]
             ),
@@ -212,6 +212,9 @@ def training_heatmap(
     )
     _step_axis(fig, T, labels, "time step t")
     fig.update_yaxes(title="training step", autorange="reversed" if len(steps) > 1 else True)
+    if len(steps) <= 8:  # a row per probe, each labelled by its step (one row drew ticks -0.5, 0, 0.5)
+        text = [f"{s} (untrained)" if s == 0 else str(s) for s in steps]
+        fig.update_yaxes(tickvals=list(steps), ticktext=text)
     return base_layout(fig, title, max(260, min(520, 140 + 10 * len(steps))))
 
 
@@ -369,9 +372,9 @@ def truncation_rows(full, truncated, k: int, title: str | None = None) -> go.Fig
                 zmin=lo,
                 zmax=max(hi, lo + 1e-6),
                 colorscale="Viridis",
-                colorbar=dict(title=dict(text="log₁₀ ||dL/dh_t||"), thickness=12),
+                colorbar=dict(title=dict(text="log₁₀ ‖dL/dh_t‖"), thickness=12),
                 customdata=grid,
-                hovertemplate="%{y}<br>step t = %{x}<br>||dL/dh_t|| = %{customdata:.3g}<extra></extra>",
+                hovertemplate="%{y}<br>step t = %{x}<br>‖dL/dh_t‖ = %{customdata:.3g}<extra></extra>",
             ),
             go.Heatmap(
                 z=zero,
@@ -382,7 +385,7 @@ def truncation_rows(full, truncated, k: int, title: str | None = None) -> go.Fig
                 text=text,
                 texttemplate="%{text}",
                 textfont=dict(size=CELL_TEXT),
-                hovertemplate="%{y}<br>step t = %{x}<br>||dL/dh_t|| = 0 exactly<extra></extra>",
+                hovertemplate="%{y}<br>step t = %{x}<br>‖dL/dh_t‖ = 0 exactly<extra></extra>",
             ),
         ]
     )

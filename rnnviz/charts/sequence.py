@@ -49,6 +49,10 @@ def unit_heatmap(
         lo, hi = -(m or 1.0), (m or 1.0)
     sequential = lo >= 0
     labels = step_labels(tokens, T)
+    height = height or max(220, min(520, 60 + 18 * H))
+    # the colour bar is as tall as the plot (height less ~140 px of title, margins, tick labels): a
+    # label every 30 px at most, so a 6-unit heatmap's bar reads -1, 0, 1 (five labels ran together)
+    bar_ticks = max(3, (height - 140) // 30)
     fig = go.Figure(
         go.Heatmap(
             z=values.T,
@@ -57,7 +61,7 @@ def unit_heatmap(
             zmin=lo,
             zmax=hi,
             colorscale=SEQUENTIAL if sequential else DIVERGING,
-            colorbar=dict(title=dict(text=name), thickness=12),
+            colorbar=dict(title=dict(text=name), thickness=12, nticks=bar_ticks),
             customdata=np.array([[labels[t] for t in range(T)]] * H),
             hovertemplate=f"step %{{customdata}}<br>%{{y}}<br>{name} = %{{z:.4f}}<extra></extra>",
         )
@@ -66,7 +70,7 @@ def unit_heatmap(
         fig.add_vrect(x0=mark_step - 0.5, x1=mark_step + 0.5, line=dict(color="black", width=2))
     fig.update_xaxes(title="time step t", **step_ticks(labels))
     fig.update_yaxes(title="hidden unit", autorange="reversed", showticklabels=H <= 32)
-    return base_layout(fig, title, height or max(220, min(520, 60 + 18 * H)))
+    return base_layout(fig, title, height)
 
 
 def over_time(
