@@ -75,3 +75,29 @@ def test_the_gate_view_colours_each_gate_over_its_own_range(cell, gate, bounded)
         m = float(np.abs(values).max())
         assert (heat.zmin, heat.zmax) == (-m, m)
     np.testing.assert_allclose(np.asarray(heat.z, dtype=float), values.T)
+
+
+@pytest.mark.parametrize(
+    ("cells", "gate", "says"),
+    [
+        (("lstm",), "f", "near 0 it shuts, near 1 it lets through"),
+        (("selective",), "a", "near 0 it shuts, near 1 it lets through"),
+        (("gru",), "n", "a tanh value between -1 and 1"),
+        (("min_gru",), "n", "no nonlinearity, any real number"),
+        (("min_lstm",), "g", "no nonlinearity, any real number"),
+        (("gru", "min_gru"), "n", "GRU (torch form): -1 to 1; minGRU: any real number"),
+    ],
+)
+def test_the_gate_caption_says_the_range_the_values_have(cells, gate, says):
+    from rnnviz.playground.controls import gate_caption
+
+    configs = tuple(PlaygroundConfig(task="first_word", lag=10, cell=c) for c in cells)
+    assert says in gate_caption(configs, gate)
+    for cfg in configs:
+        trainer = build_trainer(cfg)
+        x = trainer.task.batch(1, torch.Generator().manual_seed(0)).x[0]
+        v = trace(trainer.model, x).layer(0).gates[gate]
+        lo, hi = {"near 0": (0, 1), "a tanh": (-1, 1)}.get(says[:6], (-np.inf, np.inf))
+        if cfg.cell == "min_gru" or "no nonlinearity" in says:
+            lo, hi = -np.inf, np.inf
+        assert lo < float(v.min()) and float(v.max()) < hi

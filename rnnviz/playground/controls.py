@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from rnnviz.cells import CELLS
+from rnnviz.cells import CELLS, value_range
 from rnnviz.playground.config import (
     CELL_NAMES,
     INT_LIMITS,
@@ -173,3 +173,40 @@ def gate_options(configs: tuple[PlaygroundConfig, ...]) -> list[str]:
     for c in configs:
         gates += [*gate_names(c.cell), *(["c"] if CELLS[c.cell].has_cell_state else [])]
     return list(dict.fromkeys(gates))
+
+
+def gate_caption(configs: tuple[PlaygroundConfig, ...], gate: str) -> str:
+    """The caption under the gate view, true of ``gate`` in every run that has it.
+
+    >>> gate_caption((PlaygroundConfig(cell="lstm"),), "f")
+    'The gate for every unit at every step: near 0 it shuts, near 1 it lets through.'
+    >>> gate_caption((PlaygroundConfig(cell="min_gru"),), "n")
+    'n for every unit at every step: no nonlinearity, any real number (coloured to ±its largest |value|).'
+    """
+    cells = [
+        c.cell
+        for c in configs
+        if gate in (*gate_names(c.cell), *(["c"] if CELLS[c.cell].has_cell_state else []))
+    ]
+    if gate == "c":
+        return "The LSTM's cell state c_t for every unit at every step."
+    if gate == "h":
+        return "h_t itself for every unit at every step (this cell has no gates)."
+    ranges = {value_range(c, gate) for c in cells}
+    if ranges == {(0.0, 1.0)}:
+        return "The gate for every unit at every step: near 0 it shuts, near 1 it lets through."
+    if ranges == {(-1.0, 1.0)}:
+        return f"{gate} for every unit at every step: a tanh value between -1 and 1, what the cell may write."
+    if ranges == {None}:
+        return (
+            f"{gate} for every unit at every step: no nonlinearity, any real number "
+            "(coloured to ±its largest |value|)."
+        )
+    return (
+        f"{gate} for every unit at every step, in each run's own range: "
+        + "; ".join(
+            f"{CELLS[c].title}: " + ("any real number" if r is None else f"{r[0]:g} to {r[1]:g}")
+            for c, r in zip(cells, (value_range(c, gate) for c in cells), strict=True)
+        )
+        + "."
+    )
