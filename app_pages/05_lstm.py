@@ -8,7 +8,7 @@ import streamlit as st
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import over_time
 from rnnviz.charts.style import COLORS
-from rnnviz.lessons import gating, lstm_backward, lstm_lesson, lstm_story, worked
+from rnnviz.lessons import gating, lstm_backward, lstm_lesson, lstm_memory, lstm_story, worked
 from rnnviz.lessons.lstm_lesson import (
     HIDDEN_SIZES,
     LAGS,
@@ -323,13 +323,7 @@ def intervention(read: SentenceRead, t: int, unit: int) -> None:
         )  # fmt: skip
         held_step = worked.worked_step(effect.clamped, row_t, unit, (clamp,))
         stages = ("output",) if gate == "o" else (charts.GATE_STAGE[gate], "update")
-        outside = ""  # where step t stands to the clamped steps span[0]..span[1]
-        if t < span[0]:
-            outside = f" (t = {t} comes before the clamped steps {span[0]} to {span[1]}: "
-            outside += "nothing is replaced yet)"
-        elif t > span[1]:
-            outside = f" (t = {t} comes after the clamped steps {span[0]} to {span[1]}: "
-            outside += f"{gate} is free again, but c_(t-1) and h_(t-1) carry what the clamp did)"
+        outside = lstm_memory.clamp_position(t, span, gate)
         st.markdown(f"Step t={t}, unit {unit}, **with the clamp**{outside} (change t above to move it):")
         st.dataframe(held_step.frame(stages), hide_index=True, width="stretch")
 
@@ -377,20 +371,7 @@ chart(
     ),
     P + "changes", left,
 )  # fmt: skip
-dc, dh = (float(np.mean(v[1:])) for v in changes.values())
-f_mean = float(lt.gates["f"][1:].mean())
-verdict = (
-    f"On this sentence the slogan holds: c moves {dc:.3f} per step on average, h {dh:.3f}."
-    if dc < dh
-    else f"On this sentence c moves *more* than h ({dc:.3f} against {dh:.3f} per step): the cell keeps "
-    "adding $i_t \\odot g_t$ (it can count), while $h$ is squashed into (-1, 1) by tanh ($|h_t| > 0.9$ "
-    f"on {lstm_story.h_saturated(lt):.0%} of the steps and units here). What the slogan gets right is "
-    "*how* they change: c is edited, h is recomputed."
-)
-st.markdown(
-    f"{verdict} The forget gate averages {f_mean:.3f} after the first step, so each step wipes about "
-    f"{1 - f_mean:.0%} of the old cell."
-)
+st.markdown(lstm_memory.slogan_sentence(lt, changes))
 paths = lstm_story.cell_gradient_paths(lt)
 DIRECT = "||f_(t+1) ⊙ dL/dc_(t+1)||"
 explain(
@@ -461,12 +442,7 @@ with v2:
     st.latex(r"f_t = 1 - i_t, \qquad c_t = (1 - i_t) \odot c_{t-1} + i_t \odot g_t")
     explain("In the views: the $f$ heatmap is the mirror image of $i$.")
     st.markdown(lstm_story.saving_sentence(lstm_story.coupled_saving(task, hidden)))
-gap = np.abs(lt.gates["f"] + lt.gates["i"] - 1).max()
-st.markdown(
-    f"**Live check on the current model ({VARIANTS[cell]}):** the largest $|f_t + i_t - 1|$ over this "
-    "sentence "
-    f"is **{gap:.4f}**" + (" (exactly 0: the gates are coupled)." if cell == "lstm_coupled" else ".")
-)
+st.markdown(lstm_memory.coupling_sentence(lt, VARIANTS[cell], cell == "lstm_coupled"))
 st.dataframe(lesson.sizes_frame(), width="stretch")
 
 try_this(

@@ -2,18 +2,16 @@
 
 from dataclasses import asdict, replace
 
-import numpy as np
 import streamlit as st
 import torch
 
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import training_curves
 from rnnviz.charts.style import CELL_COLORS
-from rnnviz.lessons import depth, gating, gru_story, gru_tables, lstm_lesson, worked
+from rnnviz.lessons import depth, gating, gru_forms, gru_story, gru_tables, lstm_lesson, worked
 from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
 from rnnviz.lessons.lstm_lesson import SentenceRead
 from rnnviz.model import param_count
-from rnnviz.trace import trace
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, header, section, seed, try_this
 from ui.pickers import prediction, sentence, stage_step_and_unit
@@ -159,24 +157,18 @@ def step_views(lesson: GRULesson, read: SentenceRead) -> None:
     )
     st.latex(r"c_t = \Gamma_u * \tilde c_t + (1 - \Gamma_u) * c_{t-1}")
     v = step.values
-    wrong = v["gamma_u"] * v["n"] + (1 + v["gamma_u"]) + v["h_prev"]
-    right_value = v["gamma_u"] * v["n"] + (1 - v["gamma_u"]) * v["h_prev"]
+    m = gru_forms.miswritten_update(v)
     w1, w2, w3 = st.columns(3)
     w1.metric(
-        "as often written", f"{wrong:.4f}", help="Γ_u c̃_t + (1 + Γ_u) + c_{t-1} with this step's numbers"
+        "as often written", f"{m.wrong:.4f}", help="Γ_u c̃_t + (1 + Γ_u) + c_{t-1} with this step's numbers"
     )
     w2.metric(
-        "correct formula", f"{right_value:.4f}", help="Γ_u c̃_t + (1 - Γ_u) c_{t-1} with this step's numbers"
+        "correct formula", f"{m.right:.4f}", help="Γ_u c̃_t + (1 - Γ_u) c_{t-1} with this step's numbers"
     )
     w3.metric(
         "torch's h_t", f"{v['h']:.4f}", help="h_t of the live model at this step and unit (rnnviz.trace)"
     )
-    st.caption(
-        f"With the numbers of unit {unit} at step {t}: Γ_u = {v['gamma_u']:.4f}, c̃_t = n_t = "
-        f"{v['n']:.4f}, c_(t-1) = h_(t-1) = {v['h_prev']:.4f}. The correct formula reproduces torch; the "
-        "miswritten one "
-        + ("leaves the range (-1, 1) that a GRU state can never leave." if abs(wrong) >= 1 else "does not.")
-    )
+    st.caption(m.caption(unit, t))
 
 
 step_views(lesson, read)
@@ -205,20 +197,8 @@ for kind, note in (
     explain(f"**{VARIANTS[kind]}**{live}: {note}", label=VARIANTS[kind])
     st.latex(CANDIDATE[kind])
 if cell != "gru_minimal":
-    other = "gru_paper" if cell == "gru" else "gru"
-    twin = trace(gating.with_cell(model, other), x, y, jacobians=False)
-    gap = float(np.abs(twin.layer(0).h - lt.h).max())
-    st.markdown(
-        f"**Same weights, other form.** Read with the {VARIANTS[other]} candidate, the live model's weights "
-        f"give states up to **{gap:.4f}** away from its own, and p({task.labels[guess]}) = "
-        f"{twin.probs[guess]:.3f} instead of {tr.probs[guess]:.3f}. "
-        + (
-            "The two forms are different functions, so weights trained in one do not transfer exactly to the "
-            "other."
-            if gap > 1e-6
-            else "On this sentence the two forms agree to 6 decimals."
-        )
-    )
+    form = gru_forms.other_form(model, x, y, tr, guess)
+    st.markdown(gru_forms.other_form_sentence(form, VARIANTS[form.cell], task.labels[guess]))
 
 # --- LSTM vs GRU -------------------------------------------------------------------------------
 st.header("LSTM vs GRU, side by side")
