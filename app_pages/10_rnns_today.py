@@ -42,7 +42,8 @@ header(
         "what the loop and the scans cost on this server as $T$ grows, beside the dependent rounds each "
         "needs;",
         "a selective linear recurrence (the idea of LRU, S4D and Mamba, kept tiny): its decay $a_t$ per word "
-        "and unit, its memory length, and its gradient through time beside an Elman RNN's.",
+        "and unit, its memory length, and its gradient through time beside an Elman RNN's, on lessons 4-6's "
+        "task and on one where a second country must reset the memory.",
     ],
     "Around 2023 recurrent models came back: state-space models (S4, Mamba), linear recurrent units, RWKV, "
     "xLSTM. They share one trick: the gates depend on the input only, never on $h_{t-1}$, so the whole "
@@ -214,12 +215,24 @@ explain(
     "Below, the selective recurrence and an Elman RNN of the same size learn the same task from the same "
     "seed and batches."
 )
-pair = {
-    "selective recurrence": replace(lesson, cell="selective"),
-    "Elman RNN": replace(lesson, cell="rnn_tanh"),
+PAIR_TASKS = {
+    "first_word": "the first country counts (lessons 4-6)",
+    "latest_country": "the latest country counts (a second one must reset the memory)",
 }
-keys = {"selective recurrence": "l10_sel", "Elman RNN": "l10_elman"}
+pair_task = st.radio(
+    "Task of the two models", list(PAIR_TASKS), format_func=PAIR_TASKS.get, horizontal=True,
+    key=P + "pair_task", bind="query-params",
+    help="On the second task half the training sentences name a second country among the fillers, and "
+    "the answer is the language of the latest one.",
+)  # fmt: skip
+pair = {
+    "selective recurrence": replace(lesson, cell="selective", task_name=pair_task),
+    "Elman RNN": replace(lesson, cell="rnn_tanh", task_name=pair_task),
+}
+suffix = "" if pair_task == "first_word" else "_reset"  # each task keeps its own two trained models
+keys = {"selective recurrence": "l10_sel" + suffix, "Elman RNN": "l10_elman" + suffix}
 pair_trainers = {name: session_trainer(keys[name], cfg, cfg.trainer) for name, cfg in pair.items()}
+pair_task_ = pair["selective recurrence"].task()
 training_panel(
     P + "mem",
     MEM_STEPS,
@@ -229,14 +242,16 @@ training_panel(
     reset_label="Reset both",
     note=f"Each click trains both for up to {MEM_STEPS} steps or {MEM_SECONDS:g} s.",
 )
+pair_y = modern_memory.pair_target(pair_task_, x)
 mem = modern_memory.memory_read(
-    pair_trainers["selective recurrence"].model, pair_trainers["Elman RNN"].model, task, x, y
+    pair_trainers["selective recurrence"].model, pair_trainers["Elman RNN"].model, pair_task_, x, pair_y
 )
 steps_now = {name: tr.step for name, tr in pair_trainers.items()}
 st.caption(
     f"Training steps so far: selective recurrence {steps_now['selective recurrence']}, Elman RNN "
     f"{steps_now['Elman RNN']}. On your sentence the selective recurrence says {mem.said}, the Elman RNN "
-    f"{mem.elman_said}."
+    f"{mem.elman_said}"
+    + (f"; the right answer on this task is {pair_task_.labels[pair_y]}." if pair_y is not None else ".")
 )
 left, right = st.columns(2)
 chart(charts.decay_heatmap(mem.a, mem.tokens, "a_t: the share of h_(t-1) kept"), P + "decay", left)
@@ -264,7 +279,8 @@ try_this(
     "Train both models of the last section, then find a filler word where some unit's $a_t$ is near 1: "
     "what is its memory length, and how does the selective model's gradient at t = 1 compare with the "
     "Elman RNN's?",
-    "Put a second country in the middle of the sentence: does the selective model's $a_t$ drop there?",
+    "Put a second country in the middle of the sentence: does the selective model's $a_t$ drop there? "
+    "Switch the two models to the task where the latest country counts, train them, and look again.",
 )
 question = modern_memory.longest_memory_question(mem)
 if question is not None:

@@ -38,9 +38,11 @@ def _claims_hold(at):
     _shown(at, modern_lesson.equality_sentence(both))
     assert max(both.max_diff().values()) < 1e-10  # so the sentence says 'the same numbers'
     assert any("same numbers up to float64 rounding" in t for t in _texts(at))
-    mem = modern_memory.memory_read(
-        _trainer(at, "l10_sel").model, _trainer(at, "l10_elman").model, tr.task, x, y
-    )
+    suffix = "" if at.radio(key="l10_pair_task").value == "first_word" else "_reset"
+    sel, elman = _trainer(at, "l10_sel" + suffix), _trainer(at, "l10_elman" + suffix)
+    assert sel.task == elman.task and sel.task.name == at.radio(key="l10_pair_task").value
+    pair_y = modern_memory.pair_target(sel.task, x)
+    mem = modern_memory.memory_read(sel.model, elman.model, sel.task, x, pair_y)
     for line in modern_memory.gate_sentences(mem):
         _shown(at, line)
     _shown(at, modern_memory.gradient_sentence(mem))
@@ -147,7 +149,32 @@ def test_the_live_model_trains_with_the_log_space_scan(monkeypatch, cell):
         calls.append(args[0].shape)
         return scan_log(*args, **kwargs)
 
-    monkeypatch.setattr(rnnviz.model, "scan_log", counted)
+    assert rnnviz.model.Scanned.scan is scan_log  # what the model runs unless a bench swaps it
+    monkeypatch.setattr(rnnviz.model.Scanned, "scan", staticmethod(counted))
     tr = ModernLesson(cell=cell, lag=4, hidden_size=4).trainer()
     tr.run(2, 600)
     assert len(calls) >= 2 and all(shape[1] == 6 for shape in calls)  # whole sentences, T = lag + 2
+
+
+def test_the_reset_task_learns_a_reset_at_the_defaults(at):
+    """Pinned: at the defaults (seed 0, lag 10, H = 8) one click trains the selective recurrence on the
+    reset task to drop a_t at a second country, and the page says so; its Elman twin is worse."""
+    at.radio(key="l10_pair_task").set_value("latest_country").run()
+    _claims_hold(at)
+    assert _trainer(at, "l10_sel_reset").step == 0 and _trainer(at, "l10_sel").step > 0  # kept apart
+    at.button(key="l10_mem_train").click().run()
+    at.text_input(key="l10_text").set_value(
+        "Spain the sea school Italy friends moved played sea fluent"
+    ).run()
+    both, mem = _claims_hold(at)
+    said = " ".join(modern_memory.gate_sentences(mem))
+    assert "At 'Italy' (t = 5), a second country" in said and "That is the reset" in said
+    assert mem.said == "Italian"
+    sel, elman = _trainer(at, "l10_sel_reset"), _trainer(at, "l10_elman_reset")
+    b = sel.task.batch(512, torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        acc = {
+            n: float((tr.model(b.x)[0].argmax(-1) == b.y).float().mean())
+            for n, tr in [("sel", sel), ("elm", elman)]
+        }
+    assert acc["sel"] > 0.9 and acc["sel"] > acc["elm"], acc

@@ -242,3 +242,58 @@ def test_timing_chart_keeps_coinciding_round_lines_visible():
     assert drawn["doubling scan"].marker.size == 9  # no twin: drawn as in the left panel
     assert not any("doubling scan and" in n or "and doubling scan" in n for n in notes)
     assert list(fig.layout.yaxis2.ticktext) == ["1", "10", "100", "1000"]  # rounds 4 .. 256
+
+
+# --- the reset task: the latest country counts ------------------------------------------------------
+
+
+def test_latest_country_labels_the_last_country_named_among_the_fillers():
+    from rnnviz.lessons.modern_reset import SECOND_SHARE, LatestCountry, latest_country
+
+    task = LatestCountry(lag=8, n_countries=4, seed=0)
+    b = task.batch(2000, torch.Generator().manual_seed(1))
+    K = task.n_countries
+    countries = b.x < K
+    assert countries[:, 0].all() and not countries[:, -1].any()  # a country first, 'fluent' last
+    per_row = countries.sum(1)
+    assert set(per_row.tolist()) == {1, 2}  # at most one second country, among positions 1..lag
+    assert abs(float((per_row == 2).float().mean()) - SECOND_SHARE) < 0.05
+    for row in range(200):
+        assert int(b.y[row]) == latest_country(task, b.x[row].tolist())
+    again = task.batch(2000, torch.Generator().manual_seed(1))
+    assert torch.equal(again.x, b.x) and torch.equal(again.y, b.y)  # seeded
+    assert latest_country(task, task.encode("the sea fluent").tolist()) is None
+
+
+def test_pair_target_follows_the_task():
+    from rnnviz.lessons.modern_reset import LatestCountry
+
+    first, latest = ModernLesson(lag=4).task(), ModernLesson(lag=4, task_name="latest_country").task()
+    assert isinstance(latest, LatestCountry) and not isinstance(first, LatestCountry)
+    x = first.encode("Spain the Italy sea fluent")
+    assert modern_memory.pair_target(first, x) == 1  # Spain: the first word
+    assert modern_memory.pair_target(latest, x) == 2  # Italy: the latest country
+    assert modern_memory.pair_target(first, first.encode("the sea fluent")) is None
+    with pytest.raises(Exception, match="the task must be one of"):
+        ModernLesson(task_name="copy")
+
+
+def test_gate_sentences_on_the_reset_task_say_whether_a_t_resets():
+    a = np.array([[0.5, 0.5, 0.5], [0.99, 0.95, 0.95], [0.2, 0.3, 0.9], [0.98, 0.96, 0.93], [0.2, 0.1, 0.3]])
+    tokens = ["France", "the", "Spain", "sea", "fluent"]
+    reset = replace(_memory(a, (0, 5, 1, 6, 7), tokens), latest=True)
+    said = " ".join(modern_memory.gate_sentences(reset))
+    assert "At 'Spain' (t = 3), a second country, a_t averages 0.467" in said
+    assert "(2 of 3 units below 0.5 there)" in said
+    assert "That is the reset" in said and "no word calls for a reset" not in said
+    kept = a.copy()
+    kept[2] = 0.97
+    said = " ".join(
+        modern_memory.gate_sentences(replace(_memory(kept, (0, 5, 1, 6, 7), tokens), latest=True))
+    )
+    assert "it has not learned a reset through a_t" in said and "That is the reset" not in said
+    one = replace(_memory(a, (0, 5, 6, 6, 7), ["France", "the", "sea", "sea", "fluent"]), latest=True)
+    assert "Your sentence names no second country" in " ".join(modern_memory.gate_sentences(one))
+    assert "Your sentence names no second country" not in " ".join(
+        modern_memory.gate_sentences(replace(one, latest=False))
+    )

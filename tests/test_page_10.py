@@ -59,6 +59,16 @@ def test_min_lstm_and_unit_picker(page):
     assert (table["|log scan - loop|"] < 1e-10).all()
 
 
+def test_the_pair_task_switch_keeps_each_tasks_models(page):
+    at = page
+    at.radio(key="l10_pair_task").set_value("latest_country").run()
+    assert not at.exception and not at.error
+    assert at.session_state["l10_sel_reset_trainer"][1].task.name == "latest_country"
+    assert at.session_state["l10_sel_trainer"][1].task.name == "first_word"
+    at.radio(key="l10_pair_task").set_value("first_word").run()
+    assert not at.exception and not at.error
+
+
 def test_check_question(page):
     at = page
     key = "check_10_rnns_today.py"
@@ -84,7 +94,7 @@ def test_unknown_word_shows_an_error_and_the_page_goes_on(page):
 @pytest.mark.parametrize(
     "bad",
     [
-        {"l10_lag": "0", "l10_hidden": "5", "l10_unit": "99", "l10_cell": "gru"},
+        {"l10_lag": "0", "l10_hidden": "5", "l10_unit": "99", "l10_cell": "gru", "l10_pair_task": "copy"},
         {"l10_text": "😀 " * 300, "l10_lag": "1e9", "l10_trained": "banana"},
     ],
 )

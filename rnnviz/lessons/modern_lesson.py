@@ -10,6 +10,8 @@ recurrence and the Elman RNN it is compared with): the same task, lag, size and 
 >>> ModernLesson(cell="lstm")
 Traceback (most recent call last):
 rnnviz.errors.InputError: the cell must be one of min_gru, min_lstm, selective, rnn_tanh, not 'lstm'
+>>> ModernLesson(cell="selective", task_name="latest_country").task().name
+'latest_country'
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import torch
 
 from rnnviz.cells import CELLS
 from rnnviz.errors import InputError
+from rnnviz.lessons.modern_reset import LatestCountry
 from rnnviz.model import ModelConfig, SeqModel
 from rnnviz.scan import rounds, scan_doubling
 from rnnviz.tasks import FirstWord
@@ -31,6 +34,7 @@ from rnnviz.train import TrainConfig, Trainer
 
 MIN_CELLS = ("min_gru", "min_lstm")  # the live model of the first section
 LESSON_CELLS = (*MIN_CELLS, "selective", "rnn_tanh")  # + the selective recurrence and its Elman twin
+TASKS = {"first_word": FirstWord, "latest_country": LatestCountry}  # the first / the latest country counts
 
 
 @dataclass(frozen=True)
@@ -45,16 +49,19 @@ class ModernLesson:
     batch_size: int = 32  # sentences per training batch
     checkpoint_every: int = 50  # training steps between in-memory checkpoints
     seed: int = 0  # initial weights, batches and the example sentences
+    task_name: str = "first_word"  # one of TASKS: lessons 4-6's task, or the one that needs a reset
 
     def __post_init__(self) -> None:
         if self.cell not in LESSON_CELLS:
             raise InputError(f"the cell must be one of {', '.join(LESSON_CELLS)}, not {self.cell!r}")
+        if self.task_name not in TASKS:
+            raise InputError(f"the task must be one of {', '.join(TASKS)}, not {self.task_name!r}")
         check_int("lag", self.lag, 1, 200)
         check_int("hidden size", self.hidden_size, 2, 256)
         check_int("batch size", self.batch_size, 1, 1024)
 
     def task(self) -> FirstWord:
-        return FirstWord(lag=self.lag, n_countries=self.n_countries, seed=self.seed)
+        return TASKS[self.task_name](lag=self.lag, n_countries=self.n_countries, seed=self.seed)
 
     def model_config(self) -> ModelConfig:
         return ModelConfig.for_task(self.task(), cell=self.cell, hidden_size=self.hidden_size, seed=self.seed)

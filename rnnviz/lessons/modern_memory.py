@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from rnnviz.lessons.modern_reset import latest_country
 from rnnviz.model import SeqModel
 from rnnviz.questions import Question
 from rnnviz.trace import trace
@@ -43,6 +44,7 @@ class MemoryRead:
     elman_grad: np.ndarray  # (T,) ||dL/dh_t|| of the Elman RNN
     said: str  # the selective model's answer
     elman_said: str  # the Elman RNN's
+    latest: bool = False  # the task's answer is the latest country's language (a second one resets)
 
     @property
     def T(self) -> int:
@@ -96,7 +98,17 @@ def memory_read(selective: SeqModel, elman: SeqModel, task, x: torch.Tensor, y: 
         elman_grad=te.layer(0).grad_h_norm.astype(np.float64),
         said=task.labels[int(np.argmax(tr.probs))],
         elman_said=task.labels[int(np.argmax(te.probs))],
+        latest=task.name == "latest_country",
     )
+
+
+def pair_target(task, x: torch.Tensor) -> int | None:
+    """The right answer for the sentence ``x`` under ``task``: the first word's language (lessons 4-6),
+    or, on the reset task, the latest country's (None where no country is named where it counts)."""
+    ids = [int(i) for i in x]
+    if task.name == "latest_country":
+        return latest_country(task, ids)
+    return ids[0] if ids[0] < task.n_countries else None
 
 
 def gate_sentences(read: MemoryRead) -> list[str]:
@@ -132,17 +144,35 @@ def gate_sentences(read: MemoryRead) -> list[str]:
     later = [s for s in range(1, read.T) if read.ids[s] < read.n_countries]  # countries after the first
     if later and rows.size:
         s = later[0]
-        drop = mean_a[s] < read.a[rows].mean() - 0.05
-        out.append(
+        on_fillers = float(read.a[rows].mean())
+        drop = mean_a[s] < on_fillers - 0.05
+        fell = int((read.a[s] < 0.5).sum())
+        head = (
             f"At '{read.tokens[s]}' (t = {s + 1}), a second country, a_t averages {mean_a[s]:.3f} against "
-            f"{read.a[rows].mean():.3f} on the fillers: the model "
-            + (
+            f"{on_fillers:.3f} on the fillers ({fell} of {read.a.shape[1]} units below 0.5 there): the model "
+        )
+        if read.latest:
+            tail = (
+                "forgets more there, which is what this task needs: its answer is the *latest* country's "
+                "language, so the second country must replace the first. That is the reset."
+                if drop
+                else "keeps about as much there as on the fillers: it has not learned a reset through a_t "
+                "(this task's answer is the *latest* country's language; it can still overwrite h_t "
+                "through b_t)."
+            )
+        else:
+            tail = (
                 "forgets more there. The task's answer is the *first* country's language, so on this task "
                 "no word calls for a reset: a drop here costs memory the answer needs."
                 if drop
                 else "keeps about as much there as on the fillers, which is what this task needs: its answer "
                 "is the *first* country's language, so no word calls for a reset."
             )
+        out.append(head + tail)
+    elif read.latest and rows.size:
+        out.append(
+            "Your sentence names no second country: put one among the filler words (any of the countries) "
+            "to see whether a_t drops there, as a reset would."
         )
     memory = read.filler_memory()
     if np.isfinite(memory).any():
