@@ -125,3 +125,48 @@ def test_a_tab_closed_mid_training_frees_the_slot_for_the_next_student(slots, op
     assert slots._free == training.TRAINING_SLOTS and slots.waiting() == 0
     nxt = AppTest.from_function(_waiting_script).run(timeout=30)
     assert [m.value for m in nxt.markdown] == ["ready True"]
+
+
+# --- a server restart or a long disconnection: said before it happens ---------------------------
+
+RESTART = "kept in the server's memory only"
+
+
+def test_the_training_panel_says_what_a_restart_loses_and_how_to_keep_it(open_page):
+    """Lesson 2's panel: no note untrained; after Train, the steps the address carries (the link's
+    own ``_trained`` end) and the download; a model loaded from a file: keep the file."""
+    at = open_page("02_elman_rnn.py")
+    assert not [c.value for c in at.caption if RESTART in c.value]
+    at.button(key="l2_model_train").click().run()
+    (note,) = [c.value for c in at.caption if RESTART in c.value]
+    steps = at.session_state["l2_model_trainer"][1].step
+    end = int(str(at.query_params["l2_model_trained"]).split(",")[-1].rstrip("t"))
+    assert steps == end > 0
+    ttl = st_option("server.disconnectedSessionTTL")
+    assert f"over {ttl // 60} minutes offline, loses it" in note and f"retrains its {steps} steps" in note
+    assert "a download (below) keeps it as a file" in note and at.get("download_button")
+    # what loading a file records (ui/export.model_box): no runs, and no training in the address
+    at.session_state["l2_model_runs_done"] = None
+    del at.query_params["l2_model_trained"]
+    at.run()
+    (note,) = [c.value for c in at.caption if RESTART in c.value]
+    assert "A model loaded from a file is not in the page's link: keep the file" in note
+
+
+def st_option(name: str):
+    import streamlit as st
+
+    return st.get_option(name)
+
+
+def test_the_restart_note_names_what_a_saved_link_leaves_out_and_counts_models():
+    from rnnviz.restart import keep_note
+
+    assert keep_note(0, True, (), 120) is None
+    left = keep_note(5, True, ["l3_own"], 120)
+    assert "leaves out l3_own (too long), so it would not rebuild this model" in left
+    assert "retrains" not in left
+    several = keep_note(5, True, (), 90, models=2, download=False)
+    assert several.startswith("These models are") and "over 90 seconds offline" in several
+    assert "retrains each of them" in several and several.endswith("nothing else keeps them.")
+    assert "download" not in keep_note(5, True, (), 120, download=False)

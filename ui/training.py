@@ -37,6 +37,8 @@ from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestTy
 
 from rnnviz.charts.sequence import training_curves
 from rnnviz.charts.style import SERIES
+from rnnviz.model import SeqModel
+from rnnviz.restart import keep_note
 from rnnviz.slots import TurnTaking
 from rnnviz.store import (
     MAX_STEPS,
@@ -52,6 +54,7 @@ from rnnviz.store import (
 from rnnviz.train import RunResult, Trainer, between_steps
 from ui.export import model_box, runs_key, steps_param
 from ui.lesson import chart
+from ui.links import shareable
 from ui.safe import plain
 
 T = TypeVar("T")
@@ -455,10 +458,28 @@ def panel(
         if (result := last_result(k)) is not None:
             text = f"{name}: {result.message}" if several else result.message
             (st.error if result.status == "diverged" else st.caption)(text)
+    if not several and first.history:
+        chart(history_figure(first, metric, title), f"{key}_history")
+    if note_ := restart_note(keys.values(), not several and isinstance(first.model, SeqModel)):
+        st.caption(note_)
     if not several:
-        if first.history:
-            chart(history_figure(first, metric, title), f"{key}_history")
         model_box(key, first)
+
+
+def restart_note(keys, download: bool) -> str | None:
+    """What a server restart or a long disconnection does to the models of trainer ``keys``, and
+    how to keep them (rnnviz.restart.keep_note): said before it happens, once they are trained."""
+    trainers = [current_trainer(k) for k in keys]
+    params = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+    _, left_out = shareable(st.context.url or "/", params)
+    return keep_note(
+        max(tr.step for tr in trainers if tr is not None),
+        in_link=all(st.session_state.get(runs_key(k)) is not None for k in keys),
+        left_out=left_out,
+        ttl_seconds=st.get_option("server.disconnectedSessionTTL"),
+        models=len(trainers),
+        download=download,
+    )
 
 
 # one panel redrawing alone while it trains: the page's other sections do not rerun on a click
