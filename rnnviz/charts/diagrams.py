@@ -261,7 +261,7 @@ def feedforward_vs_recurrent(L: int, D: int, H: int, title: str | None = None) -
     for x in (0, 5):
         sk.arrow(x, top - 0.8, x, top - 0.5, COLORS["h"])
     # each heading on two lines: on one line the two ran into each other in presenter mode (22 px)
-    sk.note(0, top + 0.75, f"<b>feedforward</b><br>{L} x ({H}² + {H}) = {ff_params:,} parameters")
+    sk.note(0, top + 0.75, f"<b>feedforward</b><br>{L} × ({H}² + {H}) = {ff_params:,} parameters")
     sk.note(5.6, top + 0.75, f"<b>RNN, turned 90°</b><br>{H}² + {H}·{D} + 2·{H} = {rnn_params:,} parameters")
     return sk.figure(title, int(170 + 75 * L), [-2.6, 8.4], [-1.7, top + 1.35])
 
