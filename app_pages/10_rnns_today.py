@@ -3,11 +3,12 @@ recurrence and linear attention as an RNN."""
 
 from dataclasses import replace
 
+import numpy as np
 import streamlit as st
 
 from rnnviz.charts import modern as charts
 from rnnviz.charts.style import OKABE_ITO
-from rnnviz.lessons import lstm_lesson, modern_lesson, modern_memory, modern_timing
+from rnnviz.lessons import lstm_lesson, modern_attention, modern_lesson, modern_memory, modern_timing
 from rnnviz.lessons.modern_lesson import MIN_CELLS, ModernLesson
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, header, section, seed, try_this
@@ -270,6 +271,62 @@ st.markdown(modern_memory.gradient_sentence(mem))
 csv_button(
     mem.frame(), "selective-recurrence", P + "csv_memory", "a_t, b_t, h_t and dL/dh_t as CSV (t, unit j)"
 )
+
+# --- linear attention is an RNN ----------------------------------------------------------------
+st.header("Linear attention is an RNN")
+explain(
+    "Attention (lesson 7) lets step $t$ read every earlier step $s \\le t$ with a weight from the query "
+    "$q_t$ and the key $k_s$. Replace softmax's $e^{q_t \\cdot k_s}$ by a product of features, "
+    "$\\varphi(q_t) \\cdot \\varphi(k_s)$ with $\\varphi(x) = \\mathrm{elu}(x) + 1 > 0$ "
+    "(Katharopoulos et al., 2020), and the sum over $s$ can be carried forward step by step in a matrix "
+    "state $S_t$: attention becomes a recurrence, and the state no longer grows with $t$."
+)
+st.latex(
+    r"\text{parallel (masked attention):}\quad out_t = \frac{\sum_{s \le t} \big(\varphi(q_t) \cdot "
+    r"\varphi(k_s)\big)\, v_s}{\sum_{s \le t} \varphi(q_t) \cdot \varphi(k_s)}"
+)
+st.latex(
+    r"\text{recurrent:}\quad S_t = S_{t-1} + \varphi(k_t)\, v_t^{\top},\quad z_t = z_{t-1} + \varphi(k_t),"
+    r"\quad out_t = \frac{S_t^{\top} \varphi(q_t)}{z_t \cdot \varphi(q_t)},\quad S_0 = 0,\; z_0 = 0"
+)
+
+
+@section
+def linear_attention(x, tokens: list[str], vocab_size: int, seed_: int) -> None:
+    """S_t at the chosen step; the t slider reruns this section alone."""
+    read = modern_attention.attention_read(*modern_attention.projections(x, vocab_size, seed=seed_), tokens)
+    explain(
+        f"On your sentence ({read.T} words), each word gets its own query, key and value "
+        f"({read.S.shape[1]} and {read.S.shape[2]} numbers) from seeded random projections: a layer "
+        "that has not been trained, since the two forms agree for any numbers."
+    )
+    held = st.session_state.get(P + "att_t")
+    if isinstance(held, int) and not 1 <= held <= read.T:  # a shorter sentence: its last word
+        st.session_state[P + "att_t"] = read.T
+    t = st.select_slider(
+        "Step t", list(range(1, read.T + 1)), read.T, key=P + "att_t", bind="query-params",
+        help="t = 1 is the first word; S_0 = 0 and z_0 = 0 before it.",
+    )  # fmt: skip
+    left, right = st.columns(2)
+    zmax = float(np.abs(read.S).max()) or 1.0  # one colour range for every t: S_t's growth is visible
+    chart(
+        charts.state_heatmap(read.S[t - 1], zmax, f"S_t after t = {t} ('{read.tokens[t - 1]}')"),
+        P + "S",
+        left,
+    )
+    chart(
+        charts.state_norms(read.norms(), read.tokens, t - 1, "||S_t|| over the sentence"), P + "S_norm", right
+    )
+    st.metric(
+        "max |recurrent - parallel| (float64)", f"{read.max_diff():.1e}", help="over every step and column"
+    )
+    for line in modern_attention.state_sentences(read, t):
+        st.markdown(line)
+    with st.expander("Both forms' outputs as a table"):
+        st.dataframe(read.frame(), hide_index=True, width="stretch")
+
+
+linear_attention(x, [task.vocab[int(i)] for i in x], len(task.vocab), seed())
 
 try_this(
     "Train the minGRU, then type a sentence of your own: does the largest difference between the loop and "

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnviz.lessons import gating, modern_lesson, modern_memory, modern_timing
+from rnnviz.lessons import gating, modern_attention, modern_lesson, modern_memory, modern_timing
 from rnnviz.lessons.modern_lesson import ModernLesson
 
 PAGE = "10_rnns_today.py"
@@ -46,6 +46,13 @@ def _claims_hold(at):
     for line in modern_memory.gate_sentences(mem):
         _shown(at, line)
     _shown(at, modern_memory.gradient_sentence(mem))
+    read = modern_attention.attention_read(
+        *modern_attention.projections(x, len(tr.task.vocab), seed=tr.task.seed), mem.tokens
+    )
+    t = at.select_slider(key="l10_att_t").value
+    for line in modern_attention.state_sentences(read, t):
+        _shown(at, line)
+    assert read.max_diff() < 1e-10  # so the sentence says 'the same numbers'
     q = modern_memory.longest_memory_question(mem)
     assert at.session_state[f"check_{PAGE}_answer"] == q.answer
     assert at.radio(key=f"check_{PAGE}").options == q.options

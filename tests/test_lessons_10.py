@@ -297,3 +297,73 @@ def test_gate_sentences_on_the_reset_task_say_whether_a_t_resets():
     assert "Your sentence names no second country" not in " ".join(
         modern_memory.gate_sentences(replace(one, latest=False))
     )
+
+
+# --- linear attention (the page's last section) ----------------------------------------------------
+
+
+def _attention(seed=0, ids=(0, 5, 6, 7, 4, 9)):
+    from rnnviz.lessons import modern_attention
+
+    x = torch.tensor(ids)
+    q, k, v = modern_attention.projections(x, 12, seed=seed)
+    return modern_attention.attention_read(q, k, v, [f"w{i}" for i in ids]), (q, k, v)
+
+
+def _elu1(v):
+    return np.where(v > 0, v + 1, np.exp(v))  # phi(x) = elu(x) + 1
+
+
+def test_linear_attention_forms_are_the_equations():
+    """Both forms on screen, transcribed here in float64: out_t over s <= t, and S_t, z_t, out_t."""
+    read, (q, k, v) = _attention()
+    q, k, v = (t.numpy() for t in (q, k, v))
+    fq, fk = _elu1(q), _elu1(k)
+    T = len(q)
+    direct = np.array(
+        [
+            sum((fq[t] @ fk[s]) * v[s] for s in range(t + 1)) / sum(fq[t] @ fk[s] for s in range(t + 1))
+            for t in range(T)
+        ]
+    )
+    np.testing.assert_allclose(read.parallel, direct, rtol=1e-12, atol=1e-14)
+    S, z = np.zeros((q.shape[1], v.shape[1])), np.zeros(q.shape[1])
+    for t in range(T):
+        S = S + np.outer(fk[t], v[t])  # S_t = S_{t-1} + phi(k_t) v_t^T
+        z = z + fk[t]  # z_t = z_{t-1} + phi(k_t)
+        np.testing.assert_allclose(read.S[t], S, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(read.z[t], z, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(read.recurrent[t], S.T @ fq[t] / (z @ fq[t]), rtol=1e-12)  # out_t
+    assert read.max_diff() < 1e-12
+    np.testing.assert_allclose(read.norms(), np.linalg.norm(read.S, axis=(1, 2)))
+
+
+def test_projections_give_each_word_its_own_fixed_query_key_value():
+    from rnnviz.lessons import modern_attention
+
+    x = torch.tensor([3, 1, 3])
+    q, k, v = modern_attention.projections(x, 5, d_k=2, d_v=3, seed=4)
+    assert q.dtype == torch.float64 and q.shape == (3, 2) and v.shape == (3, 3)
+    torch.testing.assert_close(q[0], q[2])  # the same word, the same query
+    assert not torch.equal(k[0], k[1])
+    again = modern_attention.projections(x, 5, d_k=2, d_v=3, seed=4)
+    assert all(torch.equal(a, b) for a, b in zip((q, k, v), again, strict=True))
+
+
+def test_state_sentences_follow_the_numbers():
+    from rnnviz.lessons import modern_attention
+
+    read, _ = _attention()
+    t = read.T
+    text = " ".join(modern_attention.state_sentences(read, t))
+    dk, dv = read.S.shape[1:]
+    assert f"still {dk} x {dv} = {dk * dv} numbers" in text
+    assert f"||S_t|| = {read.norms()[t - 1]:.3f}" in text
+    grew = bool(np.all(np.diff(read.norms()) >= -1e-12))
+    assert ("grown at every step so far" in text) == grew
+    assert ("shrunk at some steps" in text) == (not grew)
+    assert "the same numbers up to float64 rounding" in text
+    off = replace(read, parallel=read.parallel + 1e-3)
+    assert "not the same computation" in " ".join(modern_attention.state_sentences(off, t))
+    one = " ".join(modern_attention.state_sentences(read, 1))
+    assert "the sum of 1 outer product φ(k_s) v_s^T" in one and "grown" not in one

@@ -33,6 +33,8 @@ def test_defaults_render_untrained(page):
     assert at.session_state["l10_elman_trainer"][1].model.cfg.cell == "rnn_tanh"
     assert float(metric(at, "max |log-space scan - loop|")) < 1e-10
     assert float(metric(at, "max |doubling scan - loop|")) < 1e-10
+    assert float(metric(at, "max |recurrent - parallel| (float64)")) < 1e-10
+    assert len(at.get("plotly_chart")) >= 6  # + S_t and ||S_t||
 
 
 def test_train_buttons_train(page):
@@ -69,6 +71,19 @@ def test_the_pair_task_switch_keeps_each_tasks_models(page):
     assert not at.exception and not at.error
 
 
+def test_the_attention_step_slider_moves_the_state(page):
+    import json
+
+    at = page
+    T = len(at.text_input(key="l10_text").value.split())
+    assert at.select_slider(key="l10_att_t").value == T  # starts at the last word: the whole state
+    at.select_slider(key="l10_att_t").set_value(2).run()
+    assert not at.exception and not at.error
+    heat = next(c for c in at.get("plotly_chart") if "S_t after t = 2" in c.proto.spec)
+    assert json.loads(heat.proto.spec)["data"][0]["type"] == "heatmap"
+    assert any(m.value.startswith("After t = 2 (") for m in at.markdown)
+
+
 def test_check_question(page):
     at = page
     key = "check_10_rnns_today.py"
@@ -95,7 +110,7 @@ def test_unknown_word_shows_an_error_and_the_page_goes_on(page):
     "bad",
     [
         {"l10_lag": "0", "l10_hidden": "5", "l10_unit": "99", "l10_cell": "gru", "l10_pair_task": "copy"},
-        {"l10_text": "😀 " * 300, "l10_lag": "1e9", "l10_trained": "banana"},
+        {"l10_text": "😀 " * 300, "l10_lag": "1e9", "l10_trained": "banana", "l10_att_t": "99"},
     ],
 )
 def test_bad_link_values_run_clean(open_url, bad):
