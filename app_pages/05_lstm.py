@@ -192,9 +192,9 @@ def step_views(read: SentenceRead) -> None:
     st.header("One step of the backward pass, on real numbers")
     explain(
         f"The step at t = {t} (the picker above) receives $dL/dh_t$ (what the head and step t+1 ask of "
-        "and $dL/dc_{t+1}$ (from the next cell), and hands back $dL/dh_{t-1}$ and $dL/dc_{t-1}$. Each line "
-        "is computed from the lines above it with this step's numbers (float64); a test checks every one "
-        "against torch's autograd. σ' = σ(1 - σ) is the sigmoid's slope."
+        "$h_t$) and $dL/dc_{t+1}$ (from the next cell), and hands back $dL/dh_{t-1}$ and $dL/dc_{t-1}$. "
+        "Each line is computed from the lines above it with this step's numbers (float64); a test checks "
+        "every one against torch's autograd. σ' = σ(1 - σ) is the sigmoid's slope."
     )
     st.latex(
         r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t} \odot o_t \odot (1 - \tanh^2 "
@@ -232,7 +232,7 @@ def step_views(read: SentenceRead) -> None:
     st.latex(r"a_t = \Gamma_o \odot c_t \qquad \text{(wrong: the tanh is missing)}")
     explain(
         "where the correct one (torch's, and this model's) is $h_t = o_t \\odot \\tanh(c_t)$. The cell $c_t$ "
-        "not bounded (it adds $i_t g_t$ at every step), so without the tanh the output can leave (-1, 1). "
+        "is not bounded (it adds $i_t g_t$ at every step), so without the tanh the output can leave (-1, 1). "
         "Both, with the live model's $o_t$ and $c_t$:"
     )
     bare = lstm_story.without_tanh(lt)
@@ -268,9 +268,9 @@ def intervention(read: SentenceRead, t: int, unit: int) -> None:
     st.header("Intervention: clamp a gate")
     explain(
         "Force a gate to a value on a span of steps and see what the model predicts. Clamping $f = 1$ makes "
-        "cell purely additive, $c_t = c_{t-1} + i_t \\odot g_t$; clamping $f = 0$ after the first word wipes "
-        "the cell's copy of the country, so whatever still reaches *fluent* must travel through $h$. The "
-        "replay (rnnviz.trace) can do this; torch's fused LSTM cannot."
+        "the cell purely additive, $c_t = c_{t-1} + i_t \\odot g_t$; clamping $f = 0$ after the first word "
+        "wipes the cell's copy of the country, so whatever still reaches *fluent* must travel through $h$. "
+        "The replay (rnnviz.trace) can do this; torch's fused LSTM cannot."
     )
     gates_here = ("f", "i", "o", "g")
     c1, c2, c3, c4 = st.columns([1, 2, 3, 2])

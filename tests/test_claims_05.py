@@ -359,3 +359,12 @@ def test_the_clamped_step_says_where_t_stands_to_the_clamped_steps(open_page):
     assert _clamped_table(at)["with the numbers"].str.contains("replaced by").any()
     at.select_slider(key="l5_t").set_value(6).run()
     assert "t = 6 comes after the clamped steps 2 to 4: f is free again" in _text(at, "**with the clamp**")
+
+
+def test_prose_joined_from_pieces_reads_whole(open_page):
+    """Sentences written over several string pieces: no word lost at a join (three had: 'ask of and',
+    'The cell c_t not bounded', 'makes cell purely additive')."""
+    at = open_page(PAGE)
+    assert "step t+1 ask of $h_t$) and $dL/dc_{t+1}$" in _text(at, "(the picker above) receives")
+    assert "The cell $c_t$ is not bounded" in _text(at, "without the tanh the output can leave")
+    assert "Clamping $f = 1$ makes the cell purely additive" in _text(at, "Force a gate to a value")
