@@ -1,6 +1,7 @@
 """One notation everywhere: the home page's table, and the conventions it states, hold in the app."""
 
 import ast
+import json
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,26 @@ def test_lesson_2_terms_chart_names_the_state_before_as_h_t_minus_1():
     names = [trace.name for trace in elman.step_contributions(terms).data]
     assert names[:3] == ["W_hh h_{t-1} (memory)", "W_xh x_t (input)", "b_h (bias)"]
     assert not any("prev" in name for name in names)
+
+
+def test_lesson_4s_charts_write_a_norm_as_its_text_does():
+    """Lesson 4 writes ‖dL/dh_t‖, ‖W_hh‖₂, ‖g‖ (LaTeX \\| and its titles): its charts said ||g||."""
+    from types import SimpleNamespace
+
+    from rnnviz.charts import gradients
+
+    T, ones = 6, np.ones(6)
+    run = SimpleNamespace(step=np.arange(T), loss=ones, grad_norm=ones, diverged_step=3)
+    run.grad_norm_clipped = ones
+    figs = [
+        gradients.gradient_bound(ones, ones, ones),
+        gradients.factor_strip(ones, ones),
+        gradients.training_heatmap([0, 10], np.ones((2, T))),
+        gradients.truncation_rows(ones, np.r_[np.zeros(3), ones[3:]], k=3),
+        gradients.clipping_runs(run, SimpleNamespace(**{**vars(run), "diverged_step": None, "clip": 1.0})),
+    ]
+    lesson = " ".join(on_screen_strings(ROOT / "app_pages" / "04_gradients.py"))
+    assert "‖dL/dh_t‖" in lesson and "‖W_hh‖" in lesson
+    for fig in figs:
+        shown = json.dumps(fig.to_plotly_json(), ensure_ascii=False, default=str)
+        assert "‖" in shown and "||" not in shown, fig.layout.title.text

@@ -125,10 +125,10 @@ def gradient_bound(
     """Measured ||dL/dh_t|| and the bounds over it; the loss is read at the last step."""
     T = len(grad_norm)
     labels = step_labels(tokens, T)
-    lines = [("bound: ||dL/dh_T|| ∏ ||D_s|| ||W_hh||^(T-t)", bound, COLORS["bound"], "dash")]
+    lines = [("bound: ‖dL/dh_T‖ ∏ ‖D_s‖ ‖W_hh‖^(T-t)", bound, COLORS["bound"], "dash")]
     if step_bound is not None:
-        lines.append(("∏ ||D_s W_hh||, step by step", step_bound, COLORS["c"], "dot"))
-    lines.append(("||dL/dh_t|| measured", grad_norm, COLORS["grad"], None))
+        lines.append(("∏ ‖D_s W_hh‖, step by step", step_bound, COLORS["c"], "dot"))
+    lines.append(("‖dL/dh_t‖ measured", grad_norm, COLORS["grad"], None))
     fig = go.Figure()
     for name, values, color, dash in lines:
         fig.add_trace(
@@ -239,10 +239,10 @@ def clipping_runs(raw, clipped, title: str | None = None) -> go.Figure:
             go.Scatter(
                 x=run.step,
                 y=_positive(run.grad_norm),
-                name=f"||g|| before clipping, {name}",
+                name=f"‖g‖ before clipping, {name}",
                 mode="lines+markers" if len(run.step) <= 30 else "lines",
                 line=dict(color=color, width=1 if run is clipped else 2),
-                hovertemplate=f"{name}<br>step %{{x}}<br>||g|| = %{{y:.4g}}<extra></extra>",
+                hovertemplate=f"{name}<br>step %{{x}}<br>‖g‖ = %{{y:.4g}}<extra></extra>",
             ),
             row=2,
             col=1,
@@ -251,10 +251,10 @@ def clipping_runs(raw, clipped, title: str | None = None) -> go.Figure:
         go.Scatter(
             x=clipped.step,
             y=_positive(clipped.grad_norm_clipped),
-            name="||g|| after clipping (the step taken)",
+            name="‖g‖ after clipping (the step taken)",
             mode="lines",
             line=dict(color=COLORS["h"], width=3, dash="dot"),
-            hovertemplate="clipped<br>step %{x}<br>||g|| used = %{y:.4g}<extra></extra>",
+            hovertemplate="clipped<br>step %{x}<br>‖g‖ used = %{y:.4g}<extra></extra>",
         ),
         row=2,
         col=1,
@@ -274,7 +274,7 @@ def clipping_runs(raw, clipped, title: str | None = None) -> go.Figure:
             col=1,
         )
     _log_axis(fig, "loss (log)", row=1, col=1)
-    _log_axis(fig, "gradient norm ||g|| (log)", row=2, col=1)
+    _log_axis(fig, "gradient norm ‖g‖ (log)", row=2, col=1)
     fig.update_xaxes(title="training step", row=2, col=1)
     base_layout(fig, title, 620)
     fig.update_layout(
