@@ -9,7 +9,7 @@ from rnnviz.charts import attention as charts
 from rnnviz.charts.sequence import distribution_bars
 from rnnviz.lessons.attention_lesson import CaptionsLesson, DatesLesson
 from rnnviz.seq2seq.captions import object_sentence
-from rnnviz.seq2seq.dates import LONGEST, SHORTEST, DateTask
+from rnnviz.seq2seq.dates import LONGEST, MAX_TYPED_WORDS, SHORTEST, WORDS, DateTask
 from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
 from rnnviz.seq2seq.focus import focus, position_sentence
 from rnnviz.seq2seq.mistakes import written_softmax
@@ -25,6 +25,11 @@ P = "l7_"  # prefix of every widget and session key on this page
 seed = global_seed()
 MAX_SECONDS = 30.0
 DEFAULT_TEXT = "monday the twenty first of march two thousand five"
+# The date box's cap: twice the longest text the task reads (MAX_TYPED_WORDS of its longest word,
+# each with a separator), 384 characters. Uncapped, one pasted "word" of a million letters was
+# refused by an error box quoting all of it (1,000,157 characters); the browser stops typing here
+# and a longer link is cut here (Streamlit's max_chars) and named in the sidebar.
+MAX_DATE_CHARS = 2 * MAX_TYPED_WORDS * (max(map(len, WORDS)) + 1)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -201,7 +206,11 @@ st.header("5. Where the decoder looks: the attention heatmap")
 def date_views(trainer: Trainer, task: DateTask, attention: str) -> None:
     """Sections 5 and 6: the typed date through the model at a checkpoint; reruns alone when the date,
     the checkpoint or the check question changes (section 6 alone when only the output step moves)."""
-    text = st.text_input("Type a date in words", DEFAULT_TEXT, key=P + "text", bind="query-params")
+    text = st.text_input(
+        "Type a date in words", DEFAULT_TEXT, key=P + "text", bind="query-params", max_chars=MAX_DATE_CHARS,
+        help=f"At most {MAX_TYPED_WORDS} words ({MAX_DATE_CHARS} characters): the task's dates are "
+        f"{SHORTEST} to {LONGEST} words long, and a longer text would only be refused.",
+    )  # fmt: skip
     points = [step for step, _ in trainer.checkpoints]
     at_step = points[-1]
     if len(points) > 1:

@@ -178,3 +178,22 @@ def test_both_models_are_rebuilt_from_their_lesson_configs(page):
     assert at.session_state["l7_cap_trainer"][0] == asdict(CaptionsLesson(attention="additive"))
     at.radio(key="l7_tokens").set_value("words").run()
     assert at.session_state["l7_trainer"][0] == asdict(DatesLesson(tokens="words", attention="dot"))
+
+
+def test_the_date_box_is_capped_so_a_refusal_never_quotes_a_pasted_page(open_url):
+    """One unknown "word" of a million letters was refused by an error box quoting all of it; the
+    box now takes at most MAX_DATE_CHARS (twice the longest date the task reads) and a link's
+    longer text is cut there, named in the sidebar."""
+    from rnnviz.seq2seq.dates import MAX_TYPED_WORDS, WORDS
+
+    cap = 2 * MAX_TYPED_WORDS * (max(map(len, WORDS)) + 1)
+    at = open_url(PAGE, {"l7_text": "x" * 100_000})  # a link this long still reaches the server
+    assert not at.exception
+    box = at.text_input(key="l7_text")
+    assert box.proto.max_chars == cap == 384 and box.value == "x" * cap
+    (error,) = at.error
+    assert len(error.value) < 2 * cap  # the message quotes at most the cap
+    said = " ".join(w.value.replace("\\", "") for w in at.sidebar.warning)  # the cut is named
+    assert f"l7_text: 100,000 characters; this box takes at most {cap} (cut there)" in said
+    at.text_input(key="l7_text").set_value("y" * 1_000_000).run()  # pasted: the same cut
+    assert at.text_input(key="l7_text").value == "y" * cap and len(at.error[0].value) < 2 * cap

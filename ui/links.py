@@ -152,6 +152,18 @@ class LinkCheck:
                         f"{_shown(given)} is not one of this setting's choices (it shows {_shown(form)})"
                     )
                 continue
+            if (
+                isinstance(value, str)
+                and value
+                and len(given) == 1
+                and len(given[0]) > len(value)
+                and given[0].startswith(value)
+            ):
+                # a text box's max_chars cut it (Streamlit does, silently)
+                self.ignored[key] = (
+                    f"{len(given[0]):,} characters; this box takes at most {len(value):,} (cut there)"
+                )
+                continue
             if not _same(given, value):
                 self.ignored[key] = (
                     f"{_shown(given)} is not a value this setting takes (it shows {_shown(value)})"
