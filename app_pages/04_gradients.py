@@ -34,7 +34,16 @@ from rnnviz.lessons.gradients import (
     scalar_chain,
     spectral_radius,
 )
-from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagRecipe, LagRun, measure, points_frame
+from rnnviz.lessons.memory_lag import (
+    CELL_NAMES,
+    LAG_CELLS,
+    LagRecipe,
+    LagRun,
+    curves,
+    keep_point,
+    measure,
+    points_frame,
+)
 from rnnviz.lessons.memory_report import accuracy_frame, load_bench, offline_caption, story, transfer_frame
 from rnnviz.lessons.scalar_regime import chain_sentence
 from rnnviz.lessons.step_factors import INPUT_SCALES, drawn_copy, factor_story, step_factors
@@ -457,24 +466,16 @@ def memory_views(seed_: int) -> None:
                 point = in_slot(measure_point, cell, mem_lag, asdict(recipe), budget, MEASURE_SECONDS, seed_)
                 if point is None:
                     break
-                point.update(recipe=recipe_name, budget=budget, seed=seed_)
-                same = (cell, mem_lag, recipe_name, budget, seed_)
-                points[:] = [
-                    p for p in points if (p["cell"], p["lag"], p["recipe"], p["budget"], p["seed"]) != same
-                ]
-                points.append(point)
+                keep_point(points, {**point, "recipe": recipe_name, "budget": budget, "seed": seed_})
         bar.empty()
     mine = [p for p in points if p["recipe"] == recipe_name]
-    live: dict = {}
-    for p in mine:
-        live.setdefault(p["cell"], {})[p["lag"]] = p["acc"]
     bench = load_bench(BENCH)
     offline = spread = None
     if bench:
         offline, spread = bench["accuracy"][recipe_name], bench["accuracy_by_seed"][recipe_name]
     n_seeds = len(bench["seeds"]) if bench else 0
     fig = charts.accuracy_vs_lag(
-        live,
+        curves(mine),
         offline,
         0.25,
         f"Held-out accuracy vs lag, {RECIPE_LABELS[recipe_name]}",

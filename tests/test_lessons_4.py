@@ -385,3 +385,18 @@ def test_lesson_4_tables_hold_the_results_they_come_from():
     shown = points_frame([{**point, "lag": 20}, point, {**point, "cell": "rnn_tanh", "radius": 0.8}])
     assert shown[["cell", "lag"]].values.tolist() == [["RNN", 5], ["LSTM", 5], ["LSTM", 20]]
     assert np.isnan(shown["ρ(W_hh), RNN"].iloc[1]) and shown["ρ(W_hh), RNN"].iloc[0] == 0.8
+
+
+def test_a_measured_setting_is_kept_once_and_drawn_by_lag():
+    from rnnviz.lessons.memory_lag import curves, keep_point
+
+    points: list[dict] = []
+    base = {"cell": "lstm", "lag": 50, "recipe": "curriculum", "budget": 300, "seed": 0, "acc": 0.5}
+    keep_point(points, base)
+    keep_point(points, {**base, "lag": 10, "acc": 0.9})
+    keep_point(points, {**base, "budget": 600, "acc": 0.7})  # another budget: another measurement
+    keep_point(points, {**base, "acc": 0.6})  # the same setting again: replaces the first
+    kept = [(p["lag"], p["budget"], p["acc"]) for p in points]
+    assert kept == [(10, 300, 0.9), (50, 600, 0.7), (50, 300, 0.6)]
+    assert curves(points) == {"lstm": {10: 0.9, 50: 0.6}}  # the last point per (cell, lag), by lag
+    assert list(curves(points)["lstm"]) == [10, 50]

@@ -226,6 +226,25 @@ def table(points: list[LagPoint]) -> dict[str, dict[int, float]]:
     return {cell: dict(sorted(by_lag.items())) for cell, by_lag in out.items()}
 
 
+SETTING = ("cell", "lag", "recipe", "budget", "seed")  # what makes a measured point the same measurement
+
+
+def keep_point(points: list[dict], point: dict) -> None:
+    """Add a measured point (``LagPoint.as_dict()`` + the page's recipe, budget and seed) to ``points``,
+    in place: a point measured before at the same setting is replaced, not shown twice."""
+    same = tuple(point[k] for k in SETTING)
+    points[:] = [p for p in points if tuple(p[k] for k in SETTING) != same]
+    points.append(point)
+
+
+def curves(points: list[dict]) -> dict[str, dict[int, float]]:
+    """{cell: {lag: acc}} of measured points (dicts), one curve per cell, sorted by lag."""
+    out: dict[str, dict[int, float]] = {}
+    for p in points:
+        out.setdefault(p["cell"], {})[p["lag"]] = p["acc"]
+    return {cell: dict(sorted(by_lag.items())) for cell, by_lag in out.items()}
+
+
 def points_frame(points: list[dict]) -> pd.DataFrame:
     """Measured points (``LagPoint.as_dict()`` + the page's recipe, budget and seed) as a table,
     by lag then cell; a figure a cell has no meaning for (rho for a gated cell) is NaN."""
