@@ -250,3 +250,16 @@ def test_a_short_heatmaps_colour_bar_labels_at_most_one_value_per_30_px():
     assert short.layout.height == 220 and short.data[0].colorbar.nticks == 3
     tall = unit_heatmap(np.zeros((11, 32)), name="h", zrange=(-1, 1))
     assert tall.data[0].colorbar.nticks == (tall.layout.height - 140) // 30 > 3
+
+
+def test_the_bound_under_an_equal_step_by_step_bound_stays_visible_and_is_named_so():
+    """Lesson 4 at its defaults: ‖D_s‖ ≈ 1 at every step, so the bound ∏ ‖D_s‖ ‖W_hh‖^(T-t) equals
+    the step-by-step product and its dashed line was hidden under the dotted one."""
+    step = 1.5 ** np.arange(10)[::-1]
+    measured = 0.8 ** np.arange(10)[::-1]
+    same = gradient_charts.gradient_bound(measured, step * 1.001, step)
+    bound = same.data[0]
+    assert "(= the step-by-step bound here)" in bound.name and bound.line.width > 3 * same.data[1].line.width
+    apart = gradient_charts.gradient_bound(measured, step * 1.5, step)
+    assert "(=" not in apart.data[0].name and apart.data[0].line.dash == "dash"
+    assert not gradient_charts.coincide(step * 1.03, step) and gradient_charts.coincide(step * 0.99, step)

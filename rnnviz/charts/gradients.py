@@ -115,6 +115,17 @@ def scalar_steps(s: np.ndarray, dsdz: np.ndarray, step: np.ndarray, title: str |
     return fig
 
 
+COINCIDE = 0.02  # two curves on a log axis closer than 2 % everywhere are drawn as one line
+
+
+def coincide(a, b, rtol: float = COINCIDE) -> bool:
+    """Whether curves ``a`` and ``b`` (positive) lie within ``rtol`` of each other at every step where
+    both are drawn: on a log axis one would then hide the other."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    both = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
+    return bool(both.any()) and bool(np.all(np.abs(np.log(a[both] / b[both])) <= np.log1p(rtol)))
+
+
 def gradient_bound(
     grad_norm: np.ndarray,
     bound: np.ndarray,
@@ -126,18 +137,22 @@ def gradient_bound(
     T = len(grad_norm)
     labels = step_labels(tokens, T)
     lines = [("bound: ‖dL/dh_T‖ ∏ ‖D_s‖ ‖W_hh‖^(T-t)", bound, COLORS["bound"], "dash")]
+    under = step_bound is not None and coincide(bound, step_bound)
+    if under:  # drawn wide and pale beneath the step-by-step line, which would hide it
+        lines = [(lines[0][0] + " (= the step-by-step bound here)", bound, GREYS["light"], "solid")]
     if step_bound is not None:
         lines.append(("∏ ‖D_s W_hh‖, step by step", step_bound, COLORS["c"], "dot"))
     lines.append(("‖dL/dh_t‖ measured", grad_norm, COLORS["grad"], None))
     fig = go.Figure()
     for name, values, color, dash in lines:
+        width = 9 if under and values is bound else 3 if dash is None else 2
         fig.add_trace(
             go.Scatter(
                 x=list(range(1, T + 1)),
                 y=_positive(values),
                 name=name,
                 mode="lines+markers" if T <= 60 else "lines",
-                line=dict(color=color, dash=dash, width=3 if dash is None else 2),
+                line=dict(color=color, dash=dash, width=width),
                 customdata=labels,
                 hovertemplate=f"step %{{customdata}}<br>{name}<br>= %{{y:.4g}}<extra></extra>",
             )
