@@ -109,7 +109,7 @@ LESSONS = (
         "10_rnns_today.py",
         "Recurrent networks today",
         "minGRU, minLSTM and a selective linear recurrence: gates that read x_t only, a parallel scan equal "
-        "to the loop, timed live.",
+        "to the loop, timed live; linear attention as an RNN.",
         ":material/bolt:",
         "Memory and gating",
         "rnns-today",

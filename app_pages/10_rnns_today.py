@@ -2,13 +2,22 @@
 recurrence and linear attention as an RNN."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
+from rnnviz import race
 from rnnviz.charts import modern as charts
 from rnnviz.charts.style import OKABE_ITO
-from rnnviz.lessons import lstm_lesson, modern_attention, modern_lesson, modern_memory, modern_timing
+from rnnviz.lessons import (
+    lstm_lesson,
+    modern_attention,
+    modern_lesson,
+    modern_memory,
+    modern_timing,
+    race_report,
+)
 from rnnviz.lessons.modern_lesson import MIN_CELLS, ModernLesson
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, header, section, seed, try_this
@@ -20,6 +29,7 @@ PAGE = "10_rnns_today.py"
 CELL_NAMES = {"min_gru": "minGRU", "min_lstm": "minLSTM"}
 MIN_STEPS, MIN_SECONDS = 200, 8.0
 MEM_STEPS, MEM_SECONDS = 200, 10.0
+RACE = Path(__file__).resolve().parents[1] / "assets" / "modern_race.json"  # python -m bench modern_race
 
 
 def dropped(term: str) -> str:
@@ -44,7 +54,9 @@ header(
         "needs;",
         "a selective linear recurrence (the idea of LRU, S4D and Mamba, kept tiny): its decay $a_t$ per word "
         "and unit, its memory length, and its gradient through time beside an Elman RNN's, on lessons 4-6's "
-        "task and on one where a second country must reset the memory.",
+        "task and on one where a second country must reset the memory;",
+        "linear attention as an RNN: its matrix state $S_t$ step by step, and the recurrent form equal to "
+        "the parallel (masked attention) form on your sentence.",
     ],
     "Around 2023 recurrent models came back: state-space models (S4, Mamba), linear recurrent units, RWKV, "
     "xLSTM. They share one trick: the gates depend on the input only, never on $h_{t-1}$, so the whole "
@@ -327,6 +339,43 @@ def linear_attention(x, tokens: list[str], vocab_size: int, seed_: int) -> None:
 
 
 linear_attention(x, [task.vocab[int(i)] for i in x], len(task.vocab), seed())
+
+# --- the race ----------------------------------------------------------------------------------
+st.header("The race: every cell on the same tasks and seed")
+race_report_ = race_report.load(RACE)
+if race_report_ is None:
+    st.caption(
+        "This copy of rnnviz has no race report (assets/modern_race.json); `python -m bench modern_race` "
+        "runs the race and writes it (several minutes)."
+    )
+else:
+    recipe = race_report_["recipe"]
+    explain(
+        f"Lessons 4-6's cells and this lesson's, each trained from scratch with one recipe (H = "
+        f"{recipe['hidden_size']} units, Adam at {recipe['lr']:g}, batches of {recipe['batch_size']}, "
+        f"{recipe['steps']} steps, seed {race_report_['seed']}) on the memory task at lags "
+        f"{', '.join(str(lag) for lag in race_report_['lags'])} (with lesson 4's curriculum on the lag) and "
+        "as a character model of lesson 3's markup. The same H gives different parameter counts: each "
+        "legend entry states its own. Run once offline and cached: the numbers below are that run's."
+    )
+
+    @section
+    def race_view(report: dict) -> None:
+        """The race's curves; the axis picker reruns this section alone."""
+        x = st.radio(
+            "Against", list(charts.RACE_X), format_func=charts.RACE_X.get, horizontal=True,
+            key=P + "race_x", bind="query-params",
+        )  # fmt: skip
+        chart(charts.race_memory(report, x, "Remember the first word: held-out accuracy"), P + "race_mem")
+        chart(charts.race_markup(report, x, "Markup text: held-out bits per character"), P + "race_markup")
+
+    race_view(race_report_)
+    for line in race.summary(race_report_):
+        st.markdown(line)
+    st.markdown(race_report.seconds_sentence(race_report_))
+    with st.expander("Parameters of each cell"):
+        st.dataframe(race_report.params_frame(race_report_), hide_index=True, width="stretch")
+
 
 try_this(
     "Train the minGRU, then type a sentence of your own: does the largest difference between the loop and "

@@ -185,3 +185,31 @@ def test_the_reset_task_learns_a_reset_at_the_defaults(at):
             for n, tr in [("sel", sel), ("elm", elman)]
         }
     assert acc["sel"] > 0.9 and acc["sel"] > acc["elm"], acc
+
+
+def test_the_race_sentences_are_the_reports(monkeypatch):
+    """The race section states race.summary and the seconds sentence of the report it draws."""
+    from conftest import APP, APPTEST_TIMEOUT
+    from streamlit.testing.v1 import AppTest
+    from test_lessons_10 import fake_race
+
+    import course
+    from rnnviz import race
+    from rnnviz.lessons import race_report
+
+    report = fake_race()
+    monkeypatch.setattr(race_report, "load", lambda path: report)
+    at = AppTest.from_file(str(APP), default_timeout=APPTEST_TIMEOUT).run()
+    at = at.switch_page(f"{course.PAGES_DIR.name}/{PAGE}").run()
+    assert not at.exception and not at.error
+    for line in [*race.summary(report), race_report.seconds_sentence(report)]:
+        _shown(at, line)
+    spec = next(c.proto.spec for c in at.get("plotly_chart") if "Remember the first word" in c.proto.spec)
+    assert json.loads(spec)["data"][0]["x"] == report["memory"]["10"]["rnn_tanh"]["steps"]
+    at.radio(key="l10_race_x").set_value("seconds").run()
+    assert not at.exception
+    spec = next(c.proto.spec for c in at.get("plotly_chart") if "Remember the first word" in c.proto.spec)
+    assert json.loads(spec)["data"][0]["x"] == report["memory"]["10"]["rnn_tanh"]["seconds"]
+    monkeypatch.setattr(race_report, "load", lambda path: None)
+    at.run()
+    assert not at.exception and any("has no race report" in c.value for c in at.caption)

@@ -367,3 +367,88 @@ def test_state_sentences_follow_the_numbers():
     assert "not the same computation" in " ".join(modern_attention.state_sentences(off, t))
     one = " ".join(modern_attention.state_sentences(read, 1))
     assert "the sum of 1 outer product φ(k_s) v_s^T" in one and "grown" not in one
+
+
+# --- the race, read from its report ----------------------------------------------------------------
+
+
+def fake_race(cells=("rnn_tanh", "lstm", "min_gru"), lags=(10, 50)) -> dict:
+    """A report shaped as rnnviz.race.run_race writes it, with numbers chosen here."""
+
+    def curve(cell, k, metric, chance=None):
+        out = {
+            "cell": cell, "task": "t", "metric_name": "m", "steps": [0, 50, 100],
+            "seconds": [0.0, 0.5 * (k + 1), 1.0 * (k + 1)], "metric": metric, "params": 100 * (k + 1),
+        }  # fmt: skip
+        if chance is not None:
+            out["chance"] = chance
+        return out
+
+    return {
+        "recipe": {"hidden_size": 8, "lr": 0.01, "batch_size": 32, "steps": 100},
+        "seed": 0,
+        "cells": {c: c.upper() for c in cells},
+        "lags": list(lags),
+        "memory": {
+            str(lag): {c: curve(c, k, [0.25, 0.5, 0.3 + 0.2 * k], 0.25) for k, c in enumerate(cells)}
+            for lag in lags
+        },
+        "markup": {c: curve(c, k, [5.0, 3.0, 2.0 - 0.1 * k]) for k, c in enumerate(cells)},
+    }
+
+
+def test_race_report_is_checked_and_loaded(tmp_path):
+    import json
+
+    from rnnviz.lessons import race_report
+
+    report = fake_race()
+    path = tmp_path / "race.json"
+    path.write_text(json.dumps(report))
+    assert race_report.load(path) == report
+    assert race_report.load(tmp_path / "missing.json") is None
+    broken = fake_race()
+    del broken["memory"]["10"]["lstm"]["seconds"]
+    path.write_text(json.dumps(broken))
+    assert race_report.load(path) is None
+    path.write_text("[1, 2]")
+    assert race_report.load(path) is None
+    frame = race_report.params_frame(report)
+    assert frame["parameters"].tolist() == [100, 200, 300] and frame["cell"].tolist() == [
+        "RNN_TANH",
+        "LSTM",
+        "MIN_GRU",
+    ]
+
+
+def test_race_seconds_sentence_reads_the_report():
+    from rnnviz.lessons import race_report
+
+    report = fake_race()
+    text = race_report.seconds_sentence(report)
+    # seconds per step at step 100: 1, 2, 3 s per 100 steps -> 10, 20, 30 ms
+    assert "the fastest was the RNN_TANH (10.0 ms)" in text and "the slowest the MIN_GRU (30.0 ms)" in text
+    report["machine"] = {"threads": 1}
+    assert "(one torch thread)" in race_report.seconds_sentence(report)
+    report["machine"] = {"threads": 2}
+    assert "(2 torch threads)" in race_report.seconds_sentence(report)
+
+
+def test_race_charts_draw_every_curve_with_its_params():
+    from rnnviz.charts import modern as charts
+
+    report = fake_race()
+    for x in ("steps", "seconds"):
+        fig = charts.race_memory(report, x)
+        lines = [d for d in fig.data if d.type == "scatter"]
+        assert len(lines) == 3 * 2  # every cell at every lag
+        for d in lines:
+            lag = {"x": "10", "x2": "50"}[d.xaxis]
+            curve = report["memory"][lag][d.legendgroup]
+            assert list(d.x) == curve[x] and list(d.y) == curve["metric"]
+            assert f"({curve['params']:,} params)" in d.name
+        assert sum(d.showlegend is not False for d in lines) == 3  # one legend entry per cell
+        assert list(fig.layout.yaxis.range) == [0, 1.02]  # one y range for every lag (shared axes)
+        markup = charts.race_markup(report, x)
+        assert [list(d.y) for d in markup.data] == [report["markup"][c]["metric"] for c in report["cells"]]
+    assert len({charts.RACE_STYLE[c] for c in charts.RACE_STYLE}) == len(charts.RACE_STYLE)  # distinct

@@ -183,3 +183,68 @@ def state_norms(norms: np.ndarray, tokens: Sequence[str], t: int, title: str | N
         colors={"||S_t||": SERIES[0]},
         mark_step=t,
     )
+
+
+# The race: lessons 4-6's cells solid, the x_t-only cells dashed; one colour and marker per cell.
+RACE_STYLE = {
+    "rnn_tanh": (CELL_COLORS["rnn"], "solid", "circle"),
+    "lstm": (CELL_COLORS["lstm"], "solid", "square"),
+    "gru": (CELL_COLORS["gru"], "solid", "diamond"),
+    "min_gru": (OKABE_ITO["bluish green"], "dash", "triangle-up"),
+    "min_lstm": (OKABE_ITO["reddish purple"], "dash", "x"),
+    "selective": (OKABE_ITO["orange"], "dot", "star"),
+}
+RACE_X = {"steps": "training steps", "seconds": "training seconds (the race's machine)"}
+
+
+def _race_line(curve: dict, x: str, name: str, show: bool, fmt: str) -> go.Scatter:
+    color, dash, symbol = RACE_STYLE.get(curve["cell"], (OKABE_ITO["black"], "solid", "circle"))
+    return go.Scatter(
+        x=curve[x], y=curve["metric"], name=name, legendgroup=curve["cell"], showlegend=show,
+        mode="lines+markers", line=dict(color=color, dash=dash), marker=dict(symbol=symbol, size=7),
+        hovertemplate=f"{name}<br>%{{x}} {x}<br>%{{y:{fmt}}}<extra></extra>",
+    )  # fmt: skip
+
+
+def race_memory(report: dict, x: str = "steps", title: str | None = None) -> go.Figure:
+    """Held-out accuracy against training steps (or seconds), one panel per lag, one y range (0..1)."""
+    lags = [str(lag) for lag in report["lags"]]
+    fig = make_subplots(
+        rows=1, cols=len(lags), shared_yaxes=True, horizontal_spacing=0.03,
+        subplot_titles=[f"lag {lag}" for lag in lags],
+    )  # fmt: skip
+    titles = report["cells"]
+    for k, lag in enumerate(lags, start=1):
+        for cell in titles:
+            curve = report["memory"][lag][cell]
+            label = f"{titles[cell]} ({curve['params']:,} params)"
+            fig.add_trace(_race_line(curve, x, label, k == 1, ".0%"), row=1, col=k)
+        chance = next(iter(report["memory"][lag].values())).get("chance")
+        if chance is not None:
+            fig.add_hline(y=chance, line=dict(color=OKABE_ITO["black"], dash="dot", width=1), row=1, col=k)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    fig.update_yaxes(title="held-out accuracy", row=1, col=1)
+    fig.update_xaxes(title=RACE_X[x])
+    if len(lags) > 2:
+        fig.update_xaxes(title="", nticks=4)
+        fig.add_annotation(
+            text=RACE_X[x], xref="paper", yref="paper", x=0.5, y=-0.16, showarrow=False, yanchor="top"
+        )
+    base_layout(fig, title, 420)
+    fig.update_layout(margin=dict(t=60, b=130), legend=dict(y=-0.3, yanchor="top", x=0.5, xanchor="center"))
+    return fig
+
+
+def race_markup(report: dict, x: str = "steps", title: str | None = None) -> go.Figure:
+    """Held-out bits per character of the markup model against training steps (or seconds)."""
+    fig = go.Figure()
+    titles = report["cells"]
+    for cell in titles:
+        curve = report["markup"][cell]
+        fig.add_trace(_race_line(curve, x, f"{titles[cell]} ({curve['params']:,} params)", True, ".3f"))
+    fig.update_xaxes(title=RACE_X[x])
+    fig.update_yaxes(title="held-out bits per character")
+    base_layout(fig, title, 400)
+    legend = dict(orientation="v", y=1, yanchor="top", x=1.02, xanchor="left")
+    fig.update_layout(margin=dict(t=50, b=60, r=20), legend=legend)
+    return fig
