@@ -56,7 +56,8 @@ header(
         "and unit, its memory length, and its gradient through time beside an Elman RNN's, on lessons 4-6's "
         "task and on one where a second country must reset the memory;",
         "linear attention as an RNN: its matrix state $S_t$ step by step, and the recurrent form equal to "
-        "the parallel (masked attention) form on your sentence.",
+        "the parallel (masked attention) form on your sentence;",
+        "a race of all these cells and lessons 4-6's on the same tasks and seed, from one cached run.",
     ],
     "Around 2023 recurrent models came back: state-space models (S4, Mamba), linear recurrent units, RWKV, "
     "xLSTM. They share one trick: the gates depend on the input only, never on $h_{t-1}$, so the whole "
