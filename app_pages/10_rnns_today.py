@@ -20,7 +20,7 @@ from rnnviz.lessons import (
 )
 from rnnviz.lessons.modern_lesson import MIN_CELLS, ModernLesson
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, header, section, seed, try_this
+from ui.lesson import chart, check, explain, header, presenting, section, seed, try_this
 from ui.pickers import prediction, sentence
 from ui.training import session_trainer, training_panel
 
@@ -35,6 +35,12 @@ RACE = Path(__file__).resolve().parents[1] / "assets" / "modern_race.json"  # py
 def dropped(term: str) -> str:
     """A term of lesson 5/6's equations that the min cells drop: struck out, in orange (LaTeX)."""
     return "\\textcolor{" + OKABE_ITO["vermillion"] + "}{\\cancel{" + term + "}}"
+
+
+def chart_pair():
+    """Two half-width charts side by side; one above the other in presenter mode, where their step
+    labels at 20 px would run into each other at half width."""
+    return (st, st) if presenting() else st.columns(2)
 
 
 @st.cache_resource(show_spinner="timing the loop and the scans on this server...")
@@ -267,7 +273,7 @@ st.caption(
     f"{mem.elman_said}"
     + (f"; the right answer on this task is {pair_task_.labels[pair_y]}." if pair_y is not None else ".")
 )
-left, right = st.columns(2)
+left, right = chart_pair()
 chart(charts.decay_heatmap(mem.a, mem.tokens, "a_t: the share of h_(t-1) kept"), P + "decay", left)
 chart(
     charts.memory_heatmap(mem.memory, mem.tokens, "Memory length 1/(1 - a_t), in steps"), P + "memory", right
@@ -300,8 +306,9 @@ st.latex(
 )
 st.latex(
     r"\text{recurrent:}\quad S_t = S_{t-1} + \varphi(k_t)\, v_t^{\top},\quad z_t = z_{t-1} + \varphi(k_t),"
-    r"\quad out_t = \frac{S_t^{\top} \varphi(q_t)}{z_t \cdot \varphi(q_t)},\quad S_0 = 0,\; z_0 = 0"
+    r"\quad S_0 = 0,\; z_0 = 0"
 )
+st.latex(r"out_t = \frac{S_t^{\top} \varphi(q_t)}{z_t \cdot \varphi(q_t)}")
 
 
 @section
@@ -320,7 +327,7 @@ def linear_attention(x, tokens: list[str], vocab_size: int, seed_: int) -> None:
         "Step t", list(range(1, read.T + 1)), read.T, key=P + "att_t", bind="query-params",
         help="t = 1 is the first word; S_0 = 0 and z_0 = 0 before it.",
     )  # fmt: skip
-    left, right = st.columns(2)
+    left, right = chart_pair()
     zmax = float(np.abs(read.S).max()) or 1.0  # one colour range for every t: S_t's growth is visible
     chart(
         charts.state_heatmap(read.S[t - 1], zmax, f"S_t after t = {t} ('{read.tokens[t - 1]}')"),

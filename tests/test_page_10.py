@@ -120,3 +120,9 @@ def test_bad_link_values_run_clean(open_url, bad):
     assert len(at.error) <= 1
     if "l10_text" in bad:
         assert at.error and "e.g." in at.error[0].value.replace("\\", "")
+
+
+def test_presenter_mode_runs_clean(open_url):
+    at = open_url(PAGE, {"present": "true"})
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) >= 6
