@@ -132,7 +132,8 @@ def chart_text_contrast(page, url_path: str) -> None:
 PRESENTER_VIEWPORT = {"width": 1920, "height": 1080}  # a projector
 # Every text of every chart drawn on the page (charts in a closed tab or expander are not drawn: their
 # figures are checked by tests/test_presenter.py): its px size, whether it is a diagram's annotation,
-# numbers wider than their heatmap cell, and annotations of one chart that run into each other.
+# numbers wider than their heatmap cell, annotations of one chart that run into each other, and text
+# drawn past the chart's edge (cut off: lesson 7's image titles lost their top half at 22 px).
 PRESENTER_TEXTS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
   .filter(c => c.getBoundingClientRect().width > 0).map(c => {
     const plot = c.querySelector('.js-plotly-plot');
@@ -158,7 +159,13 @@ PRESENTER_TEXTS = """() => [...document.querySelectorAll('[data-testid="stPlotly
       const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
       if (w > -4 && h > 2) touching.push([a.slice(0, 30), b.slice(0, 30)]);  // closer than 4 px side by side
     }));
-    return {title, diagram, texts, wide, touching};
+    const box = (plot || c).getBoundingClientRect();  // text drawn past the chart's edge is cut off
+    const cut = [...c.querySelectorAll('svg text')].filter(shown).filter(t => {
+      const r = t.getBoundingClientRect();
+      return r.top < box.top - 2 || r.bottom > box.bottom + 2
+          || r.left < box.left - 2 || r.right > box.right + 2;
+    }).map(t => t.textContent.slice(0, 30));
+    return {title, diagram, texts, wide, touching, cut};
   })"""
 
 
@@ -183,6 +190,7 @@ def readable_when_presenting(page, url_path: str) -> int:
         assert not small, f"{where}: text too small to read from the back in presenter mode: {small[:4]}"
         assert not chart["wide"], f"{where}: numbers wider than their cell (px, cell px): {chart['wide'][:4]}"
         assert not chart["touching"], f"{where}: labels running into each other: {chart['touching'][:4]}"
+        assert not chart["cut"], f"{where}: text cut off at the chart's edge: {chart['cut'][:4]}"
     browser.assert_clean(page)
     return len(charts)
 

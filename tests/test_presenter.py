@@ -264,3 +264,24 @@ def test_legible_sets_every_axis_and_annotation_colour_the_theme_would_grey(name
         if getattr(trace, "colorbar", None) is not None:
             assert trace.colorbar.tickfont.color == AXIS_TEXT
     assert all(a.font.color and contrast(a.font.color) >= 4.5 for a in fig.layout.annotations)
+
+
+def test_the_top_margin_grows_with_the_titles_it_holds():
+    """Lesson 7's row of images has its subplot titles in a 20 px top margin: at presenter size they
+    were cut in half; the step bars' subplot titles ran into the chart's title."""
+    images = attention.image_attention(np.zeros((12, 12, 3)), np.full((3, 9), 1 / 9), ["red", "a", "b"], 3)
+    assert images.layout.margin.t == 20
+    presented(images)
+    size = max(a.font.size for a in images.layout.annotations)
+    assert size >= PRESENT_FONT and images.layout.margin.t >= 20 + 1.4 * (size - 14) - 1
+    bars = attention.step_bars(list("abc"), np.zeros(3), np.ones(3) / 3, 1, "x")
+    before = bars.layout.margin.t
+    presented(bars)  # the title (22 px) and a row of subplot titles (20 px) above the plot
+    assert bars.layout.margin.t >= before + 1.4 * (22 - 14) + 1.4 * (20 - 14) - 1
+    plain = gradients.factor_strip(np.ones(4), np.ones(4))  # no title, nothing above the plot
+    before = plain.layout.margin.t
+    assert presented(plain).layout.margin.t == before
+    diagram = gates.cell_diagram("lstm", "forget", title="LSTM")
+    height, top = diagram.layout.height, diagram.layout.margin.t
+    presented(diagram)  # the plot keeps its height: the diagram's labels would close up
+    assert diagram.layout.height - height == diagram.layout.margin.t - top > 0

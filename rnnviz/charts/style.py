@@ -282,6 +282,26 @@ def _thicker(value, factor: float):
     return value * factor
 
 
+def _on_top(a) -> bool:
+    """An annotation written above the plot area (a subplot's title: make_subplots puts them there)."""
+    return str(a.yref or "").endswith(("paper", "domain")) and (a.y or 0) >= 0.99 and a.yanchor == "bottom"
+
+
+def _room_on_top(fig: go.Figure, least: int) -> None:
+    """The top margin, and the chart with it, grows with the text it holds: the chart's title, and a
+    row of subplot titles above the plot (at 22 px lesson 7's image row cut its titles in half; the
+    step bars' titles ran into the chart's)."""
+    rows = [fig.layout.title.font.size or least] if fig.layout.title.text else []
+    over = [a.font.size or least for a in fig.layout.annotations if _on_top(a)]
+    if over:
+        rows.append(max(over))
+    if rows:
+        grown = sum(round(1.4 * (size - FONT["size"])) for size in rows)  # a line is ~1.4 em tall
+        fig.layout.margin.t = (fig.layout.margin.t if fig.layout.margin.t is not None else 80) + grown
+        if fig.layout.height:  # the plot keeps its height (a diagram's labels would close up)
+            fig.layout.height += grown
+
+
 def presented(
     fig: go.Figure, font: int = PRESENT_FONT, diagram: int = PRESENT_DIAGRAM, width: int = PRESENT_WIDTH
 ) -> go.Figure:
@@ -329,5 +349,6 @@ def presented(
     if bars:  # plotly shrinks a bar's text to fit inside the bar unless told to keep its size
         fig.update_layout(uniformtext=dict(minsize=least, mode="show"))
     fig.for_each_annotation(lambda a: a.update(font_size=_grown(a.font.size, least, scale)))
+    _room_on_top(fig, least)
     fig.for_each_coloraxis(lambda ax: ax.colorbar.update(tickfont_size=least, title_font_size=least))
     return fig
