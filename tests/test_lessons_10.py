@@ -218,7 +218,7 @@ def test_gate_sentences_and_question_are_computed_from_a_t():
     assert "second country" not in " ".join(modern_memory.gate_sentences(mem))
     no_fillers = _memory(a[[0, 3]], (0, 7), ["France", "fluent"])
     assert modern_memory.longest_memory_question(no_fillers) is None
-    assert "filler" not in modern_memory.gate_sentences(no_fillers)[0]
+    assert not any("filler" in line for line in modern_memory.gate_sentences(no_fillers))
 
 
 def test_memory_length_is_one_over_one_minus_a():
@@ -452,3 +452,21 @@ def test_race_charts_draw_every_curve_with_its_params():
         markup = charts.race_markup(report, x)
         assert [list(d.y) for d in markup.data] == [report["markup"][c]["metric"] for c in report["cells"]]
     assert len({charts.RACE_STYLE[c] for c in charts.RACE_STYLE}) == len(charts.RACE_STYLE)  # distinct
+
+
+def test_a_word_is_named_only_where_its_a_t_stands_out():
+    flat = np.array([[0.5, 0.5], [0.90, 0.92], [0.89, 0.91], [0.91, 0.90]])
+    text = " ".join(
+        modern_memory.gate_sentences(_memory(flat, (0, 5, 6, 7), ["France", "the", "sea", "fluent"]))
+    )
+    assert (
+        "No word stands out in a_t: from t = 2 on, its average over the units stays between 0.900 and 0.910"
+        in text
+    )
+    assert "least is kept" not in text
+    dip = flat.copy()
+    dip[2] = 0.80  # 'sea' 0.80 against 0.9075 at t = 2, 4: 0.1075 below
+    text = " ".join(
+        modern_memory.gate_sentences(_memory(dip, (0, 5, 6, 7), ["France", "the", "sea", "fluent"]))
+    )
+    assert "**'sea'** (t = 3): a_t averages 0.800 there against 0.907 at the other steps from t = 2." in text

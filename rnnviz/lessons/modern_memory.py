@@ -20,6 +20,7 @@ from rnnviz.model import SeqModel
 from rnnviz.questions import Question
 from rnnviz.trace import trace
 
+STANDS_OUT = 0.05  # a word whose mean a_t is this much below the other steps' is named
 MAX_MEMORY = 1e6  # 1 / (1 - a_t) shown at most this long (a_t = 1 in float32 keeps forever)
 
 
@@ -131,16 +132,24 @@ def gate_sentences(read: MemoryRead) -> list[str]:
             )
         )
     mean_a = read.a.mean(axis=1)  # (T,)
-    low = int(np.argmin(mean_a[1:])) + 1 if read.T > 1 else 0  # h_0 = 0: what t = 1 keeps is nothing
-    out.append(
-        f"The word after which the least is kept is **'{read.tokens[low]}'** (t = {low + 1}): a_t averages "
-        f"{mean_a[low]:.3f} there against {np.delete(mean_a, low).mean():.3f} at the other steps"
-        + (
-            " (the last word: the state is read there, so what it forgets no longer matters)."
-            if low == read.T - 1
-            else "."
-        )
-    )
+    if read.T > 2:  # from t = 2: h_0 = 0, so what t = 1 keeps is nothing
+        low = int(np.argmin(mean_a[1:])) + 1
+        others = float(np.delete(mean_a[1:], low - 1).mean())
+        if others - mean_a[low] < STANDS_OUT:
+            out.append(
+                f"No word stands out in a_t: from t = 2 on, its average over the units stays between "
+                f"{mean_a[1:].min():.3f} and {mean_a[1:].max():.3f}."
+            )
+        else:
+            out.append(
+                f"The word after which the least is kept is **'{read.tokens[low]}'** (t = {low + 1}): a_t "
+                f"averages {mean_a[low]:.3f} there against {others:.3f} at the other steps from t = 2"
+                + (
+                    " (the last word: the state is read there, so what it forgets no longer matters)."
+                    if low == read.T - 1
+                    else "."
+                )
+            )
     later = [s for s in range(1, read.T) if read.ids[s] < read.n_countries]  # countries after the first
     if later and rows.size:
         s = later[0]
