@@ -378,6 +378,10 @@ else:
         chart(charts.race_markup(report, x, "Markup text: held-out bits per character"), P + "race_markup")
 
     race_view(race_report_)
+    st.caption(
+        "Lines that reach the same accuracy lie on top of each other (each cell has its own marker); the "
+        "sentences below give every cell's final figure."
+    )
     for line in race.summary(race_report_):
         st.markdown(line)
     st.markdown(race_report.seconds_sentence(race_report_))
