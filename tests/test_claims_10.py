@@ -87,6 +87,20 @@ def test_claims_at_the_defaults(at):
     assert any("CPU wall time of one call (the best of 5), one torch thread," in t for t in _texts(at))
 
 
+def test_the_race_on_the_page_is_the_cached_report(at):
+    """The page's race sentences are those of assets/modern_race.json, or it says the report is missing."""
+    import course
+    from rnnviz import race
+    from rnnviz.lessons import race_report
+
+    report = race_report.load(course.ROOT / "assets" / "modern_race.json")
+    if report is None:
+        assert any("has no race report" in c.value for c in at.caption)
+    else:
+        for line in [*race.summary(report), race_report.seconds_sentence(report)]:
+            _shown(at, line)
+
+
 def test_the_two_compared_models_share_task_size_seed_and_batches(at):
     sel, elman = _trainer(at, "l10_sel"), _trainer(at, "l10_elman")
     assert sel.model.cfg.cell == "selective" and elman.model.cfg.cell == "rnn_tanh"
