@@ -28,7 +28,9 @@ from rnnviz.charts.lm import colored_text
 from rnnviz.playground.url import PARAMS
 
 PLAYGROUND = "09_playground.py"
-LESSONS = [f"{p.stem}.py" for p in sorted(course.PAGES_DIR.glob("0[1-8]_*.py"))]
+LESSONS = [  # every lesson page but the home page (no bound parameters) and the Playground (below)
+    lesson.file for lesson in course.LESSONS if lesson.file not in (course.HOME_FILE, PLAYGROUND)
+]
 ROUNDS = 4  # links per page: keep the file near a minute on a busy 2-core machine
 LONG = "x" * 10_000
 HOSTILE = (
