@@ -126,3 +126,21 @@ def test_presenter_mode_runs_clean(open_url):
     at = open_url(PAGE, {"present": "true"})
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) >= 6
+
+
+def test_a_training_link_retrains_the_same_models(open_url):
+    """The URL a Train click leaves (l10_trained, l10_sel_trained, ...) rebuilds those models."""
+    import torch
+
+    from rnnviz.lessons.modern_lesson import ModernLesson
+
+    at = open_url(PAGE, {"l10_trained": "60", "l10_sel_trained": "40", "l10_elman_trained": "40"})
+    assert not at.exception and not at.error
+    steps = {k: at.session_state[f"{k}_trainer"][1].step for k in ("l10", "l10_sel", "l10_elman")}
+    assert steps == {"l10": 60, "l10_sel": 40, "l10_elman": 40}
+    again = ModernLesson(cell="selective").trainer()
+    again.run(40, 600)
+    for a, b in zip(
+        again.model.parameters(), at.session_state["l10_sel_trainer"][1].model.parameters(), strict=True
+    ):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)  # the same seed, batches and steps: the same weights
