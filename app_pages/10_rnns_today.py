@@ -13,6 +13,7 @@ from rnnviz.charts.style import OKABE_ITO
 from rnnviz.lessons import (
     lstm_lesson,
     modern_attention,
+    modern_check,
     modern_lesson,
     modern_memory,
     modern_timing,
@@ -400,7 +401,10 @@ try_this(
     "Put a second country in the middle of the sentence: does the selective model's $a_t$ drop there? "
     "Switch the two models to the task where the latest country counts, train them, and look again.",
 )
-question = modern_memory.longest_memory_question(mem)
+# predict a_t at a second country (run on the changed sentence); a sentence with under two fillers
+# asks which unit keeps its memory longest instead
+question = modern_check.reset_question(pair_trainers["selective recurrence"].model, pair_task_, x)
+question = question or modern_memory.longest_memory_question(mem)
 if question is not None:
     section(check)(PAGE, question.question, question.options, question.answer, question.why, question.hints)
 else:

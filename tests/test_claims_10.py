@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnviz.lessons import gating, modern_attention, modern_lesson, modern_memory, modern_timing
+from rnnviz.lessons import gating, modern_attention, modern_check, modern_lesson, modern_memory, modern_timing
 from rnnviz.lessons.modern_lesson import ModernLesson
 
 PAGE = "10_rnns_today.py"
@@ -53,7 +53,7 @@ def _claims_hold(at):
     for line in modern_attention.state_sentences(read, t):
         _shown(at, line)
     assert read.max_diff() < 1e-10  # so the sentence says 'the same numbers'
-    q = modern_memory.longest_memory_question(mem)
+    q = modern_check.reset_question(sel.model, sel.task, x) or modern_memory.longest_memory_question(mem)
     assert at.session_state[f"check_{PAGE}_answer"] == q.answer
     assert at.radio(key=f"check_{PAGE}").options == q.options
     return both, mem
@@ -191,6 +191,9 @@ def test_the_reset_task_learns_a_reset_at_the_defaults(at):
     said = " ".join(modern_memory.gate_sentences(mem))
     assert "At 'Italy' (t = 5), a second country" in said and "That is the reset" in said
     assert mem.said == "Italian"
+    # the check question's right answer is then the reset: a_t drops at a second country put in
+    assert at.session_state[f"check_{PAGE}_answer"] == 0
+    assert at.radio(key=f"check_{PAGE}").options[0].startswith("it drops clearly below")
     sel, elman = _trainer(at, "l10_sel_reset"), _trainer(at, "l10_elman_reset")
     b = sel.task.batch(512, torch.Generator().manual_seed(7))
     with torch.no_grad():

@@ -470,3 +470,33 @@ def test_a_word_is_named_only_where_its_a_t_stands_out():
         modern_memory.gate_sentences(_memory(dip, (0, 5, 6, 7), ["France", "the", "sea", "fluent"]))
     )
     assert "**'sea'** (t = 3): a_t averages 0.800 there against 0.907 at the other steps from t = 2." in text
+
+
+def test_reset_question_runs_the_changed_sentence():
+    from rnnviz.lessons import modern_check
+
+    cfg = ModernLesson(cell="selective", lag=6, hidden_size=4, task_name="latest_country")
+    tr = cfg.trainer()
+    tr.run(100, 600)
+    task = tr.task
+    x = task.encode("Italy the sea school friends moved played fluent")
+    found = modern_check.probe(tr.model, task, x)
+    fillers = list(range(1, 7))
+    assert found.position == fillers[len(fillers) // 2] == 4 and found.was == "friends"
+    assert found.country == "France"  # the first country that is not the first word (Italy)
+    changed = x.clone()
+    changed[4] = task.vocab.index("France")
+    a = trace(tr.model, changed, None, jacobians=False).layer(0).gates["a"].astype(np.float64)
+    assert found.at_country == pytest.approx(a[4].mean(), abs=1e-12)
+    assert found.on_fillers == pytest.approx(a[[1, 2, 3, 5, 6]].mean(), abs=1e-12)
+    q = modern_check.reset_question(tr.model, task, x)
+    assert q.options == list(modern_check.OPTIONS) and q.answer == found.answer and q.answer not in q.hints
+    assert f"a_t averages {found.at_country:.3f} there against {found.on_fillers:.3f}" in q.why
+    assert modern_check.probe(tr.model, task, task.encode("Italy the fluent")) is None  # one filler
+
+
+@pytest.mark.parametrize("at_country,answer", [(0.60, 0), (0.86, 1), (0.94, 1), (0.99, 2)])
+def test_reset_answer_follows_the_gap(at_country, answer):
+    from rnnviz.lessons.modern_check import ResetProbe
+
+    assert ResetProbe(3, "sea", "Spain", at_country, 0.90).answer == answer
