@@ -6,6 +6,7 @@ Run with ``streamlit run app.py``. Every lesson is a file in ``app_pages/`` list
 
 import streamlit as st
 import torch
+from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from course import OWN_URL_STATE, available, by_section
 from ui.lesson import LINK_HOOK, PRESENT_KEY, ROUTED_KEY, PageStop
@@ -129,7 +130,15 @@ def write_link() -> None:
     and after each of its sections' own reruns (ui.lesson.section calls this through LINK_HOOK, so
     a slider inside a section that changes the address bar changes the link too)."""
     shared, left_out = link_to_this_view()
-    with link_slot.container():
+    try:
+        box = link_slot.container()
+    except StreamlitInvalidLayoutContextError:
+        # A section inside another section (lesson 7's step views inside its date views) rerunning
+        # with the outer one: Streamlit 1.67 lets only a fragment that wrote here in the last full
+        # run write here, and the inner one's write raised (a traceback on every typed date). The
+        # outer section writes the link when it ends.
+        return
+    with box:
         st.code(shared, language=None, wrap_lines=True)
         if left_out:
             st.caption(

@@ -197,3 +197,25 @@ def test_the_date_box_is_capped_so_a_refusal_never_quotes_a_pasted_page(open_url
     assert f"l7_text: 100,000 characters; this box takes at most {cap} (cut there)" in said
     at.text_input(key="l7_text").set_value("y" * 1_000_000).run()  # pasted: the same cut
     assert at.text_input(key="l7_text").value == "y" * cap and len(at.error[0].value) < 2 * cap
+
+
+@pytest.mark.browser
+def test_typing_a_date_in_the_browser_shows_no_traceback_and_the_link_follows(chromium, app_url):
+    """Every typed date showed StreamlitInvalidLayoutContextError in the browser (AppTest does not
+    run fragments apart, so only a browser sees it): section 6 is a section inside section 5's, and
+    its link write at the end of the outer rerun raised. app.py's write_link now leaves that write
+    to the outer section."""
+    import browser
+
+    page = chromium.new_context(viewport=browser.VIEWPORT).new_page()  # (``page`` here is AppTest's)
+    page.set_default_timeout(browser.TIMEOUT_MS)
+    browser.open_page(page, app_url, "seq2seq-attention")
+    for text, error in (("twenty one marhc", True), ("the fifth of may", False)):
+        browser.fill_text(page, "Type a date in words", text)
+        said = browser.problems(page)
+        assert not [p for p in said if "Exception" in p or "Error:" in p], said
+        assert any("marhc" in p for p in said) == error
+    page.get_by_role("button", name="Link to this view").click()
+    link = page.get_by_test_id("stCode").filter(has_text="seq2seq-attention").first.inner_text()
+    assert "l7_text=the+fifth+of+may" in link
+    page.context.close()
