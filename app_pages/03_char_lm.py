@@ -14,6 +14,7 @@ from rnnviz.lessons import charlm_fit as lm_fit
 from rnnviz.lessons import charlm_lesson
 from rnnviz.lessons import charlm_temperature as lm_temp
 from rnnviz.sample import sample
+from rnnviz.tasks.base import MAX_TEXT_CHARS
 from rnnviz.tasks.charlm import check_text
 from rnnviz.tasks.corpora import decode_upload, is_well_formed
 from ui.export import csv_button
@@ -63,12 +64,15 @@ text = None
 with friendly_errors("Paste plain text with at least a few lines, or upload a UTF-8 .txt file."):
     if source == lm.OWN:
         c1, c2 = st.columns([3, 2])
-        pasted = c1.text_area("Paste a text", OWN_DEFAULT, height=140, key=P + "pasted", bind="query-params")
+        pasted = c1.text_area(
+            "Paste a text", OWN_DEFAULT, height=140, key=P + "pasted", bind="query-params",
+            help=f"At most {MAX_TEXT_CHARS:,} characters (a longer text is refused, saying so).",
+        )  # fmt: skip
         upload = c2.file_uploader(
             "...or upload a text file (UTF-8)",
             type=["txt", "py", "md", "html", "csv", "json", "tex"],
             key=P + "upload",
-            help="The upload is used instead of the pasted text. At most 2,000,000 characters.",
+            help=f"The upload is used instead of the pasted text. At most {MAX_TEXT_CHARS:,} characters.",
         )
         text = decode_upload(upload.getvalue()) if upload is not None else check_text(pasted)
     else:

@@ -68,3 +68,31 @@ def test_every_page_has_a_widget_and_every_training_page_a_way_to_tell_it_finish
     assert server.CONCURRENT_PAGE in server.TRAIN
     for spec in server.TRAIN.values():
         assert (spec.play_seconds > 0) != bool(spec.done), spec
+
+
+# --- bench/textboxes.py: a submit at each box's cap ------------------------------------------------
+
+
+def test_the_text_box_bench_submits_each_cap_exactly():
+    from bench import textboxes
+    from rnnviz.lessons.charlm import MAX_SCORED
+    from rnnviz.seq2seq.dates import MAX_TYPED_WORDS, WORDS
+    from rnnviz.tasks.base import MAX_TEXT_CHARS
+
+    class Box:  # what the bench reads of a text box: the text it starts with
+        def input_value(self) -> str:
+            return "ab\ncd"
+
+    paste, scored, date = (box.text(Box()) for box in textboxes.boxes())
+    assert len(paste) == MAX_TEXT_CHARS and paste.count("\n") > 1000 and len(set(paste)) < 40
+    assert scored == ("ab cd " * MAX_SCORED)[:MAX_SCORED]
+    assert date == "x" * (2 * MAX_TYPED_WORDS * (max(map(len, WORDS)) + 1)) == "x" * 384  # page 7's cap
+
+
+def test_the_text_box_limits_are_the_issues():
+    from bench import textboxes
+
+    row = {"rss_added_mb": 399.9, "other_waited_extra_s": 1.99}
+    assert textboxes.within_limits(row)
+    assert not textboxes.within_limits({**row, "rss_added_mb": 400.0})
+    assert not textboxes.within_limits({**row, "other_waited_extra_s": 2.0})
