@@ -179,17 +179,29 @@ def run_race(cells=RACE_CELLS, lags=LAGS, recipe: RaceRecipe = RaceRecipe(), see
     }
 
 
+SOLVED = 0.9  # held-out accuracy that counts as solved in the summary
+
+
+def solved_at(curve: dict) -> int | None:
+    """The first curve point's step with held-out accuracy >= SOLVED, or None."""
+    return next((s for s, a in zip(curve["steps"], curve["metric"], strict=True) if a >= SOLVED), None)
+
+
 def _part(title: str, curve: dict, n: int, fmt: str) -> str:
     stopped = f" (diverged: stopped at step {curve['steps'][-1]})" if curve["steps"][-1] < n else ""
-    return f"{title} {format(curve['metric'][-1], fmt)}{stopped}"
+    first = solved_at(curve) if curve.get("chance") is not None else None
+    when = f" (first >= {SOLVED:.0%} at step {first})" if first is not None else ""
+    return f"{title} {format(curve['metric'][-1], fmt)}{when}{stopped}"
 
 
 def summary(report: dict) -> list[str]:
-    """One sentence per lag and one for the markup text, from the report's own final numbers."""
+    """One sentence per lag and one for the markup text, from the report's own numbers: each cell's
+    final held-out accuracy (and the first step it was >= 90%), or its final bits per character."""
     titles = report["cells"]
     out = []
     for lag, curves in report["memory"].items():
-        ranked = sorted(curves.values(), key=lambda c: -c["metric"][-1])
+        # best final accuracy first; among equals, the one that got there in fewer steps
+        ranked = sorted(curves.values(), key=lambda c: (-c["metric"][-1], solved_at(c) or math.inf))
         chance, n = ranked[0]["chance"], max(c["steps"][-1] for c in ranked)
         above = sum(c["metric"][-1] >= chance + 0.25 for c in ranked)
         parts = ", ".join(_part(titles[c["cell"]], c, n, ".0%") for c in ranked)

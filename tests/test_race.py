@@ -9,7 +9,16 @@ import torch
 
 from rnnviz.errors import InputError
 from rnnviz.model import ModelConfig, SeqModel, param_count
-from rnnviz.race import LAGS, RACE_CELLS, RaceRecipe, markup_curve, markup_task, memory_curve, summary
+from rnnviz.race import (
+    LAGS,
+    RACE_CELLS,
+    RaceRecipe,
+    markup_curve,
+    markup_task,
+    memory_curve,
+    solved_at,
+    summary,
+)
 from rnnviz.tasks import FirstWord
 
 TINY = RaceRecipe(steps=20, eval_every=10, hidden_size=8, eval_sentences=64, seq_len=16)
@@ -66,7 +75,7 @@ def _report(finals: dict, bits: dict, steps=600) -> dict:
 def test_the_summary_ranks_by_the_final_numbers_and_counts_cells_above_chance():
     lines = summary(_report({"gru": 0.98, "min_gru": 0.31}, {"gru": 1.9, "min_gru": 2.4}))
     assert lines[0] == (
-        "Lag 50, after 600 steps: GRU 98%, minGRU 31% (chance 25%); "
+        "Lag 50, after 600 steps: GRU 98% (first >= 90% at step 600), minGRU 31% (chance 25%); "
         "1 of 2 cells is at least 25 points above chance."
     )
     assert (
@@ -94,5 +103,16 @@ def test_the_cached_race_covers_every_cell_and_lag_and_its_summary_reads_from_it
         assert report["markup"][cell]["params"] == param_count(SeqModel(cfg))
     lines = summary(report)
     assert len(lines) == len(LAGS) + 1
-    best = max(RACE_CELLS, key=lambda c: report["memory"]["200"][c]["metric"][-1])
+    curves = report["memory"]["200"]
+    best = min(RACE_CELLS, key=lambda c: (-curves[c]["metric"][-1], solved_at(curves[c]) or math.inf))
     assert lines[LAGS.index(200)].startswith(f"Lag 200, after {recipe.steps} steps: {report['cells'][best]} ")
+
+
+def test_ties_are_ranked_by_the_first_step_at_90_percent():
+    report = _report({"gru": 1.0, "min_gru": 1.0}, {"gru": 1.0, "min_gru": 1.0})
+    report["memory"]["50"]["min_gru"].update(steps=[0, 50, 600], metric=[0.25, 0.95, 1.0])
+    report["memory"]["50"]["gru"].update(steps=[0, 300, 600], metric=[0.25, 0.5, 1.0])
+    assert solved_at(report["memory"]["50"]["min_gru"]) == 50
+    assert summary(report)[0].startswith(
+        "Lag 50, after 600 steps: minGRU 100% (first >= 90% at step 50), GRU 100% (first >= 90% at step 600)"
+    )
