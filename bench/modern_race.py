@@ -5,7 +5,8 @@ a held-out point every 50): remember-the-first-word at lags 10, 50, 100, 200 (le
 curriculum) and lesson 3's nested markup as a character model. One seed; accuracy (or bits per
 character) against steps is what the race compares, the seconds are this machine's and this run's.
 The report is written to ``assets/modern_race.json`` (the lesson's cached race):
-``python -m bench modern_race`` regenerates it. Takes several minutes.
+``python -m bench modern_race --threads 1`` regenerates it (508 s on the shared 2-core machine; two
+torch threads on a busy machine made every step many times slower).
 """
 
 from __future__ import annotations
