@@ -285,3 +285,23 @@ def test_the_top_margin_grows_with_the_titles_it_holds():
     height, top = diagram.layout.height, diagram.layout.margin.t
     presented(diagram)  # the plot keeps its height: the diagram's labels would close up
     assert diagram.layout.height - height == diagram.layout.margin.t - top > 0
+
+
+def test_level_tick_labels_that_do_not_fit_at_20_px_are_thinned_for_the_width_given():
+    """Lesson 7's 50 input characters, one tick each: they fit across a full-width chart at 20 px,
+    not across one of two columns (27 of 50 overlapped); ui.lesson.chart(share=0.5) says which."""
+    from rnnviz.charts.style import PRESENT_WIDTH, text_em
+
+    src = list("monday the twenty first of march two thousand five")
+    alpha = np.full((4, len(src)), 1 / len(src))
+    full = presented(attention.attention_heatmap(alpha, src, list("4000")))
+    assert len(full.layout.xaxis.ticktext) == len(src)  # 1200 px hold 50 labels of <= 23 px
+    half = presented(attention.attention_heatmap(alpha, src, list("4000")), width=PRESENT_WIDTH // 2)
+    kept = list(half.layout.xaxis.ticktext)
+    room = PRESENT_WIDTH // 2 - 200
+    assert 2 <= len(kept) < len(src) and len(kept) * (20 * max(map(text_em, src)) + 6) <= room * 1.5
+    assert list(half.layout.xaxis.tickvals) == list(range(1, len(src) + 1, -(-len(src) // len(kept))))
+    # an axis rotated on purpose (the step axes) is left as it is
+    before = gradients.factor_strip(np.ones(40), np.ones(40)).layout.xaxis.ticktext
+    rotated = presented(gradients.factor_strip(np.ones(40), np.ones(40)), width=PRESENT_WIDTH // 2)
+    assert rotated.layout.xaxis.ticktext == before

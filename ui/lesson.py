@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from rnnviz.charts.style import PRESENT_DIAGRAM, PRESENT_FONT, legible, presented
+from rnnviz.charts.style import PRESENT_DIAGRAM, PRESENT_FONT, PRESENT_WIDTH, legible, presented
 from rnnviz.errors import InputError
 from ui.safe import plain
 
@@ -53,12 +53,14 @@ def explain(*paragraphs: str, label: str = "Explanation") -> None:
             st.markdown(text)
 
 
-def chart(fig, key: str | None = None, where=None) -> None:
+def chart(fig, key: str | None = None, where=None, share: float = 1.0) -> None:
     """A Plotly figure across the column, every text >= 4.5:1 on white (Streamlit's theme greys the
-    axes' text to 3.7:1); in presenter mode with larger text and more height."""
+    axes' text to 3.7:1); in presenter mode with larger text and more height. ``share``: the part of
+    the page's width ``where`` spans (0.5 for one of two columns), so presenter mode knows how many
+    cell numbers and level tick labels fit."""
     legible(fig)
     if presenting():  # every text, cell numbers included, >= 20 px (22 px in a diagram), lines thicker
-        presented(fig, PRESENTER_FONT, PRESENTER_DIAGRAM)
+        presented(fig, PRESENTER_FONT, PRESENTER_DIAGRAM, width=int(PRESENT_WIDTH * share))
         if fig.layout.height:
             fig.update_layout(height=int(fig.layout.height * PRESENTER_HEIGHT))
     (where or st).plotly_chart(fig, width="stretch", key=key)

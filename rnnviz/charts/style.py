@@ -282,6 +282,22 @@ def _thicker(value, factor: float):
     return value * factor
 
 
+def _unrotated_ticks_fit(fig: go.Figure, font: int, width: int) -> None:
+    """Labelled x ticks written level (tickangle 0) that no longer fit side by side at ``font`` px on
+    a chart ``width`` px wide are thinned by ``step_ticks`` to as many as fit (lesson 7's 50 input
+    characters at 20 px in a half-width column: 27 of them overlapped their neighbour)."""
+    for name in [k for k in fig.layout if k.startswith("xaxis")]:
+        ax = fig.layout[name]
+        if ax.tickvals is None or ax.ticktext is None or ax.tickangle not in (0, None):
+            continue
+        low, high = ax.domain if ax.domain else (0.0, 1.0)
+        room = (width - 200) * (high - low)  # 200 px of margins and colour bar
+        labels = list(ax.ticktext)
+        widest = max((text_em(t) for t in labels), default=1.0) * font + 6  # 6 px between labels
+        if len(labels) * widest > room:
+            ax.update(**step_ticks(labels, most=max(2, int(room // widest)), at=ax.tickvals))
+
+
 def _on_top(a) -> bool:
     """An annotation written above the plot area (a subplot's title: make_subplots puts them there)."""
     return str(a.yref or "").endswith(("paper", "domain")) and (a.y or 0) >= 0.99 and a.yanchor == "bottom"
@@ -350,5 +366,6 @@ def presented(
         fig.update_layout(uniformtext=dict(minsize=least, mode="show"))
     fig.for_each_annotation(lambda a: a.update(font_size=_grown(a.font.size, least, scale)))
     _room_on_top(fig, least)
+    _unrotated_ticks_fit(fig, font, width)
     fig.for_each_coloraxis(lambda ax: ax.colorbar.update(tickfont_size=least, title_font_size=least))
     return fig
