@@ -236,3 +236,16 @@ def test_a_refused_sidebar_value_on_the_playground_is_still_named(open_app):
     at.query_params.update({"task": "copy", "present": "maybe"})
     at.run()
     assert problems(at) == [] and "present" in " ".join(w.value for w in at.sidebar.warning)
+
+
+def test_the_gate_views_caption_is_true_of_the_gate_shown():
+    """A sigmoid gate 'shuts near 0'; minGRU's candidate n has no nonlinearity, and the caption
+    under the gate view says so (it said 'near 0 it shuts' for every gate)."""
+    at = open_playground({"task": "first_word", "cell": "min_gru"})
+    assert problems(at) == []
+    at.radio(key="pg_w_gate").set_value("n").run()
+    captions = [c.value for c in at.caption]
+    assert any("n for every unit at every step: no nonlinearity" in c for c in captions), captions
+    assert not any("near 0 it shuts" in c for c in captions)
+    at.radio(key="pg_w_gate").set_value("z").run()
+    assert any("near 0 it shuts, near 1 it lets through" in c.value for c in at.caption)

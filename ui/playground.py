@@ -33,7 +33,7 @@ from rnnviz.playground import (
     typed_example,
 )
 from rnnviz.playground.config import LABELS, MAX_OWN_TEXT, RUN_FIELDS, TASK_KNOBS, PlaygroundConfig
-from rnnviz.playground.controls import gate_options, layer_name, layer_options, shows, spec
+from rnnviz.playground.controls import gate_caption, gate_options, layer_name, layer_options, shows, spec
 from rnnviz.playground.presets import PRESETS, progress
 from rnnviz.playground.state import DONE, RERUN_PAGE, PlaygroundState
 from rnnviz.playground.url import HIDE_GROUPS, HIDEABLE, PARAMS
@@ -54,8 +54,6 @@ VIEW_CAPTIONS = {
     "gradient": "‖∂L_last/∂h_t‖ (and ‖∂L_last/∂c_t‖ for LSTMs) at every step t: how much the last "
     "counted prediction depends on each earlier state.",
     "h": "Every unit (row) at every step (column); hover for the exact value.",
-    "gate": "The gate for every unit at every step: near 0 it shuts, near 1 it lets through (c is "
-    "the LSTM's cell state).",
     "active": "The units with the largest mean |h_t|, one row each, coloured at every character or "
     "word they read.",
     "feature": "The hidden unit (h or c) most correlated with a fact of the text the model was never "
@@ -432,11 +430,14 @@ def views_panel(state: PlaygroundState, picks: Picks, labels: list[str]) -> None
     names = [n for n in VIEW_TITLES if any(n in f for f in figs)]
     gate = picks.gate
     titles = {**VIEW_TITLES, "gate": f"Gate {gate}" if gate != "h" else "h_t (this cell has no gates)"}
+    # the gate view's caption depends on the gate and the runs' cells (a sigmoid gate shuts near 0;
+    # minGRU's n, minLSTM's g and the selective b have no nonlinearity)
+    captions = {**VIEW_CAPTIONS, "gate": gate_caption(configs, gate)}
 
     def show(name: str, i: int, with_title: bool, narrow: bool) -> None:
         if with_title:
             st.markdown(f"**{titles[name]}**")
-            st.caption(VIEW_CAPTIONS[name])
+            st.caption(captions[name])
         fig = figs[i].get(name)
         if fig is None:
             st.caption(f"{labels[i][:1]}: nothing to show for this run.")
@@ -460,7 +461,7 @@ def views_panel(state: PlaygroundState, picks: Picks, labels: list[str]) -> None
     share_log_y([f["gradient"] for f in figs if not isinstance(f.get("gradient"), str | None)])
     for name in names:  # compared runs: one row per view, one column per run
         st.markdown(f"**{titles[name]}**")
-        st.caption(VIEW_CAPTIONS[name])
+        st.caption(captions[name])
         for i, col in enumerate(st.columns(len(views))):
             with col:
                 show(name, i, False, True)
