@@ -25,7 +25,7 @@ def set_seed(page, value: int) -> None:
 
 
 def shown_link(page) -> str:
-    page.get_by_text("Link to this view").click()
+    page.get_by_text("Link to this view", exact=True).click()
     code = page.locator("[data-testid='stPopoverBody'] code").first
     code.wait_for()
     text = code.inner_text().strip()

@@ -13,7 +13,7 @@ STEPS = re.compile(r"^\d+ training steps so far")
 
 
 def shown_link(page) -> str:
-    page.get_by_text("Link to this view").click()
+    page.get_by_text("Link to this view", exact=True).click()
     code = page.locator("[data-testid='stPopoverBody'] code").first
     code.wait_for()
     text = code.inner_text().strip()
