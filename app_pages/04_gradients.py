@@ -301,7 +301,7 @@ explain(
 
 @section
 def training_section(tokens: list[str]) -> None:
-    """The heatmap of ||dL/dh_t|| over training, growing live while the panel below trains."""
+    """The heatmap of ‖dL/dh_t‖ over training, growing live while the panel below trains."""
     rec = st.session_state[P + "recorder"][1]
     heat = st.empty()
     chart(charts.training_heatmap(rec.steps, rec.grid(), tokens, "‖dL/dh_t‖ over training"), P + "heat", heat)
@@ -620,7 +620,7 @@ def truncation_views(seed_: int) -> None:
                 tr_result.full_norms,
                 tr_result.trunc_norms,
                 tr_result.k,
-                f"||dL/dh_t|| of the final loss on one held-out sentence, after training (T = {tr_result.T})",
+                f"‖dL/dh_t‖ of the final loss on one held-out sentence, after training (T = {tr_result.T})",
             ),
             P + "trunc_chart",
         )

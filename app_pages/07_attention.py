@@ -287,11 +287,13 @@ def date_views(trainer: Trainer, task: DateTask, attention: str) -> None:
                 charts.attention_heatmap(wrong.written, trace.src, trace.out, "as often written"),
                 P + "written",
                 c1,
+                share=0.5,
             )
             chart(
                 charts.attention_heatmap(wrong.correct, trace.src, trace.out, "correct softmax"),
                 P + "correct",
                 c2,
+                share=0.5,
             )
             st.markdown(wrong.sentence())
             weights = [
