@@ -95,6 +95,23 @@ def _train_curve(trainer: Trainer, recipe: RaceRecipe, score, callback=None) -> 
     return steps, seconds, metric
 
 
+def _trainer(model: SeqModel, train_on, held_out_of, recipe: RaceRecipe, seed: int):
+    """The race's one training recipe for ``model`` on ``train_on``, and the held-out batch of
+    ``held_out_of`` it is scored on (the same sentences for every cell: seeded by ``seed``)."""
+    cfg = TrainConfig(
+        lr=recipe.lr,
+        batch_size=recipe.batch_size,
+        clip=recipe.clip,
+        seed=seed,
+        log_every=10,
+        checkpoint_every=0,
+    )
+    held_out = held_out_of.batch(
+        recipe.eval_sentences, torch.Generator().manual_seed(seed + 104_729), split="val"
+    )
+    return Trainer(model, train_on, cfg), held_out
+
+
 def memory_curve(cell: str, lag: int, recipe: RaceRecipe = RaceRecipe(), seed: int = 0) -> RaceCurve:
     """One cell on remember-the-first-word at ``lag``: held-out accuracy over training."""
     _check_cell(cell)
@@ -106,16 +123,7 @@ def memory_curve(cell: str, lag: int, recipe: RaceRecipe = RaceRecipe(), seed: i
     model = SeqModel(
         ModelConfig.for_task(target, cell=cell, hidden_size=recipe.hidden_size, forget_bias=forget, seed=seed)
     )
-    cfg = TrainConfig(
-        lr=recipe.lr,
-        batch_size=recipe.batch_size,
-        clip=recipe.clip,
-        seed=seed,
-        log_every=10,
-        checkpoint_every=0,
-    )
-    trainer = Trainer(model, curriculum, cfg)
-    held_out = target.batch(recipe.eval_sentences, torch.Generator().manual_seed(seed + 104_729), split="val")
+    trainer, held_out = _trainer(model, curriculum, target, recipe, seed)
 
     @torch.no_grad()
     def accuracy() -> float:
@@ -142,16 +150,7 @@ def markup_curve(
     _check_cell(cell)
     task = task or markup_task(recipe.seq_len)
     model = SeqModel(ModelConfig.for_task(task, cell=cell, hidden_size=recipe.hidden_size, seed=seed))
-    cfg = TrainConfig(
-        lr=recipe.lr,
-        batch_size=recipe.batch_size,
-        clip=recipe.clip,
-        seed=seed,
-        log_every=10,
-        checkpoint_every=0,
-    )
-    trainer = Trainer(model, task, cfg)
-    held_out = task.batch(recipe.eval_sentences, torch.Generator().manual_seed(seed + 104_729), split="val")
+    trainer, held_out = _trainer(model, task, task, recipe, seed)
 
     @torch.no_grad()
     def bits() -> float:
