@@ -1,0 +1,127 @@
+"""Lesson 6's sentences about the agreement models, each computed from the numbers the page shows,
+and the predict-first question on the GRU's update gate.
+
+>>> curve_sentence({"GRU": {4: 1.0, 40: 0.98}, "RNN": {4: 0.51, 40: 0.5}}, (4, 12))
+'GRU: 100% at 4 words, 98% at 40. RNN: 51% at 4 words, 50% at 40 (chance is 50%).'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnviz.lessons.agreement_clamp import Clamped
+from rnnviz.lessons.agreement_units import STRONG, GateStory, NumberUnits
+from rnnviz.questions import Question
+
+KEEP = 0.9  # z_t from which a word counts as kept, as drawn (1)
+WRITE = 0.1  # z_t under which the subject counts as written, as drawn (0)
+SMALL = 0.1  # a share of h_s "under a tenth"
+
+
+def units_sentence(found: NumberUnits, cell: str) -> str:
+    """Which units of ``cell`` carry the number, with their r_j (or that none does yet)."""
+    if not found.clear:
+        j = found.units[0]
+        return (
+            f"No unit of the {cell} carries the number yet: the largest |r_j| over {found.n} held-out "
+            f"sentences is {abs(found.r[j]):.2f} (unit {j}), under {STRONG}."
+        )
+    named = ", ".join(f"unit {j} (r = {found.r[j]:+.2f})" for j in found.units)
+    total = int(np.sum(np.abs(found.r) >= STRONG))
+    more = f" {total} of its {len(found.r)} units reach |r_j| ≥ {STRONG}"
+    more += f"; the strongest {len(found.units)}:" if total > len(found.units) else ":"
+    return (
+        f"In the {cell}, h_T follows the subject's number over {found.n} held-out sentences.{more} {named}."
+    )
+
+
+def gate_sentence(story: GateStory) -> str:
+    """The live GRU's z_t on the number units against the drawn gate, on this sentence."""
+    s, words = story.subject, story.tokens
+    at = ", ".join(f"{z:.2f}" for z in story.z[s - 1])
+    after = story.keep_steps()
+    parts = [
+        f"The course draws z_t = 0 at the subject ('{words[s - 1]}', t = {s}: write its number) and "
+        f"z_t = 1 on each of the {len(after)} words after it (keep). The live GRU's number units have "
+        f"z_t = {at} at the subject"
+    ]
+    if len(after):
+        kept = ", ".join(f"{k:.3g}" for k in story.kept)
+        parts.append(
+            f"; after it, z_t averages {after.mean():.2f} (from {after.min():.2f} to {after.max():.2f}), "
+            f"≥ {KEEP} on {int(np.sum(after >= KEEP))} of {after.size} word-unit pairs. Along the keep path "
+            f"alone, ∏ z_t keeps {kept} of h_s to the verb"
+        )
+    text = "".join(parts) + "."
+    right = (story.p_plural >= 0.5) == bool(story.number)
+    said = "plural" if story.p_plural >= 0.5 else "singular"
+    verdict = f" The model says {said} (p(plural) = {story.p_plural:.3f}): "
+    verdict += "right." if right else "wrong."
+    if len(after) and right and float(np.max(story.kept)) < SMALL:
+        verdict += (
+            " So the number does not ride on z_t ≈ 1 as drawn: with under a tenth of h_s left on the keep "
+            "path, it reaches the verb through the candidate n_t, which reads h_{t-1} and writes the "
+            "number again at every word."
+        )
+    return text + verdict
+
+
+def curve_sentence(curves: dict[str, dict[int, float]], trained: tuple[int, int]) -> str:
+    """Each cell's accuracy at the shortest and the longest length tested."""
+    parts = []
+    for name, curve in curves.items():
+        lo, hi = min(curve), max(curve)
+        parts.append(f"{name}: {curve[lo]:.0%} at {lo} words, {curve[hi]:.0%} at {hi}")
+    return ". ".join(parts) + " (chance is 50%)."
+
+
+def clamp_sentence(name: str, out: Clamped, control: Clamped, control_r: float) -> str:
+    """What clamping ``name``'s number units did to the verb, against the control."""
+    units = ", ".join(map(str, out.units))
+    how = "at every word from the subject on" if out.where == "all" else "at the subject only"
+    head = (
+        f"{name}: clamping unit{'s' if len(out.units) > 1 else ''} {units} {how} to their values for "
+        f"'{out.counterfactual}' moves p(plural) from {out.p_plural:.3f} to {out.p_clamped:.3f}"
+    )
+    head += " — the verb flips." if out.flipped else ": the verb does not flip."
+    ctrl = (
+        f" The control, as many units least tied to the number (|r_j| ≤ {control_r:.2f}), moves it to "
+        f"{control.p_clamped:.3f}{' (it flips too: those units carry the number as well)' * control.flipped}."
+    )
+    return head + ctrl
+
+
+ZONES = (
+    "above 0.9: it keeps h_{t-1}, as drawn",
+    "between 0.5 and 0.9",
+    "below 0.5: it mostly takes the candidate",
+)
+
+
+def zone(mean_z: float) -> int:
+    return 0 if mean_z > KEEP else 1 if mean_z >= 0.5 else 2
+
+
+def gate_question(story: GateStory) -> Question | None:
+    """Predict the live GRU's mean z_t on the number units over the words after the subject."""
+    after = story.keep_steps()
+    if not len(after):
+        return None
+    mean = float(after.mean())
+    answer = zone(mean)
+    units = ", ".join(map(str, story.units))
+    question = (
+        f"The course draws z_t = 1 (keep) on every word after the subject. On the {len(after)} words after "
+        f"'{story.tokens[story.subject - 1]}' in your sentence, what is the live GRU's mean z_t on its "
+        f"number unit{'s' if len(story.units) > 1 else ''} ({units})? Predict, then look at the chart."
+    )
+    why = (
+        f"The mean is {mean:.2f} (from {after.min():.2f} to {after.max():.2f}). z_t is the share of "
+        "h_{t-1} kept; what the gate does not keep, the candidate n_t (which reads h_{t-1}) writes."
+    )
+    hints = {
+        k: f"The live mean is {mean:.2f}: read the unit lines on the words after the subject."
+        for k in range(len(ZONES))
+        if k != answer
+    }
+    return Question(question, list(ZONES), answer, why, hints)
