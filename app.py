@@ -10,7 +10,7 @@ from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from course import OWN_URL_STATE, available, by_section
 from ui.lesson import LINK_HOOK, PRESENT_KEY, ROUTED_KEY, PageStop
-from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, home_alias, shareable, whole_number
+from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, home_alias, live_params, shareable, whole_number
 from ui.safe import plain
 
 # One intra-op thread per process. Streamlit serves every browser session from threads of
@@ -71,10 +71,11 @@ PRESENTER_CSS = "<style>html { font-size: 20px; } .stMainBlockContainer { max-wi
 
 
 def link_to_this_view() -> tuple[str, list[str]]:
-    """The address of this page with every bound setting in it (what the browser's address bar
-    shows), and the settings left out because the link would be too long to share."""
+    """The address of this page with every bound setting in it as its widget holds it now (what the
+    browser's address bar shows once it has caught up: see ui.links.live_params), and the settings
+    left out because the link would be too long to share."""
     params = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
-    return shareable(st.context.url or f"/{current.url_path}", params)
+    return shareable(st.context.url or f"/{current.url_path}", live_params(params))
 
 
 SEED_MAX = 2**31 - 1

@@ -94,6 +94,25 @@ def test_the_link_follows_a_setting_put_back_by_the_page(open_url):
     assert "l2_scale" not in at.sidebar.code[0].value
 
 
+def test_the_link_says_what_the_widget_holds_when_the_runs_address_lags_behind(open_url):
+    """Quick key presses coalesce into one run whose address predates the last press (the slider
+    holds 1.5, the run's query says 1.45, and Streamlit writes a bound value into the URL only when
+    it is missing): the offered link takes the widget's value (ui.links.live_params). AppTest's
+    query params stand for the browser's address bar as the run was asked for."""
+    at = open_url("02_elman_rnn.py", {"l2_scale": "3"})
+    at.query_params["l2_scale"] = "2.5"  # the address bar one change behind
+    at.slider(key="l2_scale").set_value(2.0).run()
+    assert error_texts(at) == []
+    (link,) = [c.value for c in at.sidebar.code]
+    assert "l2_scale=2" in link and "l2_scale=2.5" not in link and "l2_scale=3" not in link
+    at.query_params["l2_scale"] = "2"
+    at.slider(key="l2_scale").set_value(1.0).run()  # back at its default: out of the link
+    assert "l2_scale" not in at.sidebar.code[0].value
+    at.query_params.pop("l2_scale", None)
+    at.slider(key="l2_scale").set_value(1.5).run()  # the address had no value yet: the link has it
+    assert "l2_scale=1.5" in at.sidebar.code[0].value
+
+
 def shown(message) -> str:
     """A message's text as the student reads it (user text in it is Markdown-escaped)."""
     return re.sub(r"\\(.)", r"\1", message.value)

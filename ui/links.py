@@ -101,6 +101,46 @@ def _url_form(key: str, value) -> str | None:
     return form if isinstance(form, str) else None
 
 
+def live_params(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``params`` (the run's query parameters, in order) with every widget-bound one as the widget
+    holds it now: its current value in Streamlit's URL form, left out at its default, added if the
+    run's query lacked it.
+
+    A run's st.query_params is the address bar as it was when the browser asked for the run, and
+    quick successive changes (arrow keys on a slider inside a section) coalesce into one run whose
+    address predates the last change: the widget holds 1.5, the run's query says 1.45, and Streamlit
+    (1.67) writes a bound value back into the URL only when the parameter is missing. The address bar
+    catches up in the browser; "Link to this view" must not keep the older value, so it is built
+    from the widgets. Reads Streamlit's bindings and widget metadata (no public call gives them);
+    if those change shape, the run's query is used as it is. tests/test_links_live.py pins it."""
+    try:
+        from streamlit.runtime.state.query_params import _coerce_value_for_query_url
+
+        ctx = get_script_run_ctx()
+        with ctx.session_state.query_params() as qp:
+            bindings = dict(qp._bindings_by_param)
+        state = ctx.session_state._state
+        metadata = state._new_widget_state.widget_metadata
+        live: dict[str, list[str] | None] = {}
+        for key, binding in bindings.items():
+            meta = metadata.get(binding.widget_id)
+            if meta is None or key not in state:
+                continue
+            value = state[key]
+            if value == meta.deserializer(None):  # at its default: Streamlit leaves it out of the URL
+                live[key] = None
+                continue
+            form = _coerce_value_for_query_url(meta.serializer(value), binding.value_type)
+            live[key] = form if isinstance(form, list) else [form]
+    except Exception:  # a private structure that changed: the run's own query
+        return list(params)
+    out = [(key, value) for key, value in params if key not in live]
+    for key, values in live.items():
+        out += [(key, value) for value in values or ()]
+    order = {key: n for n, (key, _) in enumerate(params)}  # keep the run's order, new ones last
+    return sorted(out, key=lambda kv: order.get(kv[0], len(order)))
+
+
 def _shown(values) -> str:
     text = ", ".join(map(str, values)) if isinstance(values, list | tuple) else str(values)
     return repr(text if len(text) <= 40 else text[:40] + "...")
