@@ -44,31 +44,56 @@ class AttnDecoder(nn.Module):
         self.W_c = nn.Linear(2 * hidden if self.attention is not None else hidden, hidden)
         self.W_y = nn.Linear(hidden, vocab_size)
 
-    def forward(self, e: Tensor, mask: Tensor, state, steps: int, y: Tensor | None = None) -> DecodeOut:
+    def step(self, prev: Tensor, state, prepared, e: Tensor, mask: Tensor):
+        """One decoder step from the previous token ``prev`` (B,) and state d_{s-1}.
+
+        Returns (state d_s, logits (B, V), d_s (B, H), score, alpha, c); the last three are None
+        without attention. ``forward`` and the beam search (``beam.py``) both step through here."""
+        # d_s = Cell(embed(y_{s-1}), d_{s-1})
+        state = self.cell(self.embed(prev), state)
+        d = state[0] if isinstance(state, tuple) else state
+        score = alpha = c = None
+        if self.attention is not None:
+            # alpha_{t,s} = softmax_t(score_{t,s});  c_s = sum_t alpha_{t,s} e_t
+            score, alpha, c = self.attention(prepared, e, mask, d)
+            # h~_s = tanh(W_c [d_s; c_s])
+            h_tilde = torch.tanh(self.W_c(torch.cat([d, c], dim=-1)))
+        else:
+            h_tilde = torch.tanh(self.W_c(d))
+        # p(y_s) = softmax(W_y h~_s)
+        return state, self.W_y(h_tilde), d, score, alpha, c
+
+    def prepare(self, e: Tensor):
+        """What the scorer needs from the encoder states, once per input (None without attention)."""
+        return self.attention.prepare(e) if self.attention is not None else None
+
+    def forward(
+        self,
+        e: Tensor,
+        mask: Tensor,
+        state,
+        steps: int,
+        y: Tensor | None = None,
+        own: Tensor | None = None,
+    ) -> DecodeOut:
         """``steps`` decoder steps from ``state`` = d_0 (or (d_0, cell_0) for an LSTM).
 
         With the target ``y`` (B, S): teacher forcing, step s is fed y_{s-1}. Without: free
-        running, step s is fed the argmax of step s-1.
+        running, step s is fed the argmax of step s-1. ``own`` (B, S) bool (scheduled sampling,
+        ``sampling.py``): where True, step s + 1 is fed the model's own argmax of step s instead
+        of y_s (detached: no gradient flows through the choice).
         """
-        prepared = self.attention.prepare(e) if self.attention is not None else None
+        prepared = self.prepare(e)
         prev = torch.full((e.shape[0],), SOS, dtype=torch.long)
         rows: dict[str, list[Tensor]] = {"logits": [], "d": [], "score": [], "alpha": [], "c": []}
         for s in range(steps):
-            # d_s = Cell(embed(y_{s-1}), d_{s-1})
-            state = self.cell(self.embed(prev), state)
-            d = state[0] if isinstance(state, tuple) else state
-            if self.attention is not None:
-                # alpha_{t,s} = softmax_t(score_{t,s});  c_s = sum_t alpha_{t,s} e_t
-                score, alpha, c = self.attention(prepared, e, mask, d)
-                # h~_s = tanh(W_c [d_s; c_s])
-                h_tilde = torch.tanh(self.W_c(torch.cat([d, c], dim=-1)))
+            state, logits, d, score, alpha, c = self.step(prev, state, prepared, e, mask)
+            if score is not None:
                 rows["score"].append(score), rows["alpha"].append(alpha), rows["c"].append(c)
-            else:
-                h_tilde = torch.tanh(self.W_c(d))
-            # p(y_s) = softmax(W_y h~_s)
-            logits = self.W_y(h_tilde)
             rows["logits"].append(logits), rows["d"].append(d)
             prev = y[:, s] if y is not None and s < y.shape[1] else logits.argmax(-1)
+            if own is not None and s < own.shape[1]:
+                prev = torch.where(own[:, s], logits.detach().argmax(-1), prev)
         stack = {k: torch.stack(v, dim=1) if v else None for k, v in rows.items()}
         return DecodeOut(tokens=stack["logits"].argmax(-1), e=e, **stack)
 
