@@ -123,6 +123,15 @@ LESSONS = (
         "seq2seq-attention",
     ),
     Lesson(
+        "11_pointer.py",
+        "Pointer networks",
+        "Sorting and convex hulls: attention over the input positions is the answer, so one model "
+        "handles longer inputs that a fixed output vocabulary cannot write.",
+        ":material/near_me:",
+        "Attention and embeddings",
+        "pointer-networks",
+    ),
+    Lesson(
         "08_embeddings.py",
         "Word embeddings",
         "GloVe word vectors: nearest neighbours, analogies and a 2-D map of meaning.",

@@ -60,7 +60,7 @@ class Read:
         """Step s (from 1): score and alpha of every choice t (end, 1 .. T)."""
         return pd.DataFrame(
             {
-                "t": ["end", *range(1, self.x.shape[0] + 1)],
+                "t": ["end", *map(str, range(1, self.x.shape[0] + 1))],
                 "x_t": ["-", *[", ".join(f"{v:.3f}" for v in row) for row in self.x]],
                 "score_ts": self.score[s - 1],
                 "alpha_ts": self.alpha[s - 1],
