@@ -6,6 +6,7 @@ from dataclasses import asdict
 import streamlit as st
 
 from rnnviz.charts import embeddings as charts
+from rnnviz.charts import embeddings_maps as charts_maps
 from rnnviz.embeddings import (
     DEFAULT_WORDS,
     PRESETS,
@@ -20,6 +21,13 @@ from rnnviz.embeddings import (
     random_table,
 )
 from rnnviz.embeddings.analogy import exclusion_sentence
+from rnnviz.embeddings.map_compare import (
+    compare,
+    disagreement_sentence,
+    kept_question,
+    kept_sentence,
+    order_sentence,
+)
 from rnnviz.embeddings.onehot import closest_pairs, pairs_sentence
 from rnnviz.embeddings.projection import project_pairs
 from rnnviz.embeddings.similarity import NEAREST_RANKS, nearest_of_four, neighbours_frame, spread_sentence
@@ -32,6 +40,16 @@ from rnnviz.embeddings.transfer import (
     nearest_seen_frame,
 )
 from rnnviz.embeddings.transfer import UNSEEN_WORDS as TUNSEEN
+from rnnviz.embeddings.wordmap import (
+    MAX_NEIGHBOURS,
+    MAX_PERPLEXITY,
+    MAX_SEEDS,
+    MAX_WORDS,
+    MIN_PERPLEXITY,
+    TSNEUnavailable,
+    parse_seeds,
+    word_maps,
+)
 from rnnviz.errors import InputError
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, header, section, show_error, try_this
@@ -346,8 +364,126 @@ def analogy_view() -> None:
 
 analogy_view()
 
-# --- 4. transfer learning ---------------------------------------------------------------------
-st.header("4. Transfer learning: what pretraining buys with little data")
+# --- 4. PCA beside t-SNE ------------------------------------------------------------------------
+st.header("4. Maps of many words: PCA beside t-SNE")
+explain(
+    "Section 3 drew a few words with **PCA**, a projection: it keeps the 2 (or 3) directions along which "
+    "the words spread most and drops the others. Tools such as the Embedding Projector also draw "
+    "**t-SNE** (van der Maaten and Hinton, 2008), which does not project at all. It turns the 50-D "
+    "distances into *who is whose neighbour* (each word listens to about *perplexity* neighbours), then "
+    "moves points on a flat map until the map has the same neighbours:",
+    "**What a distance means in each picture.** PCA: the map is a projection, so two words are never "
+    "farther apart on the map than in 50-D. Words far apart on the map *are* far apart; words close on "
+    "the map may still differ along the directions left out. t-SNE: only each word's near neighbours "
+    "are fitted. How far apart two groups are drawn, and how big a group looks, are not fitted (t-SNE "
+    "tends to draw groups of similar size, evenly spread), and a random start can arrange the groups "
+    "differently. Read a t-SNE map for *who is next to whom*, never for *how far*.",
+)
+st.latex(
+    r"p_{j|i} \propto \exp\!\Big(-\frac{\lVert \hat e_i - \hat e_j\rVert^2}{2\sigma_i^2}\Big),\quad"
+    r"2^{H(p_{\cdot|i})} = \text{perplexity},\quad p_{ij} = \frac{p_{j|i} + p_{i|j}}{2n}"
+)
+st.latex(
+    r"q_{ij} = \frac{(1 + \lVert y_i - y_j\rVert^2)^{-1}}"
+    r"{\sum_{k \neq l} (1 + \lVert y_k - y_l\rVert^2)^{-1}},\qquad "
+    r"y = \arg\min_y \sum_{i \neq j} p_{ij} \log \frac{p_{ij}}{q_{ij}}"
+)
+MAP_DIMS = {"2-D": 2, "3-D (drag to rotate)": 3}
+MAP_INITS = {"the PCA map": "pca", "random (the sidebar's seed)": "random"}
+
+
+@st.cache_data(max_entries=32, show_spinner="Placing the words with t-SNE...")
+def word_maps_of(seeds: str, n_nb: int, dims: int, perplexity: float, init: str, seed_: int, with_tsne: bool):
+    """Both maps of one word set, computed once per word set and settings for every visitor."""
+    return word_maps(glove(), seeds, n_nb, dims, perplexity, init, seed_, with_tsne)
+
+
+@section
+def maps_view() -> None:
+    """The same words drawn by PCA and by t-SNE, side by side, with what each keeps; reruns alone."""
+    c1, c2, c3 = st.columns([3, 2, 2])
+    text = c1.text_input(
+        f"Words to map (1 to {MAX_SEEDS})", "cat dog king paris apple car", key=P + "map_words",
+        bind="query-params", help="Each word is drawn with its nearest neighbours, in its own colour.",
+    )  # fmt: skip
+    n_nb = c2.slider(
+        "Neighbours per word", 0, MAX_NEIGHBOURS, 8, key=P + "map_nb", bind="query-params",
+        help=f"At most {MAX_SEEDS} x {1 + MAX_NEIGHBOURS} = {MAX_WORDS} words on a map.",
+    )  # fmt: skip
+    perplexity = c3.slider(
+        "t-SNE perplexity", int(MIN_PERPLEXITY), int(MAX_PERPLEXITY), 10, key=P + "map_perplexity",
+        bind="query-params", help="About how many neighbours each word listens to; below (words - 1) / 3.",
+    )  # fmt: skip
+    c4, c5, c6 = st.columns([2, 3, 2])
+    dims = MAP_DIMS[c4.radio("Map", list(MAP_DIMS), horizontal=True, key=P + "map_dims", bind="query-params")]
+    init = MAP_INITS[
+        c5.radio(
+            "t-SNE starts from", list(MAP_INITS), horizontal=True, key=P + "map_init", bind="query-params"
+        )
+    ]
+    label_all = c6.checkbox(
+        "Label every word", False, key=P + "map_labels", bind="query-params",
+        help="Otherwise only the typed words and the pair the maps disagree about are named; hover a point.",
+    )  # fmt: skip
+    args = (n_nb, dims, float(perplexity), init, seed if init == "random" else 0)
+    try:
+        seeds = " ".join(parse_seeds(text))
+        try:
+            maps = word_maps_of(seeds, *args, True)
+        except TSNEUnavailable as err:
+            show_error(err)
+            maps = word_maps_of(seeds, *args, False)
+    except InputError as err:
+        show_error(err, "Example: cat dog king paris apple car")
+        return
+    if maps.note:
+        st.info(maps.note)
+    ws = maps.words
+    kind = f"{dims}-D"
+    if maps.tsne is not None:
+        cmp = compare(maps)
+        options, right = kept_question(cmp)
+        check(
+            P + "map_predict",
+            f"Predict before you look: of each word's {cmp.k} nearest neighbours in 50-D, which {kind} map "
+            "keeps more among its nearest on the map?",
+            options,
+            right,
+            kept_sentence(cmp),
+            {i: "Look at the sentence under the maps: " + kept_sentence(cmp) for i in range(3) if i != right},
+        )
+    pca_axes = [f"PC {k + 1} ({100 * e:.0f}% of the spread)" for k, e in enumerate(maps.explained)]
+    pair = cmp.pair if maps.tsne is not None else None
+    left, right_col = st.columns(2)
+    figure = charts_maps.word_map_figure
+    chart(
+        figure(ws.words, ws.group, ws.seeds, maps.pca, f"PCA, {kind}", pca_axes, pair, label_all=label_all),
+        P + "map_pca", left, share=0.5,
+    )  # fmt: skip
+    if maps.tsne is not None:
+        axes = [f"t-SNE {k + 1} (no units)" for k in range(dims)]
+        title = f"t-SNE, {kind}, perplexity {maps.perplexity:g}"
+        chart(
+            figure(ws.words, ws.group, ws.seeds, maps.tsne, title, axes, pair, False, label_all),
+            P + "map_tsne", right_col, share=0.5,
+        )  # fmt: skip
+    st.caption(
+        f"{len(ws)} words: each typed word (bold) with its {n_nb} nearest neighbours by cosine among the "
+        f"{len(wv):,} words (one already on the map is skipped for the next), in its colour and marker "
+        f"shape (hover a point for its word). PCA keeps {100 * maps.explained.sum():.0f}% of the spread of "
+        f"these {len(ws)} unit vectors in {kind}."
+        + (" The dashed line joins the pair the two maps disagree about most." if pair else "")
+    )
+    if maps.tsne is not None:
+        st.markdown(kept_sentence(cmp))
+        st.markdown(order_sentence(cmp))
+        st.markdown(disagreement_sentence(cmp))
+
+
+maps_view()
+
+# --- 5. transfer learning ---------------------------------------------------------------------
+st.header("5. Transfer learning: what pretraining buys with little data")
 explain(
     "A sentiment classifier reads a short review word by word and predicts *positive* or *negative* from "
     "its last hidden state (many-to-one). Its first step is the lookup $x_t = e_{w_t}$. We build the "
@@ -476,13 +612,13 @@ try_this(
     "never do?",
     "Pick the preset **comparative** and change it to *big : bigger :: small : ?*. GloVe answers *larger*, "
     "not *smaller*: what does that tell you about how *bigger* and *larger* are used in text?",
-    "Before you press **Train** in section 4, predict the order of the three curves on the unseen-word test. "
+    "Before you press **Train** in section 5, predict the order of the three curves on the unseen-word test. "
     "Then train, and move **Training sentences** down to 40 and up to 300 (Train again each time): when does "
     "pretraining matter most? Does fine-tuning help or hurt the unseen words, and why might it?",
 )
 check(
     "08_embeddings.py",
-    "In section 4 no training sentence contains an unseen sentiment word, yet the frozen-GloVe model "
+    "In section 5 no training sentence contains an unseen sentiment word, yet the frozen-GloVe model "
     "classifies reviews with them far better than the random-$E$ model. Why?",
     [
         "GloVe already put each unseen word next to seen words of the same sentiment, so the RNN reads it "
@@ -494,7 +630,7 @@ check(
     0,
     "The RNN only learns what to do with the *directions* of the rows $e_w$ it is fed; GloVe learned from "
     "text that the unseen *wonderful* points where the seen *amazing* does (the table of closest seen words "
-    "in section 4 lists them all).",
+    "in section 5 lists them all).",
     {
         1: "All three models take the same number of steps on the same batches; only $E$ differs.",
         2: "Section 2 prints the largest single term of a dot product: for related words it is a small "

@@ -160,3 +160,103 @@ def test_try_this_and_check_premises(wv):
     assert exp.steps("frozen") == 200
     acc = {v: c["test_acc"][-1] for v, c in exp.curves.items()}
     assert acc["frozen"] > acc["random"] + 0.2 and abs(acc["random"] - 0.5) < 0.1
+
+
+# --- section 4: PCA beside t-SNE (issue 18, item 3) ---------------------------------------------
+
+
+def map_points(at, title_start: str) -> tuple[list[str], np.ndarray]:
+    """The words and (n, dims) positions a word map shows, read from its chart."""
+    (fig,) = [f for f in figures(at) if f["layout"].get("title", {}).get("text", "").startswith(title_start)]
+    words, rows = [], []
+    for trace in fig["data"]:
+        if trace.get("mode") != "markers+text":
+            continue
+        words += list(trace["customdata"])
+        rows.append(np.stack([array(trace[a]).astype(float) for a in "xyz" if a in trace], axis=1))
+    return words, np.concatenate(rows)
+
+
+def joint_p(x: np.ndarray, perplexity: float) -> np.ndarray:
+    """p_ij of the page's equation: sigma_i by bisection so 2^H(p_.|i) = perplexity, symmetrised."""
+    d2 = ((x[:, None] - x[None]) ** 2).sum(-1)
+    n = len(x)
+    p = np.zeros((n, n))
+    for i in range(n):
+        lo, hi = 1e-20, 1e20
+        for _ in range(200):
+            beta = np.sqrt(lo * hi)  # 1 / (2 sigma_i^2), bisected on a log scale
+            di = d2[i].copy()
+            di[i] = np.inf  # p_{i|i} = 0
+            row = np.exp(-(di - di.min()) * beta)
+            row /= row.sum()
+            h = -(row[row > 0] * np.log2(row[row > 0])).sum()
+            lo, hi = (beta, hi) if h > np.log2(perplexity) else (lo, beta)
+        p[i] = row
+    return (p + p.T) / (2 * n)
+
+
+def kl(p: np.ndarray, y: np.ndarray) -> float:
+    """sum_ij p_ij log(p_ij / q_ij) with the Student-t q_ij of the page."""
+    w = 1 / (1 + ((y[:, None] - y[None]) ** 2).sum(-1))
+    np.fill_diagonal(w, 0)
+    q = w / w.sum()
+    m = p > 0
+    return float((p[m] * np.log(p[m] / q[m])).sum())
+
+
+def test_word_maps_are_pca_and_a_minimum_of_the_tsne_objective(page, wv):
+    """The PCA map is z_j = W^T (x_j - mu) of the unit vectors (distances checked against an SVD);
+    the t-SNE map minimises KL(P || Q) with the perplexity in its title: every small move raises it."""
+    at = page
+    words, z = map_points(at, "PCA, 2-D")
+    x = np.stack([wv.unit[wv.index_of(w)] for w in words]).astype(np.float64)
+    xc = x - x.mean(0)
+    svd = xc @ np.linalg.svd(xc, full_matrices=False)[2][:2].T
+    assert np.allclose(np.abs(z), np.abs(svd), atol=1e-6)
+    twords, y = map_points(at, "t-SNE, 2-D, perplexity 10")
+    assert twords == words and len(words) == 54  # 6 words x (1 + 8 neighbours)
+    p = joint_p(x, 10.0)
+    base = kl(p, y)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        assert kl(p, y + rng.normal(0, 0.02 * y.std(), y.shape)) > base
+    assert base < kl(p, z / z.std() * y.std())  # the PCA map, scaled alike, fits P worse
+
+
+def test_map_sentences_are_computed_from_the_maps_shown(page, wv):
+    stats = pytest.importorskip("scipy.stats")
+    at = page
+    words, z = map_points(at, "PCA, 2-D")
+    _, y = map_points(at, "t-SNE, 2-D")
+    x = np.stack([wv.unit[wv.index_of(w)] for w in words]).astype(np.float64)
+    shown = "\n".join(m.value for m in at.markdown)
+
+    def kept(low, k=5):  # share of each word's k nearest in 50-D that stay among its k on the map
+        def nn(a):
+            d = ((a[:, None] - a[None]) ** 2).sum(-1)
+            np.fill_diagonal(d, np.inf)
+            return [set(np.argsort(r, kind="stable")[:k]) for r in d]
+
+        return np.mean([len(a & b) / k for a, b in zip(nn(x), nn(low), strict=True)])
+
+    k_t, k_p = kept(y), kept(z)
+    kept_text = f"the t-SNE map keeps {100 * k_t:.0f}% among its 5 nearest on the map and the PCA map"
+    assert f"{kept_text} {100 * k_p:.0f}%" in shown
+    assert k_t > k_p + 0.05 and "t-SNE keeps more of the neighbourhoods" in shown  # pinned at the defaults
+    i, j = np.triu_indices(len(x), 1)
+    d = [np.linalg.norm(a[i] - a[j], axis=1) for a in (x, z, y)]
+    rho_p, rho_t = stats.spearmanr(d[0], d[1]).statistic, stats.spearmanr(d[0], d[2]).statistic
+    assert f"ρ = {rho_p:.2f} for PCA and ρ = {rho_t:.2f} for t-SNE" in shown
+    assert rho_p > rho_t + 0.05 and "PCA keeps the overall order of distances" in shown
+    pct = [stats.rankdata(v) - 1 for v in d]
+    worst = int(np.argmax(np.abs(pct[1] - pct[2])))
+    u, v = words[i[worst]], words[j[worst]]
+    assert f"The two maps disagree most about *{u}* and *{v}*" in shown
+    m = len(d[0]) - 1
+    assert f"PCA draws them farther apart than {100 * pct[1][worst] / m:.0f}% of the pairs" in shown
+    assert f"they are farther apart than {100 * pct[0][worst] / m:.0f}% of the pairs" in shown
+    # the prose: a projection never draws two words farther apart than they are in 50-D
+    assert (d[1] <= d[0] + 1e-9).all()
+    # the check question's answer is the sentence's verdict
+    assert at.session_state["check_l8_map_predict_answer"] == 0

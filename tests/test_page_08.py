@@ -1,5 +1,7 @@
 """Lesson 8 page (word embeddings) under AppTest: defaults, analogies, unknown words, transfer run."""
 
+import sys
+
 import pytest
 
 import apptools
@@ -157,3 +159,52 @@ def test_bad_link_values_run_clean(open_url, bad, errors):
     assert not at.exception
     assert len(at.error) == errors  # each bad word says what is wrong; everything else falls back
     assert len(at.metric) == 3 or "l8_review" in bad  # the page went on to the transfer section
+
+
+# --- section 4: PCA beside t-SNE (issue 18, item 3) ---------------------------------------------
+
+
+def chart_titles(at) -> list[str]:
+    import json
+
+    return [
+        json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")
+    ]
+
+
+def test_maps_side_by_side_with_their_sentences(page):
+    at = page
+    titles = chart_titles(at)
+    assert "PCA, 2-D" in titles and "t-SNE, 2-D, perplexity 10" in titles
+    shown = texts(at)
+    assert "Of each word's 5 nearest neighbours in 50-D" in shown and "The two maps disagree most" in shown
+    assert any(c.value.startswith("54 words: each typed word") for c in at.caption)
+    # 3-D, from random positions: the same words, other charts
+    at.radio(key="l8_map_dims").set_value("3-D (drag to rotate)").run()
+    at.radio(key="l8_map_init").set_value("random (the sidebar's seed)").run()
+    assert not at.exception and not at.error
+    assert "PCA, 3-D" in chart_titles(at) and "t-SNE, 3-D, perplexity 10" in chart_titles(at)
+
+
+def test_maps_refuse_bad_words_and_lower_a_perplexity_too_large(page):
+    at = page
+    at.text_input(key="l8_map_words").set_value("cat").run()
+    at.slider(key="l8_map_nb").set_value(6).run()  # 7 words: perplexity at most (7 - 1) / 3 = 2
+    assert not at.exception and not at.error
+    (note,) = [i.value for i in at.info if "too large for 7 words" in i.value]
+    assert "uses 2" in note and "t-SNE, 2-D, perplexity 2" in chart_titles(at)
+    at.text_input(key="l8_map_words").set_value("a b c d e f g h i").run()
+    assert [e.value for e in at.error if "at most 8 words" in e.value]
+    at.text_input(key="l8_map_words").set_value("cat kingg").run()
+    assert [e.value for e in at.error if "Did you mean" in e.value] and not at.exception
+
+
+def test_without_sklearn_the_section_says_so_and_draws_pca(page, monkeypatch):
+    at = page
+    monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # as if scikit-learn were not installed
+    at.text_input(key="l8_map_words").set_value("river mountain").run()  # a word set not cached yet
+    assert not at.exception
+    shown = [e.value.replace("\\", "") for e in at.error]  # show_error escapes Markdown
+    assert [e for e in shown if "needs scikit-learn" in e and "pip install scikit-learn==1.9.1" in e], shown
+    titles = chart_titles(at)
+    assert "PCA, 2-D" in titles and not any(t.startswith("t-SNE") for t in titles)

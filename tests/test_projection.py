@@ -176,3 +176,5 @@ def test_without_sklearn_the_map_says_how_to_install_it(wv, monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.manifold", None)  # import fails as if not installed
     with pytest.raises(TSNEUnavailable, match="pip install scikit-learn==1.9.1"):
         word_maps(wv, "cat car", 5)
+    pca_only = word_maps(wv, "cat car", 5, with_tsne=False)  # what the page draws then
+    assert pca_only.tsne is None and pca_only.pca.shape == (12, 2)

@@ -176,7 +176,7 @@ class WordMaps:
     dims: int  # 2 or 3
     pca: np.ndarray  # (n, dims) z_j, PCA coordinates of ê_w
     explained: np.ndarray  # (dims,) share of the spread each PCA direction shows
-    tsne: np.ndarray  # (n, dims) t-SNE coordinates (no units: only who is near whom is fitted)
+    tsne: np.ndarray | None  # (n, dims) t-SNE coordinates (no units: only who is near whom is fitted)
     perplexity: float  # the perplexity t-SNE ran with
     note: str  # why the perplexity asked for was lowered, or ""
     init: str  # "pca" or "random"
@@ -191,12 +191,17 @@ def word_maps(
     perplexity: float = 10.0,
     init: str = "pca",
     seed: int = 0,
+    with_tsne: bool = True,
 ) -> WordMaps:
-    """The word set of ``text`` and its PCA and t-SNE maps (perplexity lowered, with a note, if needed)."""
+    """The word set of ``text`` and its PCA and t-SNE maps (perplexity lowered, with a note, if needed).
+
+    ``with_tsne=False``: the PCA map only (``tsne`` is None), for when scikit-learn is missing."""
     ws = word_set(wv, text, n_neighbours)
     used, note = usable_perplexity(perplexity, len(ws))
+    if dims not in (2, 3):
+        raise InputError(f"a map has 2 or 3 dimensions, not {dims!r}")
     p = pca(ws.unit, dims)
-    coords = tsne(ws.unit, dims, used, init, seed)
+    coords = tsne(ws.unit, dims, used, init, seed) if with_tsne else None
     return WordMaps(
         words=ws, dims=dims, pca=p.coords, explained=p.explained, tsne=coords,
         perplexity=used, note=note, init=init, seed=int(seed),
