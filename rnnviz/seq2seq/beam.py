@@ -104,7 +104,7 @@ def beam_search(
     prev = torch.full((B * k,), 1, dtype=torch.long)  # <sos>
     history = torch.zeros(B, k, 0, dtype=torch.long)
     steps: list[BeamStep] = []
-    for s in range(1, max_len + 1):
+    for _ in range(max_len):  # output steps s = 1 .. max_len
         state, logits, *_ = dec.step(prev, state, prepared, e, mask)
         logp = logits.double().log_softmax(-1).view(B, k, V)  # log p(y_s | y_<s, x)
         # candidates (B, k, V + 1): V extensions of each live hypothesis, and slot V carries a finished one
