@@ -5,15 +5,31 @@ from dataclasses import asdict, replace
 import streamlit as st
 import torch
 
+from rnnviz.charts import agreement as agreement_charts
 from rnnviz.charts import gates as charts
 from rnnviz.charts.sequence import training_curves
 from rnnviz.charts.style import CELL_COLORS
-from rnnviz.lessons import depth, gating, gru_forms, gru_story, gru_tables, lstm_lesson, worked
+from rnnviz.errors import InputError
+from rnnviz.lessons import (
+    agreement_story,
+    depth,
+    gating,
+    gru_forms,
+    gru_story,
+    gru_tables,
+    lstm_lesson,
+    worked,
+)
+from rnnviz.lessons.agreement import CELLS as AGREE_CELLS
+from rnnviz.lessons.agreement import AgreementLesson, accuracy_by_length
+from rnnviz.lessons.agreement_clamp import clamp_number, weakest
+from rnnviz.lessons.agreement_units import gate_story, number_units
 from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
 from rnnviz.lessons.lstm_lesson import SentenceRead
 from rnnviz.model import param_count
+from rnnviz.tasks.agreement import words_hint
 from ui.export import csv_button
-from ui.lesson import chart, check, explain, header, section, seed, try_this
+from ui.lesson import chart, check, explain, header, section, seed, show_error, try_this
 from ui.pickers import prediction, sentence, stage_step_and_unit
 from ui.training import panel, session_trainer, training_panel
 
@@ -32,6 +48,8 @@ STAGES = {"reset": "1. reset", "update": "2. update", "candidate": "3. candidate
 N_COUNTRIES = 4
 RACE_STEPS, RACE_SECONDS = 150, 8.0
 DEEP_STEPS, DEEP_SECONDS = 100, 10.0
+AGREE_STEPS, AGREE_SECONDS = 150, 8.0
+AGREE_SENTENCE = "the cat which already ate the mice near the dogs"
 
 
 header(
@@ -43,6 +61,9 @@ header(
         "seed;",
         "the correct GRU update, $c_t = \\Gamma_u \\odot \\tilde c_t + (1 - \\Gamma_u) \\odot c_{t-1}$, and "
         "how it maps onto torch's $z_t$;",
+        "long-range agreement (*the cat, which already ate ..., was*): GRU, LSTM and RNN trained live, the "
+        "units that carry the subject's number, their update gate beside the 0/1 gate the course draws, "
+        "accuracy against the clause length, and clamping those units to flip the verb;",
         "gating along depth: highway and residual connections let a deep stack learn, and the grid LSTM.",
     ],
     "The GRU (Cho et al., 2014) keeps the LSTM's central trick, an update that *mixes* the old state with a "
@@ -270,6 +291,154 @@ if any(r.history for r in racers.values()):
         P + "race_curves",
     )
 
+# --- long-range agreement ----------------------------------------------------------------------
+st.header("Long-range agreement: the cat, which already ate ..., was full")
+
+
+def _cached(key: str, basis, compute):
+    """``compute()`` once per ``basis`` (the models' configs and training steps) in this session."""
+    held = st.session_state.get(key)
+    if held is None or held[0] != basis:
+        held = (basis, compute())
+        st.session_state[key] = held
+    return held[1]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _untrained_agreement(seed_: int):
+    """The number units and the length curve of the three untrained models (their config and seed
+    fix every weight): computed once a server, not once a session."""
+    configs = {name: AgreementLesson(cell=cell, seed=seed_) for name, cell in AGREE_CELLS.items()}
+    task = configs["GRU"].task()
+    models = {name: cfg.model() for name, cfg in configs.items()}
+    found = {n: number_units(m, task) for n, m in models.items()}
+    return found, {n: accuracy_by_length(m, task) for n, m in models.items()}
+
+
+@section
+def agreement_views(seed_: int) -> None:
+    """The agreement race: training, the number units, the GRU's z_t against the drawn gate, accuracy
+    against the clause length, and the clamp; reruns alone when its sentence or clamp moves."""
+    configs = {name: AgreementLesson(cell=cell, seed=seed_) for name, cell in AGREE_CELLS.items()}
+    trainers = {name: session_trainer(f"l6_agree_{name}", c, c.trainer) for name, c in configs.items()}
+    task, first = configs["GRU"].task(), configs["GRU"]
+    explain(
+        "The GRU's motivating story: in *the cat, which already ate the mice near the dogs, was full* the "
+        "verb must agree with *cat*, not with the nouns in between. The update gate is drawn as a switch: "
+        "write the subject's number at *cat* and keep it, untouched, until *was*. Here three models learn "
+        "exactly this, on the same sentences with the same seed and budget: a GRU, an LSTM and an Elman "
+        f"RNN, each with H = {first.hidden_size}. Each sentence is *the*, a subject (singular or plural) and "
+        f"a clause of {task.min_length} to {task.max_length} words whose every noun has the subject's "
+        f"opposite number with chance {task.attractors:.0%}; the model predicts the verb's number "
+        "(*was / is* or *were / are*).",
+        "In torch's form $h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$, **keep is $z_t = 1$** and write "
+        "is $z_t = 0$ (the notes' $\\Gamma_u = 1 - z_t$ the other way round, as above).",
+    )
+    panel(
+        P + "agree",
+        AGREE_STEPS,
+        AGREE_SECONDS,
+        label="Train GRU, LSTM and RNN",
+        trainers={name: f"l6_agree_{name}" for name in trainers},
+        reset_label="Reset the three",
+        note=f"Each click trains the GRU, the LSTM and the RNN for up to {AGREE_STEPS} steps or "
+        f"{AGREE_SECONDS:g} s each, on the same batches.",
+    )
+    basis = ({n: asdict(c) for n, c in configs.items()}, {n: t.step for n, t in trainers.items()})
+    if all(t.step == 0 for t in trainers.values()):
+        found, curves = _untrained_agreement(seed_)
+    else:
+        found = _cached(
+            P + "agree_units", basis, lambda: {n: number_units(t.model, task) for n, t in trainers.items()}
+        )
+        curves = _cached(
+            P + "agree_curves",
+            basis,
+            lambda: {n: accuracy_by_length(t.model, task) for n, t in trainers.items()},
+        )
+
+    text = st.text_input(
+        "Your sentence, without its verb (words of the task)",
+        AGREE_SENTENCE,
+        key=P + "agree_text",
+        bind="query-params",
+        help=words_hint(),
+    )
+    gru, units = trainers["GRU"].model, found["GRU"].units
+    try:
+        story = gate_story(gru, task, text, units)
+    except InputError as err:
+        show_error(err, f"The views below read the example sentence instead: *{AGREE_SENTENCE}*")
+        text = AGREE_SENTENCE
+        story = gate_story(gru, task, text, units)
+
+    st.subheader("Which units carry the number")
+    st.latex(
+        r"r_j = \frac{\operatorname{cov}(h_{T,j},\, s)}{\operatorname{std}(h_{T,j})\,\operatorname{std}(s)}"
+        r"\qquad s = 0 \text{ (singular)}, 1 \text{ (plural)}"
+    )
+    for name in trainers:
+        st.markdown(agreement_story.units_sentence(found[name], name))
+    with st.expander("r_j of every unit, per model"):
+        cols = st.columns(len(found))
+        for col, (name, f) in zip(cols, found.items(), strict=True):
+            col.caption(name)
+            col.dataframe(f.frame(), hide_index=True, width="stretch")
+
+    st.subheader("The GRU's update gate on the number units, word by word")
+    st.latex(
+        r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}, \qquad \text{kept}_j = \prod_{t=s+1}^{T} z_{t,j}"
+        r"\;\text{(the share of } h_{s,j} \text{ that reaches the verb along the keep path)}"
+    )
+    units_label = ", ".join(map(str, units))
+    title = (
+        f"z_t of the GRU's number unit{'s' if len(units) > 1 else ''} {units_label} against the drawn gate"
+    )
+    chart(agreement_charts.gate_vs_ideal(story.tokens, story.z, units, story.ideal, title), P + "agree_gate")
+    st.markdown(agreement_story.gate_sentence(story, found["GRU"].clear))
+    with st.expander("z_t and Γ_u per word, as a table"):
+        st.dataframe(story.frame(), hide_index=True, width="stretch")
+    question = agreement_story.gate_question(story, found["GRU"].clear)
+    if question is not None:
+        check("06_gru.py:agreement", question.question, question.options, question.answer, question.why,
+              question.hints)  # fmt: skip
+
+    st.subheader("Accuracy against the clause length")
+    trained = (task.min_length, task.max_length)
+    chart(agreement_charts.accuracy_vs_length(curves, trained, "Held-out accuracy, 256 sentences per length"),
+          P + "agree_curve")  # fmt: skip
+    st.markdown(agreement_story.curve_sentence(curves, trained))
+    st.caption(f"Trained on clauses of {trained[0]} to {trained[1]} words; the longer ones were never seen.")
+
+    st.subheader("Intervention: clamp the number units")
+    explain(
+        "Swap the subject for its other number (*cat* → *cats*) and record what the number units hold then. "
+        "Now read your sentence again with those units **clamped** to the recorded values and every other "
+        "unit free. If they really carry the number, the verb flips. For the GRU the clamp sets "
+        "$z_t = 0$ and $n_t = h'_t$ on those units, so $h_t = h'_t$; for the LSTM $f_t = 0$, $i_t = 1$, "
+        "$g_t = c'_t$, $o_t = o'_t$; for the RNN $h_t = h'_t$. A control clamps as many units least tied "
+        "to the number."
+    )
+    where = st.radio(
+        "Clamp",
+        ["all", "subject"],
+        format_func={"all": "at every word from the subject on", "subject": "at the subject only (then the "
+                     "cell's own gates carry it)"}.get,
+        key=P + "agree_where",
+        horizontal=True,
+        bind="query-params",
+    )  # fmt: skip
+    for name, trainer in trainers.items():
+        f = found[name]
+        out = clamp_number(trainer.model, task, text, f.units, where)
+        control_units = weakest(f.r, len(f.units))
+        control = clamp_number(trainer.model, task, text, control_units, where)
+        control_r = float(max(abs(f.r[j]) for j in control_units))
+        st.markdown(agreement_story.clamp_sentence(name, out, control, control_r))
+
+
+agreement_views(seed())
+
 # --- gating along depth ------------------------------------------------------------------------
 st.header("Gating in depth: highway and residual connections")
 explain(
@@ -366,6 +535,9 @@ try_this(
     "4 : 3 ratio of weight blocks?",
     "Set 30 layers and train all three stacks: which one's layer-1 gradient is largest, and which one "
     "learns?",
+    "In the agreement section, train the three models, then type a sentence whose clause is full of nouns of "
+    "the other number: does the GRU still get the verb right? Clamp its number units at the subject only: "
+    "does the flipped number survive to the verb?",
 )
 section(check)(  # answering reruns the question alone
     "06_gru.py",

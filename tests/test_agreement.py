@@ -143,9 +143,9 @@ def test_the_gate_story_is_the_traces_z_and_its_product(trained):
     assert np.allclose(g.kept, np.prod(z[2:], axis=0), rtol=0, atol=1e-15)  # prod_{t=3}^{T} z_t,j
     assert np.array_equal(ideal_gate(4, 2), np.array([np.nan, 0.0, 1.0, 1.0]), equal_nan=True)
     assert g.frame()["ideal z_t"].tolist()[1:] == [0.0] + [1.0] * 8
-    text = story.gate_sentence(g)
+    text = story.gate_sentence(g, found.clear)
     assert f"{g.z[1].min():.2f}" in text and f"averages {g.z[2:].mean():.2f}" in text
-    q = story.gate_question(g)
+    q = story.gate_question(g, found.clear)
     assert q.answer == story.zone(float(g.z[2:].mean()))
     with pytest.raises(InputError, match="no subject"):
         gate_story(model, task, "near the", found.units)

@@ -16,6 +16,7 @@ from rnnviz.questions import Question
 KEEP = 0.9  # z_t from which a word counts as kept, as drawn (1)
 WRITE = 0.1  # z_t under which the subject counts as written, as drawn (0)
 SMALL = 0.1  # a share of h_s "under a tenth"
+CONFIDENT = 0.9  # p of the right verb from which the model "carries" the number on this sentence
 
 
 def units_sentence(found: NumberUnits, cell: str) -> str:
@@ -35,15 +36,26 @@ def units_sentence(found: NumberUnits, cell: str) -> str:
     )
 
 
-def gate_sentence(story: GateStory) -> str:
-    """The live GRU's z_t on the number units against the drawn gate, on this sentence."""
+def units_name(units: tuple[int, ...], clear: bool) -> str:
+    """ "the number units 0, 7, 2" or, before any unit carries the number, "unit 5 (the one most tied to
+    the number, though none carries it yet)"."""
+    listed = ", ".join(map(str, units))
+    if not clear:
+        return f"unit {listed} (the one most tied to the number, though none carries it yet)"
+    return f"number unit{'s' if len(units) > 1 else ''} {listed}"
+
+
+def gate_sentence(story: GateStory, clear: bool) -> str:
+    """The live GRU's z_t on the number units against the drawn gate, on this sentence; ``clear``:
+    whether those units carry the number (NumberUnits.clear)."""
     s, words = story.subject, story.tokens
     at = ", ".join(f"{z:.2f}" for z in story.z[s - 1])
     after = story.keep_steps()
     parts = [
         f"The course draws z_t = 0 at the subject ('{words[s - 1]}', t = {s}: write its number) and "
-        f"z_t = 1 on each of the {len(after)} words after it (keep). The live GRU's number units have "
-        f"z_t = {at} at the subject"
+        f"z_t = 1 on each of the {len(after)} words after it (keep). The live GRU's "
+        f"{units_name(story.units, clear)} {'has' if len(story.units) == 1 else 'have'} z_t = {at} at the "
+        "subject"
     ]
     if len(after):
         kept = ", ".join(f"{k:.3g}" for k in story.kept)
@@ -53,11 +65,13 @@ def gate_sentence(story: GateStory) -> str:
             f"alone, ∏ z_t keeps {kept} of h_s to the verb"
         )
     text = "".join(parts) + "."
-    right = (story.p_plural >= 0.5) == bool(story.number)
+    p_right = story.p_plural if story.number == 1 else 1 - story.p_plural
     said = "plural" if story.p_plural >= 0.5 else "singular"
     verdict = f" The model says {said} (p(plural) = {story.p_plural:.3f}): "
-    verdict += "right." if right else "wrong."
-    if len(after) and right and float(np.max(story.kept)) < SMALL:
+    verdict += "right." if p_right >= 0.5 else "wrong."
+    # the mechanism follows from h_t = (1 - z_t) n_t + z_t h_{t-1} only when the model does carry the
+    # number (units found, verb right with confidence) and the keep path leaves under a tenth of h_s
+    if len(after) and clear and p_right >= CONFIDENT and float(np.max(story.kept)) < SMALL:
         verdict += (
             " So the number does not ride on z_t ≈ 1 as drawn: with under a tenth of h_s left on the keep "
             "path, it reaches the verb through the candidate n_t, which reads h_{t-1} and writes the "
@@ -102,18 +116,17 @@ def zone(mean_z: float) -> int:
     return 0 if mean_z > KEEP else 1 if mean_z >= 0.5 else 2
 
 
-def gate_question(story: GateStory) -> Question | None:
+def gate_question(story: GateStory, clear: bool) -> Question | None:
     """Predict the live GRU's mean z_t on the number units over the words after the subject."""
     after = story.keep_steps()
     if not len(after):
         return None
     mean = float(after.mean())
     answer = zone(mean)
-    units = ", ".join(map(str, story.units))
     question = (
         f"The course draws z_t = 1 (keep) on every word after the subject. On the {len(after)} words after "
         f"'{story.tokens[story.subject - 1]}' in your sentence, what is the live GRU's mean z_t on its "
-        f"number unit{'s' if len(story.units) > 1 else ''} ({units})? Predict, then look at the chart."
+        f"{units_name(story.units, clear)}? Predict, then look at the chart."
     )
     why = (
         f"The mean is {mean:.2f} (from {after.min():.2f} to {after.max():.2f}). z_t is the share of "

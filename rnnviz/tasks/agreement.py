@@ -58,6 +58,13 @@ VOCAB = (
 _VOCAB = Vocab(VOCAB, unit="word", casefold=True)
 
 
+def words_hint() -> str:
+    """The task's words for a text box's help: the nouns in pairs, then the rest."""
+    nouns = ", ".join("/".join(pair) for pair in NOUNS)
+    rest = ", ".join(w for w in VOCAB if w not in (PAD, "the") and w not in NUMBER)
+    return f"Start with 'the' and a noun ({nouns}); then any of: {rest}. Leave out the verb."
+
+
 @dataclasses.dataclass(frozen=True)
 class Parsed:
     """What a sentence of this task says: where its subject is, the numbers, the verb it needs."""
