@@ -109,8 +109,8 @@ with right:
     explain(
         "The same encoder and the same attention, but the attention only builds a context $c_s$, and the "
         "answer comes from an output layer $W_y$ with one row per token of a vocabulary fixed when the "
-        "model is built: end and the positions $1 \\dots n$ of the training length $n$. For a longer input "
-        "the right answer needs a position it has no row for."
+        "model is built: end and the positions $1 \\dots n$ of the training length $n$. For a longer input, "
+        "an answer that needs a position past $n$ has no row to come from."
     )
     st.latex(r"c_s = \sum_t \alpha_{t,s}\, e_t")
     st.latex(r"p(y_s) = \mathrm{softmax}\big(W_y \tanh(W_c\,[d_s; c_s] + b_c) + b_y\big)")
