@@ -209,7 +209,7 @@ def input_views(trainer: Trainer, base_trainer: Trainer, task, task_name: str, n
         "Heatmap row s: p(y_s = t) = alpha_{t,s} over end and t = 1..T; each row sums to 1 (a masked "
         "position shows 0). A cross marks a step whose choice is wrong."
     )
-    st.markdown(baseline_sentence(r.baseline, r.target, n_train))
+    st.markdown(baseline_sentence(r.baseline, r.target, n_train, T, base_trainer.step))
 
     # sharpening over the checkpoints
     shown = points if len(points) <= MOST_CHECKPOINTS else [

@@ -216,3 +216,21 @@ def test_the_equations_shown_match_the_model_in_float64():
                 u = v[t - 1]  # u_{s+1} = v_{y_s}
             else:
                 u = net.u_start
+
+
+def test_baseline_sentence_names_positions_the_input_lacks():
+    from rnnviz.pointer.story import baseline_sentence
+
+    base = VocabBaseline(PointerConfig(features=1, hidden_size=8, n_train=5))
+    with torch.no_grad():  # the largest position wins every step
+        base.decoder.W_y.bias[-1] = 50.0
+    x = [[0.3], [0.1], [0.2]]
+    answer = read(PointerNet(PointerConfig(features=1, hidden_size=8)), SortTask(length=5), x, base).baseline
+    assert 5 in answer
+    text = baseline_sentence(answer, sort_labels(x), n_train=5, T=3, step=0)
+    assert "It wrote position 5, which your input of T = 3 does not have" in text and "cannot" not in text
+    longer = baseline_sentence([1, 0], sort_labels([[0.1]] * 7), n_train=5, T=7)
+    assert (
+        "It **cannot** write this answer: it needs position t = 7" in longer
+        and "wrote position" not in longer
+    )

@@ -4,6 +4,8 @@
 'The pointer network answers **t = 2, 1, end**: right at every step.'
 >>> answer_sentence("pointer network", [2, 2, 0], [2, 1, 0])
 'The pointer network answers **t = 2, 2, end**; the answer is **t = 2, 1, end**. Wrong at step s = 2.'
+>>> baseline_sentence([4, 1, 0], [2, 3, 1, 0], n_train=5, T=3).split(". It ")[-1]
+'wrote position 4, which your input of T = 3 does not have: its vocabulary always offers 1 .. 5.'
 >>> sharpening_sentence([0, 100, 200], [0.21, 0.6, 0.93], 1 / 6)
 'Mean largest weight: 0.21 at step 0 (uniform: 0.17), 0.93 at step 200: the pointer sharpened.'
 """
@@ -31,18 +33,29 @@ def answer_sentence(who: str, answer: list[int], target: list[int]) -> str:
     return f"{head}; the answer is **{written(target)}**. Wrong at step{plural} s = {steps}."
 
 
-def baseline_sentence(answer: list[int] | None, target: list[int], n_train: int) -> str:
-    """Whether the fixed-vocabulary model could write this answer at all, and what it wrote."""
+def baseline_sentence(
+    answer: list[int] | None, target: list[int], n_train: int, T: int, step: int | None = None
+) -> str:
+    """What the fixed-vocabulary model wrote for an input of length T, whether it could write the
+    right answer at all, and which positions it wrote that the input does not have (its vocabulary
+    holds 1 .. n_train whatever T is)."""
     if answer is None:
         return ""
+    who = "fixed-vocabulary seq2seq" + (f" (its latest weights, step {step})" if step is not None else "")
+    out = answer_sentence(who, answer, target)
     need = max(target)
-    said = answer_sentence("fixed-vocabulary seq2seq", answer, target)
     if need > n_train:
-        return (
-            f"{said} It **cannot** write this answer: it needs position t = {need}, and its output layer "
+        out += (
+            f" It **cannot** write this answer: it needs position t = {need}, and its output layer "
             f"has one unit per position 1 .. {n_train} (plus end), fixed when it was built."
         )
-    return said
+    missing = sorted({t for t in answer if t > T})
+    if missing:
+        out += (
+            f" It wrote position{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}, which your "
+            f"input of T = {T} does not have: its vocabulary always offers 1 .. {n_train}."
+        )
+    return out
 
 
 def sharpening_sentence(steps: list[int], values: list[float], chance: float) -> str:
