@@ -10,13 +10,13 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnviz.charts.style import CELL_TEXT, OKABE_ITO, SEQUENTIAL, base_layout
+from rnnviz.charts.style import CELL_TEXT, COLORS, OKABE_ITO, SEQUENTIAL, base_layout
 
 POINTER, BASELINE = "pointer network", "fixed-vocabulary seq2seq"  # the two models' names everywhere
 MODEL_COLORS = {POINTER: OKABE_ITO["blue"], BASELINE: OKABE_ITO["vermillion"]}
 MODEL_STYLE = {POINTER: ("solid", "circle"), BASELINE: ("dash", "square")}
 BELOW = dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0)  # a legend under the plot
-RIGHT, WRONG, TRUTH = OKABE_ITO["blue"], OKABE_ITO["vermillion"], "#9a9a9a"
+RIGHT, WRONG, TRUTH = OKABE_ITO["blue"], OKABE_ITO["vermillion"], COLORS["bound"]  # truth: the grey of bounds
 
 
 def _choice(t: int) -> str:
