@@ -17,6 +17,19 @@ recently used state is evicted first. A state costs its weights, Adam's two mome
 checkpoints (up to ``TrainConfig.max_checkpoints`` copies of the weights), measured by
 :func:`state_bytes`. Every copy handed out is a session's own: nothing a session does to its trainer
 reaches the store or another session.
+
+Copy on write: the checkpoints and history rows are shared, not copied, between the store and every
+session that receives a state (a class of 60 on one link holds one set of checkpoints, not 60). That
+is safe because nothing writes into them: a trainer appends new checkpoints and rows to its own lists
+(the lists are copied) and thins its list by building a new one; ``Trainer.model_at`` and
+``load_checkpoint`` copy a checkpoint's values out. Torch has no read-only tensors, so
+tests/test_store.py checks that training on, scrubbing and thinning leave a shared checkpoint
+unchanged. The weights, Adam's moments and the generator states, which training changes in place,
+are copied.
+
+A Train click is shared the same way (:func:`click_key`): sessions at the same state asking for the
+same run (same budget) while one is computing it follow its progress (``Progress.row``: the newest
+history row) and receive its state, with the run's result, instead of training again.
 """
 
 from __future__ import annotations
@@ -54,15 +67,17 @@ class TrainedState:
     checkpoints: list[tuple[int, dict[str, torch.Tensor]]]
     diverged: str | None
     runs: tuple = ()  # the runs that led here (see parse_runs)
+    result: object = None  # how the run that led here ended (a RunResult), for a shared Train click
 
 
 def _params(trainer) -> list[torch.Tensor]:
     return [p for p in trainer.model.parameters() if p.requires_grad]
 
 
-def capture(trainer, runs: tuple = ()) -> TrainedState:
-    """A deep copy of ``trainer``'s training state (the model as trained, not a scrubbed checkpoint:
-    call it right after a run)."""
+def capture(trainer, runs: tuple = (), result=None) -> TrainedState:
+    """A copy of ``trainer``'s training state (the model as trained, not a scrubbed checkpoint: call
+    it right after a run). Weights, moments and generators are copied; checkpoint tensors and history
+    rows are shared (copy on write, see the module docstring)."""
     opt = trainer._optimizer
     moments = None
     if opt is not None and getattr(opt, "state", None) is not None:
@@ -74,10 +89,11 @@ def capture(trainer, runs: tuple = ()) -> TrainedState:
         eval_generator=trainer.eval_generator.get_state().clone(),
         step=trainer.step,
         seconds=trainer.seconds,
-        history=copy.deepcopy(trainer.history),
-        checkpoints=[(s, {k: v.clone() for k, v in w.items()}) for s, w in trainer.checkpoints],
+        history=list(trainer.history),  # frozen rows, shared (copy on write: see the module docstring)
+        checkpoints=[(s, dict(w)) for s, w in trainer.checkpoints],  # shared: copy on write
         diverged=trainer.diverged,
         runs=tuple(runs),
+        result=result,
     )
 
 
@@ -100,7 +116,18 @@ def restore(trainer, state: TrainedState) -> None:
 
 
 def copy_state(state: TrainedState) -> TrainedState:
-    return copy.deepcopy(state)
+    """A session's own copy: new weights, moments and generator states (training changes them in
+    place); new lists of history rows and checkpoints holding the same rows and checkpoint tensors
+    (nothing writes into those: copy on write, see the module docstring)."""
+    return dataclasses.replace(
+        state,
+        weights={k: v.clone() for k, v in state.weights.items()},
+        optimizer=copy.deepcopy(state.optimizer),
+        generator=state.generator.clone(),
+        eval_generator=state.eval_generator.clone(),
+        history=list(state.history),
+        checkpoints=[(s, dict(w)) for s, w in state.checkpoints],
+    )
 
 
 def state_bytes(state: TrainedState) -> int:
@@ -147,6 +174,12 @@ def start_key(page_key: str, config: dict, trainer) -> str:
 def state_key(start: str, runs) -> tuple:
     """The key of the state reached from ``start`` by runs ending at ``runs``."""
     return (start, tuple(runs))
+
+
+def click_key(start: str, runs, max_steps: int, max_seconds: float) -> tuple:
+    """The key of one Train click from the state ``state_key(start, runs)`` with this budget: the run
+    it starts is shared by every session at that state clicking while it is under way."""
+    return ("click", start, tuple(runs), int(max_steps), float(max_seconds))
 
 
 Runs = tuple[tuple[int, bool], ...]  # (step the run ended at, whether wall time cut it)
@@ -200,6 +233,8 @@ class Progress:
 
     total: int
     step: int = 0
+    row: object = None  # the newest history row (a LogRow) of the run, for followers to draw
+    history: list | None = None  # the computing trainer's history (followers read a snapshot)
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -222,6 +257,10 @@ class TrainedStore:
         with self._lock:
             held = self._entries.get(key)
             return None if held is None else held[0]
+
+    def has(self, key) -> bool:
+        with self._lock:
+            return key in self._entries
 
     def get(self, key) -> TrainedState | None:
         """A copy of the stored state, or None."""

@@ -173,3 +173,46 @@ def test_least_recently_used_is_evicted_within_the_bound():
     for name in "xyz":
         few.put(name, state)
     assert len(few) == 2 and few.peek("x") is None
+
+
+def test_checkpoints_are_shared_copy_on_write_and_nothing_a_session_does_writes_into_them():
+    a = _trainer(max_checkpoints=4)
+    a.run(60, 60)  # checkpoints at 0, 20, 40, 60
+    state = capture(a, ((60, False),))
+    store = TrainedStore()
+    store.put("k", state)
+    b, c = _trainer(max_checkpoints=4), _trainer(max_checkpoints=4)
+    restore(b, store.get("k"))
+    restore(c, store.get("k"))
+    stored = store.peek("k").checkpoints
+    values = [(s, {k: v.clone() for k, v in w.items()}) for s, w in stored]
+    # one copy of each checkpoint tensor for the store and both sessions (a class holds one set)
+    for (_, ws), (_, wb), (_, wc) in zip(stored, b.checkpoints, c.checkpoints, strict=True):
+        assert all(ws[k].data_ptr() == wb[k].data_ptr() == wc[k].data_ptr() for k in ws)
+    assert b.checkpoints is not c.checkpoints and b.history is not c.history
+    assert all(rb is rc for rb, rc in zip(b.history, c.history, strict=True))
+    # scrub, load a checkpoint into the model, train on (new checkpoints, thinning, Adam's steps)
+    b.model_at(0).layers[0].params(0)["weight_hh"].detach().add_(1.0)
+    b.load_checkpoint(1)
+    b.run(100, 60)
+    c.load_checkpoint(0)
+    assert len(b.checkpoints) <= 4 and len(c.checkpoints) == 4
+    for (_, w), (_, before) in zip(stored, values, strict=True):
+        assert all(torch.equal(w[k], before[k]) for k in w)
+    assert [r.step for r in c.history] == [r.step for r in a.history]  # b's rows went to b's list only
+    # and c, which shares the same checkpoints, continues exactly as a does
+    restore(c, store.get("k"))
+    a.run(30, 60)
+    c.run(30, 60)
+    _same(a, c)
+
+
+def test_a_state_carries_the_result_of_the_run_that_led_to_it():
+    from rnnviz.store import click_key
+
+    t = _trainer()
+    result = t.run(20, 60)
+    state = capture(t, ((20, False),), result=result)
+    assert TrainedStore().obtain("k", 20, lambda p: state).result == result
+    assert click_key("s", ((20, False),), 150, 6) == click_key("s", ((20, False),), 150, 6.0)
+    assert click_key("s", (), 150, 6) != click_key("s", (), 150, 8)

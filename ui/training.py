@@ -44,6 +44,7 @@ from rnnviz.store import (
     MAX_STEPS,
     TrainedStore,
     capture,
+    click_key,
     format_runs,
     parse_runs,
     replay,
@@ -315,12 +316,15 @@ def _record_run(key: str, trainer: Trainer, result: RunResult) -> None:
     st.session_state[runs_key(key)] = runs
     _write_runs(key, runs)
     start = st.session_state.get(f"{key}_start")
-    if start is not None:
+    if start is not None and not trained_store().has(state_key(start, runs)):
         trained_store().put(state_key(start, runs), capture(trainer, runs))
 
 
 def history_figure(trainer: Trainer, metric: str = "loss", title: str | None = None, log_y: bool = False):
-    rows = trainer.history
+    return _curves(trainer.history, metric, title, log_y)
+
+
+def _curves(rows, metric: str = "loss", title: str | None = None, log_y: bool = False):
     run = {
         "step": [r.step for r in rows],
         metric: [r.loss if metric == "loss" else r.metrics.get(metric) for r in rows],
@@ -349,7 +353,65 @@ def run_with_progress(
     on_row: Callable | None = None,
     title: str | None = None,
 ) -> RunResult | None:
-    """Train under the server-wide slot limit, drawing progress and the curve as rows arrive."""
+    """Train under the server-wide slot limit, drawing progress and the curve as rows arrive.
+
+    A click is computed once for the whole server: when other sessions at the same state (same
+    settings, seed and runs so far: the link's key) click the same run while it is under way, or
+    clicked it before, they follow its progress live and receive its weights and result byte for byte
+    (rnnviz.store.click_key) instead of training again. A page with ``on_row`` extras (which record
+    while training) and a model loaded from a file train here."""
+    start = st.session_state.get(f"{key}_start")
+    runs = st.session_state.get(runs_key(key))
+    if (
+        on_row is not None
+        or start is None
+        or runs is None
+        or trainer.diverged
+        or current_trainer(key) is not trainer
+    ):
+        return _train_here(trainer, max_steps, max_seconds, key, metric, on_row, title)
+    ran: list[RunResult] = []
+    first = trainer.step
+
+    def compute(progress):
+        result = _train_here(trainer, max_steps, max_seconds, key, metric, None, title, progress)
+        if result is None:  # the server stayed busy: nothing to share
+            return None
+        ran.append(result)
+        ends = (*runs, (trainer.step, result.status == "budget")) if result.steps >= 1 else runs
+        return capture(trainer, ends, result=result)
+
+    bar, live, last_draw = st.empty(), st.empty(), [0.0]
+
+    def follow(progress) -> None:
+        row = progress.row
+        if row is None:
+            bar.progress(
+                0.0, text="Another student started this same run: it is computed once for you both..."
+            )
+            return
+        done = min(1.0, (row.step - first) / max_steps)
+        shared = "another student's click on this same model: computed once, you get a copy"
+        bar.progress(done, text=f"step {row.step}: loss {row.loss:.4f} ({shared})")
+        now = time.perf_counter()
+        if progress.history is not None and now - last_draw[0] > 1.0:
+            last_draw[0] = now
+            chart(_curves(list(progress.history), metric, title), f"{key}_follow_{row.step}", live)
+
+    state = trained_store().obtain(click_key(start, runs, max_steps, max_seconds), max_steps, compute, follow)
+    bar.empty()
+    live.empty()
+    if ran:  # this session computed it: its trainer is there already
+        return ran[0]
+    if state is None:
+        return None
+    restore(trainer, state)
+    return state.result
+
+
+def _train_here(
+    trainer, max_steps, max_seconds, key, metric, on_row, title, progress=None
+) -> RunResult | None:
     with training_slot() as ready:
         if not ready:
             return None
@@ -357,8 +419,12 @@ def run_with_progress(
         live = st.empty()
         first, seconds_before, last_draw = trainer.step, trainer.seconds, [0.0]
         done = [0.0]
+        if progress is not None:
+            progress.history = trainer.history  # followers draw the same curve
 
         def draw(tr: Trainer, row) -> None:
+            if progress is not None:  # sessions following this run see the same row
+                progress.step, progress.row = tr.step, row
             done[0] = min(
                 1.0, max((tr.step - first) / max_steps, (row.seconds - seconds_before) / max_seconds)
             )
