@@ -196,7 +196,7 @@ def input_views(trainer: Trainer, base_trainer: Trainer, task, task_name: str, n
             "interval or square): expect them to be read less reliably."
         )
     st.markdown(f"Pointer network at step {at_step}. " + answer_sentence(WHO["pointer"], r.answer, r.target))
-    q = first_pointer_question(task_name, r.x, r.target, r.answer[0])
+    q = first_pointer_question(task_name, r.x, r.target, r.answer[0], at_step)
     check("11_pointer.py", q.question, q.options, q.answer, q.why, q.hints)
     left, right = st.columns(2)
     chart(

@@ -178,6 +178,9 @@ def test_check_answer_is_the_live_models_first_choice():
         or label == "another position"
     )
     assert q.options[0].startswith("t = 2: the lowest point")  # (0.5, 0.1)
+    assert ("That is where the right answer starts." in q.why) == (first == r.target[0])
+    trained = first_pointer_question("hull", r.x, r.target, r.target[0], at_step=300)
+    assert trained.answer == 0 and "after training step 300" in trained.question
 
 
 def test_the_equations_shown_match_the_model_in_float64():

@@ -18,8 +18,11 @@ from rnnviz.questions import Question
 from rnnviz.tasks.point_sets import END
 
 
-def first_pointer_question(task: str, x: np.ndarray, target: list[int], first: int) -> Question:
-    """``first``: the live model's choice at step 1 (END = 0, else a position 1 .. T)."""
+def first_pointer_question(
+    task: str, x: np.ndarray, target: list[int], first: int, at_step: int | None = None
+) -> Question:
+    """``first``: the model's choice at step 1 (END = 0, else a position 1 .. T), the model shown
+    (``at_step``: the training step of its weights)."""
     T = x.shape[0]
     right = target[0]
     if task == "sort":
@@ -39,19 +42,20 @@ def first_pointer_question(task: str, x: np.ndarray, target: list[int], first: i
     options.append("another position")
     answer = positions.index(first) if first in positions else len(options) - 1
     taken = "end" if first == END else f"t = {first}"
-    why = f"At step s = 1 the live model's largest weight is on {taken}." + (
-        " It has learned where an answer starts."
+    why = f"At step s = 1 the model's largest weight is on {taken}." + (
+        " That is where the right answer starts."
         if first == right
-        else " It has not yet learned where the answer starts: train more."
+        else f" The right answer starts at t = {right}: this model does not (yet) start there."
     )
     hints = {
-        i: f"At step 1 the live model's largest weight is on {taken}, not here."
+        i: f"At step 1 the model's largest weight is on {taken}, not here."
         for i in range(len(options))
         if i != answer
     }
     return Question(
-        question=f"Your input has T = {T}. At output step s = 1, where does the **live** pointer network "
-        "put its largest weight?",
+        question=f"Your input has T = {T}. At output step s = 1, where does the pointer network "
+        + ("" if at_step is None else f"(its weights after training step {at_step}) ")
+        + "put its largest weight? Predict, then look at row s = 1 of the pointer matrix below.",
         options=options,
         answer=answer,
         why=why,
