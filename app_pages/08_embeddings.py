@@ -384,8 +384,8 @@ st.latex(
     r"2^{H(p_{\cdot|i})} = \text{perplexity},\quad p_{ij} = \frac{p_{j|i} + p_{i|j}}{2n}"
 )
 st.latex(
-    r"q_{ij} = \frac{(1 + \lVert y_i - y_j\rVert^2)^{-1}}"
-    r"{\sum_{k \neq l} (1 + \lVert y_k - y_l\rVert^2)^{-1}},\qquad "
+    r"q_{ij} \propto \Big(1 + \frac{\lVert y_i - y_j\rVert^2}{a}\Big)^{-\frac{a+1}{2}}"
+    r"\;(a = 1 \text{ in 2-D, } 2 \text{ in 3-D}),\qquad "
     r"y = \arg\min_y \sum_{i \neq j} p_{ij} \log \frac{p_{ij}}{q_{ij}}"
 )
 MAP_DIMS = {"2-D": 2, "3-D (drag to rotate)": 3}

@@ -197,8 +197,9 @@ def joint_p(x: np.ndarray, perplexity: float) -> np.ndarray:
 
 
 def kl(p: np.ndarray, y: np.ndarray) -> float:
-    """sum_ij p_ij log(p_ij / q_ij) with the Student-t q_ij of the page."""
-    w = 1 / (1 + ((y[:, None] - y[None]) ** 2).sum(-1))
+    """sum_ij p_ij log(p_ij / q_ij), the page's q_ij ∝ (1 + ||y_i - y_j||^2 / a)^-(a+1)/2, a = dims - 1."""
+    a = max(y.shape[1] - 1, 1)
+    w = (1 + ((y[:, None] - y[None]) ** 2).sum(-1) / a) ** (-(a + 1) / 2)
     np.fill_diagonal(w, 0)
     q = w / w.sum()
     m = p > 0

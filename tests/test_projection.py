@@ -74,6 +74,20 @@ def test_tsne_is_deterministic_per_seed(wv):
     assert np.array_equal(tsne(x, 3, 3.0, "pca", seed=1), tsne(x, 3, 3.0, "pca", seed=5))
 
 
+@needs_sklearn
+def test_a_3d_map_minimises_the_pages_objective_with_a_2(wv):
+    """In 3-D, q_ij uses a = 2: the map is a minimum of that KL (and the map kept its neighbours)."""
+    from test_claims_08 import joint_p, kl
+
+    m = word_maps(wv, "cat car paris guitar", 8, 3, 10.0)
+    p = joint_p(m.words.unit, 10.0)
+    base = kl(p, m.tsne)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        assert kl(p, m.tsne + rng.normal(0, 0.02 * m.tsne.std(), m.tsne.shape)) > base
+    assert compare(m).kept_tsne > 0.8  # at scikit-learn's own learning rate (50) it kept 42%
+
+
 def test_neighbour_kept_on_a_planted_set():
     """Two tight clusters A = {0, 1, 2}, B = {3, 4, 5}; the map swaps points 2 and 5."""
     rng = np.random.default_rng(0)

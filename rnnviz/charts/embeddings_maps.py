@@ -69,7 +69,10 @@ def word_map_figure(
         if dims == 2:
             fig.add_trace(
                 go.Scatter(
-                    x=coords[rows, 0], y=coords[rows, 1], textposition="top center",
+                    x=coords[rows, 0], y=coords[rows, 1],
+                    # the pair's second word labelled below its point: the two may be drawn close together
+                    textposition=["bottom center" if pair and words[r] == pair[1] else "top center"
+                                  for r in rows],
                     textfont_shadow="auto",  # a white halo: a label stays readable over other markers
                     hovertemplate=f"%{{customdata}} (with {seed}): (%{{x:.3f}}, %{{y:.3f}})<extra></extra>",
                     **common, marker_size=10,
@@ -118,4 +121,6 @@ def word_map_figure(
         )
     base_layout(fig, title=title, height=MAP_HEIGHT)
     # the legend (one entry per typed word) under the map: above it, it would run into the title
-    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0))
+    # (clear of the axis title, which presenter mode makes larger)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+    return fig.update_layout(margin=dict(b=130))
