@@ -104,3 +104,20 @@ def test_a_longer_list_than_training_and_the_hull_task(page):
     assert pointer.task.name == "hull" and pointer.step == 0 and pointer.model.cfg.features == 2
     at.text_area(key="l11_text_hull").set_value("0 0; 1 0; 1").run()
     assert any("do not make points" in e.value.replace("\\", "") for e in at.error)
+
+
+def test_a_training_link_rebuilds_both_models(open_url):
+    """'Link to this view' after one click: a fresh session trains both models to the same weights."""
+    import torch
+
+    from rnnviz.pointer.lesson import PointerLesson
+
+    at = open_url(PAGE, {"l11_steps": "25", "l11_trained": "25", "l11_base_trained": "25"})
+    assert not at.exception and not at.error
+    pointer, base = trainers(at)
+    assert pointer.step == 25 and base.step == 25
+    lesson = PointerLesson()
+    for shown, fresh in ((pointer, lesson.trainer()), (base, lesson.baseline_trainer())):
+        fresh.run(max_steps=25, max_seconds=600)
+        a, b = shown.model.state_dict(), fresh.model.state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a)
