@@ -1,4 +1,5 @@
-"""Lesson 8 figures: GloVe load time and memory, analogy accuracy, query times, transfer learning.
+"""Lesson 8 figures: GloVe load time and memory, analogy accuracy, query times, transfer learning,
+and section 4's t-SNE on the largest word set the page allows (8 words x 11 = 88 points), 2-D and 3-D.
 
 Analogy accuracy is measured on the project's own set (``rnnviz.embeddings.analogy_set``:
 5 relations x 12 = 60 analogies); the transfer figures are the page's default experiment
@@ -20,6 +21,8 @@ from rnnviz.errors import InputError
 REPEATS = 50  # timed repeats of each query; the median is reported
 TRANSFER_SEEDS = (0, 1, 2)
 TRANSFER_STEPS = 200
+TSNE_WORDS = "cat dog king paris apple car guitar river"  # 8 typed words: the page's cap
+TSNE_REPEATS = 3  # each map timed this often (after a first call that imports scikit-learn)
 
 
 def rss_mb() -> float:
@@ -48,6 +51,27 @@ def _unknown(wv) -> None:
         wv.index_of("kingg")
     except InputError:
         pass
+
+
+def tsne_figures(wv) -> dict:
+    """Seconds for both maps of the largest allowed word set (the median of TSNE_REPEATS), and what
+    the first call costs: importing scikit-learn (time and resident memory)."""
+    from rnnviz.embeddings.wordmap import MAX_NEIGHBOURS, MAX_PERPLEXITY, word_maps
+
+    rss0, start = rss_mb(), time.perf_counter()
+    import sklearn.manifold  # noqa: F401  (the page imports it on its first map)
+
+    out = {"sklearn_import_seconds": round(time.perf_counter() - start, 2),
+           "sklearn_import_rss_mb": round(rss_mb() - rss0, 1)}  # fmt: skip
+    for dims in (2, 3):
+        times = []
+        for _ in range(TSNE_REPEATS):
+            start = time.perf_counter()
+            maps = word_maps(wv, TSNE_WORDS, MAX_NEIGHBOURS, dims, MAX_PERPLEXITY)
+            times.append(time.perf_counter() - start)
+        out[f"tsne_{dims}d_words"] = len(maps.words)
+        out[f"tsne_{dims}d_seconds"] = round(statistics.median(times), 3)
+    return out
 
 
 def run() -> dict:
@@ -88,4 +112,5 @@ def run() -> dict:
         "transfer_seen_word_test_acc": seen,
         "transfer_unseen_mean": {v: round(float(np.mean(a)), 3) for v, a in transfer.items()},
         "transfer_train_seconds_3_models": [round(s, 2) for s in train_s],
+        **tsne_figures(wv),
     }
