@@ -390,10 +390,7 @@ def agreement_views(seed_: int) -> None:
         r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}, \qquad \text{kept}_j = \prod_{t=s+1}^{T} z_{t,j}"
         r"\;\text{(the share of } h_{s,j} \text{ that reaches the verb along the keep path)}"
     )
-    units_label = ", ".join(map(str, units))
-    title = (
-        f"z_t of the GRU's number unit{'s' if len(units) > 1 else ''} {units_label} against the drawn gate"
-    )
+    title = agreement_story.gate_title(units, found["GRU"].clear)
     chart(agreement_charts.gate_vs_ideal(story.tokens, story.z, units, story.ideal, title), P + "agree_gate")
     st.markdown(agreement_story.gate_sentence(story, found["GRU"].clear))
     with st.expander("z_t and Γ_u per word, as a table"):

@@ -82,3 +82,30 @@ def test_gru_page_races_and_trains_the_deep_stacks(page, app_url):
     finally:
         browser.screenshot(page, SCREENSHOTS / "06_gru_trained.png")
     browser.assert_clean(page)
+
+
+def test_gru_page_agreement_trains_clamps_and_refuses_a_bad_sentence(page, app_url):
+    browser.open_page(page, app_url, "gru-highway")
+    browser.assert_clean(page)
+    browser.click_button(page, "Train GRU, LSTM and RNN")
+    page.get_by_text(re.compile(r"^GRU: clamping .* the verb flips")).first.wait_for(timeout=RUN_TIMEOUT_MS)
+    browser.wait_idle(page)
+    browser.assert_clean(page)
+    label = "Your sentence, without its verb (words of the task)"
+    browser.fill_text(page, label, "the cats was")  # the verb typed too: refused, the example read instead
+    assert any("leave out the verb" in p for p in browser.problems(page))
+    browser.fill_text(page, label, "the cats near the dog with the boy")
+    browser.wait_idle(page)
+    browser.assert_clean(page)
+    page.get_by_text("at the subject only (then the cell's own gates carry it)").click()
+    page.get_by_text(re.compile(r"^GRU: clamping .* at the subject only")).first.wait_for(
+        timeout=RUN_TIMEOUT_MS
+    )
+    browser.wait_idle(page)
+    try:
+        charts = page.get_by_test_id("stPlotlyChart")
+        assert charts.filter(has_text="and the drawn gate").count() == 1  # drawn, its title in the SVG
+        assert charts.filter(has_text="Held-out accuracy, 256 sentences per length").count() == 1
+    finally:
+        browser.screenshot(page, SCREENSHOTS / "06_gru_agreement.png", max_height=40_000)
+    browser.assert_clean(page)

@@ -32,8 +32,9 @@ def gate_vs_ideal(
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=t, y=ideal, name="as the course draws it", mode="lines", line=dict(color=GREYS["text"], width=6,
-            shape="hvh"), opacity=0.35, connectgaps=False,
+            x=t, y=ideal, name="as the course draws it", mode="lines+markers",
+            line=dict(color=GREYS["text"], width=6, shape="hvh"), marker=dict(symbol="square", size=14),
+            opacity=0.35, connectgaps=False,
             hovertemplate="t = %{x}<br>drawn z_t = %{y:.0f}<extra></extra>",
         )
     )  # fmt: skip
@@ -49,7 +50,7 @@ def gate_vs_ideal(
             )
         )  # fmt: skip
     fig.update_xaxes(title="word t", **step_ticks(labels, first=1))
-    fig.update_yaxes(title="z_t (1 = keep h_{t-1}, 0 = take the candidate)", range=[-0.05, 1.05])
+    fig.update_yaxes(title="z_t (1 = keep, 0 = write)", range=[-0.05, 1.05])
     return base_layout(fig, title, 380)
 
 
@@ -61,7 +62,7 @@ def accuracy_vs_length(
     fig = go.Figure()
     lo, hi = trained
     fig.add_vrect(x0=lo, x1=hi, fillcolor=GREYS["text"], opacity=0.08, line_width=0,
-                  annotation_text="trained on", annotation_position="top left")  # fmt: skip
+                  annotation_text="trained on", annotation_position="bottom left")  # fmt: skip
     fig.add_hline(y=0.5, line=dict(color=GREYS["text"], dash="dot"), annotation_text="chance",
                   annotation_position="bottom right")  # fmt: skip
     for k, (name, curve) in enumerate(curves.items()):

@@ -45,6 +45,13 @@ def units_name(units: tuple[int, ...], clear: bool) -> str:
     return f"number unit{'s' if len(units) > 1 else ''} {listed}"
 
 
+def gate_title(units: tuple[int, ...], clear: bool) -> str:
+    """The gate chart's title: which units it draws, and whether they carry the number yet."""
+    listed = ", ".join(map(str, units))
+    kind = "number unit" if clear else "unit most tied to the number"
+    return f"GRU: z_t of {kind}{'s' if len(units) > 1 else ''} {listed}, and the drawn gate"
+
+
 def gate_sentence(story: GateStory, clear: bool) -> str:
     """The live GRU's z_t on the number units against the drawn gate, on this sentence; ``clear``:
     whether those units carry the number (NumberUnits.clear)."""
@@ -81,12 +88,19 @@ def gate_sentence(story: GateStory, clear: bool) -> str:
 
 
 def curve_sentence(curves: dict[str, dict[int, float]], trained: tuple[int, int]) -> str:
-    """Each cell's accuracy at the shortest and the longest length tested."""
+    """Each cell's accuracy at the shortest and the longest length tested, and which lines coincide
+    (the same accuracy at every length: one line hides the other)."""
     parts = []
     for name, curve in curves.items():
         lo, hi = min(curve), max(curve)
         parts.append(f"{name}: {curve[lo]:.0%} at {lo} words, {curve[hi]:.0%} at {hi}")
-    return ". ".join(parts) + " (chance is 50%)."
+    text = ". ".join(parts) + " (chance is 50%)."
+    names = list(curves)
+    same = [(a, b) for k, a in enumerate(names) for b in names[k + 1 :] if curves[a] == curves[b]]
+    if same:
+        pairs = "; ".join(f"{a} and {b}" for a, b in same)
+        text += f" {pairs}: the same accuracy at every length, so one line lies on top of the other."
+    return text
 
 
 def clamp_sentence(name: str, out: Clamped, control: Clamped, control_r: float) -> str:
