@@ -6,8 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz.charts import attention as charts
+from rnnviz.charts import beam as beam_charts
 from rnnviz.charts.sequence import distribution_bars
 from rnnviz.lessons.attention_lesson import CaptionsLesson, DatesLesson
+from rnnviz.seq2seq.beam import search_tree
+from rnnviz.seq2seq.beam_eval import WIDTHS, beam_vs_greedy
 from rnnviz.seq2seq.captions import object_sentence
 from rnnviz.seq2seq.dates import LONGEST, MAX_TYPED_WORDS, SHORTEST, WORDS, DateTask
 from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
@@ -308,6 +311,8 @@ def date_views(trainer: Trainer, task: DateTask, attention: str) -> None:
 
     st.header("6. One decoder step, in numbers")
     step_views(model, task, text, trace)
+    st.header("7. Greedy or beam search")
+    beam_views(model, task, text, trace, (asdict(lesson), at_step, trainer.step))
 
 
 @section
@@ -376,10 +381,83 @@ def step_views(model, task: DateTask, text: str, trace) -> None:
             )
 
 
+@section
+def beam_views(model, task: DateTask, text: str, trace, model_key) -> None:
+    """Section 7: beam search on the typed date (the search tree), and beam against greedy on test dates."""
+    explain(
+        "Free running feeds the decoder its own **most likely** character at each step: **greedy** decoding. "
+        "A likely first character can lead to an unlikely answer. **Beam search** keeps the $k$ best "
+        "partial answers (hypotheses) at every step instead of one: each is extended by every character, "
+        "all the extensions are scored, the $k$ best are kept and the rest pruned. A hypothesis that "
+        "wrote `<eos>` is finished and competes as it is. $k = 1$ is greedy. The score of a hypothesis "
+        "is its summed log-probability; with **length normalisation** the beam ranks by the mean per "
+        "character instead, so an answer does not win only for being short (every term is negative)."
+    )
+    st.latex(
+        r"\mathrm{score}(y_1 \dots y_n) = \sum_{s=1}^{n} \log p(y_s \mid y_{<s}, x)"
+        r"\qquad \text{normalised: } \tfrac{1}{n}\,\mathrm{score}(y_1 \dots y_n)"
+    )
+    c1, c2 = st.columns(2)
+    width = c1.select_slider("Beam width k", [1, 2, 3, 4, 5, 8], 3, key=P + "beam_k", bind="query-params",
+                             help="k = 1 is greedy decoding.")  # fmt: skip
+    normalise = c2.toggle("Length normalisation (rank by score / n)", False, key=P + "beam_norm",
+                          bind="query-params")  # fmt: skip
+    if trace is None:
+        st.caption("Type a date the model can read in section 5 to see its search tree.")
+        return
+    tree = search_tree(model, task, text, width, normalise)
+    greedy = search_tree(model, task, text, 1, normalise)
+    pruned_shown = min(width, 3)
+    chart(beam_charts.beam_tree(tree, pruned_shown), P + "beam_tree")
+    st.caption(
+        f"Each column is an output step s; the {width} kept hypotheses at that step are ranked 1 to {width} "
+        f"(best at the top), then the best {pruned_shown} pruned ones, faded. The number under a node is the "
+        "hypothesis's summed log-probability; hover for log p of the character it adds."
+    )
+    verdict = "" if tree.answer != greedy.answer else " the same answer as greedy"
+    right = lambda a: "" if trace.target is None else (" (correct)" if a == trace.target else " (wrong)")  # noqa: E731
+    if width == 1:
+        st.markdown(
+            f"With $k = 1$ the beam is greedy: **`{tree.answer or '(nothing)'}`**{right(tree.answer)}, "
+            f"summed log-probability {tree.score:.3f}."
+        )
+    else:
+        st.markdown(
+            f"Beam ($k = {width}$) answers **`{tree.answer or '(nothing)'}`**{right(tree.answer)}{verdict}, "
+            f"summed log-probability {tree.score:.3f}; greedy answers **`{greedy.answer or '(nothing)'}`**"
+            f"{right(greedy.answer)}, {greedy.score:.3f}."
+        )
+    st.subheader("How often does the beam beat greedy?")
+    store = st.session_state.setdefault(P + "beam_cache", {})
+    key = (*map(str, model_key), normalise)
+    if key not in store:
+        store.clear()  # one model's figures at a time
+        store[key] = beam_vs_greedy(model, task, WIDTHS, n=500, seed=task.seed, normalise=normalise)
+    cmp = store[key]
+    st.dataframe(cmp.frame(), hide_index=True)
+    st.markdown(cmp.sentence())
+    case = cmp.case
+    if case is None:
+        st.markdown(
+            f"On these {cmp.n} test dates no beam width changes a single answer of this model: there is no "
+            "date here where greedy and beam differ. Train more (or less) and look again."
+        )
+    else:
+        st.markdown(
+            f"A test date where they differ: *{case.text}* (correct `{case.target}`). Greedy writes "
+            f"`{case.greedy or '(nothing)'}` (summed log-probability {case.greedy_score:.3f}), the beam of "
+            f"width $k = {case.width}$ writes `{case.beam or '(nothing)'}` ({case.beam_score:.3f})."
+        )
+    st.caption(
+        f"Measured now on {cmp.n} dates drawn with the task's seed, for this model as it is; remembered "
+        "until the model changes. Greedy is the beam of width 1."
+    )
+
+
 date_views(trainer, task, attention)
 
 # --- 7. images -----------------------------------------------------------------------------------
-st.header("7. Attention over an image: Show, Attend and Tell in miniature")
+st.header("10. Attention over an image: Show, Attend and Tell in miniature")
 explain(
     "A picture is a grid of cells, two holding a coloured shape. The encoder maps each cell's pixels to "
     "a vector $e_t = \\tanh(W_p x_t + b_p + p_t)$ ($p_t$, learned, says where the cell is); the decoder "
@@ -391,7 +469,7 @@ explain(
 
 @section
 def caption_views(seed_: int) -> None:
-    """Section 7: the captioner, its training and one picture; reruns alone when a setting changes."""
+    """Section 10: the captioner, its training and one picture; reruns alone when a setting changes."""
     cap_attn = st.radio("Attention for captions", ["additive", "dot"], key=P + "cap_attn", horizontal=True,
                         format_func=charts.KIND_NAMES.get, bind="query-params")  # fmt: skip
     captions = CaptionsLesson(attention=cap_attn, seed=seed_)

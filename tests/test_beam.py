@@ -3,6 +3,7 @@ brute-force best sequence, bad widths are refused, and the search tree's winner 
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -105,3 +106,37 @@ def test_the_tree_keeps_k_per_step_and_its_winner_is_the_best_kept(dates):
     assert sum(tree.steps[s].kept[j].logp for s, j in enumerate(path)) == pytest.approx(tree.score)
     last = tree.steps[-1].kept
     assert tree.rank == max(c.rank for c in last)
+
+
+def test_the_score_is_the_summed_log_probability_of_the_decoders_own_p(dates):
+    """score(y_1..y_n) = sum_s log p(y_s | y_<s, x): recomputed from the trace's p(y_s) (greedy, k = 1)."""
+    text = "the fifth of may nineteen ninety"
+    tree = search_tree(dates.model, dates.task, text, 1)
+    tr = trace_date(dates.model, dates.task, text)
+    ids = [dates.task.tgt_vocab.index(tok) for tok in tr.out]
+    assert ids == tree.tokens
+    by_hand = float(np.sum(np.log(tr.probs[np.arange(len(ids)), ids].astype(np.float64))))
+    assert tree.score == pytest.approx(by_hand, abs=1e-4)
+
+
+def test_beam_against_greedy_counts_follow_from_the_answers(dates):
+    """The table's counts, recomputed from the answers of each width on the same test dates."""
+    from rnnviz.seq2seq.beam_eval import TEST_SEED_OFFSET, beam_vs_greedy
+
+    task = dates.task
+    cmp = beam_vs_greedy(dates.model, task, (1, 3), n=200, seed=4)
+    pairs = task.pairs(200, torch.Generator().manual_seed(4 + TEST_SEED_OFFSET))
+    b = task.collate(pairs)
+    got = {}
+    for k in (1, 3):
+        res, _ = beam_search(dates.model, b.x, b.x_mask, k, task.max_target_len)
+        want = [task.encode_target(t).tolist() for _, t in pairs]
+        got[k] = [tok == w for tok, w in zip(res.tokens, want, strict=True)]
+        got[k, "tokens"] = res.tokens
+    row1, row3 = cmp.rows
+    assert row1.exact == sum(got[1]) / 200 and row3.exact == sum(got[3]) / 200
+    assert row3.wins == sum(a and not g for a, g in zip(got[3], got[1], strict=True))
+    assert row3.losses == sum(g and not a for a, g in zip(got[3], got[1], strict=True))
+    assert row3.differ == sum(a != g for a, g in zip(got[3, "tokens"], got[1, "tokens"], strict=True))
+    if cmp.case is not None:
+        assert cmp.case.beam != cmp.case.greedy

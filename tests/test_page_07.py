@@ -219,3 +219,22 @@ def test_typing_a_date_in_the_browser_shows_no_traceback_and_the_link_follows(ch
     link = page.get_by_test_id("stCode").filter(has_text="seq2seq-attention").first.inner_text()
     assert "l7_text=the+fifth+of+may" in link
     page.context.close()
+
+
+def test_beam_section_at_width_one_is_greedy_and_its_table_is_the_backends(page):
+    """Section 7 at the defaults: the tree is drawn, k = 1 answers what section 5's greedy model
+    answers, and the beam-vs-greedy table is beam_vs_greedy on the session's own model."""
+    from rnnviz.seq2seq.beam_eval import WIDTHS, beam_vs_greedy
+
+    at = page
+    axes = [f["layout"]["yaxis"].get("title", {}).get("text") for f in figures(at)]
+    assert "rank at step s (1 = best)" in axes
+    at.select_slider(key="l7_beam_k").set_value(1).run()
+    assert not at.exception and not at.error
+    said = texts(at)
+    greedy = said.split("Model at step 0 answers **`")[1].split("`")[0]
+    assert f"With $k = 1$ the beam is greedy: **`{greedy}`**" in said
+    trainer = at.session_state["l7_trainer"][1]
+    cmp = beam_vs_greedy(trainer.model, trainer.task, WIDTHS, n=500, seed=0)
+    table = next(d.value for d in at.dataframe if "beam width k" in d.value.columns)
+    assert table.equals(cmp.frame()) and cmp.sentence() in said
