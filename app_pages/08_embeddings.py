@@ -452,7 +452,8 @@ def maps_view() -> None:
             kept_sentence(cmp),
             {i: "Look at the sentence under the maps: " + kept_sentence(cmp) for i in range(3) if i != right},
         )
-    pca_axes = [f"PC {k + 1} ({100 * e:.0f}% of the spread)" for k, e in enumerate(maps.explained)]
+    spread = " of the spread" if dims == 2 else ""  # 3-D axis titles turn with the scene: short ones
+    pca_axes = [f"PC {k + 1} ({100 * e:.0f}%{spread})" for k, e in enumerate(maps.explained)]
     pair = cmp.pair if maps.tsne is not None else None
     left, right_col = st.columns(2)
     figure = charts_maps.word_map_figure
@@ -461,7 +462,7 @@ def maps_view() -> None:
         P + "map_pca", left, share=0.5,
     )  # fmt: skip
     if maps.tsne is not None:
-        axes = [f"t-SNE {k + 1} (no units)" for k in range(dims)]
+        axes = [f"t-SNE {k + 1}" + (" (no units)" if dims == 2 else "") for k in range(dims)]
         title = f"t-SNE, {kind}, perplexity {maps.perplexity:g}"
         chart(
             figure(ws.words, ws.group, ws.seeds, maps.tsne, title, axes, pair, False, label_all),

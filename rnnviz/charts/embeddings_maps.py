@@ -117,10 +117,12 @@ def word_map_figure(
                 yaxis=dict(title=axis_titles[1], showticklabels=ticks),
                 zaxis=dict(title=axis_titles[2], showticklabels=ticks),
                 aspectmode="data",  # equal scales, as in 2-D
+                camera=dict(eye=dict(x=2.1, y=2.1, z=1.4)),  # back far enough that no corner is cut off
             )
         )
     base_layout(fig, title=title, height=MAP_HEIGHT)
     # the legend (one entry per typed word) under the map: above it, it would run into the title
     # (clear of the axis title, which presenter mode makes larger)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
-    return fig.update_layout(margin=dict(b=130))
+    below = -0.2 if dims == 2 else 0.0  # a 3-D scene has no axis title below it
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=below, xanchor="left", x=0))
+    return fig.update_layout(margin=dict(b=130 if dims == 2 else 100))
