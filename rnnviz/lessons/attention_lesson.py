@@ -21,6 +21,7 @@ from rnnviz.seq2seq.attention import KINDS
 from rnnviz.seq2seq.captions import CaptionConfig, CaptionModel, CaptionTask
 from rnnviz.seq2seq.dates import LONGEST, SHORTEST, DateTask
 from rnnviz.seq2seq.model import CELLS, Seq2Seq, Seq2SeqConfig
+from rnnviz.seq2seq.sampling import SCHEDULES
 from rnnviz.tasks.base import check_int
 from rnnviz.train import TrainConfig, Trainer
 
@@ -46,8 +47,11 @@ class DatesLesson:
     log_every: int = 10  # training steps between history rows
     checkpoint_every: int = 25  # training steps between the checkpoints section 5 slides through
     seed: int = 0  # initial weights, batches and the example dates
+    sampling: str = "teacher"  # decoder input in training: "teacher" forcing or "scheduled" sampling
 
     def __post_init__(self) -> None:
+        if self.sampling not in SCHEDULES:
+            raise InputError(f"training input must be 'teacher' or 'scheduled', not {self.sampling!r}")
         if self.tokens not in TOKENS:
             raise InputError(f"input tokens must be 'chars' or 'words', not {self.tokens!r}")
         check_int("the shortest input (words)", self.min_words, SHORTEST, LONGEST)
@@ -68,7 +72,9 @@ class DatesLesson:
         )
 
     def model_config(self) -> Seq2SeqConfig:
-        return Seq2SeqConfig.for_task(self.task(), cell=self.cell, attention=self.attention, seed=self.seed)
+        return Seq2SeqConfig.for_task(
+            self.task(), cell=self.cell, attention=self.attention, seed=self.seed, sampling=self.sampling
+        )
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(

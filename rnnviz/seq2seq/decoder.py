@@ -103,9 +103,11 @@ class EncoderDecoder(nn.Module):
 
     decoder: AttnDecoder  # each subclass also defines encode(x, x_mask) -> (e, d_0)
 
-    def decode(self, x: Tensor, x_mask: Tensor, steps: int, y: Tensor | None = None) -> DecodeOut:
+    def decode(
+        self, x: Tensor, x_mask: Tensor, steps: int, y: Tensor | None = None, own: Tensor | None = None
+    ) -> DecodeOut:
         e, state = self.encode(x, x_mask)
-        return self.decoder(e, x_mask, state, steps, y)
+        return self.decoder(e, x_mask, state, steps, y, own)
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         """Cross-entropy per real target token, teacher forced; metric: token accuracy ``acc``."""

@@ -21,11 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnviz.errors import InputError
 from rnnviz.seq2seq.attention import KINDS
 from rnnviz.seq2seq.decoder import AttnDecoder, EncoderDecoder
+from rnnviz.seq2seq.sampling import SCHEDULES, coin_flips, own_probability
 
 CELLS = ("gru", "lstm")
 
@@ -40,8 +42,14 @@ class Seq2SeqConfig:
     hidden_size: int = 64  # H: size of e_t and d_s
     attn_size: int = 64  # hidden size of the additive scorer (unused otherwise)
     seed: int = 0  # seeds the initial weights
+    sampling: str = "teacher"  # "teacher" (teacher forcing) | "scheduled" (scheduled sampling, sampling.py)
+    sampling_k: float = 50.0  # k of the inverse sigmoid: p_own = 1/2 at training step k ln k
 
     def __post_init__(self) -> None:
+        if self.sampling not in SCHEDULES:
+            raise InputError(f"training input must be one of {SCHEDULES}, not {self.sampling!r}")
+        if not 1.0 <= self.sampling_k <= 10_000.0:
+            raise InputError(f"the schedule's k must be between 1 and 10000, not {self.sampling_k}")
         if self.cell not in CELLS:
             raise InputError(f"cell must be one of {CELLS}, not {self.cell!r}")
         if self.attention not in KINDS:
@@ -64,6 +72,21 @@ class Seq2Seq(EncoderDecoder):
             self.src_embed = nn.Embedding(cfg.src_vocab_size, E, padding_idx=0)
             self.encoder = (nn.GRU if cfg.cell == "gru" else nn.LSTM)(E, H, batch_first=True)
             self.decoder = AttnDecoder(cfg.cell, cfg.attention, cfg.tgt_vocab_size, E, H, cfg.attn_size)
+        if cfg.sampling == "scheduled":  # training steps taken, for the schedule (saved with the weights)
+            self.register_buffer("sampled_steps", torch.zeros((), dtype=torch.long))
+
+    def loss(self, batch):
+        """Teacher forcing; with scheduled sampling, while training, each (date, step) coin decides
+        whether step s + 1 is fed y_s or the model's own guess (``sampling.py``)."""
+        if self.cfg.sampling != "scheduled" or not self.training:
+            return super().loss(batch)
+        step = int(self.sampled_steps)
+        own = coin_flips(step, self.cfg.sampling_k, batch.y.shape, self.cfg.seed)
+        self.sampled_steps += 1
+        out = self.decode(batch.x, batch.x_mask, steps=batch.y.shape[1], y=batch.y, own=own)
+        loss = F.cross_entropy(out.logits[batch.y_mask], batch.y[batch.y_mask])
+        acc = (out.tokens == batch.y)[batch.y_mask].float().mean()
+        return loss, {"acc": float(acc), "p_own": own_probability(step, self.cfg.sampling_k)}
 
     def encode(self, x: Tensor, x_mask: Tensor):
         """Encoder states e (B, T, H) and d_0: the state after the last *real* token of each input."""
