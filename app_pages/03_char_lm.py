@@ -7,12 +7,14 @@ import numpy as np
 import streamlit as st
 
 from rnnviz.charts import lm as charts
+from rnnviz.charts import pattern as pattern_charts
 from rnnviz.errors import InputError
 from rnnviz.lessons import charlm as lm
 from rnnviz.lessons import charlm_bptt as lm_bptt
 from rnnviz.lessons import charlm_fit as lm_fit
 from rnnviz.lessons import charlm_lesson
 from rnnviz.lessons import charlm_temperature as lm_temp
+from rnnviz.lessons import pattern_search as ps
 from rnnviz.sample import sample
 from rnnviz.tasks.base import MAX_TEXT_CHARS
 from rnnviz.tasks.charlm import check_text
@@ -477,6 +479,108 @@ def unit_view(probe: str) -> None:
 
 
 unit_view(probe)
+
+
+# --- 7. pattern search (LSTMVis) -------------------------------------------------------------------
+st.header("7. Pattern search: where else do the same units switch on?")
+search_text = text[: ps.SEARCH_CHARS]
+REGION_OF = {lm.MARKUP: "inside a tag", lm.PYTHON: "inside a string"}
+explain(
+    "LSTMVis (Strobelt et al., 2017) turns the question around: select a span of the text and a threshold "
+    "$\\theta$; the **on set** $U$ is every unit with $h_t[j] > \\theta$ at every step of the span. The "
+    f"search then reads the top layer's $h_t$ over the first {len(search_text):,} characters (from "
+    "$h_0 = 0$) and lists every other span where all of $U$ is above $\\theta$ together, each scored by "
+    "the units of $U$ it keeps minus the extra units it switches on too, $V$ being the match's own on set:"
+)
+st.latex(
+    r"U = \{\, j : h_t[j] > \theta \ \ \forall t \in \text{span} \,\}, \qquad "
+    r"\text{score} = \frac{|U \cap V| - |V \setminus U|}{|U|}"
+)
+
+
+@st.cache_resource(max_entries=3, show_spinner="Reading the whole text with the model...")
+def search_states(key: str, _model, _ids, region: str | None, _mask) -> tuple:
+    """h_t over the searched text, the seconds that took, and the unit that best separates the region:
+    once per (weights, text), shared by every session (the arrays are read, never written)."""
+    start = time.perf_counter()
+    h = ps.text_states(_model, _ids)  # (N, H) float16, top layer
+    seconds = time.perf_counter() - start
+    sep = None
+    if region is not None:
+        n = ps.FINDING_CHARS
+        sep = ps.separating_unit(h[:n], _mask[:n]) if 0 < _mask[:n].sum() < len(_mask[:n]) else None
+    return h, seconds, sep
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def searched(key: str, _h, _text: str, start: int, stop: int, theta: float) -> tuple:
+    """The search and the seconds it took, once per (states, selection, θ): a link shows the same figure."""
+    t0 = time.perf_counter()
+    res = ps.search(_h, _text, start, stop, theta)
+    return res, time.perf_counter() - t0
+
+
+@section
+def pattern_view(search_text: str) -> None:
+    """Section 7: the finding (the unit that separates the region), then the search from a selection;
+    its widgets (first step, length, threshold) rerun this section alone."""
+    region = ps.region_for(search_text, REGION_OF.get(source))
+    key = ps.states_key(view, lesson.text_id, len(search_text))
+    h, seconds, sep = search_states(
+        key,
+        view,
+        task.encode(search_text),
+        region.name if region else None,
+        region.mask if region else None,
+    )
+    if sep is not None:
+        st.markdown(ps.separation_sentence(sep, region.name, chosen))
+    a0, b0 = region.span if region else (0, min(5, len(search_text)))
+    follow(P + "ps_start", lesson.text_id, a0 + 1)
+    follow(P + "ps_len", lesson.text_id, b0 - a0)
+    c1, c2, c3 = st.columns(3)
+    first = c1.number_input(
+        "Selection: first step t", 1, len(search_text), a0 + 1, key=P + "ps_start", bind="query-params",
+        help=f"Steps count from 1 over the first {len(search_text):,} characters.",
+    )  # fmt: skip
+    length = c2.slider("Selection: length (characters)", 1, ps.MAX_SPAN, b0 - a0, key=P + "ps_len",
+                       bind="query-params")  # fmt: skip
+    start, stop = int(first) - 1, min(len(search_text), int(first) - 1 + int(length))
+    with friendly_errors("Lower the threshold, or select fewer characters."):
+        theta0 = ps.default_threshold(h, a0, b0)
+        follow(P + "ps_thr", (id(trainer), chosen, lesson.text_id), theta0)
+        theta = c3.select_slider(
+            "Threshold θ", ps.THRESHOLDS, theta0, key=P + "ps_thr", bind="query-params",
+            help="A unit is on at step t when h_t[j] > θ. The default is the highest θ at which a unit "
+            "stays on over the default selection.",
+        )  # fmt: skip
+        res, took = searched(key, h, search_text, start, stop, float(theta))
+        st.html(
+            "<p>The selection, steps "
+            f"{start + 1}..{stop}:</p>" + pattern_charts.matches_html([ps.selection(res, search_text)])
+        )
+        st.markdown(ps.search_sentence(res, region.name if region else None, region.mask if region else None))
+        chart(
+            pattern_charts.on_set_figure(
+                h, search_text, res.units, start, stop, res.threshold,
+                title=f"h_t of the on set around the selection (model at step {chosen}; dots: h_t[j] > θ)",
+            ),
+            P + "on_set",
+        )  # fmt: skip
+        if res.matches:
+            shown = min(10, len(res.matches))
+            st.markdown(f"**The {shown} best matches of {res.n_matches:,}**, in context (matched characters "
+                        "in bold):")  # fmt: skip
+            st.html(pattern_charts.matches_html(res.matches[:shown]))
+            csv_button(res.frame(), "rnnviz-l3-matches", P + "csv_matches",
+                       f"The best {len(res.matches)} matches (CSV)")  # fmt: skip
+        st.caption(
+            f"Measured on this server: h_t over the {len(search_text):,} characters took {seconds:.2f} s, "
+            f"once for this checkpoint (then cached); this search took {took * 1000:.0f} ms on its first run."
+        )
+
+
+pattern_view(search_text)
 
 try_this(
     "Train the default LSTM on the nested markup for 4 or 5 clicks. Slide back through the checkpoints in "

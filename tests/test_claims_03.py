@@ -631,3 +631,65 @@ def test_a_large_model_learns_a_short_text_by_heart_sooner(overfit):
     small.observe(tr)
     assert small.best_step > big.best_step
     assert small.report(tr).rise < big.report(big_tr).rise
+
+
+# --- section 7: the pattern search and the separating unit (LSTMVis) ---------------------------------
+
+
+def _check_pattern_section(at, text: str, model, region: str) -> None:
+    """Section 7's sentences and chart at the page's settings, from the model's own one-pass h_t."""
+    from rnnviz.lessons import pattern_search as ps
+
+    searched = text[: ps.SEARCH_CHARS]
+    task = lm.build_trainer(text, lm.LMSettings(), seed=0).task
+    h = lm.hidden_states(model, task.encode(searched))[-1].astype(np.float16)  # (N, H), one pass
+    mask = ps.REGIONS[region][0](searched)
+    # the finding: the best cut of any unit over the first FINDING_CHARS characters, worded from its numbers
+    n = ps.FINDING_CHARS
+    sep = ps.separating_unit(h[:n], mask[:n])
+    said = markdown(at, "At training step 0, the unit that best tells")
+    assert f"'{region}'" in said and f"**unit {sep.unit}**" in said
+    side = h[:n, sep.unit].astype(np.float32) > np.float32(sep.threshold)
+    side = side if sep.above else ~side
+    assert f"on {side[mask[:n]].mean():.0%} of the characters {region}" in said
+    assert f"on {side[~mask[:n]].mean():.0%} of the others" in said
+    # the search from the default selection (the first tag / short string) at the default θ
+    start = at.number_input(key="l3_ps_start").value - 1
+    stop = start + at.slider(key="l3_ps_len").value
+    theta = float(at.select_slider(key="l3_ps_thr").value)
+    assert searched[start:stop] == searched[slice(*ps.region_for(searched, region).span)]
+    units = [j for j in range(h.shape[1]) if (h[start:stop, j] > theta).all()]
+    assert len(units) >= 3 and len([j for j in units if (h[start:stop, j] > theta + 0.01).all()]) < 3
+    said = markdown(at, f"Over steps {start + 1} to {stop}, **{len(units)} units stay** above θ = {theta:g}")
+    on = (h[:, units] > theta).all(axis=1)  # steps where all of U is on
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if not (a < stop and b > start)]
+    assert f"**{len(runs):,}** other spans" in said
+    matched = np.zeros(len(h), bool)
+    for a, b in runs:
+        matched[a:b] = True
+    assert f"{mask[matched].mean():.0%} of the matched characters are {region}" in said
+    assert f"against {mask.mean():.0%} of all characters" in said
+    # the score shown for the best match: (|U ∩ V| - |V \ U|) / |U| with V its own on set
+    res = ps.search(h, searched, start, stop, theta)
+    best = res.matches[0]
+    V = set(np.flatnonzero((h[best.start : best.stop] > theta).all(axis=0)).tolist())
+    score = (len(V & set(units)) - len(V - set(units))) / len(units)
+    assert f"the best scores {score:.2f}" in said and best.score == score
+    assert f"score {score:.2f} · {best.length} chars · t = {best.start + 1}..{best.stop}" in " ".join(
+        x.proto.body for x in at.get("html")
+    )
+    fig = figure(at, "h_t of the on set around the selection")
+    a = max(0, start - 20)
+    np.testing.assert_allclose(array(fig["data"][0]["z"]), h[a : stop + 20][:, units[:24]].T.astype(float))
+
+
+def test_pattern_search_sentences_at_the_markup_default(page, default_trainer):
+    _check_pattern_section(page, lm.builtin_text(lm.MARKUP), default_trainer.model, "inside a tag")
+
+
+def test_pattern_search_sentences_on_the_python_source():
+    at = open_at({"l3_source": lm.PYTHON})
+    text = lm.builtin_text(lm.PYTHON)
+    model = lm.build_trainer(text, lm.LMSettings(), seed=0).model
+    _check_pattern_section(at, text, model, "inside a string")

@@ -45,8 +45,9 @@ def test_defaults_render_an_untrained_model_with_live_numbers(page):
     at = page
     assert at.radio(key="l3_source").value == "Nested markup"
     assert len(at.get("plotly_chart")) >= 4  # step losses, next characters, unit ranking, unit trace
-    # coloured texts: surprise of a sequence, of the sample, a unit (app.py's own <style> aside)
-    assert len([b for b in html_texts(at) if not b.startswith("<style>")]) == 3
+    # coloured texts: surprise of a sequence, of the sample, a unit; the pattern search's selection and
+    # matches (app.py's own <style> aside)
+    assert len([b for b in html_texts(at) if not b.startswith("<style>")]) == 5
     assert metric(at, "Model at training step") == "0"  # training never starts on page load
     bits = float(metric(at, "Held-out bits per character"))
     assert abs(bits - float(metric(at, "Guessing uniformly"))) < 0.5  # untrained: close to uniform
@@ -197,4 +198,21 @@ def test_traces_have_csv_buttons(page):
         "l3_csv_sample",
         "l3_csv_units",
         "l3_csv_trace",
+        "l3_csv_matches",
     ]
+
+
+def test_pattern_search_refuses_and_follows_the_selection(page):
+    """Section 7: a threshold no unit stays above is refused with a message (the page goes on); another
+    selection searches again from its own on set."""
+    at = page
+    assert at.number_input(key="l3_ps_start").value == 1  # the first tag of the markup, '<u>'
+    at.select_slider(key="l3_ps_thr").set_value(0.99).run()
+    assert not at.exception
+    assert any("no unit stays above" in e.value for e in at.error)
+    assert len(at.get("plotly_chart")) >= 4  # the other views still draw
+    at.select_slider(key="l3_ps_thr").set_value(-0.5)
+    at.number_input(key="l3_ps_start").set_value(5).run()
+    assert errors(at) == []
+    said = next(m.value for m in at.markdown if m.value.startswith("Over steps 5 to 7"))
+    assert "above θ = -0.5" in said

@@ -103,8 +103,14 @@ def test_bad_queries_are_refused_clearly():
 def test_default_threshold_keeps_the_on_set_non_empty():
     h, spans = planted()
     thr = ps.default_threshold(h, *spans[0])
-    assert thr in ps.THRESHOLDS and thr == 0.85  # the highest slider value under 0.9
+    assert thr in ps.THRESHOLDS and thr == 0.89  # the highest slider value under 0.9
     assert ps.on_set(h, *spans[0], thr).tolist() == [3, 7, 11]
+    two = ps.default_threshold(h, *spans[0], least=4)  # a 4th unit: the noise's highest floor
+    assert (
+        len(ps.on_set(h, *spans[0], two)) >= 4
+        and len(ps.on_set(h, *spans[0], two + 0.01)) < 4
+        or two == -0.99
+    )
 
 
 def test_the_separating_unit_and_its_cut():

@@ -217,14 +217,15 @@ def search(
     )
 
 
-THRESHOLDS = tuple(round(-0.95 + 0.05 * k, 2) for k in range(39))  # the page's slider: -0.95 .. 0.95
+THRESHOLDS = tuple(round(-0.99 + 0.01 * k, 2) for k in range(199))  # the page's slider: -0.99 .. 0.99
 
 
-def default_threshold(h: np.ndarray, start: int, stop: int, grid=THRESHOLDS) -> float:
-    """The highest θ on ``grid`` at which the span's on set still has a unit (LSTMVis starts a
-    selection with few units on); the grid's lowest value if none."""
+def default_threshold(h: np.ndarray, start: int, stop: int, least: int = 3, grid=THRESHOLDS) -> float:
+    """The highest θ on ``grid`` at which at least ``least`` units (or as many as can) stay above it over
+    ``[start, stop)``: a small on set, as LSTMVis starts a selection; the grid's lowest value if none."""
     check_query(h, start, stop, 0.0)
-    floor = h[start:stop].min(axis=0).astype(float).max()  # the highest level some unit stays above
+    floors = np.sort(h[start:stop].min(axis=0).astype(float))[::-1]  # each unit's lowest level, highest first
+    floor = floors[min(least, len(floors)) - 1]  # the level the least-th unit stays above
     below = [float(t) for t in grid if t < floor - 1e-9]
     return round(max(below), 2) if below else round(float(min(grid)), 2)
 
@@ -321,7 +322,7 @@ def search_sentence(res: SearchResult, region: str | None = None, mask: np.ndarr
     units = ", ".join(str(j) for j in res.units[:12]) + (" ..." if n_u > 12 else "")
     need = "all of them" if res.min_share >= 1 else f"at least {res.min_share:.0%} of them"
     head = (
-        f"Over steps {res.start + 1} to {res.stop}, **{n_u} unit{'s' if n_u != 1 else ''}** stay above "
+        f"Over steps {res.start + 1} to {res.stop}, **{n_u} unit{'s stay' if n_u != 1 else ' stays'}** above "
         f"θ = {res.threshold:g} (U = {units}). "
     )
     if res.n_matches == 0:
@@ -376,7 +377,7 @@ def region_for(text: str, prefer: str | None = None) -> Region | None:
             continue
         mask = mask_of(text)
         if 0 < mask.sum() < len(mask):
-            return Region(name, mask, (found.start(), found.end()))
+            return Region(name, mask, (found.start(), min(found.end(), found.start() + MAX_SPAN)))
     return None
 
 
@@ -387,3 +388,10 @@ def states_key(model, text_id: str, n_chars: int) -> str:
         digest.update(name.encode())
         digest.update(value.detach().contiguous().numpy().tobytes())
     return digest.hexdigest()
+
+
+def selection(res: SearchResult, text: str, context: int = 20) -> Match:
+    """The selection itself as a match (its on set is U: score 1, nothing extra), to show it in context."""
+    a, b = res.start, res.stop
+    n = len(res.units)
+    return Match(a, b, 1.0, n, 0, text[max(0, a - context) : a], text[a:b], text[b : b + context])
