@@ -1,5 +1,6 @@
 """Lesson 7: sequence to sequence and attention, on dates in words -> digits and toy image captions."""
 
+import math
 from dataclasses import asdict
 
 import pandas as pd
@@ -14,9 +15,12 @@ from rnnviz.seq2seq.beam_eval import WIDTHS, beam_vs_greedy
 from rnnviz.seq2seq.captions import object_sentence
 from rnnviz.seq2seq.dates import LONGEST, MAX_TYPED_WORDS, SHORTEST, WORDS, DateTask
 from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
+from rnnviz.seq2seq.exposure import NAMES as SAMPLING_NAMES
+from rnnviz.seq2seq.exposure import SamplingConfig, SamplingResult, compare_sampling
 from rnnviz.seq2seq.focus import focus, position_sentence
 from rnnviz.seq2seq.mistakes import written_softmax
 from rnnviz.seq2seq.predict import largest_weight_question
+from rnnviz.seq2seq.sampling import own_probability
 from rnnviz.seq2seq.trace import trace_caption, trace_date
 from rnnviz.train import Trainer
 from ui.export import csv_button
@@ -139,11 +143,26 @@ attention = c2.radio(
 steps = c3.select_slider(
     "Steps per click", [10, 25, 50, 100, 200, 400], value=200, key=P + "steps", bind="query-params"
 )
-lesson = DatesLesson(tokens=tokens, min_words=lo, max_words=hi, cell=cell, attention=attention, seed=seed)
+sampling = st.radio(
+    "Decoder input in training", list(SAMPLING_NAMES), key=P + "sampling", horizontal=True,
+    format_func=SAMPLING_NAMES.get, bind="query-params",
+    help="Teacher forcing feeds the true previous character; scheduled sampling (section 8) more and more "
+    "often feeds the model's own guess instead.",
+)  # fmt: skip
+lesson = DatesLesson(
+    tokens=tokens, min_words=lo, max_words=hi, cell=cell, attention=attention, seed=seed, sampling=sampling
+)
 trainer = session_trainer("l7", lesson, lesson.trainer)
+schedule = ""
+if sampling == "scheduled":
+    k_s = lesson.model_config().sampling_k
+    schedule = (
+        f" Scheduled sampling: at training step {trainer.step} each character is fed the model's own guess "
+        f"with probability {own_probability(trainer.step, k_s):.2f} (1/2 at step {k_s * math.log(k_s):.0f})."
+    )
 st.caption(
     f"Adam, learning rate {lesson.lr:g}, batches of {lesson.batch_size} dates, hidden size "
-    f"{lesson.model_config().hidden_size}. Changing the "
+    f"{lesson.model_config().hidden_size}.{schedule} Changing the "
     "task or the model starts a fresh, untrained model. Untrained, the weights are random: the output "
     "is gibberish and the attention weights are nearly uniform. Train a few hundred steps and watch both "
     "change."
@@ -456,7 +475,59 @@ def beam_views(model, task: DateTask, text: str, trace, model_key) -> None:
 
 date_views(trainer, task, attention)
 
-# --- 7. images -----------------------------------------------------------------------------------
+# --- 8. exposure bias ----------------------------------------------------------------------------
+st.header("8. Exposure bias: teacher forcing against scheduled sampling")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def sampling_comparison(task_fields: dict, sampling_fields: dict) -> SamplingResult:
+    """Both schedules trained once per task and budget, shared by the class (held in a training slot)."""
+    return compare_sampling(DateTask(**task_fields), SamplingConfig(**sampling_fields))
+
+
+@section
+def sampling_views(task: DateTask, cell: str, attention: str, seed_: int) -> None:
+    """Section 8: teacher forcing against scheduled sampling, free running, on one budget."""
+    cfg = SamplingConfig(cell=cell, attention="dot" if attention == "none" else attention, seed=seed_)
+    k_s = cfg.sampling_k
+    explain(
+        "Teacher forcing trains the decoder only on correct prefixes; free running feeds it its own, so at "
+        "test time it meets states it never trained on (**exposure bias**). **Scheduled sampling** (Bengio "
+        "et al. 2015) flips a coin for every character of every training date: with probability "
+        "$\\epsilon_i$ it feeds the true $y_{s-1}$, otherwise the model's own most likely character (no "
+        "gradient flows through that choice). $\\epsilon_i$ starts near 1 and decays over training step "
+        "$i$, so the model is eased from teacher forcing towards the free running it is tested with."
+    )
+    st.latex(
+        r"\epsilon_i = \frac{k}{k + e^{i/k}},\qquad p_{\text{own}}(i) = 1 - \epsilon_i"
+        + rf"\qquad k = {k_s:g}:\ p_{{\text{{own}}}} = \tfrac12 \text{{ at }} i = k \ln k "
+        + rf"\approx {k_s * math.log(k_s):.0f}"
+    )
+    st.markdown(
+        f"Two fresh models, the same seed and budget (**{cfg.steps} steps** of {cfg.batch_size} dates, "
+        f"{charts.KIND_NAMES[cfg.attention]}), one per schedule; then free-running exact match on "
+        f"{cfg.n_per_length} new dates per input length."
+    )
+    key = (asdict(task), asdict(cfg))
+    if st.button("Compare teacher forcing with scheduled sampling", key=P + "sampling_compare"):
+        st.session_state[P + "sampling_compared"] = key
+    if st.session_state.get(P + "sampling_compared") != key:
+        return
+    wait = "Training two models: a minute or two the first time, instant after that..."
+    with st.spinner(wait, show_time=True):
+        result = in_slot(sampling_comparison, *key)
+    if result is None:
+        return
+    chart(beam_charts.sampling_curves(result.curves, SAMPLING_NAMES), P + "sampling_curves")
+    st.markdown(result.sentence())
+    short = [f"{SAMPLING_NAMES[k]} {n}" for k, n in result.steps.items() if n < cfg.steps]
+    if short:
+        st.caption(f"The server was busy: steps reached in time: {', '.join(short)}.")
+
+
+sampling_views(task, cell, attention, seed)
+
+# --- 10. images -----------------------------------------------------------------------------------
 st.header("10. Attention over an image: Show, Attend and Tell in miniature")
 explain(
     "A picture is a grid of cells, two holding a coloured shape. The encoder maps each cell's pixels to "

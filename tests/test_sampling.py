@@ -70,3 +70,20 @@ def test_same_seed_same_training_and_bad_settings_refused():
     assert int(a.model.sampled_steps) == 3
     with pytest.raises(InputError, match="training input"):
         DatesLesson(sampling="sometimes")
+
+
+def test_the_sentence_follows_the_measured_numbers():
+    from rnnviz.seq2seq.exposure import SamplingResult, compare_sampling
+
+    def said(teacher, scheduled):
+        return SamplingResult({"teacher": {2: teacher}, "scheduled": {2: scheduled}}, {}, {}).sentence()
+
+    assert "3.0 points better" in said(0.90, 0.93) and "teacher forcing 90.0%" in said(0.90, 0.93)
+    assert "2.0 points worse" in said(0.95, 0.93)
+    assert "same within half a point" in said(0.95, 0.952)
+    from rnnviz.seq2seq.dates import DateTask
+    from rnnviz.seq2seq.exposure import SamplingConfig
+
+    tiny = compare_sampling(DateTask(tokens="words", max_words=3), SamplingConfig(steps=4, hidden_size=8))
+    assert tiny.steps == {"teacher": 4, "scheduled": 4}
+    assert f"{100 * tiny.overall('teacher'):.1f}%" in tiny.sentence()

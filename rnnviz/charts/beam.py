@@ -107,3 +107,16 @@ def beam_tree(tree, pruned_shown: int = 3) -> go.Figure:
     )
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0))
     return fig
+
+
+def sampling_curves(curves: dict[str, dict[int, float]], names: dict[str, str]) -> go.Figure:
+    """Free-running exact match against input length, teacher forcing against scheduled sampling: one
+    line each, own colour, dash and marker (lines at the same accuracy still both show)."""
+    from rnnviz.charts.attention import accuracy_curves
+
+    fig = accuracy_curves({names[k]: c for k, c in curves.items()})
+    styles = [(OKABE_ITO["blue"], "solid", "circle", 12), (OKABE_ITO["vermillion"], "dash", "x", 10)]
+    for trace, (color, dash, symbol, size) in zip(fig.data, styles, strict=False):
+        trace.update(line=dict(color=color, dash=dash), marker=dict(symbol=symbol, size=size, color=color))
+    fig.update_yaxes(title="free-running exact match (%)")
+    return fig

@@ -52,7 +52,7 @@ class SamplingResult:
         t, s = self.overall("teacher"), self.overall("scheduled")
         gap = 100 * (s - t)
         if abs(gap) < 0.5:
-            verdict = "the same within half a point: at this budget scheduled sampling makes no difference"
+            verdict = "the same within half a point: at this budget, scheduled sampling changes nothing clear"
         elif gap > 0:
             verdict = f"scheduled sampling is {gap:.1f} points better free running"
         else:
