@@ -405,7 +405,11 @@ def agreement_views(seed_: int) -> None:
     chart(agreement_charts.accuracy_vs_length(curves, trained, "Held-out accuracy, 256 sentences per length"),
           P + "agree_curve")  # fmt: skip
     st.markdown(agreement_story.curve_sentence(curves, trained))
-    st.caption(f"Trained on clauses of {trained[0]} to {trained[1]} words; the longer ones were never seen.")
+    steps = ", ".join(f"{n} {t.step}" for n, t in trainers.items())
+    st.caption(
+        f"Trained on clauses of {trained[0]} to {trained[1]} words; the longer ones were never seen. The "
+        f"curves are of this budget: Adam at learning rate {first.lr:g} for all three, steps so far {steps}."
+    )
 
     st.subheader("Intervention: clamp the number units")
     explain(
