@@ -3,6 +3,7 @@ maps (neighbours kept, rank correlation, the pair they disagree about most) and 
 
 import importlib.util
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from rnnviz.embeddings import load_glove, neighbours
 from rnnviz.embeddings.map_compare import (
     compare,
     disagreement_sentence,
+    kept_question,
     kept_sentence,
     neighbour_kept,
     order_sentence,
@@ -131,6 +133,12 @@ def test_the_disagreement_is_the_pair_whose_place_changes_most():
     assert c.pct_high == c.pct_pca == 1.0 and c.pct_tsne == 0.0
     assert c.rho_pca == pytest.approx(1.0) and c.rho_tsne < 0.5 and c.kept_pca == 1.0
     assert "PCA is nearer the truth" in disagreement_sentence(c)
+    options, right = kept_question(c)  # the predict question follows the same numbers
+    assert options[right] == ("PCA keeps more" if c.kept_pca > c.kept_tsne + 0.05 else options[right])
+    assert kept_question(replace(c, kept_pca=0.5, kept_tsne=0.9))[1] == 0
+    assert kept_question(replace(c, kept_pca=0.9, kept_tsne=0.5))[1] == 1
+    assert kept_question(replace(c, kept_pca=0.8, kept_tsne=0.82))[1] == 2
+    assert "keep about as many" in kept_sentence(replace(c, kept_pca=0.8, kept_tsne=0.82))
     assert "PCA keeps the overall order" in order_sentence(c)
 
 

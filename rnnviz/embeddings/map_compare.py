@@ -147,6 +147,16 @@ def kept_sentence(c: MapComparison) -> str:
     )
 
 
+KEPT_OPTIONS = ("t-SNE keeps more", "PCA keeps more", f"about as many (within {100 * SAME:.0f} points)")
+
+
+def kept_question(c: MapComparison) -> tuple[list[str], int]:
+    """The options of "which map keeps more of the neighbours?" and the right one, as kept_sentence says."""
+    if abs(c.kept_tsne - c.kept_pca) < SAME:
+        return list(KEPT_OPTIONS), 2
+    return list(KEPT_OPTIONS), 0 if c.kept_tsne > c.kept_pca else 1
+
+
 def order_sentence(c: MapComparison) -> str:
     """Which map keeps the order of all pairwise distances better, from the two rank correlations."""
     if abs(c.rho_pca - c.rho_tsne) < SAME:
