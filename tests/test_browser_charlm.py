@@ -31,6 +31,11 @@ def test_training_streams_samples_then_redraws_the_views(page, app_url):
     assert trained_step(page) == 0
     assert coloured_characters(page) > 300  # the scored sequence, the sample and the unit view
     before = page.get_by_test_id("stHtml").nth(1).inner_text()
+    # section 7, the pattern search: the sentence, the selection and the ranked matches in context draw
+    assert page.get_by_text(re.compile(r"Over steps 1 to 3, \*?\*?\d+ units? stay")).count() == 1
+    matches = page.locator("[data-testid='stHtml'] ol li b")
+    assert matches.count() >= 2  # the selection and at least one match, in bold
+    assert page.get_by_text(re.compile(r"this search took \d+ ms")).count() == 1
 
     page.get_by_role("button", name="Train", exact=True).first.click()
     # while the run goes on: a progress bar, and a sample printed from the model as it learns
@@ -48,3 +53,5 @@ def test_training_streams_samples_then_redraws_the_views(page, app_url):
     assert trained_step(page) > 0
     assert page.get_by_text(re.compile(r"Samples printed during training")).count() == 1
     assert page.get_by_test_id("stHtml").nth(1).inner_text() != before  # the trained model writes anew
+    trained = re.compile(rf"At training step {trained_step(page)}, the unit that best tells 'inside a tag'")
+    assert page.get_by_text(trained).count() == 1  # the finding, recomputed for the trained checkpoint
