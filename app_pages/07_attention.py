@@ -3,6 +3,7 @@
 import math
 from dataclasses import asdict
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -22,6 +23,7 @@ from rnnviz.seq2seq.mistakes import written_softmax
 from rnnviz.seq2seq.predict import largest_weight_question
 from rnnviz.seq2seq.sampling import own_probability
 from rnnviz.seq2seq.trace import trace_caption, trace_date
+from rnnviz.seq2seq.whatif import MOVED, beam_answers, edit_input, force_output
 from rnnviz.train import Trainer
 from ui.export import csv_button
 from ui.lesson import chart, check, explain, follow, friendly_errors, header, section, try_this
@@ -146,7 +148,7 @@ steps = c3.select_slider(
 sampling = st.radio(
     "Decoder input in training", list(SAMPLING_NAMES), key=P + "sampling", horizontal=True,
     format_func=SAMPLING_NAMES.get, bind="query-params",
-    help="Teacher forcing feeds the true previous character; scheduled sampling (section 8) more and more "
+    help="Teacher forcing feeds the true previous character; scheduled sampling (section 9) more and more "
     "often feeds the model's own guess instead.",
 )  # fmt: skip
 lesson = DatesLesson(
@@ -332,6 +334,8 @@ def date_views(trainer: Trainer, task: DateTask, attention: str) -> None:
     step_views(model, task, text, trace)
     st.header("7. Greedy or beam search")
     beam_views(model, task, text, trace, (asdict(lesson), at_step, trainer.step))
+    st.header("8. What if? Change one token and let the decoder continue")
+    whatif_views(model, task, text, trace)
 
 
 @section
@@ -473,10 +477,73 @@ def beam_views(model, task: DateTask, text: str, trace, model_key) -> None:
     )
 
 
+@section
+def whatif_views(model, task: DateTask, text: str, trace) -> None:
+    """Section 8: edit one input token or force one output token; before and after side by side."""
+    if trace is None or trace.alpha is None:
+        st.caption("What-if needs a date the model can read and a model with attention (dot or additive).")
+        return
+    explain(
+        "Change **one input token** $x_t$, or **force the output** at step $s$ to a character of your "
+        "choice, and the decoder continues from there on its own (as the Seq2Seq-Vis tool lets you do). "
+        "The heatmaps show $\\alpha_{t,s}$ before and after; outlined cells are the weights that moved. "
+        "Forcing step $s$ cannot change rows $1 \\dots s$: up to there the decoder read the same tokens."
+    )
+    names = {"input": "an input token x_t", "output": "an output token y_s"}
+    kind = st.radio("Change", list(names), key=P + "wi_kind", horizontal=True, bind="query-params",
+                    format_func=names.get)  # fmt: skip
+    c1, c2 = st.columns(2)
+    what = None
+    with friendly_errors("Pick a position and a token."):
+        if kind == "input":
+            T = len(trace.src)
+            if st.session_state.get(P + "wi_t", 1) > T:  # a shorter input: stay on its last token
+                st.session_state[P + "wi_t"] = T
+            t = c1.select_slider("Input position t", list(range(1, T + 1)), min(T, 4), key=P + "wi_t",
+                                 format_func=lambda t: f"{t} '{trace.src[t - 1]}'")  # fmt: skip
+            choices = [tok for tok in task.src_vocab[1:] if tok != trace.src[t - 1]]
+            if st.session_state.get(P + "wi_tok", choices[0]) not in choices:
+                del st.session_state[P + "wi_tok"]
+            shown = lambda x: x.replace(" ", "␣")  # noqa: E731
+            new = c2.selectbox("New token", choices, key=P + "wi_tok", format_func=shown)
+            what = edit_input(model, task, text, t, new)
+        else:
+            S = len(trace.out)
+            if st.session_state.get(P + "wi_s", 1) > S:
+                st.session_state[P + "wi_s"] = S
+            s = c1.select_slider("Output step s", list(range(1, S + 1)), 1, key=P + "wi_s",
+                                 format_func=lambda s: f"{s} '{trace.out[s - 1]}'")  # fmt: skip
+            choices = [tok for tok in task.tgt_vocab[2:] if tok != trace.out[s - 1]]
+            if st.session_state.get(P + "wi_out", choices[0]) not in choices:
+                del st.session_state[P + "wi_out"]
+            new = c2.selectbox("Force it to write", choices, key=P + "wi_out")
+            what = force_output(model, task, text, s, new)
+    if what is None:
+        return
+    edited = (what.kind, what.position)
+    c1, c2 = st.columns(2)
+    empty = np.zeros(what.before.alpha.shape, dtype=bool)
+    chart(beam_charts.whatif_heatmap(what.before.alpha, what.before.src, what.before.out, empty, "before",
+                                     edited), P + "wi_before", c1, share=0.5)  # fmt: skip
+    chart(beam_charts.whatif_heatmap(what.after.alpha, what.after.src, what.after.out, what.moved, "after",
+                                     edited, MOVED), P + "wi_after", c2, share=0.5)  # fmt: skip
+    st.markdown(what.sentence())
+    if what.kind == "input":
+        k = int(st.session_state.get(P + "beam_k", 3))
+        b_before, b_after = beam_answers(model, task, what, k)
+        same = "the same answer" if b_before == b_after else "a different answer"
+        target = what.after.target
+        right = "" if target is None else f" The edited input's correct answer: `{target}`."
+        st.markdown(
+            f"Beam search (width $k = {k}$, section 7) answers `{b_before or '(nothing)'}` before and "
+            f"`{b_after or '(nothing)'}` after: {same}.{right}"
+        )
+
+
 date_views(trainer, task, attention)
 
-# --- 8. exposure bias ----------------------------------------------------------------------------
-st.header("8. Exposure bias: teacher forcing against scheduled sampling")
+# --- 9. exposure bias ----------------------------------------------------------------------------
+st.header("9. Exposure bias: teacher forcing against scheduled sampling")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -487,7 +554,7 @@ def sampling_comparison(task_fields: dict, sampling_fields: dict) -> SamplingRes
 
 @section
 def sampling_views(task: DateTask, cell: str, attention: str, seed_: int) -> None:
-    """Section 8: teacher forcing against scheduled sampling, free running, on one budget."""
+    """Section 9: teacher forcing against scheduled sampling, free running, on one budget."""
     cfg = SamplingConfig(cell=cell, attention="dot" if attention == "none" else attention, seed=seed_)
     k_s = cfg.sampling_k
     explain(

@@ -238,3 +238,23 @@ def test_beam_section_at_width_one_is_greedy_and_its_table_is_the_backends(page)
     cmp = beam_vs_greedy(trainer.model, trainer.task, WIDTHS, n=500, seed=0)
     table = next(d.value for d in at.dataframe if "beam width k" in d.value.columns)
     assert table.equals(cmp.frame()) and cmp.sentence() in said
+
+
+def test_what_if_forcing_an_output_shows_before_and_after(page):
+    """Section 8 at the defaults (input edit), then a forced output token: both heatmaps drawn, the
+    sentence is the backend's, rows 1..s of the after-heatmap equal the before-heatmap's."""
+    from rnnviz.seq2seq.whatif import force_output
+
+    at = page
+    titles = [f["layout"].get("title", {}).get("text") for f in figures(at)]
+    assert "before" in titles and "after" in titles
+    at.radio(key="l7_wi_kind").set_value("output").run()
+    at.select_slider(key="l7_wi_s").set_value(2).run()
+    assert not at.exception and not at.error
+    token = at.selectbox(key="l7_wi_out").value
+    trainer = at.session_state["l7_trainer"][1]
+    w = force_output(trainer.model, trainer.task, at.text_input(key="l7_text").value, 2, token)
+    assert w.sentence() in texts(at)
+    by_title = {f["layout"].get("title", {}).get("text"): f for f in figures(at)}
+    before, after = (array(by_title[t]["data"][0]["z"]) for t in ("before", "after"))
+    np.testing.assert_array_equal(after[:2], before[:2])

@@ -120,3 +120,30 @@ def sampling_curves(curves: dict[str, dict[int, float]], names: dict[str, str]) 
         trace.update(line=dict(color=color, dash=dash), marker=dict(symbol=symbol, size=size, color=color))
     fig.update_yaxes(title="free-running exact match (%)")
     return fig
+
+
+def whatif_heatmap(alpha, src, out, moved, title: str, edited=None, threshold: float = 0.05) -> go.Figure:
+    """alpha_{t,s} (lesson 7's heatmap) with the weights that moved outlined, and the edited input
+    column or output row framed (``edited`` = ("input", t) or ("output", s), from 1)."""
+    from rnnviz.charts.attention import attention_heatmap
+
+    fig = attention_heatmap(alpha, src, out, title)
+    ss, ts = moved.nonzero()
+    if len(ss):
+        fig.add_trace(
+            go.Scatter(
+                x=ts + 1, y=ss + 1, mode="markers", name=f"moved by {threshold:g} or more",
+                marker=dict(symbol="square-open", size=16, color=WINNER, line=dict(width=3, color=WINNER)),
+                hoverinfo="skip",
+            )
+        )  # fmt: skip
+    if edited is not None:
+        kind, pos = edited
+        S, T = alpha.shape
+        box = dict(type="rect", line=dict(color=GREYS["text"], width=3, dash="dot"))
+        if kind == "input":
+            fig.add_shape(**box, x0=pos - 0.5, x1=pos + 0.5, y0=0.5, y1=S + 0.5)
+        else:
+            fig.add_shape(**box, x0=0.5, x1=T + 0.5, y0=pos - 0.5, y1=pos + 0.5)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0))
+    return fig
