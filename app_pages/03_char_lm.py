@@ -14,6 +14,7 @@ from rnnviz.lessons import charlm_bptt as lm_bptt
 from rnnviz.lessons import charlm_fit as lm_fit
 from rnnviz.lessons import charlm_lesson
 from rnnviz.lessons import charlm_temperature as lm_temp
+from rnnviz.lessons import pattern_finding as pf
 from rnnviz.lessons import pattern_search as ps
 from rnnviz.sample import sample
 from rnnviz.tasks.base import MAX_TEXT_CHARS
@@ -507,8 +508,8 @@ def search_states(key: str, _model, _ids, region: str | None, _mask) -> tuple:
     seconds = time.perf_counter() - start
     sep = None
     if region is not None:
-        n = ps.FINDING_CHARS
-        sep = ps.separating_unit(h[:n], _mask[:n]) if 0 < _mask[:n].sum() < len(_mask[:n]) else None
+        n = pf.FINDING_CHARS
+        sep = pf.separating_unit(h[:n], _mask[:n]) if 0 < _mask[:n].sum() < len(_mask[:n]) else None
     return h, seconds, sep
 
 
@@ -524,7 +525,7 @@ def searched(key: str, _h, _text: str, start: int, stop: int, theta: float) -> t
 def pattern_view(search_text: str) -> None:
     """Section 7: the finding (the unit that separates the region), then the search from a selection;
     its widgets (first step, length, threshold) rerun this section alone."""
-    region = ps.region_for(search_text, REGION_OF.get(source))
+    region = pf.region_for(search_text, REGION_OF.get(source))
     key = ps.states_key(view, lesson.text_id, len(search_text))
     h, seconds, sep = search_states(
         key,
@@ -534,7 +535,7 @@ def pattern_view(search_text: str) -> None:
         region.mask if region else None,
     )
     if sep is not None:
-        st.markdown(ps.separation_sentence(sep, region.name, chosen))
+        st.markdown(pf.separation_sentence(sep, region.name, chosen))
     a0, b0 = region.span if region else (0, min(5, len(search_text)))
     follow(P + "ps_start", lesson.text_id, a0 + 1)
     follow(P + "ps_len", lesson.text_id, b0 - a0)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from rnnviz.lessons import charlm as lm
+from rnnviz.lessons import pattern_finding as pf
 from rnnviz.lessons import pattern_search as ps
 from rnnviz.tasks.base import MAX_TEXT_CHARS
 
@@ -86,8 +87,8 @@ def run() -> dict:
         trainer.run(max_steps=100_000, max_seconds=seconds, callback=settings.schedule)
         searched = full[: ps.SEARCH_CHARS]
         h = ps.text_states(trainer.model, trainer.task.encode(searched))
-        r = ps.region_for(searched, region)
-        sep = ps.separating_unit(h[: ps.FINDING_CHARS], r.mask[: ps.FINDING_CHARS])
+        r = pf.region_for(searched, region)
+        sep = pf.separating_unit(h[: pf.FINDING_CHARS], r.mask[: pf.FINDING_CHARS])
         theta = ps.default_threshold(h, *r.span)
         res = ps.search(h, searched, *r.span, theta)
         inside, base = res.share_in(r.mask)
@@ -95,7 +96,7 @@ def run() -> dict:
             "steps": trainer.step,
             "unit": sep.unit,
             "balanced_accuracy": round(sep.balanced_accuracy, 3),
-            "sentence": ps.separation_sentence(sep, region, trainer.step),
+            "sentence": pf.separation_sentence(sep, region, trainer.step),
             "search": ps.search_sentence(res, region, r.mask),
             "matched_inside": round(inside, 3),
             "all_inside": round(base, 3),

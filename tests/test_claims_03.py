@@ -638,15 +638,16 @@ def test_a_large_model_learns_a_short_text_by_heart_sooner(overfit):
 
 def _check_pattern_section(at, text: str, model, region: str) -> None:
     """Section 7's sentences and chart at the page's settings, from the model's own one-pass h_t."""
+    from rnnviz.lessons import pattern_finding as pf
     from rnnviz.lessons import pattern_search as ps
 
     searched = text[: ps.SEARCH_CHARS]
     task = lm.build_trainer(text, lm.LMSettings(), seed=0).task
     h = lm.hidden_states(model, task.encode(searched))[-1].astype(np.float16)  # (N, H), one pass
-    mask = ps.REGIONS[region][0](searched)
+    mask = pf.REGIONS[region][0](searched)
     # the finding: the best cut of any unit over the first FINDING_CHARS characters, worded from its numbers
-    n = ps.FINDING_CHARS
-    sep = ps.separating_unit(h[:n], mask[:n])
+    n = pf.FINDING_CHARS
+    sep = pf.separating_unit(h[:n], mask[:n])
     said = markdown(at, "At training step 0, the unit that best tells")
     assert f"'{region}'" in said and f"**unit {sep.unit}**" in said
     side = h[:n, sep.unit].astype(np.float32) > np.float32(sep.threshold)
@@ -657,7 +658,7 @@ def _check_pattern_section(at, text: str, model, region: str) -> None:
     start = at.number_input(key="l3_ps_start").value - 1
     stop = start + at.slider(key="l3_ps_len").value
     theta = float(at.select_slider(key="l3_ps_thr").value)
-    assert searched[start:stop] == searched[slice(*ps.region_for(searched, region).span)]
+    assert searched[start:stop] == searched[slice(*pf.region_for(searched, region).span)]
     units = [j for j in range(h.shape[1]) if (h[start:stop, j] > theta).all()]
     assert len(units) >= 3 and len([j for j in units if (h[start:stop, j] > theta + 0.01).all()]) < 3
     said = markdown(at, f"Over steps {start + 1} to {stop}, **{len(units)} units stay** above θ = {theta:g}")

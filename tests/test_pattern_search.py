@@ -6,6 +6,7 @@ import torch
 
 from rnnviz.errors import InputError
 from rnnviz.lessons import charlm as lm
+from rnnviz.lessons import pattern_finding as pf
 from rnnviz.lessons import pattern_search as ps
 
 
@@ -119,14 +120,14 @@ def test_the_separating_unit_and_its_cut():
     h = rng.uniform(-1, 1, size=(3000, 8)).astype(np.float32)
     h[:, 5] = np.where(mask, -0.6, 0.2) + rng.normal(0, 0.05, 3000)  # unit 5: low inside
     h[:, 2] = np.where(mask, 0.3, -0.1) + rng.normal(0, 0.3, 3000)  # unit 2: high inside, noisy
-    sep = ps.separating_unit(h, mask)
+    sep = pf.separating_unit(h, mask)
     assert sep.unit == 5 and not sep.above and -0.6 < sep.threshold < 0.2
     assert sep.balanced_accuracy == 1.0
     # the shares are what the cut does, counted directly
     below = h[:, 5] < sep.threshold
     assert sep.inside_hit == below[mask].mean() and sep.outside_hit == (~below)[~mask].mean()
     h[:, 5] = rng.uniform(-1, 1, 3000)
-    sep2 = ps.separating_unit(h, mask)
+    sep2 = pf.separating_unit(h, mask)
     above = h[:, 2] > sep2.threshold
     assert sep2.unit == 2 and sep2.above
     assert sep2.balanced_accuracy == pytest.approx((above[mask].mean() + (~above)[~mask].mean()) / 2)
@@ -137,16 +138,16 @@ def test_the_separating_unit_and_its_cut():
     )
     assert sep2.balanced_accuracy >= max(best, 1 - best) - 1e-12
     with pytest.raises(InputError, match="never changes"):
-        ps.separating_unit(h, np.zeros(3000, bool))
+        pf.separating_unit(h, np.zeros(3000, bool))
 
 
 def test_regions_and_the_markup_mask():
-    assert ps.inside_tag("<b>x</b>\n").tolist() == [1, 1, 1, 0, 1, 1, 1, 1, 0]
-    r = ps.region_for("<p>hi</p>\n", "inside a tag")
+    assert pf.inside_tag("<b>x</b>\n").tolist() == [1, 1, 1, 0, 1, 1, 1, 1, 0]
+    r = pf.region_for("<p>hi</p>\n", "inside a tag")
     assert r.name == "inside a tag" and r.span == (0, 3)
-    r = ps.region_for("x = 'abc'\ny = 2\n", "inside a tag")  # no tag: the string instead
+    r = pf.region_for("x = 'abc'\ny = 2\n", "inside a tag")  # no tag: the string instead
     assert r.name == "inside a string" and r.span == (4, 9)
-    assert ps.region_for("plain words only\n") is None
+    assert pf.region_for("plain words only\n") is None
 
 
 def test_states_equal_one_pass_of_the_model():
