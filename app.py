@@ -112,8 +112,8 @@ with st.sidebar:
             "Everyone who opens this link sees this page with the same settings and seed, and on a "
             "lesson every model trained as far as it is here: the link lists each training panel's "
             "runs (..._trained= in the link), and the server trains them again, or copies them from "
-            "its store, to the same weights. Not in the link: a model loaded from a file (share the "
-            "file) and the Playground's training (its link sets up the runs). Copy the link with the "
+            "its store, to the same weights; the Playground's runs likewise. Not in the link: a model "
+            "loaded from a file (share the file). Copy the link with the "
             "button at the right of the box (the address bar holds the same link)."
         )
         # filled after the page has run: its bound widgets bring the URL up to date as they

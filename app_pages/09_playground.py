@@ -35,6 +35,7 @@ header(
 
 state = ui.session()
 state.page_running = True  # the live panel trains one tick only while the whole page runs
+state.settle()  # Pause: the live panel being stopped takes its last step before this run reads the runs
 state.expire()  # the student left the page while it played: coming back does not resume
 ui.open_link(state, PlaygroundConfig(seed=seed()))
 ui.presets(state)
@@ -50,6 +51,7 @@ with friendly_errors("Change the setting named above; the rest of the page waits
     pg = state.ensure(state.configs_asked())
 if pg is None:
     stop()
+pg = ui.link_training(state)  # a link that carries training: the same trained runs
 configs = state.configs
 labels = short_labels(configs)
 ui.sync_url(state, configs)

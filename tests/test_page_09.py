@@ -127,6 +127,32 @@ def test_two_sessions_with_one_link_get_the_same_numbers():
     assert [m.value for m in a.metric] == [m.value for m in b.metric]
 
 
+def test_the_link_carries_the_training_and_a_fresh_session_gets_the_same_numbers():
+    params = {"task": "copy", "lag": "5", "cell": "gru", "hidden": "12", "seed": "3", "runs": "2"}
+    teacher = open_playground(params)
+    for _ in range(3):
+        teacher.button(key="pg_step").click().run()
+    # three Step presses: three runs that each ended off the step grid (a history row each)
+    assert teacher.query_params["trained"] == "1,2,3" and teacher.query_params["b_trained"] == "1,2,3"
+    link = dict(teacher.query_params)
+    student = open_playground(link)
+    assert not problems(student)
+    assert any("Trained as the link says: step 3" in c.value for c in student.caption)
+    for mine, theirs in zip(runs(student), runs(teacher), strict=True):
+        assert mine.step == 3 and mine.trainer is not theirs.trainer
+        assert [r.loss for r in mine.trainer.history] == [r.loss for r in theirs.trainer.history]
+        assert [r.metrics for r in mine.trainer.history] == [r.metrics for r in theirs.trainer.history]
+    assert [m.value for m in student.metric] == [m.value for m in teacher.metric]
+    # the student's own Step trains the student's copy only
+    student.button(key="pg_step").click().run()
+    assert runs(student)[0].step == 4 and runs(teacher)[0].step == 3
+    assert student.query_params["trained"] == "1,2,3,4"
+    bad = open_playground({**link, "trained": "3,2"})
+    assert runs(bad)[0].step == 0
+    said = [w.value.replace("\\", "") for w in bad.warning]  # Markdown-escaped (ui.safe.plain)
+    assert any("trained='3,2' must count up" in w and "starts untrained" in w for w in said), said
+
+
 def test_bad_input_shows_an_error_and_the_page_goes_on():
     at = open_playground({"task": "charlm", "text": "own", "own": "too short"})
     assert (

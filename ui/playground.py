@@ -13,6 +13,7 @@ values it is given; the state and its transitions live there, without streamlit.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 from urllib.parse import urlencode
@@ -38,7 +39,7 @@ from rnnviz.playground.presets import PRESETS, progress
 from rnnviz.playground.state import DONE, RERUN_PAGE, PlaygroundState
 from rnnviz.playground.url import HIDE_GROUPS, HIDEABLE, PARAMS
 from rnnviz.tasks.corpora import decode_upload
-from ui.lesson import PRESENT_KEY, PRESENTER_FONT, chart, friendly_errors, presenting
+from ui.lesson import LINK_HOOK, PRESENT_KEY, PRESENTER_FONT, chart, friendly_errors, presenting
 from ui.safe import plain
 from ui.training import training_slot
 
@@ -101,9 +102,18 @@ def open_link(state: PlaygroundState, defaults: PlaygroundConfig) -> None:
             st.rerun()
 
 
+def _trained(state: PlaygroundState) -> tuple:
+    """How far each run is trained, as the link carries it (a link's training not yet replayed
+    stays in the address until it is)."""
+    if state.link_trained:
+        return state.link_trained[1]
+    return state.playground.trained() if state.playground is not None else ()
+
+
 def sync_url(state: PlaygroundState, configs) -> None:
-    """Keep the address bar equal to the current state, so a reload or a copied URL restores it."""
-    params = encode(configs, state.hide, state.example or None)
+    """Keep the address bar equal to the current state, training included, so a reload or a
+    copied URL restores it."""
+    params = encode(configs, state.hide, state.example or None, trained=_trained(state))
     stale = state.url_update(params)
     if stale is not None:
         for key in stale:
@@ -220,13 +230,62 @@ def controls(state: PlaygroundState) -> None:
                     shown += 1
 
 
+# --- a link's training ----------------------------------------------------------------------------
+
+REPLAY_WAIT = 60  # seconds a link's replay waits in line for a training slot
+
+
+class _Busy(Exception):
+    """No training slot freed up: nothing is cached, the next run of the page tries again."""
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _replayed(configs: tuple[PlaygroundConfig, ...], trained: tuple) -> Playground:
+    """The runs of ``configs`` trained as ``trained`` says, once per server: sessions opening the same
+    link wait for the first one's replay (Streamlit computes one cache key once) and each takes a
+    deep copy (:func:`link_training`). Read-only once made. The slot is taken inside, so a session
+    waiting for someone else's replay holds none."""
+    with training_slot(message=None, wait=REPLAY_WAIT, busy=None) as ready:
+        if not ready:
+            raise _Busy
+        pg = Playground.build(configs)
+        pg.replay(trained)
+        return pg
+
+
+def link_training(state: PlaygroundState) -> Playground:
+    """A link that carries training: the runs brought to its steps (the same numbers as on the
+    teacher's screen), with a spinner meanwhile; the page's runs otherwise."""
+    trained = state.link_training()
+    if trained is None:
+        return state.playground
+    steps = " and ".join(f"{runs[-1][0]:,}" for runs in trained if runs)
+    try:
+        with st.spinner(
+            f"Training the link's runs to step {steps} again (once for everyone who opens it)..."
+        ):
+            shared = _replayed(state.configs, trained)
+    except _Busy:
+        st.warning(
+            "The server is busy training for other students: the link's training could not be replayed "
+            "yet. The runs start untrained; reload the page in a minute to try again.",
+            icon=ICON_WARN,
+        )
+        return state.playground
+    # every session its own copy; the tasks are shared, frozen and never modified
+    memo = {id(run.trainer.task): run.trainer.task for run in shared.runs}
+    state.adopt(copy.deepcopy(shared, memo))
+    st.caption(f"Trained as the link says: step {steps}, the same numbers as wherever the link was made.")
+    return state.playground
+
+
 # --- Play, Step, Reset and the live panel -------------------------------------------------------
 
 
 def step_if_asked(state: PlaygroundState, pg: Playground) -> None:
     """Step was pressed: one batch for every run, waiting in line up to STEP_WAIT seconds."""
     if state.take_step_request():
-        with training_slot(wait=STEP_WAIT, busy=STEP_BUSY) as ready:
+        with training_slot(wait=STEP_WAIT, busy=STEP_BUSY) as ready, state.training:
             if ready:
                 pg.step_batch()
 
@@ -307,7 +366,7 @@ def live_panel(state: PlaygroundState, labels: list[str]) -> None:
     whole_page = state.page_running
 
     def train(seconds: float):
-        with training_slot(message=None, wait=0, busy=None) as ready:
+        with training_slot(message=None, wait=0, busy=None) as ready, state.training:
             return pg.tick(seconds) if ready else None
 
     def busy() -> None:
@@ -316,6 +375,11 @@ def live_panel(state: PlaygroundState, labels: list[str]) -> None:
     outcome = state.play_loop(
         pg, train, lambda n: draw_live(state, pg, labels, slots, n), busy, whole_page=whole_page
     )
+    if not whole_page:  # the address, and "Link to this view", follow the training while Play is on
+        sync_url(state, pg.configs)
+        refresh = ss.get(LINK_HOOK)
+        if callable(refresh):
+            refresh()
     if outcome == RERUN_PAGE:
         st.rerun()
     elif outcome != DONE:
@@ -487,7 +551,16 @@ def teacher_panel(state: PlaygroundState, configs) -> None:
         with_example = st.checkbox(
             "Open on the example number shown above", key=f"{WIDGET_PREFIX}_linkex", value=bool(state.example)
         )
-        query = urlencode(encode(configs, hide, state.example if with_example else None), safe=",")
+        trained = _trained(state)
+        with_training = any(trained) and st.checkbox(
+            f"Start everyone at this training (step {state.playground.step:,}: the server trains it again, "
+            "once, to the same numbers)",
+            key=f"{WIDGET_PREFIX}_linktrained",
+        )
+        query = urlencode(
+            encode(configs, hide, state.example if with_example else None, trained if with_training else ()),
+            safe=",",
+        )
         st.code(f"{st.context.url or ''}?{query}", language=None, wrap_lines=True)
         for note in link_notes(configs):
             st.caption(note)

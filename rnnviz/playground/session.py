@@ -16,6 +16,18 @@ True
 'done'
 >>> run.probe.steps[:3]                  # gradients through time: step 0, then every PROBE_EVERY
 [0, 40, 80]
+
+Training is part of the link. Time-bounded training goes in chunks that end on the step grid
+(``GRID``: every log step and checkpoint step falls on it), so where a tick stopped leaves no trace
+in the numbers; a run that ends off the grid (the first one-step tick, Step, a step budget) adds a
+history row and a checkpoint, so those ends are recorded (``Run.runs``: rnnviz.store's format).
+``Playground.replay`` trains a fresh copy through them with step budgets only: the same weights,
+history, checkpoints and probe records, bit for bit, whatever the load.
+
+>>> same = Playground.build(pg.configs)
+>>> same.replay(pg.trained())
+>>> [a.trainer.history[-1].loss for a in same.runs] == [b.trainer.history[-1].loss for b in pg.runs]
+True
 """
 
 from __future__ import annotations
@@ -26,9 +38,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rnnviz.errors import InputError
-from rnnviz.playground.build import EVAL_BATCHES, build_trainer
+from rnnviz.playground.build import CHECKPOINT_EVERY, EVAL_BATCHES, LOG_EVERY, build_trainer
 from rnnviz.playground.config import MAX_RUNS, PlaygroundConfig
 from rnnviz.playground.probe import Probe
+from rnnviz.store import Runs, replay
 from rnnviz.train import LogRow, RunResult, Trainer
 
 TICK_SECONDS = 0.5  # training per redraw while Play is on
@@ -40,6 +53,7 @@ DRAW_SHARE = 0.1  # redraws take at most this share of the time while playing (s
 PROBE_EVERY = 40  # steps between probe records (a multiple of LOG_EVERY: probes run in the row callback)
 MAX_TICK_STEPS = 5000  # most steps one run takes in one tick
 SPEED_MEMORY = 0.5  # weight of the newest measurement in the seconds-per-step estimate
+GRID = math.lcm(LOG_EVERY, CHECKPOINT_EVERY)  # time-bounded training stops only on these steps
 
 
 @dataclass(eq=False)
@@ -51,6 +65,7 @@ class Run:
     probe: Probe
     initial: dict = field(default_factory=dict)  # held-out metrics of the untrained model (step 0)
     sec_per_step: float | None = None  # measured; None before the first training call
+    ends: list = field(default_factory=list)  # (step, cut) of every run end that left a trace (off the grid)
 
     @classmethod
     def build(cls, cfg: PlaygroundConfig) -> Run:
@@ -95,13 +110,57 @@ class Run:
             self.probe.record(trainer.model, trainer.step)
 
     def train(self, steps: int, max_seconds: float) -> RunResult:
+        """At most ``steps`` steps; once ``max_seconds`` have passed, stop at the next step on the grid
+        (at most GRID - 1 steps later), so only a step budget can end a run off the grid."""
         start = time.perf_counter()
-        result = self.trainer.run(steps, max_seconds, callback=self._on_row)
-        if result.steps:
-            per = (time.perf_counter() - start) / result.steps
+        taken, result = 0, None
+        while taken < steps:
+            chunk = min(steps - taken, GRID - self.trainer.step % GRID)
+            before = self.trainer.step
+            try:
+                result = self.trainer.run(chunk, math.inf, callback=self._on_row)
+            except BaseException:  # the page stopped mid-run (Pause, a closed tab): Streamlit's stop
+                self._interrupted(before)
+                raise
+            taken += result.steps
+            if result.steps and (self.trainer.step % GRID or self.trainer.diverged):
+                self.ends.append((self.trainer.step, False))  # a history row and a checkpoint off the grid
+            if result.status == "diverged" or time.perf_counter() - start >= max_seconds:
+                break
+        if taken:
+            per = (time.perf_counter() - start) / taken
             old = self.sec_per_step
             self.sec_per_step = per if old is None else SPEED_MEMORY * per + (1 - SPEED_MEMORY) * old
-        return result
+        if result is None or result.status == "diverged":
+            return result or RunResult("done", "trained 0 steps", 0)
+        return RunResult("done", f"trained {taken} steps; {self.trainer.step} in total", taken)
+
+    def _interrupted(self, before: int) -> None:
+        """A stop raised between two steps of a run (Streamlit raises it at the run's next turn-taking
+        check) leaves the trainer after a whole step, without the run's closing checkpoint. Take it
+        now and record the end as cut: a replay's ``cut_after`` end adds the same checkpoint and,
+        like here, no history row, so the link still gives these numbers."""
+        trainer = self.trainer
+        if trainer.step == before or trainer.step % GRID == 0 or trainer.diverged:
+            return  # nothing trained, or stopped on the grid: no trace to record
+        if trainer.cfg.checkpoint_every and trainer.checkpoints[-1][0] != trainer.step:
+            trainer._checkpoint()  # what Trainer.run does when a run ends
+        self.ends.append((trainer.step, True))
+
+    @property
+    def runs(self) -> Runs:
+        """Where this run's training ended, for a link (rnnviz.store's runs): every end off the grid,
+        and the step it has reached."""
+        if not self.step:
+            return ()
+        ends = [(e, cut) for e, cut in self.ends if e < self.step]
+        last = self.ends[-1] if self.ends and self.ends[-1][0] == self.step else (self.step, False)
+        return (*ends, last)
+
+    def replay(self, runs: Runs, between=None) -> None:
+        """Train this (fresh) run through ``runs`` with step budgets only (see the module docstring)."""
+        replay(self.trainer, runs, callback=self._on_row, between=between)
+        self.ends = [end for end in runs if end[0] % GRID or end[0] == self.step and self.diverged]
 
 
 @dataclass
@@ -176,6 +235,16 @@ class Playground:
         taken = tuple(0 if res is None else res.steps for res in results)
         return Tick(taken, time.perf_counter() - start, results)
 
+    def trained(self) -> tuple[Runs, ...]:
+        """Every run's training as a link carries it (empty for an untrained run)."""
+        return tuple(r.runs for r in self.runs)
+
+    def replay(self, trained: tuple[Runs, ...], between=None) -> None:
+        """Bring fresh runs to where ``trained`` says (one entry per run; see ``Run.replay``)."""
+        for run, runs in zip(self.runs, trained, strict=False):
+            if runs:
+                run.replay(runs, between)
+
     def step_batch(self) -> Tick:
         """Exactly one batch for every run that has not diverged."""
         return self._train(1, 60.0)
@@ -205,6 +274,7 @@ class Playground:
             else:  # the same number of steps each, sized by the measured speeds
                 per_step = sum(r.sec_per_step or 0.0 for r in live) or 1e-3
                 n = max(1, min(MAX_TICK_STEPS, math.floor(left / per_step)))
+                n += -(live[0].step + n) % GRID  # end on the grid: nothing of the tick shows in the numbers
                 parts.append(self._train(n, max(5.0, 4 * left)))
         steps = tuple(sum(p.steps[i] for p in parts) for i in range(len(self.runs)))
         results = tuple(

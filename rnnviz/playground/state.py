@@ -22,6 +22,7 @@ False
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class PlaygroundState:
     link_warnings: tuple[str, ...] = ()  # one sentence per link parameter that could not be used
     link_applied: dict | None = None  # the URL parameters last applied as a link
     url_written: dict = field(default_factory=dict)  # the parameters the page last wrote
+    link_trained: tuple = ()  # (configs, per-run training) a link asked for, until it is replayed
     # --- the runs
     configs: tuple[PlaygroundConfig, ...] | None = None  # what ``playground`` was built from
     playground: Playground | None = field(default=None, repr=False)
@@ -104,6 +106,10 @@ class PlaygroundState:
     views: ViewCache = field(default_factory=ViewCache)
     ckpt_follow: bool = True  # the views follow training (the newest checkpoint)
     ckpt_last: int = 0  # the newest checkpoint step when the pickers were last drawn
+    # --- held while this session trains: a new run of the page may start before the old one has
+    # stopped (Streamlit's fast reruns: Pause stops the live panel at its next step), and must not
+    # read the runs while that step is still being taken
+    training: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # --- links and presets ------------------------------------------------------------------------
 
@@ -140,6 +146,7 @@ class PlaygroundState:
         self.example = link.example or 0
         self.playing = False
         self.preset = None
+        self.link_trained = (link.configs, link.trained) if any(link.trained) else ()
 
     def load_preset(self, key: str) -> None:
         """Preset ``key``'s runs, keeping the controls a link hides hidden."""
@@ -216,6 +223,36 @@ class PlaygroundState:
             self.playing, self.msg = False, None
             self.views.clear()
         return self.playground
+
+    def link_training(self) -> tuple | None:
+        """The training the applied link asks for, while the runs are the link's and untrained: the
+        runs to replay (``Playground.replay``); None otherwise. Asked until :meth:`adopt` (a busy
+        server: the next run of the page tries again); a change of the setup forgets it.
+
+        >>> from rnnviz.playground import decode
+        >>> state = PlaygroundState()
+        >>> state.apply_link(decode({"task": "copy", "lag": "5", "trained": "1,40"}))
+        >>> _ = state.ensure(state.configs_asked()); state.link_training()
+        (((1, False), (40, False)),)
+        """
+        if not self.link_trained or self.playground is None:
+            return None
+        configs, trained = self.link_trained
+        if configs != self.configs or self.playground.step:
+            self.link_trained = ()
+            return None
+        return trained
+
+    def adopt(self, replayed: Playground) -> None:
+        """Runs replayed to the link's training take the place of the untrained ones."""
+        self.playground, self.link_trained = replayed, ()
+        self.views.clear()
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait (at most ``timeout`` seconds) until a run of the page that is being stopped has taken
+        its last step, so what this run draws and links is the model as it stays."""
+        if self.training.acquire(timeout=timeout):
+            self.training.release()
 
     # --- Play, Pause, Step, Reset -----------------------------------------------------------------
 

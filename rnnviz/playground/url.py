@@ -32,6 +32,7 @@ from rnnviz.playground.config import (
     PlaygroundConfig,
     compare_runs,
 )
+from rnnviz.store import Runs, format_runs, parse_runs
 from rnnviz.tasks.base import QUOTE_CHARS, quote
 from rnnviz.train import OPTIMIZERS
 
@@ -79,6 +80,7 @@ class Link:
     hide: frozenset[str] = frozenset()  # controls the link hides (groups or parameter names)
     example: int | None = None  # the held-out example to show, if the link names one
     warnings: tuple[str, ...] = ()  # one sentence per parameter that could not be used as given
+    trained: tuple[Runs, ...] = ()  # per run, where its training ended (``trained=1,40``); () untrained
 
 
 def _fmt(field: str, value) -> str:
@@ -91,8 +93,14 @@ def _fmt(field: str, value) -> str:
     return str(value)
 
 
-def encode(configs: tuple[PlaygroundConfig, ...], hide=(), example: int | None = None) -> dict[str, str]:
-    """Query parameters for ``configs`` (first = the main run), the hidden controls and the example."""
+def encode(
+    configs: tuple[PlaygroundConfig, ...],
+    hide=(),
+    example: int | None = None,
+    trained: tuple[Runs, ...] = (),
+) -> dict[str, str]:
+    """Query parameters for ``configs`` (first = the main run), the hidden controls, the example and
+    how far each run was trained (``trained``, ``b_trained``, ``c_trained``: rnnviz.store's runs)."""
     base = configs[0]
     out = {"task": base.task}
     for field, value in base.knobs().items():
@@ -107,6 +115,9 @@ def encode(configs: tuple[PlaygroundConfig, ...], hide=(), example: int | None =
             for field in RUN_FIELDS:
                 if getattr(cfg, field) != getattr(base, field):
                     out[prefix + FIELD_PARAM[field]] = _fmt(field, getattr(cfg, field))
+    for prefix, runs in zip(("", *RUN_PREFIXES), trained, strict=False):
+        if runs:
+            out[prefix + "trained"] = format_runs(runs)
     if hide:
         out["hide"] = ",".join(sorted(hide))
     if example is not None:
@@ -191,7 +202,7 @@ def decode(params: Mapping[str, str | list[str]], defaults: PlaygroundConfig | N
         raw = str(raw)
         prefix = next((p for p in RUN_PREFIXES if name.startswith(p)), "")
         key = name[len(prefix) :]
-        if name in ("hide", "ex", "runs"):
+        if name in ("hide", "ex", "runs") or key == "trained":
             continue
         if key not in PARAMS:
             warn.append(f"the link parameter {quote(name)} is unknown (ignored)")
@@ -236,7 +247,15 @@ def decode(params: Mapping[str, str | list[str]], defaults: PlaygroundConfig | N
     example = None
     if "ex" in flat:
         example = _whole("ex", flat["ex"], 0, 9999, warn)
-    return Link(configs, frozenset(hide), example, tuple(warn))
+    trained = []
+    for prefix in ("", *RUN_PREFIXES)[: len(configs)]:
+        raw = flat.get(prefix + "trained")
+        try:
+            trained.append(parse_runs(str(raw)) if raw else ())
+        except ValueError as err:
+            warn.append(f"{prefix}trained={quote(raw)} {err}: that run starts untrained")
+            trained.append(())
+    return Link(configs, frozenset(hide), example, tuple(warn), tuple(trained))
 
 
 def _whole(name: str, raw, lo: int, hi: int, warn: list[str]) -> int | None:
