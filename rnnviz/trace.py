@@ -90,20 +90,6 @@ class Trace:
         return next(lt for lt in self.layers if lt.layer == k and lt.direction == direction)
 
 
-def _clamp_masks(clamps, T: int, H: int) -> dict[str, tuple[float, Tensor]]:
-    """gate -> (value, mask (T, H)): where each clamp of one layer and direction holds."""
-    found: dict[str, tuple[float, Tensor]] = {}
-    for c in clamps:
-        _, mask = found.get(c.gate, (None, torch.zeros(T, H, dtype=torch.bool)))
-        steps = slice(c.start, c.stop)
-        if c.units is None:
-            mask[steps] = True
-        else:
-            mask[steps, list(c.units)] = True
-        found[c.gate] = (c.value, mask)  # a later clamp of the same gate sets its value, as before
-    return found
-
-
 def _check(model: SeqModel, x: Tensor, clamps) -> None:
     cfg = model.cfg
     if x.dim() != (1 if cfg.input_kind == "tokens" else 2):
@@ -136,9 +122,9 @@ def _clamp_table(clamps, T: int, H: int, dtype) -> dict[str, tuple[Tensor, Tenso
             c.gate, (torch.zeros(T, H, dtype=dtype), torch.zeros(T, H, dtype=torch.bool))
         )
         rows = slice(max(c.start, 0), None if c.stop is None else max(c.stop, 0))
-        units = torch.zeros(H, dtype=torch.bool)
-        units[list(c.units) if c.units is not None else slice(None)] = True
-        mask[rows], values[rows] = units, c.value
+        units = list(c.units) if c.units is not None else slice(None)
+        # only this clamp's units: two clamps of one gate and step on other units both hold
+        mask[rows, units], values[rows, units] = True, c.value
     return table
 
 

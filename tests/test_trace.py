@@ -134,6 +134,21 @@ def test_clamp_on_one_unit_changes_only_that_unit_at_that_step():
     np.testing.assert_allclose(np.delete(held.h[4], 2), np.delete(free.h[4], 2))
 
 
+def test_two_clamps_of_one_gate_on_other_units_both_hold():
+    """z to 0.1 on unit 0 and 0.7 on unit 1 at the same step: each unit keeps its own value (the
+    later clamp used to wipe out the earlier one: z = [0.7, 0.7, free])."""
+    model = _model("gru")
+    x = torch.randint(0, 5, (5,))
+    free = trace(model, x).layer(0)
+    clamps = (
+        GateClamp("z", 0.1, start=1, stop=2, units=(0,)),
+        GateClamp("z", 0.7, start=1, stop=2, units=(1,)),
+    )
+    held = trace(model, x, clamps=clamps).layer(0)
+    assert held.gates["z"][1][0] == pytest.approx(0.1) and held.gates["z"][1][1] == pytest.approx(0.7)
+    assert held.gates["z"][1][2] == pytest.approx(free.gates["z"][1][2])
+
+
 def test_trace_is_deterministic_and_leaves_no_gradients_behind():
     model = _model("gru", num_layers=2)
     x = torch.randint(0, 5, (7,))
@@ -193,8 +208,9 @@ def test_two_clamps_of_one_gate_hold_their_own_values_on_their_own_steps():
     tr = trace(model, x, clamps=clamps, jacobians=True)
     f = tr.layer(0).gates["f"]
     np.testing.assert_array_equal(f[:3], 1.0)
-    # from step 3 the later clamp decides, on its own unit only
+    # from step 3 the later clamp decides on its own unit; the first still holds on the others
     assert f[3, 1] == 0.0 and f[4, 1] == 0.0 and f[5, 1] == 0.0
-    assert not np.any(np.delete(f[3:6], 1, axis=1) == 1.0)  # the first clamp no longer holds there
+    np.testing.assert_array_equal(np.delete(f[3], 1), 1.0)
+    assert not np.any(np.delete(f[4:6], 1, axis=1) == 1.0)  # past its stop the first clamp is gone
     np.testing.assert_array_equal(tr.layer(1).gates["o"][2:], 0.5)
     assert np.all(np.isfinite(tr.layer(1).jac_norm))
