@@ -540,9 +540,10 @@ def pattern_view(search_text: str) -> None:
     follow(P + "ps_start", lesson.text_id, a0 + 1)
     follow(P + "ps_len", lesson.text_id, b0 - a0)
     c1, c2, c3 = st.columns(3)
-    first = c1.number_input(
+    first = c1.slider(  # a slider: a link's value it cannot take is dropped (a number_input raised on inf)
         "Selection: first step t", 1, len(search_text), a0 + 1, key=P + "ps_start", bind="query-params",
-        help=f"Steps count from 1 over the first {len(search_text):,} characters.",
+        help=f"Steps count from 1 over the first {len(search_text):,} characters; the arrow keys move one "
+        "step.",
     )  # fmt: skip
     length = c2.slider("Selection: length (characters)", 1, ps.MAX_SPAN, b0 - a0, key=P + "ps_len",
                        bind="query-params")  # fmt: skip

@@ -655,7 +655,7 @@ def _check_pattern_section(at, text: str, model, region: str) -> None:
     assert f"on {side[mask[:n]].mean():.0%} of the characters {region}" in said
     assert f"on {side[~mask[:n]].mean():.0%} of the others" in said
     # the search from the default selection (the first tag / short string) at the default θ
-    start = at.number_input(key="l3_ps_start").value - 1
+    start = at.slider(key="l3_ps_start").value - 1
     stop = start + at.slider(key="l3_ps_len").value
     theta = float(at.select_slider(key="l3_ps_thr").value)
     assert searched[start:stop] == searched[slice(*pf.region_for(searched, region).span)]

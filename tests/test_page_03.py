@@ -206,13 +206,13 @@ def test_pattern_search_refuses_and_follows_the_selection(page):
     """Section 7: a threshold no unit stays above is refused with a message (the page goes on); another
     selection searches again from its own on set."""
     at = page
-    assert at.number_input(key="l3_ps_start").value == 1  # the first tag of the markup, '<u>'
+    assert at.slider(key="l3_ps_start").value == 1  # the first tag of the markup, '<u>'
     at.select_slider(key="l3_ps_thr").set_value(0.99).run()
     assert not at.exception
     assert any("no unit stays above" in e.value for e in at.error)
     assert len(at.get("plotly_chart")) >= 4  # the other views still draw
     at.select_slider(key="l3_ps_thr").set_value(-0.5)
-    at.number_input(key="l3_ps_start").set_value(5).run()
+    at.slider(key="l3_ps_start").set_value(5).run()
     assert errors(at) == []
     said = next(m.value for m in at.markdown if m.value.startswith("Over steps 5 to 7"))
     assert "above θ = -0.5" in said
