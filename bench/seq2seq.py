@@ -13,10 +13,32 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from rnnviz.lessons.attention_lesson import DatesLesson
+from rnnviz.seq2seq.beam_eval import WIDTHS, beam_vs_greedy
 from rnnviz.seq2seq.dates import DateTask
 from rnnviz.seq2seq.evaluate import CompareConfig, compare_attention
 
 GOAL = 0.95  # exact match attention must keep on the longest inputs
+
+
+BEAM_AT = (200, 400)  # training steps: one click at the page's default (200 steps per click), then two
+
+
+def beam() -> dict:
+    """Beam against greedy for lesson 7's default model (chars, GRU, dot attention, seed 0), after one
+    and two clicks of the page's default 200 steps: on the page's 500 test dates, per width, exact
+    match and the answers beam wins / loses against greedy, with and without length normalisation."""
+    trainer = DatesLesson().trainer()
+    out = {}
+    for steps in BEAM_AT:
+        trainer.run(steps - trainer.step, 1800.0)
+        for normalise in (False, True):
+            cmp = beam_vs_greedy(trainer.model, trainer.task, WIDTHS, n=500, seed=0, normalise=normalise)
+            out[f"step {steps}{', normalised' if normalise else ''}"] = {
+                f"k={r.width}": dict(exact=round(r.exact, 3), wins=r.wins, losses=r.losses, differ=r.differ)
+                for r in cmp.rows
+            }
+    return out
 
 
 def run() -> dict:
@@ -38,4 +60,5 @@ def run() -> dict:
         "steps_trained": result["steps"],
         "train_seconds": result["seconds"],
         "goal_met": all(at_longest[k] >= GOAL for k in attention_kinds) and at_longest["none"] < GOAL - 0.2,
+        "beam_vs_greedy": beam(),
     }

@@ -133,7 +133,8 @@ def whatif_heatmap(alpha, src, out, moved, title: str, edited=None, threshold: f
         fig.add_trace(
             go.Scatter(
                 x=ts + 1, y=ss + 1, mode="markers", name=f"moved by {threshold:g} or more",
-                marker=dict(symbol="square-open", size=16, color=WINNER, line=dict(width=3, color=WINNER)),
+                marker=dict(symbol="square-open", size=max(6, min(16, 480 // alpha.shape[1])), color=WINNER,
+                            line=dict(width=2, color=WINNER)),
                 hoverinfo="skip",
             )
         )  # fmt: skip

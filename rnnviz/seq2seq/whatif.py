@@ -53,10 +53,11 @@ class WhatIf:
         return int(rows[0]) + 1 if len(rows) else None
 
     def sentence(self) -> str:
+        old, new = (tok.replace(" ", "␣") for tok in (self.old, self.new))
         what = (
-            f"Input token $t={self.position}$ '{self.old}' -> '{self.new}'"
+            f"Input token $t={self.position}$ '{old}' -> '{new}'"
             if self.kind == "input"
-            else f"Output step $s={self.position}$ forced from '{self.old}' to '{self.new}'"
+            else f"Output step $s={self.position}$ forced from '{old}' to '{new}'"
         )
         before, after = self.before.answer or "(nothing)", self.after.answer or "(nothing)"
         answer = (
