@@ -46,7 +46,9 @@ header(
         "to train a character-level RNN, LSTM or GRU live on Python source, nested markup or your own text, "
         "and watch readable text emerge;",
         "how temperature and a priming text change what the model writes, and where it is surprised;",
-        "to look inside: find a hidden unit that counts tag depth or knows it is inside a string.",
+        "to look inside: find a hidden unit that counts tag depth or knows it is inside a string, and search "
+        f"the text (its first {ps.SEARCH_CHARS:,} characters) for every span that switches on the units a "
+        "span you select does (LSTMVis).",
     ],
     "A **character-level language model** reads a text one character at a time and, at every step, "
     "predicts the next character. That is all it is trained to do, yet to do it well it must learn "
