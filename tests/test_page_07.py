@@ -218,6 +218,13 @@ def test_typing_a_date_in_the_browser_shows_no_traceback_and_the_link_follows(ch
     page.get_by_role("button", name="Link to this view").click()
     link = page.get_by_test_id("stCode").filter(has_text="seq2seq-attention").first.inner_text()
     assert "l7_text=the+fifth+of+may" in link
+    # sections 7-8 (beam, what-if) are sections inside section 5's too: switching the what-if to a forced
+    # output reruns them alone, with no traceback, and both heatmaps stay drawn
+    page.get_by_text("an output token y_s", exact=True).click()
+    browser.wait_idle(page)
+    said = browser.problems(page)
+    assert not [p for p in said if "Exception" in p or "Error:" in p], said
+    assert page.get_by_text("forced from", exact=False).count() >= 1
     page.context.close()
 
 
