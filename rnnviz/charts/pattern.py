@@ -12,7 +12,9 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.charts.style import DIVERGING, GREYS, base_layout
+from rnnviz.charts.style import DIVERGING, GREYS, OKABE_ITO, base_layout, tint
+
+MATCH_BG = tint(OKABE_ITO["vermillion"], 0.75)  # behind a match's characters: a pale vermillion
 
 SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}  # whitespace made visible
 MOST_ROWS = 24  # units drawn (the first of the on set, ascending)
@@ -101,7 +103,7 @@ def matches_html(matches, most_chars: int = 60) -> str:
         items.append(
             f"<li><span style='color:{GREYS['dim text']}'>score {m.score:.2f} · {m.length} chars · "
             f"t = {m.start + 1}..{m.stop}</span>&nbsp; <code>{html.escape(_show(m.left))}"
-            f"<b style='background:#fde0c5'>{html.escape(_show(body))}</b>"
+            f"<b style='background:{MATCH_BG}'>{html.escape(_show(body))}</b>"
             f"{html.escape(_show(m.right))}</code></li>"
         )
     return "<ol style='font-size:15px;line-height:1.7'>" + "".join(items) + "</ol>"
