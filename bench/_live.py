@@ -84,6 +84,16 @@ def descendants(parents: dict[int, int], root: int) -> list[int]:
     return sorted(found)
 
 
+def cpu_seconds(stat: str, ticks_per_second: int = 100) -> float:
+    """User + system CPU seconds of a process (all its threads) from /proc/<pid>/stat (fields 14, 15)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks_per_second
+
+
+def process_cpu_seconds(pid: int) -> float:
+    return cpu_seconds(Path(f"/proc/{pid}/stat").read_text(), os.sysconf("SC_CLK_TCK"))
+
+
 def largest_n_under(p95_by_n: dict[int, float | None], limit: float) -> int:
     """The largest N whose p95 is under ``limit`` with every smaller N under it too; 0 if none.
     None (some session did not finish) counts as over."""

@@ -33,6 +33,10 @@ Seconds are wall time on the machine the command runs on, the browser included.
   queue, and while anyone waits a run passes its slot on every ``TURN_SECONDS`` (rnnviz/slots.py).
   Chromium runs on the server's 2 cores and its N tabs draw live charts: the figures include that
   load, which a real class puts on its own laptops.
+- ``classroom`` (bench/_classroom.py): a class of N = 30 and 60 on one teacher's link, a class of 30
+  exploring, the memory of 30 students who visit and train everywhere, a cold deep link: light
+  websocket clients for the crowd (bench/_client.py), the server under a memory probe
+  (bench/_served.py). Its docstring says which client measured what.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from __future__ import annotations
 import time
 
 import course
-from bench import _live
+from bench import _classroom, _live
 from bench._live import Train, Widget
 
 COLD_RUNS = 3
@@ -62,6 +66,7 @@ WIDGETS = {
     "gru-highway": Widget("slider", "Time step t"),
     "rnns-today": Widget("slider", "Filler words (lag)"),
     "seq2seq-attention": Widget("slider", "Output step s"),
+    "pointer-networks": Widget("slider", "Steps per click"),
     "word-embeddings": Widget("slider", "How many"),
     "rnn-playground": Widget("slider", "Lag: steps to remember across"),
 }
@@ -75,6 +80,7 @@ TRAIN = {
     "gru-highway": Train("Train", CONTINUE),
     "rnns-today": Train("Train", CONTINUE),
     "seq2seq-attention": Train("Train", CONTINUE),
+    "pointer-networks": Train("Train both", r"trained \d+ steps"),
     "word-embeddings": Train("Train", "Each model trained|diverged"),
     "rnn-playground": Train("Play", "", play_seconds=PLAY_SECONDS),
 }
@@ -295,4 +301,5 @@ def run() -> dict:
         finally:
             chromium.close()
     report["server_log"] = str(LOG)
+    report["classroom"] = _classroom.run()
     return report

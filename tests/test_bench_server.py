@@ -49,6 +49,12 @@ def test_descendants_walk_the_whole_tree():
     assert _live.descendants(parents, 13) == []
 
 
+def test_cpu_seconds_adds_user_and_system_time():
+    stat = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 5000 0 0 0 250 130 0 0 20 0 9 0 100"
+    assert _live.cpu_seconds(stat) == pytest.approx(3.8)  # (250 + 130) ticks of 1/100 s
+    assert _live.cpu_seconds(stat, ticks_per_second=1000) == pytest.approx(0.38)
+
+
 def test_largest_n_under_stops_at_the_first_n_over_the_limit():
     assert _live.largest_n_under({1: 0.4, 5: 2.0, 10: 7.5}, 5.0) == 5
     assert _live.largest_n_under({10: 1.0, 1: 0.4, 5: 6.0}, 5.0) == 1  # 10 after a failed 5 does not count
@@ -96,3 +102,27 @@ def test_the_text_box_limits_are_the_issues():
     assert textboxes.within_limits(row)
     assert not textboxes.within_limits({**row, "rss_added_mb": 400.0})
     assert not textboxes.within_limits({**row, "other_waited_extra_s": 2.0})
+
+
+# --- bench/_served.py: the memory probe's walk -----------------------------------------------------
+
+
+def test_the_probe_counts_each_tensor_storage_once_and_only_what_is_new():
+    import torch
+
+    from bench import _served
+
+    t = torch.zeros(1000)  # 4,000 bytes
+    seen, storages, skip = {}, set(), _served._SKIP
+    python, tensors = _served.walk({"a": t, "b": t[10:], "c": [t]}, seen, skip, storages)
+    assert tensors == 4000 and python > 0
+    assert _served.walk({"again": t}, seen, skip, storages)[1] == 0  # shared: counted by the first
+    assert _served.walk({"new": torch.ones(10)}, seen, skip, storages)[1] == 40
+
+
+def test_the_names_a_page_namespace_keeps_are_those_its_functions_look_up():
+    from bench import _served
+
+    space: dict = {"__file__": "app_pages/99_x.py", "P": "l99_", "big": list(range(10))}
+    exec("def label(x):\n    return P + str(x)\nf = lambda: [P for _ in ()]", space)
+    assert _served.names_used(space) >= {"P", "str"} and "big" not in _served.names_used(space)
