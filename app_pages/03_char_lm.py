@@ -560,8 +560,9 @@ def pattern_view(search_text: str) -> None:
         )  # fmt: skip
         res, took = searched(key, h, search_text, start, stop, float(theta))
         st.html(
-            "<p>The selection, steps "
-            f"{start + 1}..{stop}:</p>" + pattern_charts.matches_html([ps.selection(res, search_text)])
+            pattern_charts.matches_html(
+                [ps.selection(res, search_text)], heading=f"The selection, steps {start + 1}..{stop}:"
+            )
         )
         st.markdown(ps.search_sentence(res, region.name if region else None, region.mask if region else None))
         chart(

@@ -388,8 +388,8 @@ def agreement_views(seed_: int) -> None:
     st.subheader("The GRU's update gate on the number units, word by word")
     st.latex(
         r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}, \qquad \text{kept}_j = \prod_{t=s+1}^{T} z_{t,j}"
-        r"\;\text{(the share of } h_{s,j} \text{ that reaches the verb along the keep path)}"
     )
+    st.caption("kept_j: the share of h_{s,j} that reaches the verb along the keep path (s: the subject).")
     title = agreement_story.gate_title(units, found["GRU"].clear)
     chart(agreement_charts.gate_vs_ideal(story.tokens, story.z, units, story.ideal, title), P + "agree_gate")
     st.markdown(agreement_story.gate_sentence(story, found["GRU"].clear))

@@ -301,7 +301,8 @@ HTML_SOURCES = [
     *sorted((course.ROOT / "ui").glob("*.py")),
     *course.PAGES_DIR.glob("*.py"),
 ]
-ESCAPING_BUILDERS = {"colored_text"}  # rnnviz/charts/lm.py: html.escape on every character and title
+# rnnviz/charts/lm.py's colored_text, rnnviz/charts/pattern.py's matches_html: html.escape on every text
+ESCAPING_BUILDERS = {"colored_text", "matches_html"}
 
 
 def html_calls() -> list[tuple[str, ast.Call]]:

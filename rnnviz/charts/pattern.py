@@ -86,13 +86,14 @@ def on_set_figure(
     return base_layout(fig, title, 140 + 22 * len(rows))
 
 
-def matches_html(matches, most_chars: int = 60) -> str:
+def matches_html(matches, most_chars: int = 60, heading: str = "") -> str:
     """An ordered list: each match's rank, score, length and steps, its text in bold inside its context.
 
     A match longer than ``most_chars`` shows its first and last ``most_chars // 2`` characters around an
     ellipsis (the length says how long it is)."""
+    top = f"<p>{html.escape(heading)}</p>" if heading else ""  # escaped like every text below
     if not matches:
-        return "<p>No matches.</p>"
+        return top + "<p>No matches.</p>"
     items = []
     for m in matches:
         body = (
@@ -106,4 +107,4 @@ def matches_html(matches, most_chars: int = 60) -> str:
             f"<b style='background:{MATCH_BG}'>{html.escape(_show(body))}</b>"
             f"{html.escape(_show(m.right))}</code></li>"
         )
-    return "<ol style='font-size:15px;line-height:1.7'>" + "".join(items) + "</ol>"
+    return top + "<ol style='font-size:15px;line-height:1.7'>" + "".join(items) + "</ol>"
