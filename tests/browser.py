@@ -333,3 +333,13 @@ def screenshot(page, path: Path, max_height: int = 16_000) -> Path:
     finally:
         page.set_viewport_size(size)
     return path
+
+
+def shown_link(page) -> str:
+    """The sidebar's "Link to this view", as its popover shows it (opened, read, closed)."""
+    page.get_by_text("Link to this view", exact=True).click()
+    code = page.locator("[data-testid='stPopoverBody'] code").first
+    code.wait_for()
+    text = code.inner_text().strip()
+    page.keyboard.press("Escape")
+    return text

@@ -34,15 +34,6 @@ def example_text(page) -> str:
     return page.get_by_test_id("stCode").first.inner_text()
 
 
-def shown_link(page) -> str:
-    page.get_by_text("Link to this view", exact=True).click()
-    code = page.locator("[data-testid='stPopoverBody'] code").first
-    code.wait_for()
-    text = code.inner_text().strip()
-    page.keyboard.press("Escape")
-    return text
-
-
 def test_play_moves_the_step_counter_and_the_loss_curve_then_pause_stops_it(page, app_url, chromium):
     browser.open_page(page, app_url, PATH)
     browser.wait_for_charts(page)
@@ -66,7 +57,7 @@ def test_play_moves_the_step_counter_and_the_loss_curve_then_pause_stops_it(page
     browser.assert_clean(page)
 
     # the link carries the training: a fresh browser sees the same step and the same numbers
-    link = shown_link(page)
+    link = browser.shown_link(page)
     assert f"trained=1%2C{paused}" in link or f"trained=1,{paused}" in link, link
     numbers = page.get_by_test_id("stMetricValue").all_inner_texts()
     student = chromium.new_context(viewport=browser.VIEWPORT).new_page()

@@ -24,20 +24,11 @@ def set_seed(page, value: int) -> None:
     browser._settle(page, browser.TIMEOUT_MS)
 
 
-def shown_link(page) -> str:
-    page.get_by_text("Link to this view", exact=True).click()
-    code = page.locator("[data-testid='stPopoverBody'] code").first
-    code.wait_for()
-    text = code.inner_text().strip()
-    page.keyboard.press("Escape")
-    return text
-
-
 def test_a_copied_link_opens_the_same_view_in_a_new_session(page, app_url, chromium):
     browser.open_page(page, app_url, "elman-rnn")
     set_seed(page, 5)
     assert re.search(r"[?&]seed=5(&|$)", page.url), page.url  # the address bar follows the control
-    link = shown_link(page)
+    link = browser.shown_link(page)
     assert link == page.url  # "Link to this view" is exactly the address bar
     first_numbers = page.locator("[data-testid='stMarkdown']").all_inner_texts()
 
@@ -55,14 +46,14 @@ def test_a_copied_link_opens_the_same_view_in_a_new_session(page, app_url, chrom
 
 def test_the_link_follows_a_slider_inside_a_section_that_reruns_alone(page, app_url):
     browser.open_page(page, app_url, "vanishing-gradients")
-    assert "l4_w_h" not in shown_link(page)
+    assert "l4_w_h" not in browser.shown_link(page)
     browser.set_slider(page, "w_h (recurrent weight)", 1.5)  # section 1: a fragment
     page.wait_for_url(re.compile(r"[?&]l4_w_h=1\.5(&|$)"))
     # each arrow key press reruns the section; the address bar follows the slider at once, the link
     # box when the rerun for the last press has written it: wait for that rerun, not a fixed time
     for _ in range(40):
         browser.wait_idle(page)
-        if (link := shown_link(page)) == page.url:
+        if (link := browser.shown_link(page)) == page.url:
             break
         page.wait_for_timeout(250)
     # the link box is written again by the section's own rerun, with the slider's value even when

@@ -12,15 +12,6 @@ pytestmark = pytest.mark.browser
 STEPS = re.compile(r"^\d+ training steps so far")
 
 
-def shown_link(page) -> str:
-    page.get_by_text("Link to this view", exact=True).click()
-    code = page.locator("[data-testid='stPopoverBody'] code").first
-    code.wait_for()
-    text = code.inner_text().strip()
-    page.keyboard.press("Escape")
-    return text
-
-
 def numbers(page) -> dict:
     return {
         "steps": page.get_by_text(STEPS).first.inner_text().split(",")[0],
@@ -35,7 +26,7 @@ def test_a_teachers_trained_link_opens_the_trained_model_in_a_fresh_browser(page
     taught = numbers(page)
     trained = int(taught["steps"].split()[0])
     assert trained > 0
-    link = shown_link(page)
+    link = browser.shown_link(page)
     assert re.search(rf"[?&]l2_model_trained={trained}t?(&|$)", link), link
     assert link == page.url  # the address bar says the same
 
@@ -62,17 +53,17 @@ def test_an_uploaded_model_takes_the_training_out_of_the_link(page, app_url, tmp
     carrying no steps (and Train on it adds none)."""
     browser.open_page(page, app_url, "elman-rnn")
     browser.click_button(page, "Train")
-    assert "l2_model_trained=" in shown_link(page)
+    assert "l2_model_trained=" in browser.shown_link(page)
     page.get_by_text("Save this model, or load one to continue").click()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the model (.safetensors)").click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     browser.click_button(page, "Reset model")
-    assert "l2_model_trained=" not in shown_link(page)
+    assert "l2_model_trained=" not in browser.shown_link(page)
     browser.upload_model(page, saved)
     page.get_by_text(re.compile("the model is back at step")).wait_for()
-    assert "l2_model_trained=" not in shown_link(page) and "l2_model_trained" not in page.url
+    assert "l2_model_trained=" not in browser.shown_link(page) and "l2_model_trained" not in page.url
     browser.click_button(page, "Continue training")
-    assert "l2_model_trained=" not in shown_link(page)
+    assert "l2_model_trained=" not in browser.shown_link(page)
     browser.assert_clean(page)
