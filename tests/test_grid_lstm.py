@@ -1,0 +1,99 @@
+"""The grid LSTM (rnnviz/grid_lstm.py) against a plain transcription of its equations, and lesson 6's
+grid section backend (rnnviz/lessons/grid_lesson.py): parameter counts, the computed sentences."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from rnnviz.errors import InputError
+from rnnviz.grid_lstm import GridConfig, GridLSTM, grid_param_count
+from rnnviz.model import param_count
+
+CFG = GridConfig(
+    input_kind="tokens", input_size=5, output_size=3, head="many_to_many", hidden_size=3, num_layers=3
+)
+
+
+def sig(v: float) -> float:
+    return 1 / (1 + math.exp(-v))
+
+
+def transcribe(model: GridLSTM, ids: list[int]) -> dict:
+    """The paper's equations one number at a time, in Python floats (float64), no torch in the loop."""
+    cfg, H = model.cfg, model.cfg.hidden_size
+    P = {k: v.detach().double().tolist() for k, v in model.named_parameters()}
+    T, L = len(ids), cfg.num_layers
+    below = [[1.0 if d == x else 0.0 for d in range(cfg.input_size)] for x in ids]  # h^D_{t,0} = x_t
+    m_below = [[0.0] * H for _ in ids]  # m_{t,0} = 0
+    out = {"c": [], "m": [], "h_time": [], "h_depth": []}
+    for k in range(L):
+        h_prev, c_prev = [0.0] * H, [0.0] * H  # h^T_0 = c_0 = 0
+        layer = {name: [] for name in out}
+        for t in range(T):
+            new = {}
+            for dim in ("time", "depth"):
+                wi, wh = P[f"weight_ih_l{k}_{dim}"], P[f"weight_hh_l{k}_{dim}"]
+                bi, bh = P[f"bias_ih_l{k}_{dim}"], P[f"bias_hh_l{k}_{dim}"]
+                a = [
+                    sum(wi[r][d] * below[t][d] for d in range(len(below[t])))
+                    + sum(wh[r][d] * h_prev[d] for d in range(H))
+                    + bi[r]
+                    + bh[r]
+                    for r in range(4 * H)
+                ]
+                i = [sig(v) for v in a[:H]]
+                f = [sig(v) for v in a[H : 2 * H]]
+                g = [math.tanh(v) for v in a[2 * H : 3 * H]]
+                o = [sig(v) for v in a[3 * H :]]
+                old = c_prev if dim == "time" else m_below[t]
+                cell = [f[j] * old[j] + i[j] * g[j] for j in range(H)]
+                new[dim] = (cell, [o[j] * math.tanh(cell[j]) for j in range(H)])
+            (c, h_t), (m, h_d) = new["time"], new["depth"]
+            for name, v in zip(out, (c, m, h_t, h_d), strict=True):
+                layer[name].append(v)
+            h_prev, c_prev = h_t, c
+        for name in out:
+            out[name].append(layer[name])
+        below, m_below = layer["h_depth"], layer["m"]
+    w, b = P["head.weight"], P["head.bias"]
+    out["logits"] = [
+        [sum(w[o][j] * h[j] for j in range(H)) + b[o] for o in range(cfg.output_size)] for h in below
+    ]
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_grid_matches_a_plain_transcription_of_its_equations_in_float64():
+    model = GridLSTM(CFG).double()
+    ids = [0, 3, 1, 4, 2, 2]
+    run = model.run(torch.tensor([ids]))
+    want = transcribe(model, ids)
+    for name in ("c", "m", "h_time", "h_depth"):  # want is (L, T, H), run is (B, T, L, H)
+        got = getattr(run, name)[0].permute(1, 0, 2).detach().numpy()
+        np.testing.assert_allclose(got, want[name], rtol=0, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(run.logits[0].detach().numpy(), want["logits"], rtol=0, atol=1e-12)
+    # the depth cell really travels up: m of layer 2 depends on m of layer 1 (f' is not 0)
+    assert np.abs(want["m"][1]).max() > 0 and np.abs(want["m"][0] - want["m"][1]).max() > 1e-3
+
+
+def test_layout_seed_gradients_and_counts():
+    a, b = GridLSTM(CFG), GridLSTM(CFG)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))  # per seed
+    other = GridLSTM(GridConfig(**{**CFG.__dict__, "seed": 1}))
+    assert not torch.equal(a.weight_hh_l0_time, other.weight_hh_l0_time)
+    assert tuple(a.weight_ih_l0_time.shape) == (4 * 3, 5) and tuple(a.weight_ih_l1_depth.shape) == (12, 3)
+    assert grid_param_count(CFG) == param_count(a)
+    x = torch.tensor([[0, 3, 1, 4, 2, 2], [1, 1, 1, 0, 0, 4]])
+    loss, metrics = a.loss(type("B", (), {"x": x, "y": torch.zeros_like(x), "mask": None})())
+    loss.backward()
+    grads = {n: p.grad for n, p in a.named_parameters()}
+    assert all(g is not None and torch.isfinite(g).all() for g in grads.values())
+    assert grads["weight_ih_l0_depth"].abs().sum() > 0  # the loss reaches layer 1's depth transform
+    assert 0 <= metrics["acc"] <= 1
+
+
+@pytest.mark.parametrize("layers", [0, 9, 2.5])
+def test_layer_count_out_of_range_is_a_clear_message(layers):
+    with pytest.raises(InputError, match="number of layers"):
+        GridConfig(num_layers=layers)
