@@ -7,8 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from rnnviz.charts import connectivity as conn_charts
 from rnnviz.charts import gradients as charts
+from rnnviz.charts.connectivity import log_range
 from rnnviz.errors import InputError
+from rnnviz.lessons.connectivity_run import ConnectivityConfig, ConnectivityRun, run_connectivity
+from rnnviz.lessons.connectivity_story import answer_story, map_story, training_story
 from rnnviz.lessons.exploding import ExplodingPreset, clip_check, clip_question, exploding_run, runs_frame
 from rnnviz.lessons.exploding_story import (
     clipped_sentence,
@@ -60,6 +64,10 @@ STEPS_PER_CLICK, SECONDS_PER_CLICK = 150, 8.0
 RECORD_EVERY = 10  # training steps between rows of the gradient heatmap
 MEASURE_SECONDS = 600.0  # a safety cap only: the step budget decides, as in the offline table
 MEMORY_LAGS = [5, 10, 20, 30, 50, 75, 100, 150, 200]
+CONN_LAGS, CONN_STEPS = (
+    [5, 10, 20, 40],
+    [50, 150, 300],
+)  # section 6's choices (300 steps: ~10 s for six models)
 BENCH = Path(__file__).resolve().parents[1] / "assets" / "memory_lag.json"
 RECIPES = {"curriculum": LagRecipe(curriculum=True), "direct": LagRecipe(curriculum=False)}
 RECIPE_LABELS = {"curriculum": "curriculum on the lag (default)", "direct": "directly at the lag"}
@@ -73,6 +81,7 @@ header(
         "how the spectral radius of W_hh tilts the gradient from vanishing to exploding;",
         "what an exploding gradient does to training, and how clipping by norm stops it;",
         "whether RNN, LSTM and GRU can learn to remember across 5 to 200 words, measured live;",
+        "which input words each prediction reads (connectivity), and how far back it reaches with training;",
         "three shortcuts course notes often write about these gradients, each checked on the live models;",
         "what truncated BPTT (a window of k steps) does to the gradient, and to memory at lags above k.",
     ],
@@ -194,7 +203,7 @@ recorder = st.session_state[P + "recorder"][1]
 
 def keyed_section(key: str) -> Callable[[Callable], Callable]:
     """ui.lesson.section under a fragment key, so that one control's callback can rerun two
-    sections together (``st.rerun([...])``): section 2's copy and section 6's checks on it."""
+    sections together (``st.rerun([...])``): section 2's copy and section 7's checks on it."""
     return lambda body: st.fragment(key=key)(section(body).__wrapped__)
 
 
@@ -221,12 +230,12 @@ def rerun_drawn() -> None:
 @keyed_section("l4_drawn")
 def drawn_views(trainer: Trainer, task, x_probe, y_probe, tokens: list[str]) -> None:
     """Section 2's copy of the model (ρ, input scale) and what it does to the gradient; its controls
-    rerun it with section 6, which checks the course notes' shortcuts on the same copy."""
+    rerun it with section 7, which checks the course notes' shortcuts on the same copy."""
     c1, c2 = st.columns(2)
     rescale = c1.toggle(
         "draw a rescaled copy", DRAWN[0], key=P + "rescale", bind="query-params", on_change=rerun_drawn
     )
-    c1.slider(  # drawn_model() reads its value, as section 6 does
+    c1.slider(  # drawn_model() reads its value, as section 7 does
         "spectral radius ρ(W_hh)", 0.5, 1.5, DRAWN[1], 0.05, key=P + "rho", bind="query-params",
         disabled=not rescale, on_change=rerun_drawn,
     )  # fmt: skip
@@ -514,8 +523,112 @@ def memory_views(seed_: int) -> None:
 
 memory_views(seed())
 
-# --- 6. what course notes often write -------------------------------------------------------------
-st.header("6. What course notes often write, checked on these models")
+# --- 6. connectivity ------------------------------------------------------------------------------
+st.header("6. Connectivity: which words each prediction reads")
+explain(
+    "Accuracy says *whether* a model remembers the first word; connectivity (Madsen, *Visualizing "
+    "memorization in RNNs*, Distill 2019) shows *which* inputs a prediction depends on. For output step "
+    "$s$ and input step $t \\le s$ it is the size of the gradient of that prediction with respect to the "
+    "input: here the logit of the class predicted at $s$, differentiated with respect to $x_t$ (the "
+    "one-hot word the first layer reads), its L2 norm over $x_t$'s coordinates. A later input cannot "
+    "change an earlier output, so $C[s, t] = 0$ for $t > s$. The three cells are trained here with "
+    "section 5's recipe (its curriculum on the lag), the same seed and batches, on one held-out sentence."
+)
+st.latex(
+    r"C[s, t] = \left\| \frac{\partial\, y_s[k_s]}{\partial x_t} \right\|_2, \qquad "
+    r"k_s = \arg\max_k y_s[k], \qquad y_s = W_{hy} h_s + b_y, \qquad t = 1..s"
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def connectivity_run(config: dict) -> ConnectivityRun:
+    """Six models (three cells, two heads) and C at every checkpoint, cached per setting for every visitor."""
+    return run_connectivity(ConnectivityConfig(**config))
+
+
+@section
+def connectivity_views(seed_: int) -> None:
+    """Section 6: train the three cells on the lag sentences, then C at a chosen checkpoint; reruns alone."""
+    c1, c2 = st.columns(2)
+    conn_lag = c1.select_slider(
+        "connectivity lag (distractor words)", CONN_LAGS, 20, key=P + "conn_lag", bind="query-params"
+    )
+    conn_steps = c2.select_slider(
+        "steps per model", CONN_STEPS, 300, key=P + "conn_steps", bind="query-params"
+    )
+    config = ConnectivityConfig(
+        lag=conn_lag, steps=conn_steps, checkpoint_every=max(1, conn_steps // 12), seed=seed_
+    )
+    if st.button(
+        f"Train RNN, LSTM and GRU for connectivity ({conn_steps} steps each)",
+        key=P + "conn_train",
+        type="primary",
+        help="Six small models: each cell with one answer at the end, and with an answer at every step.",
+    ):
+        with friendly_errors(), st.spinner("training six models and computing C at every checkpoint..."):
+            done = in_slot(connectivity_run, asdict(config))
+            if done is not None:
+                st.session_state[P + "conn"] = (asdict(config), done)
+    held_run = st.session_state.get(P + "conn")
+    if not (held_run and held_run[0] == asdict(config)):
+        st.caption("Click **Train** to train the three cells at this lag (a few seconds) and draw their C.")
+        return
+    run: ConnectivityRun = held_run[1]
+    k = run.steps.index(
+        st.select_slider(
+            "checkpoint (training step)",
+            run.steps,
+            run.steps[-1],
+            key=P + "conn_step",
+            help="C recomputed on the model as it was at that training step.",
+        )
+    )
+    lo, hi = log_range(*run.rows.values(), *run.maps.values())  # one colour scale: every cell, every step
+    names = {CELL_NAMES[c]: c for c in LAG_CELLS}
+    st.markdown(
+        f"**The answer at the end** (many-to-one, the lag task): *{' '.join(run.tokens)}* → {run.answer}. "
+        f"One row per cell: C[T, t], T = {len(run.tokens)}."
+    )
+    chart(
+        conn_charts.answer_rows(
+            {n: run.rows[c][k] for n, c in names.items()},
+            run.tokens,
+            lo,
+            hi,
+            f"C[T, t] after {run.steps[k]} training steps",
+        ),
+        P + "conn_rows",
+    )
+    st.markdown(answer_story(run, k))
+    st.markdown(training_story(run))
+    st.markdown(
+        "**An answer at every step** (many-to-many): the same sentences, the first word's language as the "
+        "target at every step t = 1..T, so each row s of the map is one prediction."
+    )
+    chart(
+        conn_charts.full_maps(
+            {n: run.maps[c][k] for n, c in names.items()},
+            run.tokens,
+            lo,
+            hi,
+            f"C[s, t] after {run.steps[k]} steps",
+        ),
+        P + "conn_maps",
+    )
+    st.markdown(map_story(run, k))
+    accs = ", ".join(f"{CELL_NAMES[c]} {100 * run.acc[c][k]:.0f}%" for c in LAG_CELLS)
+    st.caption(
+        f"Log colour scale shared by both charts, every cell and every checkpoint (C below 1e{lo:.0f} drawn "
+        f"as the darkest colour; hover for the exact value); blank above the diagonal, where C = 0. Held-out "
+        f"accuracy of the many-to-one models at this step, on {run.config.eval_sentences} sentences at lag "
+        f"{run.config.lag}: {accs}."
+    )
+
+
+connectivity_views(seed())
+
+# --- 7. what course notes often write -------------------------------------------------------------
+st.header("7. What course notes often write, checked on these models")
 explain(
     "Three shortcuts that appear in course notes, each beside its correction, both computed on this "
     "page's models."
@@ -524,7 +637,7 @@ explain(
 
 @keyed_section("l4_notes")
 def notes_views(trainer: Trainer, x_probe, y_probe) -> None:
-    """Section 6's first two shortcuts, checked on section 2's copy: rerun with it (rerun_drawn)."""
+    """Section 7's first two shortcuts, checked on section 2's copy: rerun with it (rerun_drawn)."""
     rescale, rho, input_scale = drawn_settings()
     try:
         model = drawn_model(trainer)
@@ -563,8 +676,8 @@ with st.container(border=True):
     left.markdown("As often written: *$\\|D_s\\| < 1$ for ReLU, so it shrinks the gradient too.*")
     right.markdown(relu_sentence(relu))
 
-# --- 7. truncated BPTT ---------------------------------------------------------------------------
-st.header("7. Truncated BPTT: a window of k steps")
+# --- 8. truncated BPTT ---------------------------------------------------------------------------
+st.header("8. Truncated BPTT: a window of k steps")
 explain(
     "Truncated BPTT runs the same forward pass but detaches the state every k steps, counted back from "
     "the loss: the gradient stops at the cut. "
@@ -586,7 +699,7 @@ def truncation_pair(config: dict) -> dict:
 
 @section
 def truncation_views(seed_: int) -> None:
-    """Section 7: train with full and truncated BPTT at a window k and lag; reruns alone."""
+    """Section 8: train with full and truncated BPTT at a window k and lag; reruns alone."""
     tc1, tc2 = st.columns(2)
     trunc_k = int(tc1.number_input("Truncation window k", 1, MAX_K, 10, key=P + "trunc_k"))
     trunc_lag = int(

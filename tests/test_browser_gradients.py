@@ -17,7 +17,7 @@ def metric_text(page, label: str) -> str:
 
 
 def ordered_text(page) -> str:
-    """Section 6's check of the gathered product, on section 2's copy."""
+    """Section 7's check of the gathered product, on section 2's copy."""
     return page.get_by_text("On the copy of section 2", exact=False).first.inner_text()
 
 

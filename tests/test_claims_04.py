@@ -305,7 +305,7 @@ def test_labels_irnn_as_starting_from_identity(open_page):
     assert "which starts from $W_{hh} = I$" in texts(at)
 
 
-# --- section 6: the course notes' shortcuts, against autograd ---------------------------------------
+# --- section 7: the course notes' shortcuts, against autograd ---------------------------------------
 
 
 def test_ordered_product_is_the_autograd_jacobian_and_the_commuted_one_is_not(setup):

@@ -183,3 +183,34 @@ def test_charts_share_one_log_colour_scale(tiny_run):
     z = np.asarray(maps.data[2].z, dtype=float)
     assert np.isnan(z[np.triu_indices(5, k=1)]).all() and np.isfinite(z[np.tril_indices(5)]).all()
     assert "log scale" in heat.colorbar.title.text
+
+
+# --- the page section (AppTest, small sizes) --------------------------------------------------------
+
+
+def test_page_section_trains_and_scrubs(open_url):
+    from rnnviz.lessons.connectivity_run import ConnectivityRun
+
+    at = open_url("04_gradients.py", {"l4_conn_lag": "5", "l4_conn_steps": "50"})
+    assert not at.exception and not at.error
+    heads = [h.value for h in at.header]
+    at_6 = heads.index("6. Connectivity: which words each prediction reads")
+    assert heads[at_6 - 1].startswith("5. Short vs long memory")
+    assert heads[at_6 + 1].startswith("7. What course")
+    assert heads[at_6 + 2] == "8. Truncated BPTT: a window of k steps"
+    charts = len(at.get("plotly_chart"))
+    at.button(key="l4_conn_train").click().run()
+    assert not at.exception and not at.error
+    config, run = at.session_state["l4_conn"]
+    assert isinstance(run, ConnectivityRun) and config["lag"] == 5 and config["steps"] == 50
+    assert run.steps[0] == 0 and run.steps[-1] == 50 and len(run.tokens) == 7
+    assert len(at.get("plotly_chart")) == charts + 2
+
+    def said() -> str:
+        return "\n".join(m.value for m in at.markdown)
+
+    assert answer_story(run, -1) in said() and training_story(run) in said() and map_story(run, -1) in said()
+    at.select_slider(key="l4_conn_step").set_value(0).run()  # the untrained models
+    assert not at.exception and not at.error
+    assert answer_story(run, 0) in said() and "at the initial weights (step 0)" in said()
+    assert map_story(run, 0) in said() and answer_story(run, -1) not in said()

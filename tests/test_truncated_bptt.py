@@ -1,4 +1,4 @@
-"""Truncated BPTT (lesson 4, section 7): the cut gradient against autograd, and the page section."""
+"""Truncated BPTT (lesson 4, section 8): the cut gradient against autograd, and the page section."""
 
 from dataclasses import asdict, replace
 
