@@ -1,4 +1,5 @@
-"""Lesson 4 in a real browser: spectral-radius slider, training, exploding preset, lag measurement."""
+"""Lesson 4 in a real browser: spectral-radius slider, training, exploding preset, lag measurement,
+connectivity."""
 
 from pathlib import Path
 
@@ -59,4 +60,17 @@ def test_gradients_page_controls(page, app_url):
     assert browser.wait_for_charts(page) >= charts
     table = page.get_by_test_id("stDataFrame").first
     assert table.is_visible()
+
+    # section 6, connectivity, at its smallest setting (six models, 50 steps each), in the same tab
+    shown = browser.wait_for_charts(page)
+    browser.set_slider(page, "connectivity lag (distractor words)", "5")
+    browser.set_slider(page, "steps per model", "50")
+    browser.click_button(page, "Train RNN, LSTM and GRU for connectivity (50 steps each)")
+    browser.assert_clean(page)
+    assert browser.wait_for_charts(page) == shown + 2  # C[T, t] per cell and the C[s, t] maps
+    assert page.get_by_text("the answer to the first word after 50 training steps", exact=False).count() == 1
+    browser.set_slider(page, "checkpoint (training step)", "0")  # the section reruns alone
+    browser.assert_clean(page)
+    assert page.get_by_text("the answer to the first word at the initial weights", exact=False).count() == 1
+    assert "l4_conn_lag=5" in page.url and "l4_conn_steps=50" in page.url
     browser.screenshot(page, SCREENSHOTS / "04_gradients_used.png")
