@@ -143,15 +143,14 @@ class GridLSTM(nn.Module):
             raise InputError(f"token ids must be between 0 and {self.cfg.input_size - 1}")
         return F.one_hot(x, self.cfg.input_size).to(dtype)
 
-    def run(self, x: Tensor) -> GridRun:
-        """The whole grid, layer by layer (layer l needs layer l-1 at every step), step by step."""
+    def run(self, x: Tensor, keep: bool = True) -> GridRun:
+        """The whole grid, layer by layer (layer l needs layer l-1 at every step), step by step.
+        ``keep=False`` (training) skips stacking the states and gates no one reads."""
         below = self.embed(x)  # h^D_{t,0} = x_t: (B, T, D_0)
         B, T, _ = below.shape
         H = self.cfg.hidden_size
         m_below = below.new_zeros(B, T, H)  # m_{t,0} = 0
-        keep: dict = {name: [] for name in ("c", "m", "h_time", "h_depth")}
-        gates = {dim: {n: [] for n in GATES} for dim in DIMS}
-        pre = {dim: {n: [] for n in GATES} for dim in DIMS}
+        layers: list[dict] = []
         for layer in range(self.cfg.num_layers):
             p = {dim: self.params(layer, dim) for dim in DIMS}
             # both transforms read the same [h^D_{t,l-1}; h^T_{t-1,l}]: stack their rows, 8H in all
@@ -160,56 +159,50 @@ class GridLSTM(nn.Module):
             bias = torch.cat([p[d]["bias_ih"] + p[d]["bias_hh"] for d in DIMS])  # (8H,)
             from_below = below @ w_ih.T + bias  # W_ih h^D_{t,l-1} + b_ih + b_hh for every t: (B, T, 8H)
             h_prev = c_prev = below.new_zeros(B, H)  # h^T_{0,l} = c_{0,l} = 0
-            rows: dict = {name: [] for name in keep}
-            g_rows = {dim: {n: [] for n in GATES} for dim in DIMS}
-            p_rows = {dim: {n: [] for n in GATES} for dim in DIMS}
+            rows: dict = {name: [] for name in ("pre", "c", "m", "h_time", "h_depth")}
             for t in range(T):
-                # a_pre = W_ih h^D_{t,l-1} + b_ih + W_hh h^T_{t-1,l} + b_hh, both dimensions: (B, 8H)
-                a_pre = from_below[:, t] + h_prev @ w_hh.T
-                parts = {}
-                for j, dim in enumerate(DIMS):
-                    i_pre, f_pre, g_pre, o_pre = a_pre[:, 4 * H * j : 4 * H * (j + 1)].chunk(4, dim=-1)
-                    # i, f, o = sigma(i_pre, f_pre, o_pre), g = tanh(g_pre)
-                    i, f, o = torch.sigmoid(i_pre), torch.sigmoid(f_pre), torch.sigmoid(o_pre)
-                    g = torch.tanh(g_pre)
-                    parts[dim] = (i, f, g, o)
-                    for n, v, v_pre in zip(GATES, (i, f, g, o), (i_pre, f_pre, g_pre, o_pre), strict=True):
-                        g_rows[dim][n].append(v)
-                        p_rows[dim][n].append(v_pre)
-                i, f, g, o = parts["time"]
-                c = f * c_prev + i * g  # c_{t,l} = f ⊙ c_{t-1,l} + i ⊙ g
-                h_time = o * torch.tanh(c)  # h^T_{t,l} = o ⊙ tanh(c_{t,l})
-                i, f, g, o = parts["depth"]
-                m = f * m_below[:, t] + i * g  # m_{t,l} = f' ⊙ m_{t,l-1} + i' ⊙ g'
-                h_depth = o * torch.tanh(m)  # h^D_{t,l} = o' ⊙ tanh(m_{t,l})
-                for name, v in zip(keep, (c, m, h_time, h_depth), strict=True):
+                # a_pre = W_ih h^D_{t,l-1} + b_ih + W_hh h^T_{t-1,l} + b_hh: (time | depth) x (i, f, g, o)
+                a_pre = (from_below[:, t] + h_prev @ w_hh.T).view(B, 2, 4, H)
+                gate = torch.sigmoid(a_pre)  # i, f, o = sigma(i_pre, f_pre, o_pre): rows 0, 1, 3
+                i, f, o = gate[:, :, 0], gate[:, :, 1], gate[:, :, 3]  # (B, 2, H): [time, depth]
+                g = torch.tanh(a_pre[:, :, 2])  # g = tanh(g_pre)
+                old = torch.stack([c_prev, m_below[:, t]], dim=1)  # [c_{t-1,l}, m_{t,l-1}]
+                # c_{t,l} = f ⊙ c_{t-1,l} + i ⊙ g  and  m_{t,l} = f' ⊙ m_{t,l-1} + i' ⊙ g'
+                cell = f * old + i * g
+                # h^T_{t,l} = o ⊙ tanh(c_{t,l})  and  h^D_{t,l} = o' ⊙ tanh(m_{t,l})
+                out = o * torch.tanh(cell)
+                c_prev, h_prev = cell[:, 0], out[:, 0]
+                for name, v in zip(rows, (a_pre, cell[:, 0], cell[:, 1], out[:, 0], out[:, 1]), strict=True):
                     rows[name].append(v)
-                h_prev, c_prev = h_time, c
-            for name in keep:
-                keep[name].append(torch.stack(rows[name], dim=1))  # (B, T, H)
-            for dim in DIMS:
-                for n in GATES:
-                    gates[dim][n].append(torch.stack(g_rows[dim][n], dim=1))
-                    pre[dim][n].append(torch.stack(p_rows[dim][n], dim=1))
-            below, m_below = keep["h_depth"][-1], keep["m"][-1]  # what the next layer reads from below
+            done = {
+                name: torch.stack(v, dim=1) for name, v in rows.items() if keep or name in ("m", "h_depth")
+            }
+            layers.append(done)
+            below, m_below = done["h_depth"], done["m"]  # what the next layer reads from below: (B, T, H)
         top = below  # h^D_{t,L}: (B, T, H)
         logits = self.head(top[:, -1] if self.cfg.head == "many_to_one" else top)
+        if not keep:
+            return GridRun(*(None,) * 6, logits=logits)
 
-        def grid(parts: list[Tensor]) -> Tensor:
-            return torch.stack(parts, dim=2)  # (B, T, L, H)
+        def grid(name: str) -> Tensor:
+            return torch.stack([done[name] for done in layers], dim=2)  # (B, T, L, ...)
 
+        pre = grid("pre")  # (B, T, L, 2, 4, H)
+        pre_of = {d: {n: pre[:, :, :, j, r] for r, n in enumerate(GATES)} for j, d in enumerate(DIMS)}
+        after = {
+            d: {n: torch.tanh(v) if n == "g" else torch.sigmoid(v) for n, v in g.items()}
+            for d, g in pre_of.items()
+        }
         return GridRun(
-            **{name: grid(v) for name, v in keep.items()},
-            gates={d: {n: grid(v) for n, v in gates[d].items()} for d in DIMS},
-            pre={d: {n: grid(v) for n, v in pre[d].items()} for d in DIMS},
+            c=grid("c"), m=grid("m"), h_time=grid("h_time"), h_depth=grid("h_depth"), gates=after, pre=pre_of,
             logits=logits,
-        )
+        )  # fmt: skip
 
     def forward(self, x: Tensor, state=None) -> tuple[Tensor, None]:
         """Logits (B, T, O) many-to-many or (B, O) many-to-one (the signature SeqModel has)."""
         if state is not None:
             raise InputError("the grid LSTM always starts from h_0 = c_0 = 0")
-        return self.run(x).logits, None
+        return self.run(x, keep=False).logits, None
 
     def loss(self, batch) -> tuple[Tensor, dict[str, float]]:
         logits, _ = self(batch.x)

@@ -73,6 +73,11 @@ def test_grid_matches_a_plain_transcription_of_its_equations_in_float64():
         got = getattr(run, name)[0].permute(1, 0, 2).detach().numpy()
         np.testing.assert_allclose(got, want[name], rtol=0, atol=1e-12, err_msg=name)
     np.testing.assert_allclose(run.logits[0].detach().numpy(), want["logits"], rtol=0, atol=1e-12)
+    fast, _ = model(torch.tensor([ids]))  # training's forward keeps no states: the same logits
+    np.testing.assert_allclose(fast[0].detach().numpy(), want["logits"], rtol=0, atol=1e-12)
+    for dim in ("time", "depth"):  # the gates it reports are the nonlinearities of its pre-activations
+        assert torch.equal(run.gates[dim]["g"], torch.tanh(run.pre[dim]["g"]))
+        assert torch.equal(run.gates[dim]["f"], torch.sigmoid(run.pre[dim]["f"]))
     # the depth cell really travels up: m of layer 2 depends on m of layer 1 (f' is not 0)
     assert np.abs(want["m"][1]).max() > 0 and np.abs(want["m"][0] - want["m"][1]).max() > 1e-3
 
