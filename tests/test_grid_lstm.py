@@ -1,6 +1,7 @@
 """The grid LSTM (rnnviz/grid_lstm.py) against a plain transcription of its equations, and lesson 6's
 grid section backend (rnnviz/lessons/grid_lesson.py): parameter counts, the computed sentences."""
 
+import copy
 import math
 
 import numpy as np
@@ -9,7 +10,9 @@ import torch
 
 from rnnviz.errors import InputError
 from rnnviz.grid_lstm import GridConfig, GridLSTM, grid_param_count
-from rnnviz.model import param_count
+from rnnviz.lessons import grid_lesson
+from rnnviz.lessons.grid_lesson import GridLesson, Scores
+from rnnviz.model import SeqModel, param_count
 
 CFG = GridConfig(
     input_kind="tokens", input_size=5, output_size=3, head="many_to_many", hidden_size=3, num_layers=3
@@ -102,3 +105,72 @@ def test_layout_seed_gradients_and_counts():
 def test_layer_count_out_of_range_is_a_clear_message(layers):
     with pytest.raises(InputError, match="number of layers"):
         GridConfig(num_layers=layers)
+
+
+# --- lesson 6's grid section backend ------------------------------------------------------------
+
+
+def test_parameter_counts_are_the_models_and_the_stack_is_the_closest_size():
+    cfg = GridLesson(layers=2, hidden_size=6)
+    grid, stack = cfg.grid_trainer().model, cfg.stacked_trainer().model
+    assert isinstance(stack.layers[0].rnn, torch.nn.LSTM) and stack.cfg.num_layers == 2
+    assert cfg.param_counts() == {"grid LSTM": param_count(grid), "stacked LSTM": param_count(stack)}
+    H = cfg.stacked_hidden()
+    gap = abs(param_count(stack) - param_count(grid))
+    for other in (H - 1, H + 1):  # no other H is closer
+        twin = GridLesson(layers=2, hidden_size=6).stacked_config(other)
+        assert abs(param_count(SeqModel(twin)) - param_count(grid)) >= gap
+
+
+def test_result_sentence_follows_the_scores():
+    def scores(g, s):
+        return Scores({"grid LSTM": 1.0, "stacked LSTM": 1.0}, {"grid LSTM": g, "stacked LSTM": s})
+
+    steps = {"grid LSTM": 300, "stacked LSTM": 300}
+    assert "Neither model is trained" in grid_lesson.result_sentence(
+        scores(0.2, 0.3), dict.fromkeys(steps, 0), 0.25
+    )
+    won = grid_lesson.result_sentence(scores(0.9, 0.6), steps, 0.25)
+    assert "**grid LSTM** recalls more: 90.0%" in won and "60.0% for the stacked LSTM, 30.0 points" in won
+    lost = grid_lesson.result_sentence(scores(0.5, 0.75), steps, 0.25)
+    assert "**stacked LSTM** recalls more: 75.0%" in lost and "25.0 points ahead" in lost
+    assert "they are level" in grid_lesson.result_sentence(scores(0.5, 0.51), steps, 0.25)
+
+
+def test_memory_and_depth_step_are_the_grids_own_numbers():
+    cfg = GridLesson(layers=3, hidden_size=4, seed=2)
+    trainer = cfg.grid_trainer()
+    trainer.run(5, 60.0)  # a few steps: the weights are no longer the initial ones
+    model, task = trainer.model, cfg.task()
+    memory = grid_lesson.read_memory(model, task)
+    ids = task.example(0, split="val").x[0].tolist()
+    assert memory.tokens == list(task.decode(ids))
+    want = transcribe(copy.deepcopy(model).double(), ids)  # (L, T, H), float64
+    np.testing.assert_allclose(memory.m, want["m"], atol=1e-5)
+    np.testing.assert_allclose(memory.c, want["c"], atol=1e-5)
+    for t, layer, unit in ((1, 1, 0), (4, 2, 3), (len(ids), 3, 1)):
+        v = memory.depth_step(t, layer, unit)
+        below = 0.0 if layer == 1 else want["m"][layer - 2, t - 1, unit]
+        assert v["m_below"] == pytest.approx(below, abs=1e-5)
+        assert v["m"] == pytest.approx(want["m"][layer - 1, t - 1, unit], abs=1e-5)
+        assert v["m"] == pytest.approx(v["f"] * v["m_below"] + v["i"] * v["g"], abs=1e-6)  # the shown sum
+        assert v["h"] == pytest.approx(v["o"] * math.tanh(v["m"]), abs=1e-6)
+    with pytest.raises(InputError, match="layer l"):
+        memory.depth_step(1, 4, 0)
+    m = memory.m[:, :, 1]
+    layer, t = np.unravel_index(np.argmax(np.abs(m)), m.shape)
+    text = memory.sentence(1)
+    assert f"largest at layer {layer + 1}, step {t + 1} ($m = {m[layer, t]:+.3f}$" in text
+    f_up = memory.run.gates["depth"]["f"][0, :, 1:, 1]
+    assert f"averages {float(f_up.mean()):.2f} (from {float(f_up.min()):.2f}" in text
+
+
+def test_scores_are_the_models_loss_on_one_fixed_held_out_draw():
+    cfg = GridLesson(layers=1, hidden_size=4)
+    models = {"grid LSTM": cfg.grid_trainer().model, "stacked LSTM": cfg.stacked_trainer().model}
+    a, b = grid_lesson.score(models, cfg.task(), 0), grid_lesson.score(models, cfg.task(), 0)
+    assert a.acc == b.acc and a.loss == b.loss
+    batch = cfg.task().batch(grid_lesson.EVAL_SEQUENCES, torch.Generator().manual_seed(4_242), split="val")
+    with torch.no_grad():
+        loss, metrics = models["stacked LSTM"].loss(batch)
+    assert a.loss["stacked LSTM"] == pytest.approx(float(loss)) and a.acc["stacked LSTM"] == metrics["acc"]
