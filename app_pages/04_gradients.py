@@ -67,7 +67,7 @@ MEMORY_LAGS = [5, 10, 20, 30, 50, 75, 100, 150, 200]
 CONN_LAGS, CONN_STEPS = (
     [5, 10, 20, 40],
     [50, 150, 300],
-)  # section 6's choices (300 steps: ~10 s for six models)
+)  # section 6's choices (300 steps: 7-13 s for six models, measured)
 BENCH = Path(__file__).resolve().parents[1] / "assets" / "memory_lag.json"
 RECIPES = {"curriculum": LagRecipe(curriculum=True), "direct": LagRecipe(curriculum=False)}
 RECIPE_LABELS = {"curriculum": "curriculum on the lag (default)", "direct": "directly at the lag"}
@@ -571,7 +571,7 @@ def connectivity_views(seed_: int) -> None:
                 st.session_state[P + "conn"] = (asdict(config), done)
     held_run = st.session_state.get(P + "conn")
     if not (held_run and held_run[0] == asdict(config)):
-        st.caption("Click **Train** to train the three cells at this lag (a few seconds) and draw their C.")
+        st.caption("Nothing trains until you click **Train**: six models at this lag, then their C.")
         return
     run: ConnectivityRun = held_run[1]
     k = run.steps.index(
@@ -616,7 +616,11 @@ def connectivity_views(seed_: int) -> None:
         P + "conn_maps",
     )
     st.markdown(map_story(run, k))
-    accs = ", ".join(f"{CELL_NAMES[c]} {100 * run.acc[c][k]:.0f}%" for c in LAG_CELLS)
+    csv_button(run.frame(k), "rnnviz-l4-connectivity", P + "csv_conn", "C[s, t] at this checkpoint (CSV)")
+    accs = ", ".join(
+        f"{CELL_NAMES[c]} {100 * run.acc[c][k]:.0f}% (its curriculum reached lag {run.reached_lag[c]})"
+        for c in LAG_CELLS
+    )
     st.caption(
         f"Log colour scale shared by both charts, every cell and every checkpoint (C below 1e{lo:.0f} drawn "
         f"as the darkest colour; hover for the exact value); blank above the diagonal, where C = 0. Held-out "
@@ -760,6 +764,8 @@ try_this(
     "Section 3: train for a few clicks. Do the left columns of the heatmap get brighter as the model "
     "learns to carry the first word? Then set the lag to 60, reset, and train again.",
     "Section 5: measure at lag 20 and lag 200 with both recipes. Which cell needs the curriculum most?",
+    "Section 6: train at lag 40 and scrub the checkpoint slider. At which step does each cell's row first "
+    "reach back to the country, and does it stay there?",
 )
 question, options, answer, why, hints = clip_question(clip, preset.clip)
 section(check)("04_gradients.py", question, options, answer, why, hints)  # answering reruns it alone

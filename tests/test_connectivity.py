@@ -111,6 +111,13 @@ def test_run_keeps_every_checkpoint_and_recomputes_at_it(tiny_run):
     again = connectivity(trainer.model_at(-1), TINY.probe().x[0]).matrix[0]
     np.testing.assert_allclose(run.rows["gru"][1], again, rtol=1e-6)
     assert run.ratio("gru", 1) == pytest.approx(again[0] / again[-1], rel=1e-6)
+    table = run.frame(1)
+    assert len(table) == 3 * (1 * 5 + 5 * 6 // 2)  # per cell: the row s = T, and the triangle t <= s
+    one = table[(table["cell"] == "GRU") & (table["head"] == "many_to_one")]
+    assert list(one["s"]) == [5] * 5 and list(one["word x_t"]) == list(run.tokens)
+    np.testing.assert_allclose(one["C[s, t]"], run.rows["gru"][1])
+    m = table[(table["cell"] == "LSTM") & (table["head"] == "many_to_many") & (table["s"] == 4)]
+    np.testing.assert_allclose(m["C[s, t]"], run.maps["lstm"][1][3, :4])
 
 
 def fake(rows: dict, acc: dict) -> ConnectivityRun:
@@ -205,6 +212,7 @@ def test_page_section_trains_and_scrubs(open_url):
     assert isinstance(run, ConnectivityRun) and config["lag"] == 5 and config["steps"] == 50
     assert run.steps[0] == 0 and run.steps[-1] == 50 and len(run.tokens) == 7
     assert len(at.get("plotly_chart")) == charts + 2
+    assert any(b.proto.id.endswith("-l4_csv_conn") for b in at.get("download_button"))
 
     def said() -> str:
         return "\n".join(m.value for m in at.markdown)

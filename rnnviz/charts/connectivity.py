@@ -107,6 +107,7 @@ def full_maps(
         )
         fig.update_xaxes(title="input step t", tickvals=[1, T // 2, T], row=1, col=k)
     fig.update_yaxes(title="output step s", autorange="reversed", tickvals=[1, T // 2, T], row=1, col=1)
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_xaxes(showgrid=False)
     fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=lo, cmax=hi, colorbar=_colorbar(lo, hi)))
     return base_layout(fig, title, 380)

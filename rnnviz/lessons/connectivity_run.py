@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 
 from rnnviz.errors import InputError
 from rnnviz.lessons.connectivity import connectivity
-from rnnviz.lessons.memory_lag import LAG_CELLS, LagCurriculum, LagRecipe
+from rnnviz.lessons.memory_lag import CELL_NAMES, LAG_CELLS, LagCurriculum, LagRecipe
 from rnnviz.model import ModelConfig, SeqModel
 from rnnviz.tasks import FirstWord
 from rnnviz.tasks.base import Batch, check_int
@@ -98,6 +99,23 @@ class ConnectivityRun:
     acc_every: dict[str, np.ndarray]  # cell -> (K,) held-out accuracy over every step, many-to-many model
     reached_lag: dict[str, int]  # cell -> the lag the many-to-one model's curriculum reached
 
+    def frame(self, k: int) -> pd.DataFrame:
+        """Every C[s, t] (t <= s) of both heads at checkpoint ``k``, one row each, steps from 1."""
+        out = []
+        for cell in LAG_CELLS:
+            T = len(self.tokens)
+            for head, grid, rows in (
+                ("many_to_one", self.rows[cell][k][None], [T]),
+                ("many_to_many", self.maps[cell][k], range(1, T + 1)),
+            ):
+                for i, s in enumerate(rows):
+                    out += [
+                        {"training step": self.steps[k], "cell": CELL_NAMES[cell], "head": head, "s": s,
+                         "t": t, "word x_t": self.tokens[t - 1], "C[s, t]": float(grid[i, t - 1])}
+                        for t in range(1, s + 1)
+                    ]  # fmt: skip
+        return pd.DataFrame(out)
+
     def ratio(self, cell: str, k: int = -1) -> float:
         """C[T, 1] / C[T, T] of the many-to-one ``cell`` at checkpoint ``k``."""
         row = self.rows[cell][k]
@@ -110,7 +128,8 @@ def _accuracy(model, batch: Batch) -> float:
 
 
 def run_connectivity(config: ConnectivityConfig = ConnectivityConfig()) -> ConnectivityRun:
-    """Train the three cells with both heads and compute C at every checkpoint (~3 s at the defaults)."""
+    """Train the three cells with both heads and compute C at every checkpoint (7-13 s at the defaults on this
+    machine's one training thread, measured)."""
     probe = config.probe()
     x = probe.x[0]  # (T,)
     held = config.target().batch(
