@@ -47,17 +47,19 @@ def answer_story(run: ConnectivityRun, k: int) -> str:
             f"{_names(no)} {_verb(no, 'does', 'do')} not**"
         )
     text = (
-        f"{head} {when}: C[T, 1] / C[T, T] = {values} (connected means at least {REACH:.0e}: the country "
-        f"moves the answer's logit at least a millionth as much as the query word does)."
+        f"{head} {when}: C[T, 1] / C[T, T] = {values} (connected means at least {REACH:.0e}: a small "
+        "change of the country's input x_1 moves the answer's logit at least a millionth as much as the same "
+        "change of the query word's x_T)."
     )
     blind = [c for c in no if run.acc[c][k] >= GOOD]
     if blind:
-        accs = ", ".join(f"{CELL_NAMES[c]} {100 * run.acc[c][k]:.0f}%" for c in blind)
+        n = run.config.eval_sentences
+        first, *rest = blind
+        also = "".join(f"; {_names([c])} {100 * run.acc[c][k]:.0f}%" for c in rest)
         text += (
-            f" Yet {_names(blind)} {_verb(blind, 'answers', 'answer')} {accs} of "
-            f"{run.config.eval_sentences} held-out sentences right: the country is remembered, but a small "
-            "change of x_1 no longer moves the answer. Remembering a word and passing a gradient back to "
-            "it are not the same thing."
+            f" Yet {_names([first])} answers {100 * run.acc[first][k]:.0f}% of {n} held-out sentences right"
+            f"{also}: the country is remembered, but a small change of x_1 barely moves the answer's logit. "
+            "Remembering a word and passing a gradient back to it are not the same thing."
         )
     return text
 
