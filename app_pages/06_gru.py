@@ -7,6 +7,7 @@ import torch
 
 from rnnviz.charts import agreement as agreement_charts
 from rnnviz.charts import gates as charts
+from rnnviz.charts import grid as grid_charts
 from rnnviz.charts.sequence import training_curves
 from rnnviz.charts.style import CELL_COLORS
 from rnnviz.errors import InputError
@@ -14,6 +15,7 @@ from rnnviz.lessons import (
     agreement_story,
     depth,
     gating,
+    grid_lesson,
     gru_forms,
     gru_story,
     gru_tables,
@@ -24,6 +26,7 @@ from rnnviz.lessons.agreement import CELLS as AGREE_CELLS
 from rnnviz.lessons.agreement import AgreementLesson, accuracy_by_length
 from rnnviz.lessons.agreement_clamp import clamp_number, weakest
 from rnnviz.lessons.agreement_units import gate_story, number_units
+from rnnviz.lessons.grid_lesson import GridLesson
 from rnnviz.lessons.gru_lesson import DeepLesson, GRULesson
 from rnnviz.lessons.lstm_lesson import SentenceRead
 from rnnviz.model import param_count
@@ -521,11 +524,120 @@ deep_views(seed())
 st.header("The grid LSTM: memory along time and along depth")
 explain(
     "A stacked LSTM has a memory cell only along time: between layers, only $h$ travels. A **grid LSTM** "
-    "(Kalchbrenner, Danihelka and Graves, 2015) gives every dimension its own LSTM: each block reads $(h, "
-    "c)$ from the previous step and $(h, m)$ from the layer below, and gates both, so depth gets the same "
-    "protected road for the gradient that time has. This is a diagram; no model is trained for it."
+    "(Kalchbrenner, Danihelka and Graves, 2015) gives every dimension its own LSTM: each block at step $t$, "
+    "layer $l$ reads $(h^T_{t-1,l}, c_{t-1,l})$ from the previous step and $(h^D_{t,l-1}, m_{t,l-1})$ from "
+    "the layer below, and applies one LSTM transform along time and one along depth, each with its own gates "
+    "$i, f, g, o$ (written $i', f', g', o'$ for depth), both reading $[h^D_{t,l-1}; h^T_{t-1,l}]$. "
+    "Depth gets the same gated, additive road that time has. The weights are tied along time (every "
+    "step shares them) and untied along depth (each layer has its own), as in a stacked LSTM; layer 1 reads "
+    "$h^D_{t,0} = x_t$ with $m_{t,0} = 0$, and $h^T_{0,l} = c_{0,l} = 0$. Below, a live grid LSTM and a "
+    "stacked LSTM "
+    "(torch.nn.LSTM) of about as many parameters learn the same copy task, with the same seed and batches."
 )
-chart(charts.grid_lstm_diagram(), P + "grid_lstm")
+st.latex(
+    r"\text{time:}\;\; c_{t,l} = f \odot c_{t-1,l} + i \odot g,\;\; h^T_{t,l} = o \odot \tanh(c_{t,l})"
+    r"\qquad \text{depth:}\;\; m_{t,l} = f' \odot m_{t,l-1} + i' \odot g',\;\; h^D_{t,l} = o' \odot "
+    r"\tanh(m_{t,l})"
+)
+GRID_STEPS, GRID_SECONDS = 300, 12.0
+GRID_KEYS = {"grid LSTM": "l6_grid_net", "stacked LSTM": "l6_grid_stack"}
+
+
+def _pick(label: str, key: str, top: int, default: int, where) -> int:
+    """A slider from 1 (or 0 for units) to ``top`` whose held value is kept inside when ``top`` shrinks."""
+    low = 0 if key.endswith("unit") else 1
+    if st.session_state.get(key) is not None and not low <= st.session_state[key] <= top:
+        st.session_state[key] = min(max(st.session_state[key], low), top)
+    return where.slider(label, low, top, min(default, top), key=key, bind="query-params")
+
+
+@section
+def grid_views(seed_: int) -> None:
+    """The grid LSTM against the stacked LSTM: settings, training, scores, both memories and one depth
+    step's arithmetic; reruns alone when one of its settings moves."""
+    layers = st.slider(
+        "Layers L (both models)", 1, grid_lesson.MAX_LAYERS, 4, key=P + "grid_layers", bind="query-params"
+    )
+    try:
+        cfg = GridLesson(layers=layers, seed=seed_)
+    except InputError as err:
+        show_error(err, f"Choose 1 to {grid_lesson.MAX_LAYERS} layers.")
+        return
+    task = cfg.task()
+    factories = {"grid LSTM": cfg.grid_trainer, "stacked LSTM": cfg.stacked_trainer}
+    trainers = {name: session_trainer(GRID_KEYS[name], cfg, factories[name]) for name in grid_lesson.MODELS}
+    counts = {name: param_count(tr.model) for name, tr in trainers.items()}
+    st.markdown(
+        f"The task: read {task.length} symbols of {task.n_symbols}, wait {task.lag} blanks, then write "
+        f"them back after '=' (T = {task.seq_len} steps; e.g. `{task.decode(task.example().x[0])}`). The "
+        f"grid LSTM has L = {layers} layers of H = {cfg.hidden_size} units: **{counts['grid LSTM']:,} "
+        f"parameters**. The stacked LSTM has L = {layers} layers of H = {cfg.stacked_hidden()}, the size "
+        f"closest to it: **{counts['stacked LSTM']:,} parameters**."
+    )
+    panel(
+        P + "grid",
+        GRID_STEPS,
+        GRID_SECONDS,
+        label="Train both (same task, same seed)",
+        trainers=GRID_KEYS,
+        reset_label="Reset both",
+        note=f"Each click trains each model for up to {GRID_STEPS} steps or {GRID_SECONDS:g} s.",
+    )
+    basis = (asdict(cfg), {n: tr.step for n, tr in trainers.items()})
+    scores = _cached(P + "grid_scores", basis, lambda: grid_lesson.score(
+        {n: tr.model for n, tr in trainers.items()}, task, seed_
+    ))  # fmt: skip
+    steps = {n: tr.step for n, tr in trainers.items()}
+    st.markdown(grid_lesson.result_sentence(scores, steps, task.chance))
+    st.dataframe(scores.frame(trainers, counts), hide_index=True, width="stretch")
+    if any(tr.history for tr in trainers.values()):
+        runs = {
+            name: {
+                "step": [row.step for row in tr.history],
+                "acc": [row.metrics["acc"] for row in tr.history],
+            }
+            for name, tr in trainers.items()
+        }
+        colors = {"grid LSTM": CELL_COLORS["gru"], "stacked LSTM": CELL_COLORS["lstm"]}
+        chart(
+            training_curves(
+                runs, "acc", title="Training accuracy on the recall steps, same batches", colors=colors
+            ),
+            P + "grid_curves",
+        )
+    memory = grid_lesson.read_memory(trainers["grid LSTM"].model, task)
+    st.subheader("The live grid's two memories, on a test example")
+    c1, c2, c3 = st.columns(3)
+    unit = _pick("Unit j", P + "grid_unit", cfg.hidden_size - 1, 0, c1)
+    t = _pick("Step t", P + "grid_t", task.seq_len, task.length, c2)
+    layer = _pick("Layer l", P + "grid_l", layers, layers, c3)
+    chart(
+        grid_charts.memory_maps(memory.m[:, :, unit], memory.c[:, :, unit], memory.tokens, unit),
+        P + "grid_mem",
+    )
+    st.markdown(memory.sentence(unit))
+    v = memory.depth_step(t, layer, unit)
+    below = r"m_{t,0} = 0" if layer == 1 else f"m_{{{t},{layer - 1}}}"
+    st.latex(
+        f"m_{{{t},{layer}}} = f' \\, {below} + i' \\, g' = {v['f']:.4f} \\times {v['m_below']:+.4f} + "
+        f"{v['i']:.4f} \\times {v['g']:+.4f} = {v['m']:+.4f}"
+    )
+    st.latex(
+        f"h^D_{{{t},{layer}}} = o' \\tanh(m_{{{t},{layer}}}) = {v['o']:.4f} \\times \\tanh({v['m']:+.4f}) "
+        f"= {v['h']:+.4f}"
+    )
+    st.caption(
+        f"Unit {unit} at step t = {t} (symbol {memory.tokens[t - 1]!r}), layer l = {layer}: the depth "
+        "transform's gates, read from the live grid on the test example above."
+    )
+    with st.expander("The structure of this grid (its first steps)"):
+        st.caption(
+            f"The {layers}-layer grid trained above, drawn for its first {min(4, task.seq_len)} steps."
+        )
+        chart(charts.grid_lstm_diagram(steps=min(4, task.seq_len), layers=layers), P + "grid_lstm")
+
+
+grid_views(seed())
 
 try_this(
     "Train the GRU, then find a unit and a filler word where $z_t$ is near 1. Check in the table that $h_t "

@@ -1,8 +1,12 @@
 """The grid LSTM (rnnviz/grid_lstm.py) against a plain transcription of its equations, and lesson 6's
 grid section backend (rnnviz/lessons/grid_lesson.py): parameter counts, the computed sentences."""
 
+import base64
 import copy
+import dataclasses
+import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -174,3 +178,56 @@ def test_scores_are_the_models_loss_on_one_fixed_held_out_draw():
     with torch.no_grad():
         loss, metrics = models["stacked LSTM"].loss(batch)
     assert a.loss["stacked LSTM"] == pytest.approx(float(loss)) and a.acc["stacked LSTM"] == metrics["acc"]
+
+
+# --- the page section (lesson 6), one AppTest session at L = 2 ----------------------------------
+
+GRID_KEYS = {"grid LSTM": "l6_grid_net", "stacked LSTM": "l6_grid_stack"}
+NUMBER = r"[-+]?\d+\.\d+"
+
+
+def test_page_section_shows_the_grids_own_numbers(open_page):
+    at = open_page("06_gru.py")
+    at.slider(key="l6_grid_layers").set_value(2).run()  # untrained here: the browser test trains both
+    for key, value in (("l6_grid_unit", 3), ("l6_grid_t", 4), ("l6_grid_l", 2)):
+        at.slider(key=key).set_value(value)
+    at.run()
+    assert not at.exception and not at.error
+    trainers = {name: at.session_state[f"{key}_trainer"][1] for name, key in GRID_KEYS.items()}
+    cfg = GridLesson(layers=2)
+    assert at.session_state["l6_grid_net_trainer"][0] == dataclasses.asdict(cfg)
+    text = " ".join(m.value for m in at.markdown)
+    for name, tr in trainers.items():  # the parameter counts stated are the live models'
+        assert f"**{param_count(tr.model):,} parameters**" in text, name
+    task = cfg.task()
+    scores = grid_lesson.score({n: tr.model for n, tr in trainers.items()}, task, 0)
+    steps = {n: tr.step for n, tr in trainers.items()}
+    assert grid_lesson.result_sentence(scores, steps, task.chance) in text  # which won, by how much
+    table = next(df.value for df in at.dataframe if "held-out accuracy (%)" in df.value.columns)
+    assert list(table["held-out accuracy (%)"]) == [round(100 * scores.acc[n], 1) for n in trainers]
+    # the equation block against the grid's own weights, recomputed in float64 by the transcription
+    model = trainers["grid LSTM"].model
+    ids = task.example(0, split="val").x[0].tolist()
+    want = transcribe(copy.deepcopy(model).double(), ids)
+    block = next(x.value for x in at.latex if "m_{4,2} = f'" in x.value)
+    f, below, i, g, m = (float(v) for v in re.findall(NUMBER, block.split("=", 2)[2]))
+    assert below == pytest.approx(want["m"][0, 3, 3], abs=1e-4)  # m_{4,1}, unit 3
+    assert m == pytest.approx(want["m"][1, 3, 3], abs=1e-4)  # m_{4,2}
+    assert m == pytest.approx(f * below + i * g, abs=1e-3)  # the numbers shown add up
+    h_block = next(x.value for x in at.latex if "h^D_{4,2} = o'" in x.value)
+    o, m_again, h = (float(v) for v in re.findall(NUMBER, h_block.split("=", 2)[2]))
+    assert m_again == m and h == pytest.approx(want["h_depth"][1, 3, 3], abs=1e-4)
+    # the memory chart draws unit 3's m and c over (layer, step), read from the same model
+    spec = next(
+        json.loads(c.proto.spec) for c in at.get("plotly_chart") if "memory along depth" in c.proto.spec
+    )
+    np.testing.assert_allclose(_array(spec["data"][0]["z"]), want["m"][:, :, 3], atol=1e-5)
+    np.testing.assert_allclose(_array(spec["data"][1]["z"]), want["c"][:, :, 3], atol=1e-5)
+
+
+def _array(value) -> np.ndarray:
+    """Plotly's JSON stores numpy arrays as {'dtype', 'bdata' (base64), 'shape'}; lists as lists."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).astype(float)
+        return flat.reshape([int(n) for n in str(value["shape"]).split(",")])
+    return np.array(value, dtype=float)
