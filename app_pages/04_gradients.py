@@ -67,7 +67,7 @@ MEMORY_LAGS = [5, 10, 20, 30, 50, 75, 100, 150, 200]
 CONN_LAGS, CONN_STEPS = (
     [5, 10, 20, 40],
     [50, 150, 300],
-)  # section 6's choices (300 steps: 7-13 s for six models, measured)
+)  # section 6's choices (300 steps: 8-23 s for six models, measured)
 BENCH = Path(__file__).resolve().parents[1] / "assets" / "memory_lag.json"
 RECIPES = {"curriculum": LagRecipe(curriculum=True), "direct": LagRecipe(curriculum=False)}
 RECIPE_LABELS = {"curriculum": "curriculum on the lag (default)", "direct": "directly at the lag"}

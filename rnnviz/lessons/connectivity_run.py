@@ -128,8 +128,8 @@ def _accuracy(model, batch: Batch) -> float:
 
 
 def run_connectivity(config: ConnectivityConfig = ConnectivityConfig()) -> ConnectivityRun:
-    """Train the three cells with both heads and compute C at every checkpoint (7-13 s at the defaults on this
-    machine's one training thread, measured)."""
+    """Train the three cells with both heads and compute C at every checkpoint (8-23 s at the defaults
+    for seeds 0-4 on the shared 2-core dev machine, one thread, measured)."""
     probe = config.probe()
     x = probe.x[0]  # (T,)
     held = config.target().batch(
