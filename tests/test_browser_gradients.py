@@ -61,9 +61,8 @@ def test_gradients_page_controls(page, app_url):
     table = page.get_by_test_id("stDataFrame").first
     assert table.is_visible()
 
-    # section 6, connectivity, at its smallest setting (six models, 50 steps each), in the same tab
+    # section 6, connectivity, at its smallest budget (six models, 50 steps each), in the same tab
     shown = browser.wait_for_charts(page)
-    browser.set_slider(page, "connectivity lag (distractor words)", "5")
     browser.set_slider(page, "steps per model", "50")
     browser.click_button(page, "Train RNN, LSTM and GRU for connectivity (50 steps each)")
     browser.assert_clean(page)
@@ -72,5 +71,5 @@ def test_gradients_page_controls(page, app_url):
     browser.set_slider(page, "checkpoint (training step)", "0")  # the section reruns alone
     browser.assert_clean(page)
     assert page.get_by_text("the answer to the first word at the initial weights", exact=False).count() == 1
-    assert "l4_conn_lag=5" in page.url and "l4_conn_steps=50" in page.url
+    assert "l4_conn_steps=50" in page.url
     browser.screenshot(page, SCREENSHOTS / "04_gradients_used.png")
