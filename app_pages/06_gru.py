@@ -539,7 +539,7 @@ st.latex(
     r"\qquad \text{depth:}\;\; m_{t,l} = f' \odot m_{t,l-1} + i' \odot g',\;\; h^D_{t,l} = o' \odot "
     r"\tanh(m_{t,l})"
 )
-GRID_STEPS, GRID_SECONDS = 300, 12.0
+GRID_STEPS, GRID_SECONDS = 200, 20.0
 GRID_KEYS = {"grid LSTM": "l6_grid_net", "stacked LSTM": "l6_grid_stack"}
 
 
@@ -578,7 +578,7 @@ def grid_views(seed_: int) -> None:
         P + "grid",
         GRID_STEPS,
         GRID_SECONDS,
-        label="Train both (same task, same seed)",
+        label="Train the grid and the stacked LSTM",
         trainers=GRID_KEYS,
         reset_label="Reset both",
         note=f"Each click trains each model for up to {GRID_STEPS} steps or {GRID_SECONDS:g} s.",
@@ -611,11 +611,19 @@ def grid_views(seed_: int) -> None:
     unit = _pick("Unit j", P + "grid_unit", cfg.hidden_size - 1, 0, c1)
     t = _pick("Step t", P + "grid_t", task.seq_len, task.length, c2)
     layer = _pick("Layer l", P + "grid_l", layers, layers, c3)
-    chart(
-        grid_charts.memory_maps(memory.m[:, :, unit], memory.c[:, :, unit], memory.tokens, unit),
-        P + "grid_mem",
+    shared = (
+        st.radio(
+            "Colour scale", ["shared by m and c", "each its own"], key=P + "grid_scale", horizontal=True,
+            bind="query-params",
+        )
+        == "shared by m and c"
+    )  # fmt: skip
+    fig = grid_charts.memory_maps(
+        memory.m[:, :, unit], memory.c[:, :, unit], memory.tokens, unit, (t, layer), shared
     )
+    chart(fig, P + "grid_mem")
     st.markdown(memory.sentence(unit))
+    st.caption(memory.scale_sentence(unit))
     v = memory.depth_step(t, layer, unit)
     below = r"m_{t,0} = 0" if layer == 1 else f"m_{{{t},{layer - 1}}}"
     st.latex(

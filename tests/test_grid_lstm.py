@@ -139,6 +139,27 @@ def test_result_sentence_follows_the_scores():
     lost = grid_lesson.result_sentence(scores(0.5, 0.75), steps, 0.25)
     assert "**stacked LSTM** recalls more: 75.0%" in lost and "25.0 points ahead" in lost
     assert "they are level" in grid_lesson.result_sentence(scores(0.5, 0.51), steps, 0.25)
+    assert "Not an equal race" not in won
+    cut = grid_lesson.result_sentence(scores(0.5, 0.75), {"grid LSTM": 120, "stacked LSTM": 200}, 0.25)
+    assert (
+        "After 120 steps for the grid LSTM and 200 steps" in cut
+        and "grid LSTM has trained 80 steps fewer" in cut
+    )
+
+
+def test_memory_chart_scales_and_marks_the_written_block():
+    from rnnviz.charts.grid import memory_maps
+
+    m, c = np.array([[0.1, -0.2, 0.0], [0.3, 0.0, 0.1]]), np.array([[2.0, -1.0, 0.5], [0.0, 0.4, -0.2]])
+    shared = memory_maps(m, c, list("AB="), unit=1, mark=(2, 2))
+    assert [(tr.zmin, tr.zmax) for tr in shared.data] == [(-2.0, 2.0), (-2.0, 2.0)]  # one range for both
+    own = memory_maps(m, c, list("AB="), unit=1, shared=False)
+    assert [(tr.zmin, tr.zmax) for tr in own.data] == [(-0.3, 0.3), (-2.0, 2.0)] and all(
+        tr.showscale for tr in own.data
+    )
+    box = shared.layout.shapes[0]
+    assert (box.x0, box.x1, box.y0, box.y1) == (0.5, 1.5, 0.5, 1.5)  # step t = 2 is column 1, layer 2 row 1
+    assert list(shared.data[0].y) == ["layer 1", "layer 2"] and shared.layout.xaxis.ticktext[0] == "1:A"
 
 
 def test_memory_and_depth_step_are_the_grids_own_numbers():
@@ -167,6 +188,10 @@ def test_memory_and_depth_step_are_the_grids_own_numbers():
     assert f"largest at layer {layer + 1}, step {t + 1} ($m = {m[layer, t]:+.3f}$" in text
     f_up = memory.run.gates["depth"]["f"][0, :, 1:, 1]
     assert f"averages {float(f_up.mean()):.2f} (from {float(f_up.min()):.2f}" in text
+    big_m, big_c = np.abs(memory.m[:, :, 1]).max(), np.abs(memory.c[:, :, 1]).max()
+    scale = memory.scale_sentence(1)
+    assert f"Largest |m| of unit 1 on this example: {big_m:.3f}; largest |c|: {big_c:.3f}" in scale
+    assert f"{max(big_m, big_c) / min(big_m, big_c):.1f}× the size of" in scale
 
 
 def test_scores_are_the_models_loss_on_one_fixed_held_out_draw():

@@ -148,7 +148,14 @@ def result_sentence(scores: Scores, steps: dict[str, int], chance: float) -> str
             f"the **{win}** recalls more: {max(g, s):.1f}% of the held-out symbols against "
             f"{min(g, s):.1f}% for the {lose}, {abs(g - s):.1f} points ahead"
         )
-    return f"After {done}, {verdict} (chance is {100 * chance:.0f}%)."
+    text = f"After {done}, {verdict} (chance is {100 * chance:.0f}%)."
+    short = min(MODELS, key=lambda n: steps[n])
+    if steps[short] != max(steps.values()):  # a click that ran out of time: not yet a fair race
+        text += (
+            f" Not an equal race yet: the {short} has trained {max(steps.values()) - steps[short]} steps "
+            "fewer (its click ran out of time); the training curves compare them at equal steps."
+        )
+    return text
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,6 +195,15 @@ class Memory:
             "m": float(self.m[layer - 1, t - 1, unit]),
             "h": float(self.run.h_depth[at]),
         }
+
+    def scale_sentence(self, unit: int) -> str:
+        """The two memories' largest sizes on this example, so a shared colour scale reads right."""
+        m, c = (float(np.abs(v[:, :, unit]).max()) for v in (self.m, self.c))
+        text = f"Largest |m| of unit {unit} on this example: {m:.3f}; largest |c|: {c:.3f}"
+        if min(m, c) > 0:
+            big, small = ("c", "m") if c >= m else ("m", "c")
+            text += f" ({big} reaches {max(m, c) / min(m, c):.1f}× the size of {small})"
+        return text + "."
 
     def sentence(self, unit: int) -> str:
         """Where the depth memory of unit j is largest and how much of it the top layer still holds."""
