@@ -77,10 +77,22 @@ def test_gru_page_races_and_trains_the_deep_stacks(page, app_url):
     browser.click_button(page, "Train all three")
     page.get_by_text("Training loss").first.wait_for(timeout=RUN_TIMEOUT_MS)
     browser.wait_idle(page)
+    # the grid LSTM against the stacked LSTM (the same page load): trained, scored, both memories drawn
+    browser.click_button(page, "Train the grid and the stacked LSTM")
+    verdict = page.get_by_text(
+        re.compile(r"^After \d+ steps for the grid LSTM and \d+ steps for the stacked")
+    )
+    verdict.first.wait_for(timeout=RUN_TIMEOUT_MS)
+    browser.wait_idle(page)
     try:
-        assert browser.wait_for_charts(page) >= charts + 2  # race accuracy and the deep training loss
+        # race accuracy, the deep training loss, the grid's training curves
+        assert browser.wait_for_charts(page) >= charts + 3
+        shown = page.get_by_test_id("stPlotlyChart")
+        assert shown.filter(has_text="Training accuracy on the recall steps, same batches").count() == 1
+        assert shown.filter(has_text="m: memory along depth (passed up a layer)").count() == 1
+        assert page.get_by_text(re.compile(r"depth memory is largest at layer \d+, step \d+")).count() == 1
     finally:
-        browser.screenshot(page, SCREENSHOTS / "06_gru_trained.png")
+        browser.screenshot(page, SCREENSHOTS / "06_gru_trained.png", max_height=40_000)
     browser.assert_clean(page)
 
 
