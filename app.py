@@ -9,8 +9,10 @@ import torch
 from streamlit.errors import StreamlitInvalidLayoutContextError
 
 from course import OWN_URL_STATE, available, by_section
+from ui.heap import return_freed_memory
 from ui.lesson import LINK_HOOK, PRESENT_KEY, ROUTED_KEY, PageStop
 from ui.links import MAX_LINK_CHARS, LinkCheck, boolean, home_alias, live_params, shareable, whole_number
+from ui.namespace import prune, take
 from ui.safe import plain
 
 # One intra-op thread per process. Streamlit serves every browser session from threads of
@@ -22,6 +24,7 @@ from ui.safe import plain
 TORCH_THREADS = 1
 if torch.get_num_threads() != TORCH_THREADS:  # app.py reruns on every click: set it once
     torch.set_num_threads(TORCH_THREADS)
+return_freed_memory()  # once per process: memory follows what sessions hold, not their peak (ui/heap.py)
 
 st.set_page_config(
     page_title="rnnviz",
@@ -151,6 +154,7 @@ def write_link() -> None:
 
 st.session_state[LINK_HOOK] = write_link
 st.session_state[ROUTED_KEY] = True
+take()  # forget what a page that ended before its header left on this thread
 try:
     current.run()
 except PageStop:
@@ -161,3 +165,5 @@ finally:
     if message := link.message():
         link_notice.warning(message, icon=":material/link_off:")
     write_link()
+    if (space := take()) is not None:
+        prune(space)  # free what only the page's finished top level used (ui/namespace.py)

@@ -190,11 +190,12 @@ async def _student_everywhere(url: str) -> Student:
 
 
 async def _memory(url: str, pid: int, probe: int, n: int, at_once: int) -> dict:
-    kept, rss = [], []
+    kept, rss, heap = [], [], []  # resident memory; bytes malloc has handed out and not had back
     while len(kept) < n:
         wave = min(at_once, n - len(kept)) if kept else 1  # the first alone: what one student costs
         kept += await asyncio.gather(*(_student_everywhere(url) for _ in range(wave)))
         rss.append((len(kept), _live.memory_mib(pid)["rss_mib"]))
+        heap.append((len(kept), round(_served.ask(probe, "malloc")["in_use_bytes"] / 2**20, 1)))
     sessions = _served.ask(probe, "sessions")
     later = sessions[1:] or sessions
     fields = ("session_state_python", "session_state_tensors", "streamlit_python")
@@ -214,6 +215,8 @@ async def _memory(url: str, pid: int, probe: int, n: int, at_once: int) -> dict:
         "rss_mib_after_sessions": rss,
         "rss_mb_after_all": _live.mb(last),
         "per_further_session_mib": round((last - first) / max(n - 1, 1), 1),
+        "heap_in_use_mib_after_sessions": heap,
+        "heap_per_further_session_mib": round((heap[-1][1] - heap[0][1]) / max(n - 1, 1), 1),
         "peak_mib": _live.memory_mib(pid)["hwm_mib"],
         "per_further_session_reachable_mib": {k: round(v, 2) for k, v in mean.items()},
         "largest_session_state_keys_mib": {

@@ -84,10 +84,11 @@ class Box:
 def prose(chars: int) -> str:
     """``chars`` characters of plain lines (a few dozen distinct letters, as a pasted book has)."""
     words = "the of and a to in is was that for on with as by at from his her it be this an".split()
-    out, i = [], 0
-    while sum(map(len, out)) < chars:
-        line = " ".join(words[(i * 7 + k * 3) % len(words)] for k in range(8 + i % 5)) + ".\n"
-        out.append(line.capitalize())
+    out, i, total = [], 0, 0
+    while total < chars:  # a running total: summing the lines each time took 22 s at 2,000,000
+        line = (" ".join(words[(i * 7 + k * 3) % len(words)] for k in range(8 + i % 5)) + ".\n").capitalize()
+        out.append(line)
+        total += len(line)
         i += 1
     return "".join(out)[:chars]
 

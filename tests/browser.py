@@ -220,6 +220,34 @@ def click_button(page, label: str, timeout_ms: int = TIMEOUT_MS) -> None:
     _settle(page, timeout_ms)
 
 
+def click_together(pages: list, label: str, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Click the button `label` in each page, one right after another (tens of ms apart: students
+    clicking at once), then wait for every page's rerun."""
+    for page in pages:
+        _arm(page)
+    for page in pages:
+        page.get_by_role("button", name=label, exact=True).first.click()
+    for page in pages:
+        _settle(page, timeout_ms)
+
+
+def watch_text(page, text: str) -> None:
+    """From now on, note whether `text` ever shows in the page, however briefly (a progress text)."""
+    page.evaluate(
+        """(text) => {
+            window.__rnnvizSaw = false;
+            const look = () => { if (document.body.innerText.includes(text)) window.__rnnvizSaw = true; };
+            new MutationObserver(look).observe(document.body, {subtree: true, childList: true, characterData: true});
+        }""",
+        text,
+    )
+
+
+def saw_text(page) -> bool:
+    """Whether the text given to :func:`watch_text` has shown since."""
+    return bool(page.evaluate("() => window.__rnnvizSaw"))
+
+
 def click_nav(page, title: str, timeout_ms: int = TIMEOUT_MS) -> None:
     """Follow the sidebar navigation link `title` and wait until the page has run."""
     _arm(page)

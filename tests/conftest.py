@@ -127,7 +127,9 @@ def app_url(chromium) -> Iterator[str]:
     tests/test_browser.py checks the cold start on a server of its own.
     """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with open(ARTIFACTS / "streamlit.log", "w") as log:
+    # one server per pytest-xdist worker (gw0, gw1, ...), each with its own log
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    with open(ARTIFACTS / f"streamlit{'-' + worker if worker else ''}.log", "w") as log:
         server = browser.start_app(APP, log)
         try:
             context = chromium.new_context(viewport=browser.VIEWPORT)

@@ -10,6 +10,7 @@ import browser
 pytestmark = pytest.mark.browser
 
 STEPS = re.compile(r"^\d+ training steps so far")
+SHARED = "computed once"  # ui/training.py: a session following another's identical click says so
 
 
 def numbers(page) -> dict:
@@ -44,6 +45,16 @@ def test_a_teachers_trained_link_opens_the_trained_model_in_a_fresh_browser(page
         assert [t.startswith("Trained ") for t in only_student] == [True], only_student
         assert {**seen, "markdown": 0} == {**taught, "markdown": 0}
         assert student.get_by_text("as the link says").count() == 1
+
+        # teacher and student click Continue at once: one computes the run, the other follows it
+        # live ("computed once" in its progress text) and receives the same weights
+        for p in (page, student):
+            browser.watch_text(p, SHARED)
+        browser.click_together([page, student], "Continue training")
+        assert [browser.saw_text(p) for p in (page, student)].count(True) == 1
+        after, seen_after = numbers(page), numbers(student)
+        assert int(after["steps"].split()[0]) > trained
+        assert {**seen_after, "markdown": 0} == {**after, "markdown": 0}
     finally:
         student.context.close()
 

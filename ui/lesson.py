@@ -4,6 +4,7 @@ mode, charts sized for the room, friendly errors, a closing exercise and a check
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -12,6 +13,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from rnnviz.charts.style import PRESENT_DIAGRAM, PRESENT_FONT, PRESENT_WIDTH, legible, presented
 from rnnviz.errors import InputError
+from ui import namespace
 from ui.safe import plain
 
 PRESENT_KEY = "present"  # the sidebar toggle (app.py); also its query parameter: ?present=true
@@ -27,7 +29,9 @@ def presenting() -> bool:
 
 
 def header(title: str, learn: list[str], intro: str | None = None) -> None:
-    """Title, the 'What you will learn' list, and a one-paragraph introduction (folded when presenting)."""
+    """Title, the 'What you will learn' list, and a one-paragraph introduction (folded when presenting).
+    Also notes the calling page's namespace, which app.py prunes once the run is over (ui.namespace)."""
+    namespace.remember(sys._getframe(1).f_globals)
     st.title(title)
     with explanation("What you will learn"):
         st.markdown("**What you will learn**\n" + "\n".join(f"- {item}" for item in learn))
