@@ -237,7 +237,8 @@ def watch_text(page, text: str) -> None:
         """(text) => {
             window.__rnnvizSaw = false;
             const look = () => { if (document.body.innerText.includes(text)) window.__rnnvizSaw = true; };
-            new MutationObserver(look).observe(document.body, {subtree: true, childList: true, characterData: true});
+            const all = {subtree: true, childList: true, characterData: true};
+            new MutationObserver(look).observe(document.body, all);
         }""",
         text,
     )

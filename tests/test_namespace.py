@@ -5,7 +5,7 @@ import weakref
 
 from ui import namespace
 
-PAGE = '''
+PAGE = """
 import math
 
 class Big:
@@ -31,7 +31,7 @@ def helper():
 
 deep = 3.0
 total = on_change() + len(table)
-'''
+"""
 
 
 def _run(tmp_path) -> dict:
