@@ -638,6 +638,10 @@ def grid_views(seed_: int) -> None:
         f"Unit {unit} at step t = {t} (symbol {memory.tokens[t - 1]!r}), layer l = {layer}: the depth "
         "transform's gates, read from the live grid on the test example above."
     )
+    question = grid_lesson.depth_question(memory, t, layer, unit)
+    if question:
+        q = question
+        check("06_gru.py:grid", q.question, q.options, q.answer, q.why, q.hints)
     with st.expander("The structure of this grid (its first steps)"):
         st.caption(
             f"The {layers}-layer grid trained above, drawn for its first {min(4, task.seq_len)} steps."

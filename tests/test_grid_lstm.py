@@ -194,6 +194,21 @@ def test_memory_and_depth_step_are_the_grids_own_numbers():
     assert f"{max(big_m, big_c) / min(big_m, big_c):.1f}× the size of" in scale
 
 
+def test_depth_question_answer_is_f_times_the_m_from_below():
+    cfg = GridLesson(layers=2, hidden_size=4, seed=1)
+    memory = grid_lesson.read_memory(cfg.grid_trainer().model, cfg.task())
+    q = grid_lesson.depth_question(memory, 3, 1, 2)  # layer 1 has no m from below: asked at layer 2
+    v = memory.depth_step(3, 2, 2)
+    assert "layer l = 2" in q.question and q.options[q.answer] == f"{v['f'] * v['m_below']:+.3f}"
+    assert sorted(q.options, key=float) == q.options and len(set(q.options)) == len(q.options)
+    assert set(q.hints) == set(range(len(q.options))) - {q.answer}
+    one = GridLesson(layers=1, hidden_size=4)
+    assert (
+        grid_lesson.depth_question(grid_lesson.read_memory(one.grid_trainer().model, one.task()), 1, 1, 0)
+        is None
+    )
+
+
 def test_scores_are_the_models_loss_on_one_fixed_held_out_draw():
     cfg = GridLesson(layers=1, hidden_size=4)
     models = {"grid LSTM": cfg.grid_trainer().model, "stacked LSTM": cfg.stacked_trainer().model}
@@ -246,6 +261,10 @@ def test_page_section_shows_the_grids_own_numbers(open_page):
     spec = next(
         json.loads(c.proto.spec) for c in at.get("plotly_chart") if "memory along depth" in c.proto.spec
     )
+    # the check question's answer: f' m_{4,1} of the same block, from the float64 numbers
+    options = next(r.options for r in at.radio if r.key == "check_06_gru.py:grid")
+    kept = f * want["m"][0, 3, 3]
+    assert float(options[at.session_state["check_06_gru.py:grid_answer"]]) == pytest.approx(kept, abs=2e-3)
     np.testing.assert_allclose(_array(spec["data"][0]["z"]), want["m"][:, :, 3], atol=1e-5)
     np.testing.assert_allclose(_array(spec["data"][1]["z"]), want["c"][:, :, 3], atol=1e-5)
 

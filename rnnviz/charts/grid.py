@@ -39,7 +39,8 @@ def memory_maps(
     fig = make_subplots(rows=1, cols=2, subplot_titles=TITLES, horizontal_spacing=0.1)
     for col, (values, symbol) in enumerate(((m, "m"), (c, "c")), start=1):
         top = both if shared else float(np.abs(values).max()) or 1.0
-        bar = dict(title=dict(text=f"{symbol}, unit {unit}"), thickness=12, x=0.45 if col == 1 else 1.0)
+        name = f"{symbol}, unit {unit}" if not shared else f"m and c, unit {unit}"
+        bar = dict(title=dict(text=name), thickness=12, x=0.45 if col == 1 else 1.0)
         fig.add_trace(
             go.Heatmap(
                 z=values,

@@ -21,6 +21,7 @@ import torch
 
 from rnnviz.grid_lstm import GridConfig, GridLSTM, GridRun, grid_param_count
 from rnnviz.model import ModelConfig, SeqModel
+from rnnviz.questions import Question
 from rnnviz.tasks.base import check_int
 from rnnviz.tasks.copy_task import CopyTask
 from rnnviz.train import TrainConfig, Trainer
@@ -233,3 +234,43 @@ def read_memory(model: GridLSTM, task: CopyTask) -> Memory:
         run = model.run(example.x)
     model.train(was)
     return Memory(list(task.decode(example.x[0])), run)
+
+
+def depth_question(memory: Memory, t: int, layer: int, unit: int) -> Question | None:
+    """Predict how much of the layer below's m reaches m_{t,l} along the depth road, with the live
+    gate: f' m_{t,l-1}. Asked at layer l >= 2 (the page's layer, or 2 when it shows layer 1); None for
+    a one-layer grid, whose only m_{t,0} is 0."""
+    layer = max(layer, 2)
+    if memory.m.shape[0] < 2:
+        return None
+    v = memory.depth_step(t, layer, unit)
+    kinds = {
+        "kept": v["f"] * v["m_below"],  # f' ⊙ m_{t,l-1}: the right answer
+        "all": v["m_below"],
+        "forgotten": (1 - v["f"]) * v["m_below"],
+        "sum": v["m"],
+    }
+    order = sorted(kinds, key=lambda k: kinds[k])  # the numbers decide where the right one stands
+    options, seen = [], {f"{kinds['kept']:+.3f}"}  # an option that reads like the answer is dropped
+    for kind in order:
+        text = f"{kinds[kind]:+.3f}"
+        if kind == "kept" or text not in seen:
+            options.append((kind, text))
+            seen.add(text)
+    answer = next(i for i, (kind, _) in enumerate(options) if kind == "kept")
+    miss = {
+        "all": "that is all of $m_{t,l-1}$: the depth forget gate $f'$ scales it before it arrives.",
+        "forgotten": "that is the part $f'$ drops, $(1 - f') \\, m_{t,l-1}$.",
+        "sum": "that is $m_{t,l}$ itself, which also adds the new content $i' g'$.",
+    }
+    return Question(
+        f"Predict: at step t = {t}, layer l = {layer}, unit {unit}, the live grid's depth forget gate is "
+        f"$f' = {v['f']:.3f}$ and the layer below hands up $m_{{t,l-1}} = {v['m_below']:+.3f}$. How much "
+        "of it reaches $m_{t,l}$ along the depth road, before the new content $i' g'$ is added?",
+        [text for _, text in options],
+        answer,
+        f"$f' \\, m_{{t,l-1}} = {v['f']:.3f} \\times {v['m_below']:+.3f} = {kinds['kept']:+.3f}$; adding "
+        f"$i' g' = {v['i'] * v['g']:+.3f}$ gives $m_{{t,l}} = {v['m']:+.3f}$. This road through depth is "
+        "what a stacked LSTM does not have.",
+        {i: miss[kind] for i, (kind, _) in enumerate(options) if kind != "kept"},
+    )
