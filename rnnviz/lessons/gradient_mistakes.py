@@ -1,4 +1,4 @@
-"""Lesson 4, section 6: three things course notes often write about the gradient through time, each
+"""Lesson 4, section 7: three things course notes often write about the gradient through time, each
 computed beside its correction on the page's own models.
 
 1. The product of step Jacobians written with the factors gathered, (prod_s D_s) W_hh^(T-t). The
