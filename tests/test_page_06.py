@@ -200,8 +200,22 @@ def test_presenter_mode_folds_the_prose(open_url):
 @pytest.mark.parametrize(
     "bad",
     [
-        {"l6_t": "999", "l6_unit": "-1", "l6_lag": "0", "l6_hidden": "5", "l6_depth": "1000"},
-        {"l6_cell": "lstm", "l6_stage": "😀", "l6_width": "big", "l6_grad_kind": "", "l6_t": "1.5"},
+        {
+            "l6_t": "999",
+            "l6_unit": "-1",
+            "l6_lag": "0",
+            "l6_hidden": "5",
+            "l6_depth": "1000",
+            "l6_grid_layers": "99",
+        },
+        {
+            "l6_cell": "lstm",
+            "l6_stage": "😀",
+            "l6_width": "big",
+            "l6_grad_kind": "",
+            "l6_t": "1.5",
+            "l6_grid_l": "x",
+        },
         {"l6_cell": "GRU without a reset gate", "l6_stage": "1. reset"},
         {"l6_text": "😀 " * 300},
         {"l6_text": " \t "},
