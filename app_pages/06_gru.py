@@ -546,6 +546,9 @@ GRID_KEYS = {"grid LSTM": "l6_grid_net", "stacked LSTM": "l6_grid_stack"}
 def _pick(label: str, key: str, top: int, default: int, where) -> int:
     """A slider from 1 (or 0 for units) to ``top`` whose held value is kept inside when ``top`` shrinks."""
     low = 0 if key.endswith("unit") else 1
+    if top <= low:  # one choice only (a one-layer grid): a slider needs two ends
+        where.caption(f"{label}: {low}, the only one")
+        return low
     if st.session_state.get(key) is not None and not low <= st.session_state[key] <= top:
         st.session_state[key] = min(max(st.session_state[key], low), top)
     return where.slider(label, low, top, min(default, top), key=key, bind="query-params")
@@ -567,10 +570,11 @@ def grid_views(seed_: int) -> None:
     factories = {"grid LSTM": cfg.grid_trainer, "stacked LSTM": cfg.stacked_trainer}
     trainers = {name: session_trainer(GRID_KEYS[name], cfg, factories[name]) for name in grid_lesson.MODELS}
     counts = {name: param_count(tr.model) for name, tr in trainers.items()}
+    example = task.decode(task.example().x[0])
     st.markdown(
-        f"The task: read {task.length} symbols of {task.n_symbols}, wait {task.lag} blanks, then write "
-        f"them back after '=' (T = {task.seq_len} steps; e.g. `{task.decode(task.example().x[0])}`). The "
-        f"grid LSTM has L = {layers} layers of H = {cfg.hidden_size} units: **{counts['grid LSTM']:,} "
+        f"The task: read {task.length} symbols (of an alphabet of {task.n_symbols}), wait {task.lag} "
+        f"blanks, then write them back after '=' (T = {task.seq_len} steps; e.g. `{example}`). The grid "
+        f"LSTM has L = {layers} layers of H = {cfg.hidden_size} units: **{counts['grid LSTM']:,} "
         f"parameters**. The stacked LSTM has L = {layers} layers of H = {cfg.stacked_hidden()}, the size "
         f"closest to it: **{counts['stacked LSTM']:,} parameters**."
     )
@@ -625,7 +629,7 @@ def grid_views(seed_: int) -> None:
     st.markdown(memory.sentence(unit))
     st.caption(memory.scale_sentence(unit))
     v = memory.depth_step(t, layer, unit)
-    below = r"m_{t,0} = 0" if layer == 1 else f"m_{{{t},{layer - 1}}}"
+    below = f"m_{{{t},{layer - 1}}}"
     st.latex(
         f"m_{{{t},{layer}}} = f' \\, {below} + i' \\, g' = {v['f']:.4f} \\times {v['m_below']:+.4f} + "
         f"{v['i']:.4f} \\times {v['g']:+.4f} = {v['m']:+.4f}"
@@ -637,6 +641,11 @@ def grid_views(seed_: int) -> None:
     st.caption(
         f"Unit {unit} at step t = {t} (symbol {memory.tokens[t - 1]!r}), layer l = {layer}: the depth "
         "transform's gates, read from the live grid on the test example above."
+        + (
+            " Layer 1 reads $m_{t,0} = 0$: its depth memory starts from nothing at every step."
+            if layer == 1
+            else ""
+        )
     )
     question = grid_lesson.depth_question(memory, t, layer, unit)
     if question:
@@ -644,7 +653,7 @@ def grid_views(seed_: int) -> None:
         check("06_gru.py:grid", q.question, q.options, q.answer, q.why, q.hints)
     with st.expander("The structure of this grid (its first steps)"):
         st.caption(
-            f"The {layers}-layer grid trained above, drawn for its first {min(4, task.seq_len)} steps."
+            f"The {layers}-layer grid of this section, drawn for its first {min(4, task.seq_len)} steps."
         )
         chart(charts.grid_lstm_diagram(steps=min(4, task.seq_len), layers=layers), P + "grid_lstm")
 

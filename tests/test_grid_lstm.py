@@ -267,6 +267,10 @@ def test_page_section_shows_the_grids_own_numbers(open_page):
     assert float(options[at.session_state["check_06_gru.py:grid_answer"]]) == pytest.approx(kept, abs=2e-3)
     np.testing.assert_allclose(_array(spec["data"][0]["z"]), want["m"][:, :, 3], atol=1e-5)
     np.testing.assert_allclose(_array(spec["data"][1]["z"]), want["c"][:, :, 3], atol=1e-5)
+    at.slider(key="l6_grid_layers").set_value(1).run()  # one layer: no layer slider, no m from below
+    assert not at.exception and not at.error
+    assert any("Layer 1 reads $m_{t,0} = 0$" in c.value for c in at.caption)
+    assert "check_06_gru.py:grid" not in {r.key for r in at.radio}
 
 
 def _array(value) -> np.ndarray:
