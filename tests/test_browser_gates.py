@@ -89,7 +89,7 @@ def test_gru_page_races_and_trains_the_deep_stacks(page, app_url):
         assert browser.wait_for_charts(page) >= charts + 3
         shown = page.get_by_test_id("stPlotlyChart")
         assert shown.filter(has_text="Training accuracy on the recall steps, same batches").count() == 1
-        assert shown.filter(has_text="m: memory along depth (passed up a layer)").count() == 1
+        assert shown.filter(has_text="m: passed up a layer (depth)").count() == 1
         assert page.get_by_text(re.compile(r"depth memory is largest at layer \d+, step \d+")).count() == 1
     finally:
         browser.screenshot(page, SCREENSHOTS / "06_gru_trained.png", max_height=40_000)

@@ -259,7 +259,7 @@ def test_page_section_shows_the_grids_own_numbers(open_page):
     assert m_again == m and h == pytest.approx(want["h_depth"][1, 3, 3], abs=1e-4)
     # the memory chart draws unit 3's m and c over (layer, step), read from the same model
     spec = next(
-        json.loads(c.proto.spec) for c in at.get("plotly_chart") if "memory along depth" in c.proto.spec
+        json.loads(c.proto.spec) for c in at.get("plotly_chart") if "m: passed up a layer" in c.proto.spec
     )
     # the check question's answer: f' m_{4,1} of the same block, from the float64 numbers
     options = next(r.options for r in at.radio if r.key == "check_06_gru.py:grid")

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from rnnviz.charts.sequence import step_labels
 from rnnviz.charts.style import DIVERGING, base_layout, step_ticks
 
-TITLES = ("m: memory along depth (passed up a layer)", "c: memory along time (passed to the next step)")
+TITLES = ("m: passed up a layer (depth)", "c: passed to the next step (time)")
 
 
 def memory_maps(
@@ -36,11 +36,11 @@ def memory_maps(
     L, T = m.shape
     both = float(max(np.abs(m).max(), np.abs(c).max())) or 1.0
     labels = step_labels(list(tokens), T)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=TITLES, horizontal_spacing=0.1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=TITLES, horizontal_spacing=0.14)
     for col, (values, symbol) in enumerate(((m, "m"), (c, "c")), start=1):
         top = both if shared else float(np.abs(values).max()) or 1.0
         name = f"{symbol}, unit {unit}" if not shared else f"m and c, unit {unit}"
-        bar = dict(title=dict(text=name), thickness=12, x=0.45 if col == 1 else 1.0)
+        bar = dict(title=dict(text=name), thickness=12, x=0.44 if col == 1 else 1.0)
         fig.add_trace(
             go.Heatmap(
                 z=values,
@@ -67,6 +67,7 @@ def memory_maps(
                 line=dict(color="black", width=3), row=1, col=col,
             )  # fmt: skip
     fig.update_yaxes(title_text="layer l", row=1, col=1)
+    fig.update_yaxes(showticklabels=False, row=1, col=2)  # the same rows as m's, named on the left
     base_layout(fig, None, height or max(280, 160 + 36 * L))
     fig.update_layout(margin=dict(t=60))  # room for the two subplot titles
     return fig
