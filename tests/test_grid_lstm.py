@@ -131,9 +131,9 @@ def test_result_sentence_follows_the_scores():
         return Scores({"grid LSTM": 1.0, "stacked LSTM": 1.0}, {"grid LSTM": g, "stacked LSTM": s})
 
     steps = {"grid LSTM": 300, "stacked LSTM": 300}
-    assert "Neither model is trained" in grid_lesson.result_sentence(
-        scores(0.2, 0.3), dict.fromkeys(steps, 0), 0.25
-    )
+    start = grid_lesson.result_sentence(scores(0.2, 0.3), dict.fromkeys(steps, 0), 0.25)
+    assert "Neither model is trained" in start and "recalls 20.0%" in start
+    assert "stacked LSTM 30.0% (chance is 25%)" in start
     won = grid_lesson.result_sentence(scores(0.9, 0.6), steps, 0.25)
     assert "**grid LSTM** recalls more: 90.0%" in won and "60.0% for the stacked LSTM, 30.0 points" in won
     lost = grid_lesson.result_sentence(scores(0.5, 0.75), steps, 0.25)

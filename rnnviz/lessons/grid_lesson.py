@@ -133,8 +133,9 @@ def result_sentence(scores: Scores, steps: dict[str, int], chance: float) -> str
     """Which model recalls more of the held-out symbols, by how many points, after how much training."""
     if not any(steps.values()):
         return (
-            f"Neither model is trained yet: both guess, near the chance rate {100 * chance:.0f}% "
-            f"(grid {100 * scores.acc['grid LSTM']:.1f}%, stacked {100 * scores.acc['stacked LSTM']:.1f}%)."
+            f"Neither model is trained yet: with their initial weights the grid LSTM recalls "
+            f"{100 * scores.acc['grid LSTM']:.1f}% of the held-out symbols and the stacked LSTM "
+            f"{100 * scores.acc['stacked LSTM']:.1f}% (chance is {100 * chance:.0f}%)."
         )
     g, s = (100 * scores.acc[n] for n in MODELS)
     done = " and ".join(f"{steps[n]} steps for the {n}" for n in MODELS)
