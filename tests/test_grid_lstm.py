@@ -126,6 +126,13 @@ def test_parameter_counts_are_the_models_and_the_stack_is_the_closest_size():
         assert abs(param_count(SeqModel(twin)) - param_count(grid)) >= gap
 
 
+def test_about_as_many_parameters_at_every_layer_count_the_page_offers():
+    """The page's 'of about as many parameters': within 5% at every L of its slider."""
+    for layers in range(1, grid_lesson.MAX_LAYERS + 1):
+        counts = GridLesson(layers=layers).param_counts()
+        assert abs(counts["grid LSTM"] - counts["stacked LSTM"]) < 0.05 * counts["grid LSTM"], layers
+
+
 def test_result_sentence_follows_the_scores():
     def scores(g, s):
         return Scores({"grid LSTM": 1.0, "stacked LSTM": 1.0}, {"grid LSTM": g, "stacked LSTM": s})
