@@ -133,14 +133,21 @@ def _pct(p: float) -> str:
     return f"{100 * p:.0f}%"
 
 
+def _ahead(tsne: float, pca: float) -> str:
+    """Which map scores higher: "t-SNE", "PCA", or "same" within SAME (what every sentence and the
+    question below branch on)."""
+    if abs(tsne - pca) < SAME:
+        return "same"
+    return "t-SNE" if tsne > pca else "PCA"
+
+
 def kept_sentence(c: MapComparison) -> str:
     """Which map keeps more of each word's nearest neighbours, from the two shares."""
-    if abs(c.kept_tsne - c.kept_pca) < SAME:
-        verdict = "the two maps keep about as many"
-    elif c.kept_tsne > c.kept_pca:
-        verdict = "t-SNE keeps more of the neighbourhoods, which is what it is built to do"
-    else:
-        verdict = "here PCA keeps more of them than t-SNE"
+    verdict = {
+        "same": "the two maps keep about as many",
+        "t-SNE": "t-SNE keeps more of the neighbourhoods, which is what it is built to do",
+        "PCA": "here PCA keeps more of them than t-SNE",
+    }[_ahead(c.kept_tsne, c.kept_pca)]
     return (
         f"Of each word's {c.k} nearest neighbours in 50-D, the t-SNE map keeps {_pct(c.kept_tsne)} among its "
         f"{c.k} nearest on the map and the PCA map {_pct(c.kept_pca)}: {verdict}."
@@ -152,19 +159,16 @@ KEPT_OPTIONS = ("t-SNE keeps more", "PCA keeps more", f"about as many (within {1
 
 def kept_question(c: MapComparison) -> tuple[list[str], int]:
     """The options of "which map keeps more of the neighbours?" and the right one, as kept_sentence says."""
-    if abs(c.kept_tsne - c.kept_pca) < SAME:
-        return list(KEPT_OPTIONS), 2
-    return list(KEPT_OPTIONS), 0 if c.kept_tsne > c.kept_pca else 1
+    return list(KEPT_OPTIONS), {"t-SNE": 0, "PCA": 1, "same": 2}[_ahead(c.kept_tsne, c.kept_pca)]
 
 
 def order_sentence(c: MapComparison) -> str:
     """Which map keeps the order of all pairwise distances better, from the two rank correlations."""
-    if abs(c.rho_pca - c.rho_tsne) < SAME:
-        verdict = "both keep the overall order of distances about equally well"
-    elif c.rho_pca > c.rho_tsne:
-        verdict = "PCA keeps the overall order of distances (which words are far apart) better"
-    else:
-        verdict = "here t-SNE keeps the overall order of distances better than PCA"
+    verdict = {
+        "same": "both keep the overall order of distances about equally well",
+        "PCA": "PCA keeps the overall order of distances (which words are far apart) better",
+        "t-SNE": "here t-SNE keeps the overall order of distances better than PCA",
+    }[_ahead(c.rho_tsne, c.rho_pca)]
     return (
         f"Over all {c.n_pairs:,} pairs, the rank correlation between the 50-D distances and the drawn "
         f"ones is ρ = {c.rho_pca:.2f} for PCA and ρ = {c.rho_tsne:.2f} for t-SNE (1 would keep every "
