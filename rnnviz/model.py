@@ -104,8 +104,9 @@ class ModelConfig:
 FUSED = {"RNN_TANH": nn.RNN, "RNN_RELU": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
 
 
-class Unrolled(nn.Module):
-    """A one-layer recurrent module for cells torch has no kernel for; same names as nn.LSTM."""
+class _OneLayer(nn.Module):
+    """One layer of a cell from rnnviz.cells, both directions, its parameters named as torch names
+    them (``weight_ih_l0``, ``weight_ih_l0_reverse``, ...); the subclass says how it runs."""
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, bidirectional: bool):
         super().__init__()
@@ -116,15 +117,20 @@ class Unrolled(nn.Module):
             for name, value in params.items():
                 setattr(self, f"{name}_l0{sfx}", nn.Parameter(torch.empty_like(value)))
 
+    def direction(self, sfx: str) -> dict[str, Tensor]:
+        """This direction's parameters by the cell's own names (``weight_ih``, ``bias_ih``, ...)."""
+        end = "_l0" + sfx
+        return {name[: -len(end)]: v for name, v in self.named_parameters() if name.endswith(end)}
+
+
+class Unrolled(_OneLayer):
+    """A one-layer recurrent module for cells torch has no kernel for; same names as nn.LSTM."""
+
     def forward(self, x: Tensor, state=None):
         B, T, _ = x.shape  # (B, T, D)
         outs, finals = [], []
         for d, sfx in enumerate(self.suffixes):
-            p = {
-                name[: -len("_l0" + sfx)]: v
-                for name, v in self.named_parameters()
-                if name.endswith("_l0" + sfx)
-            }
+            p = self.direction(sfx)
             s = None if state is None else _select(state, d)
             if s is None:
                 h0 = x.new_zeros(B, self.hidden_size)
@@ -141,7 +147,7 @@ class Unrolled(nn.Module):
         return out, torch.stack(finals)
 
 
-class Scanned(nn.Module):
+class Scanned(_OneLayer):
     """A one-layer module for the cells whose gates read x_t only; same names as nn.GRU, no weight_hh.
 
     All gates for all t come from one matmul, W_ih x_t + b_ih (B, T, G*H); the cell's ``scan``
@@ -152,20 +158,12 @@ class Scanned(nn.Module):
 
     scan = staticmethod(scan_log)
 
-    def __init__(self, cell: str, input_size: int, hidden_size: int, bidirectional: bool):
-        super().__init__()
-        self.spec, self.hidden_size = CELLS[cell], hidden_size
-        self.suffixes = ["", "_reverse"] if bidirectional else [""]
-        params = init_params(self.spec, input_size, hidden_size, torch.Generator())
-        for sfx in self.suffixes:
-            for name, value in params.items():
-                setattr(self, f"{name}_l0{sfx}", nn.Parameter(torch.empty_like(value)))
-
     def forward(self, x: Tensor, state=None):
         outs, finals = [], []
         for d, sfx in enumerate(self.suffixes):
             xs = x if d == 0 else x.flip(1)  # (B, T, D) in the order this direction reads
-            ih = xs @ getattr(self, f"weight_ih_l0{sfx}").T + getattr(self, f"bias_ih_l0{sfx}")  # (B, T, G*H)
+            p = self.direction(sfx)
+            ih = xs @ p["weight_ih"].T + p["bias_ih"]  # (B, T, G*H)
             a, b = self.spec.scan(ih)  # h_t = a_t * h_{t-1} + b_t, a_t in (0, 1]
             # a gate that underflowed to 0 (a logit below about -88 in float32) becomes the smallest
             # positive number: the log-space scan needs log a_t, and h_t changes by under 1e-38 * h_{t-1}
