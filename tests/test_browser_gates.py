@@ -91,6 +91,13 @@ def test_gru_page_races_and_trains_the_deep_stacks(page, app_url):
         assert shown.filter(has_text="Training accuracy on the recall steps, same batches").count() == 1
         assert shown.filter(has_text="m: passed up a layer (depth)").count() == 1
         assert page.get_by_text(re.compile(r"depth memory is largest at layer \d+, step \d+")).count() == 1
+        # the section's own widgets rerun it alone (a fragment): its own colour scale for m, then step t = 2
+        page.get_by_text("each its own", exact=True).click()
+        page.get_by_text(re.compile(r"^Largest \|m\| of unit 0")).first.wait_for(timeout=RUN_TIMEOUT_MS)
+        browser.wait_idle(page)
+        browser.set_slider(page, "Step t", 2)
+        page.get_by_text(re.compile(r"^Unit 0 at step t = 2 ")).first.wait_for(timeout=RUN_TIMEOUT_MS)
+        browser.assert_clean(page)
     finally:
         browser.screenshot(page, SCREENSHOTS / "06_gru_trained.png", max_height=40_000)
     browser.assert_clean(page)
