@@ -628,6 +628,11 @@ def grid_views(seed_: int) -> None:
     chart(fig, P + "grid_mem")
     st.markdown(memory.sentence(unit))
     st.caption(memory.scale_sentence(unit))
+    question = grid_lesson.depth_question(memory, t, layer, unit)
+    if question:  # asked before the step's arithmetic below gives it away
+        q = question
+        check("06_gru.py:grid", q.question, q.options, q.answer, q.why, q.hints)
+    st.markdown("**The block outlined in the chart, written out:**")
     v = memory.depth_step(t, layer, unit)
     below = f"m_{{{t},{layer - 1}}}"
     st.latex(
@@ -647,10 +652,6 @@ def grid_views(seed_: int) -> None:
             else ""
         )
     )
-    question = grid_lesson.depth_question(memory, t, layer, unit)
-    if question:
-        q = question
-        check("06_gru.py:grid", q.question, q.options, q.answer, q.why, q.hints)
     with st.expander("The structure of this grid (its first steps)"):
         st.caption(
             f"The {layers}-layer grid of this section, drawn for its first {min(4, task.seq_len)} steps."
