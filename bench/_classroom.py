@@ -52,7 +52,7 @@ MEMORY_SESSIONS = 30
 MEMORY_AT_ONCE = 5
 RUN_TIMEOUT_S = 300
 TRAIN = {  # url path -> the button that trains the page's model(s), as a student finds it first
-    "why-recurrence": "Train these examples (5-15 s)",
+    "why-recurrence": "Train these examples",
     "elman-rnn": "Train",
     "char-lm": "Train",
     "vanishing-gradients": "Train",
@@ -103,9 +103,13 @@ def screen_digest(student: Student) -> str:
 async def _run_click(student: Student, label: str, at: float) -> dict:
     """Click ``label`` at monotonic time ``at``; wait for the full rerun that follows the run."""
     await asyncio.sleep(max(0.0, at - time.monotonic()))
-    before = student.finished
+    before, before_fragment = student.finished, student.fragment_runs
     sent = await student.click(label)
-    ok = await student.until(lambda: student.finished > before, RUN_TIMEOUT_S)
+    # a training panel reruns the page when its run ends; a button of a section that trains on its
+    # own (lesson 8's transfer experiment) ends with that section's run
+    ok = await student.until(
+        lambda: student.finished > before or student.fragment_runs > before_fragment, RUN_TIMEOUT_S
+    )
     arrived = student.first_loss_at
     return {
         "sent": sent,

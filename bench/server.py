@@ -72,7 +72,7 @@ WIDGETS = {
 }
 CONTINUE = "^Continue training$"
 TRAIN = {
-    "why-recurrence": Train("Train these examples (5-15 s)", "^Trained: sentiment"),
+    "why-recurrence": Train("Train these examples", "^Trained: sentiment"),
     "elman-rnn": Train("Train", CONTINUE),
     "char-lm": Train("Train", CONTINUE),
     "vanishing-gradients": Train("Train", CONTINUE),
