@@ -47,6 +47,8 @@ class Student:
     _ws: object = None
     _reader: asyncio.Task | None = None
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _drawn_by: dict = field(default_factory=dict)  # delta path -> id of the script run that drew it
+    _run_id: str = ""  # the run under way (its new_session names it; the deltas that follow are its)
 
     async def connect(self) -> None:
         from websockets.asyncio.client import connect
@@ -69,7 +71,9 @@ class Student:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
-            if kind == "page_info_changed":
+            if kind == "new_session":
+                self._run_id = msg.metadata.run.script_run_id
+            elif kind == "page_info_changed":
                 self.query = msg.page_info_changed.query_string
             elif kind == "navigation":
                 self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
@@ -79,16 +83,31 @@ class Student:
                 what = element.WhichOneof("type")
                 self.screen[path] = (what, element)
                 self.fragments[path] = msg.delta.fragment_id
+                self._drawn_by[path] = self._run_id
                 if what == "progress" and self.first_loss_at is None and LOSS.search(element.progress.text):
                     self.first_loss_at = now
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
                 self.events.append((now, status))
                 if status == "FINISHED_SUCCESSFULLY":
+                    self._drop_stale(msg.metadata.run)
                     self.finished += 1
                 elif status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY":
+                    self._drop_stale(msg.metadata.run)
                     self.fragment_runs += 1
             self._changed.set()
+
+    def _drop_stale(self, run) -> None:
+        """What the browser does when a run ends: the elements that run did not draw again are
+        removed (after a whole-page run, any; after a fragment's, those of its fragments)."""
+        if not run.script_run_id:
+            return
+        frags = set(run.fragment_ids)
+        for path in [p for p, by in self._drawn_by.items() if by != run.script_run_id]:
+            if not frags or self.fragments.get(path) in frags:
+                self.screen.pop(path, None)
+                self.fragments.pop(path, None)
+                del self._drawn_by[path]
 
     async def _send(self, page: str, query: str = "", widgets=(), fragment_id: str = "") -> None:
         BackMsg, _ = _protos()
