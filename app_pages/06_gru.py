@@ -67,7 +67,8 @@ header(
         "long-range agreement (*the cat, which already ate ..., was*): GRU, LSTM and RNN trained live, the "
         "units that carry the subject's number, their update gate beside the 0/1 gate the course draws, "
         "accuracy against the clause length, and clamping those units to flip the verb;",
-        "gating along depth: highway and residual connections let a deep stack learn, and the grid LSTM.",
+        "gating along depth: highway and residual connections let a deep stack learn, and a live grid LSTM "
+        "(a memory cell along depth as well as time) against a stacked LSTM of about as many parameters.",
     ],
     "The GRU (Cho et al., 2014) keeps the LSTM's central trick, an update that *mixes* the old state with a "
     "candidate instead of overwriting it, with fewer parts: no separate cell, two gates instead of three. "
@@ -673,6 +674,8 @@ try_this(
     "In the agreement section, train the three models, then type a sentence whose clause is full of nouns of "
     "the other number: does the GRU still get the verb right? Clamp its number units at the subject only: "
     "does the flipped number survive to the verb?",
+    "Train the grid and the stacked LSTM at 2 and at 6 layers: which one is ahead at each depth, and at "
+    "which layers does unit j's depth memory $m$ grow?",
 )
 section(check)(  # answering reruns the question alone
     "06_gru.py",
