@@ -18,7 +18,12 @@ Sections:
   First loss point (the progress text ``step N: loss`` arriving), time to the final numbers (the
   full rerun after the run finished), whether every student's final page (every text, every chart's
   JSON) is identical to the teacher's, and the server's CPU seconds for the class's clicks against
-  the teacher's own first click (the same 150 steps from step 0, one session alone).
+  the teacher's own first click (the same 150 steps from step 0, one session alone, its page's
+  rerun included). Every session redraws its page after the run, which costs CPU whoever trained:
+  ``rerun_only_cpu_s`` is the same crowd rerunning the page once more with nothing to train, and
+  ``training_cpu_vs_one_run`` the class's CPU beyond that against the one run alone (1 = the run
+  was computed once for everyone). A student whose click arrives after the run ended is served from
+  the store and sees no progress at all: ``first_loss_never_seen`` counts those.
 - ``class_exploring``: N students each on their own seed (``?seed=k``), clicking Train together:
   every run is different, so each is computed, two at a time, taking turns.
 - ``memory``: N students, a few at a time, each visiting every page and clicking each page's Train
@@ -156,6 +161,10 @@ async def _class_on_one_link(url: str, pid: int, sizes) -> dict:
         rows = await asyncio.gather(*(_run_click(s, label, t0 + i / len(crowd)) for i, s in enumerate(crowd)))
         cpu = _live.process_cpu_seconds(pid) - cpu
         digests = [screen_digest(s) for s in crowd]
+        # the same crowd rerunning the page once more, nothing to train: what drawing N pages costs
+        rerun_cpu = _live.process_cpu_seconds(pid)
+        await asyncio.gather(*(s.open(PAGE, s.query) for s in crowd))
+        rerun_cpu = _live.process_cpu_seconds(pid) - rerun_cpu
         out[str(n)] = {
             **_figures(rows[1:], n),
             "all_opened_the_link_s": round(opened, 2),
@@ -163,6 +172,9 @@ async def _class_on_one_link(url: str, pid: int, sizes) -> dict:
             "teacher_first_loss_s": round(rows[0]["first_loss_s"] or -1, 2),
             "server_cpu_s": round(cpu, 2),
             "cpu_vs_one_run": round(cpu / max(one_run_cpu, 1e-9), 2),
+            "rerun_only_cpu_s": round(rerun_cpu, 2),
+            # the class's CPU beyond drawing its pages: the training it did, against one run alone
+            "training_cpu_vs_one_run": round((cpu - rerun_cpu) / max(one_run_cpu, 1e-9), 2),
         }
         link = teacher.query  # the next class opens the link as it now is
         for s in students:
