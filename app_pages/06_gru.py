@@ -535,10 +535,10 @@ explain(
     "stacked LSTM "
     "(torch.nn.LSTM) of about as many parameters learn the same copy task, with the same seed and batches."
 )
-st.latex(
-    r"\text{time:}\;\; c_{t,l} = f \odot c_{t-1,l} + i \odot g,\;\; h^T_{t,l} = o \odot \tanh(c_{t,l})"
-    r"\qquad \text{depth:}\;\; m_{t,l} = f' \odot m_{t,l-1} + i' \odot g',\;\; h^D_{t,l} = o' \odot "
-    r"\tanh(m_{t,l})"
+st.latex(  # one transform per line: side by side they were 934 px in an 820-px column at 1280 px
+    r"\begin{aligned} \text{time:}\;\; c_{t,l} &= f \odot c_{t-1,l} + i \odot g, & h^T_{t,l} &= o \odot "
+    r"\tanh(c_{t,l}) \\ \text{depth:}\;\; m_{t,l} &= f' \odot m_{t,l-1} + i' \odot g', & h^D_{t,l} &= o' "
+    r"\odot \tanh(m_{t,l}) \end{aligned}"
 )
 GRID_STEPS, GRID_SECONDS = 200, 20.0
 GRID_KEYS = {"grid LSTM": "l6_grid_net", "stacked LSTM": "l6_grid_stack"}
