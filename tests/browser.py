@@ -231,24 +231,6 @@ def click_together(pages: list, label: str, timeout_ms: int = TIMEOUT_MS) -> Non
         _settle(page, timeout_ms)
 
 
-def watch_text(page, text: str) -> None:
-    """From now on, note whether `text` ever shows in the page, however briefly (a progress text)."""
-    page.evaluate(
-        """(text) => {
-            window.__rnnvizSaw = false;
-            const look = () => { if (document.body.innerText.includes(text)) window.__rnnvizSaw = true; };
-            const all = {subtree: true, childList: true, characterData: true};
-            new MutationObserver(look).observe(document.body, all);
-        }""",
-        text,
-    )
-
-
-def saw_text(page) -> bool:
-    """Whether the text given to :func:`watch_text` has shown since."""
-    return bool(page.evaluate("() => window.__rnnvizSaw"))
-
-
 def click_nav(page, title: str, timeout_ms: int = TIMEOUT_MS) -> None:
     """Follow the sidebar navigation link `title` and wait until the page has run."""
     _arm(page)

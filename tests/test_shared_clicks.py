@@ -81,6 +81,7 @@ def test_a_click_while_the_same_run_is_computed_follows_it_and_gets_its_bytes(op
     )  # ... in its own tensors
     assert student.session_state[f"{KEY}_result"] == trained[0]
     assert student.session_state[f"{KEY}_runs_done"] == ((other.step, trained[0].status == "budget"),)
+    assert training.SHARED_NOTE in [c.value for c in student.caption]  # and the panel says so
 
 
 def test_a_later_identical_click_is_served_from_the_store_and_a_new_budget_is_not(open_page, store):
@@ -91,10 +92,13 @@ def test_a_later_identical_click_is_served_from_the_store_and_a_new_budget_is_no
     student = open_page(PAGE)
     student.button(key=f"{KEY}_train").click().run()
     assert store.stats["computed"] == computed and store.stats["hits"] >= 1  # not trained again
+    assert training.SHARED_NOTE in [c.value for c in student.caption]
+    assert training.SHARED_NOTE not in [c.value for c in teacher.caption]  # the teacher trained it
     same(trainer(student), trainer(teacher))
     assert trainer(student) is not trainer(teacher)
     # the student's Continue is a new state: computed (once), and the teacher's model is untouched
     before = {k: v.clone() for k, v in trainer(teacher).model.state_dict().items()}
     student.button(key=f"{KEY}_train").click().run()
     assert store.stats["computed"] == computed + 1 and trainer(student).step > trainer(teacher).step
+    assert training.SHARED_NOTE not in [c.value for c in student.caption]  # trained here this time
     assert all(torch.equal(before[k], v) for k, v in trainer(teacher).model.state_dict().items())

@@ -187,6 +187,7 @@ def _fresh(key: str, config: dict, factory: Callable[[], Trainer]) -> Trainer:
     trainer = factory()
     st.session_state[f"{key}_trainer"] = (config, trainer)
     st.session_state.pop(f"{key}_result", None)
+    st.session_state.pop(shared_key(key), None)
     st.session_state[f"{key}_start"] = start_key(key, config, trainer)
     st.session_state[runs_key(key)] = ()
     return trainer
@@ -302,6 +303,7 @@ def current_trainer(key: str) -> Trainer | None:
 def reset_trainer(key: str) -> None:
     st.session_state.pop(f"{key}_trainer", None)
     st.session_state.pop(f"{key}_result", None)
+    st.session_state.pop(shared_key(key), None)
     st.session_state.pop(f"{key}_link_note", None)
     st.session_state[runs_key(key)] = ()
     _write_runs(key, ())
@@ -338,6 +340,18 @@ def _curves(rows, metric: str = "loss", title: str | None = None, log_y: bool = 
     )
 
 
+def shared_key(key: str) -> str:
+    """Session state: True when this session's last run of panel ``key`` was computed by another
+    session's identical click (followed live, or served from the store) and copied here."""
+    return f"{key}_shared"
+
+
+SHARED_NOTE = (
+    "This run was computed once for everyone: another session's identical click (the same model, "
+    "state and budget) trained it, and this model holds a copy of its weights."
+)
+
+
 def last_result(key: str) -> RunResult | None:
     """How the last Train click of panel trainer ``key`` ended (None before the first, or after a
     reset or a change of settings)."""
@@ -360,6 +374,7 @@ def run_with_progress(
     clicked it before, they follow its progress live and receive its weights and result byte for byte
     (rnnviz.store.click_key) instead of training again. A page with ``on_row`` extras (which record
     while training) and a model loaded from a file train here."""
+    st.session_state[shared_key(key)] = False
     start = st.session_state.get(f"{key}_start")
     runs = st.session_state.get(runs_key(key))
     if (
@@ -406,6 +421,7 @@ def run_with_progress(
     if state is None:
         return None
     restore(trainer, state)
+    st.session_state[shared_key(key)] = True  # the panel says so under the run's result
     return state.result
 
 
@@ -524,6 +540,8 @@ def panel(
         if (result := last_result(k)) is not None:
             text = f"{name}: {result.message}" if several else result.message
             (st.error if result.status == "diverged" else st.caption)(text)
+            if st.session_state.get(shared_key(k)):
+                st.caption(SHARED_NOTE)
     if not several and first.history:
         chart(history_figure(first, metric, title), f"{key}_history")
     if note_ := restart_note(keys.values(), not several and isinstance(first.model, SeqModel)):
