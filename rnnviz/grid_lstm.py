@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnviz.errors import InputError
-from rnnviz.model import HEADS, sequence_loss
+from rnnviz.model import HEADS, sequence_loss, task_fields
 from rnnviz.tasks.base import check_int
 
 DIMS = ("time", "depth")  # the two LSTM transforms of a block: c along time, m along depth
@@ -71,14 +71,7 @@ class GridConfig:
 
     @classmethod
     def for_task(cls, task, **overrides) -> GridConfig:
-        fields = dict(
-            input_kind=task.input_kind,
-            input_size=task.input_size,
-            output_size=task.output_size,
-            head=task.head,
-            loss_kind=task.loss_kind,
-        )
-        return cls(**{**fields, **overrides})
+        return cls(**{**task_fields(task), **overrides})
 
     def layer_input_size(self, k: int) -> int:
         """D_k: what layer k + 1 reads from below (x_t for the first layer, h^D of the one below)."""

@@ -80,14 +80,7 @@ class ModelConfig:
     @classmethod
     def for_task(cls, task, **overrides) -> ModelConfig:
         """Sizes and head taken from a task (see ARCHITECTURE.md); the rest from ``overrides``."""
-        fields = dict(
-            input_kind=task.input_kind,
-            input_size=task.input_size,
-            output_size=task.output_size,
-            head=task.head,
-            loss_kind=task.loss_kind,
-        )
-        return cls(**{**fields, **overrides})
+        return cls(**{**task_fields(task), **overrides})
 
     @property
     def directions(self) -> int:
@@ -99,6 +92,18 @@ class ModelConfig:
                 return self.embed_dim or self.input_size
             return self.input_size
         return self.directions * self.hidden_size * (2 if self.pyramid else 1)
+
+
+def task_fields(task) -> dict:
+    """What a task decides of any model config that reads it: input kind and size, output size,
+    head and loss (ModelConfig.for_task, grid_lstm.GridConfig.for_task)."""
+    return dict(
+        input_kind=task.input_kind,
+        input_size=task.input_size,
+        output_size=task.output_size,
+        head=task.head,
+        loss_kind=task.loss_kind,
+    )
 
 
 FUSED = {"RNN_TANH": nn.RNN, "RNN_RELU": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
