@@ -220,6 +220,14 @@ def click_button(page, label: str, timeout_ms: int = TIMEOUT_MS) -> None:
     _settle(page, timeout_ms)
 
 
+def click_and_settle(page, target, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Click the locator `target` (a radio option, a checkbox label) and wait for the rerun it
+    starts, a fragment's or the page's, to end."""
+    _arm(page)
+    target.click()
+    _settle(page, timeout_ms)
+
+
 def click_together(pages: list, label: str, timeout_ms: int = TIMEOUT_MS) -> None:
     """Click the button `label` in each page, one right after another (tens of ms apart: students
     clicking at once), then wait for every page's rerun."""

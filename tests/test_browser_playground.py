@@ -26,7 +26,7 @@ def step_counter(page) -> int:
 def pick_gate(page, gate: str) -> None:
     """Click ``gate`` in the "Gate to show" radio and wait until the gate view says it."""
     radio = page.get_by_test_id("stRadio").filter(has_text="Gate to show")
-    radio.get_by_text(gate, exact=True).click()
+    browser.click_and_settle(page, radio.get_by_text(gate, exact=True))
     page.get_by_text(f"Gate {gate}", exact=True).first.wait_for(timeout=60_000)
 
 
@@ -98,7 +98,8 @@ def test_paused_the_view_pickers_redraw_the_views_the_address_and_the_link(page,
     page.get_by_text("For teachers: share this setup as a link").click()
     link = page.get_by_test_id("stCode").filter(has_text="?task=")
     assert "ex=" not in link.inner_text()
-    page.get_by_text("Open on the example number shown above").click()
+    browser.click_and_settle(page, page.get_by_text("Open on the example number shown above"))
+    assert page.get_by_role("checkbox", name="Open on the example number shown above").is_checked()
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=stCode]')]"
         ".some(e => e.innerText.includes('&ex=4'))",

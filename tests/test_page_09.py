@@ -177,6 +177,23 @@ def test_views_follow_the_checkpoint_slider(at):
     assert at.query_params["ex"] == "5" and not problems(at)
 
 
+def test_the_links_example_box_is_on_for_a_link_that_named_one_and_stays_as_the_student_sets_it():
+    """The teacher's "open on the example" box starts on for a link with ex= and off without; moving
+    the example number later does not flip it (a default that followed the number would)."""
+
+    def shown(at):
+        return next(c.value for c in at.code if "?task=" in c.value)
+
+    named = open_playground({"task": "copy", "ex": "4"})
+    assert named.checkbox(key="pg_w_linkex").value and "ex=4" in shown(named) and not problems(named)
+    plain = open_playground({"task": "copy"})
+    assert not plain.checkbox(key="pg_w_linkex").value and "ex=" not in shown(plain)
+    plain.number_input(key="pg_w_ex").set_value(4).run()
+    assert not plain.checkbox(key="pg_w_linkex").value and "ex=" not in shown(plain)
+    plain.checkbox(key="pg_w_linkex").check().run()
+    assert "&ex=4" in shown(plain) and not problems(plain)
+
+
 def test_through_the_router(open_page):
     at = open_page("09_playground.py")
     assert problems(at) == [] and at.sidebar.number_input(key="seed").value == 0

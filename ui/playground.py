@@ -548,9 +548,9 @@ def teacher_panel(state: PlaygroundState, configs) -> None:
         }
         hide = st.multiselect("Hide in the link", list(HIDEABLE), default=sorted(state.hide),
                               key=f"{WIDGET_PREFIX}_linkhide", format_func=lambda p: names[p])  # fmt: skip
-        with_example = st.checkbox(
-            "Open on the example number shown above", key=f"{WIDGET_PREFIX}_linkex", value=bool(state.example)
-        )
+        if (ex_key := f"{WIDGET_PREFIX}_linkex") not in ss:  # on for a link that named an example; a
+            ss[ex_key] = bool(state.example)  # default that never changes after (its value= would, per run)
+        with_example = st.checkbox("Open on the example number shown above", key=ex_key)
         trained = _trained(state)
         with_training = any(trained) and st.checkbox(
             f"Start everyone at this training (step {state.playground.step:,}: the server trains it again, "
