@@ -292,3 +292,13 @@ def test_caption_model_attends_over_cells():
     assert tr.alpha.shape == (len(tr.out), 9) and tr.src[0] == "0,0" and tr.target == " ".join(words)
     np.testing.assert_allclose(tr.alpha.sum(1), 1, rtol=1e-5)
     assert np.array_equal(task.example(3)[0], image)  # fixed examples are fixed
+
+
+def test_an_unknown_word_message_names_a_few_each_cut_never_the_whole_paste():
+    with pytest.raises(InputError) as long_word:
+        DateTask().words("twenty " + "x" * 380)
+    assert "x" * 61 not in str(long_word.value) and "(and 320 more characters)" in str(long_word.value)
+    with pytest.raises(InputError) as many:
+        DateTask().words(" ".join(f"q{i}" for i in range(9)) + " q0")  # q0 twice: named once
+    message = str(many.value)
+    assert "'q4' and 4 more." in message and "'q5'" not in message and message.count("'q0'") == 1

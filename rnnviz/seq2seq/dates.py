@@ -37,6 +37,7 @@ import torch
 
 from rnnviz.errors import InputError
 from rnnviz.seq2seq.tokens import EOS, PAD, SPECIALS, decode_ids
+from rnnviz.tasks.base import quote
 
 TARGET_CHARS = "0123456789-"
 TGT_VOCAB = (*SPECIALS, *TARGET_CHARS)
@@ -52,6 +53,7 @@ ORD_TEENS = (*ORD_TEENS, "seventeenth", "eighteenth", "nineteenth")
 LONGEST = 10  # weekday + the + 2 day words + of + month + 4 year words
 SHORTEST = 2  # "first march"
 MAX_TYPED_WORDS = 16
+NAMED_UNKNOWN = 5  # unknown words an error message names (the rest are counted)
 
 
 def cardinal(n: int) -> tuple[str, ...]:
@@ -98,6 +100,7 @@ _YEAR_LOOKUP = {words: y for y, words in YEAR_PHRASES.items()}
 WORDS = tuple(
     sorted({w for ws in (*_DAY_LOOKUP, *_YEAR_LOOKUP) for w in ws} | {*MONTHS, *WEEKDAYS, "the", "of"})
 )
+LONGEST_WORD = max(map(len, WORDS))  # a typed word far longer than this gets no spelling hint
 
 
 def _days_in(month: int, year: int | None) -> int:
@@ -231,14 +234,17 @@ class DateTask:
             raise InputError('type a date in words, e.g. "twenty one march two thousand five"')
         if len(words) > MAX_TYPED_WORDS:
             raise InputError(f"that is {len(words)} words: a date here takes at most {LONGEST}")
-        unknown = [w for w in words if w not in WORDS]
+        unknown = list(dict.fromkeys(w for w in words if w not in WORDS))  # each once, in order
         if unknown:
             hints = []
-            for w in unknown:
-                close = difflib.get_close_matches(w, WORDS, n=3, cutoff=0.6)
-                hints.append(f"'{w}'" + (f" (did you mean {' / '.join(close)}?)" if close else ""))
+            for w in unknown[:NAMED_UNKNOWN]:  # a message names a few, each cut (never a whole paste)
+                hintable = len(w) <= 2 * LONGEST_WORD
+                close = difflib.get_close_matches(w, WORDS, n=3, cutoff=0.6) if hintable else []
+                hints.append(quote(w) + (f" (did you mean {' / '.join(close)}?)" if close else ""))
+            more = f" and {len(unknown) - NAMED_UNKNOWN:,} more" if len(unknown) > NAMED_UNKNOWN else ""
             raise InputError(
-                f"not in the task's vocabulary: {', '.join(hints)}. The task knows weekdays, months, "
+                f"not in the task's vocabulary: {', '.join(hints)}{more}. "
+                "The task knows weekdays, months, "
                 "'the', 'of' and number words (one ... ninety, first ... thirtieth, oh, hundred, thousand)."
             )
         return words
